@@ -1,0 +1,3 @@
+from lessonl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""The `lessonl` command: argument parsing and error handling only.
+
+The argument shapes are the contract in architecture.md (users and the acceptance checks call
+them), so they all live here, in one place. Each subcommand's work is in
+`lessonl.commands.<name>.run(args) -> int`, imported only when that subcommand runs so that
+`lessonl evaluate` does not pay for importing the LLM SDKs or scikit-learn.
+
+Errors: a `LessonLError` becomes one line on stderr (`lessonl: ...`) and its exit code (2 for
+usage and configuration); Ctrl-C exits 130 after the command has written what it could.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from lessonl import __version__
+from lessonl.errors import LessonLError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; a one-line error is what the contract asks.
+        self.exit(2, f"lessonl: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lessonl",
+        description="Optimize code with a team of LLM agents that learn from each other's lessons.",
+    )
+    parser.add_argument("--version", action="version", version=f"lessonl {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log to stderr (-vv for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("evaluate", help="build, check and time a candidate replacement of FILE")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--candidate", required=True, metavar="PATH", help="whole replacement of FILE")
+    p.add_argument("--target", metavar="NAME")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    p = sub.add_parser("optimize", help="run the LessonL team on FILE or FILE:FUNCTION")
+    p.add_argument("spec", metavar="FILE[:FUNCTION]")
+    p.add_argument("--target", metavar="NAME")
+    p.add_argument("--rounds", type=int, metavar="T")
+    p.add_argument("--lessons", type=int, metavar="K", help="lessons per prompt")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
+    p.add_argument("--apply", action="store_true", help="write the best variant into FILE")
+    p.add_argument("--sequential", action="store_true", help="agents one after another")
+    p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
+    p.add_argument("--max-wall-s", type=float, metavar="S")
+    p.add_argument("--max-cost-usd", type=float, metavar="USD")
+    p.add_argument("--max-tokens", type=int, metavar="N")
+
+    p = sub.add_parser("lessons", help="list, search, export or edit the project's lesson bank")
+    p.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
+    lsub = p.add_subparsers(dest="lessons_command", metavar="ACTION", parser_class=_Parser)
+    lsub.required = True
+    for name, helptext in (
+        ("list", "list lessons, newest first"),
+        ("show", "show one lesson"),
+        ("search", "lessons most relevant to TEXT"),
+        ("export", "write the bank as JSON Lines"),
+        ("import", "add lessons from a JSON Lines file"),
+        ("forget", "delete one lesson"),
+    ):
+        lp = lsub.add_parser(name, help=helptext)
+        if name in ("show", "forget"):
+            lp.add_argument("id", metavar="ID")
+        elif name == "search":
+            lp.add_argument("text", metavar="TEXT")
+        elif name in ("export", "import"):
+            lp.add_argument("path", metavar="PATH")
+        if name in ("list", "search"):
+            lp.add_argument("--limit", type=int, default=50)
+        lp.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bench", help="run a benchmark suite with one or more strategies")
+    p.add_argument("suite", metavar="SUITE_DIR")
+    p.add_argument("--list", action="store_true", help="list the problems and exit")
+    p.add_argument("--problems", nargs="+", metavar="NAME")
+    p.add_argument("--strategy", nargs="+", metavar="NAME")
+    p.add_argument("--team", metavar="TEAM.toml")
+    p.add_argument("--report", metavar="DIR")
+    p.add_argument("--rounds", type=int, metavar="T")
+    p.add_argument("--json", action="store_true")
+
+    sub.add_parser("doctor", help="check that a run has what it needs")
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # The SDKs' HTTP loggers can echo request headers at DEBUG; keep them quiet.
+    for noisy in ("httpx", "httpcore", "openai", "anthropic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    module = importlib.import_module(f"lessonl.commands.{args.command}")
+    try:
+        return int(module.run(args))
+    except LessonLError as exc:
+        print(f"lessonl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("lessonl: cancelled", file=sys.stderr)
+        return 130

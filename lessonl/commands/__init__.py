@@ -1,0 +1,1 @@
+"""One module per `lessonl` subcommand, each exposing `run(args) -> int` (see lessonl.cli)."""

@@ -1,0 +1,469 @@
+"""Loading and validating `lessonl.toml` (or `[tool.lessonl]` in pyproject.toml).
+
+The schema is the dataclasses below: each field's type annotation is the validation rule, so a
+new option is one new field with a default. Validation is strict (unknown keys are errors)
+because a misspelt `timeout_s` silently falling back to the default would make a run behave in
+ways the user never asked for. Every error names the file, the key and what was expected, on
+one line (see `ConfigError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lessonl.errors import ConfigError
+
+CONFIG_NAME = "lessonl.toml"
+PROVIDERS = ("openai", "anthropic", "local")
+LANGUAGES = ("c", "cpp", "python")
+
+_EXTENSION_LANGUAGE = {
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".hxx": "cpp",
+    ".py": "python",
+}
+
+
+def language_for_path(path: str | Path) -> str | None:
+    """The language of a source file from its extension (`.h` counts as C), or None."""
+    return _EXTENSION_LANGUAGE.get(Path(path).suffix.lower())
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """`[run]`: the loop's parameters (paper defaults) and the run's budgets."""
+
+    rounds: int = 4
+    lessons_per_prompt: int = 4
+    temperature: float = 0.2
+    lesson_temperature: float = 0.2
+    lesson_max_tokens: int = 250
+    code_max_tokens: int = 2048
+    # Budgets: None means unlimited. Hitting one stops the run cleanly with the best so far.
+    max_wall_s: float | None = None
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+    cache: bool = True
+    sequential: bool = False
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """One `[[agents]]` entry: a model the team talks to."""
+
+    name: str
+    provider: str
+    model: str = ""
+    base_url: str | None = None
+    api_key_env: str | None = None
+    # Local provider: a GGUF file to serve instead of the bundled Qwen2.5-Coder-0.5B.
+    model_path: str | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    emphasis: str | None = None
+    price_in_per_mtok: float | None = None
+    price_out_per_mtok: float | None = None
+    timeout_s: float = 300.0
+    max_retries: int = 4
+    max_concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One `[[targets]]` entry: how to build, check and time variants of some files."""
+
+    name: str
+    files: tuple[str, ...]
+    test: str
+    bench: str
+    build: str | None = None
+    timeout_s: float = 60.0
+    compare_output: bool = False
+    # Sandbox limits for every command that runs generated code.
+    cpu_limit_s: float | None = None  # default: timeout_s
+    memory_mb: int = 4096
+    file_size_mb: int = 512
+    # Timing: interleaved pairs until the 95% CI half-width of the ratio is <= ci_target.
+    min_pairs: int = 5
+    max_pairs: int = 40
+    timing_budget_s: float = 60.0
+    ci_target: float = 0.02
+    # Paths (globs, relative to the root) never copied into variant build directories, e.g. a
+    # benchmark's hidden reference solution.
+    exclude: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str | None:
+        """The language of the target's first file with a known extension."""
+        for name in self.files:
+            lang = language_for_path(name)
+            if lang:
+                return lang
+        return None
+
+
+@dataclass(frozen=True)
+class ProblemConfig:
+    """`[problem]`: metadata of a benchmark problem (see `lessonl bench`)."""
+
+    category: str
+    function: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded project configuration. `root` is the project root (see `find_project_root`)."""
+
+    path: Path | None
+    root: Path
+    run: RunConfig = field(default_factory=RunConfig)
+    agents: tuple[AgentConfig, ...] = ()
+    targets: tuple[TargetConfig, ...] = ()
+    problem: ProblemConfig | None = None
+
+    def target(self, name: str | None = None, *, file: Path | None = None) -> TargetConfig:
+        """The target to use: by name, else the one covering `file`, else the only one."""
+        if not self.targets:
+            raise ConfigError(
+                f"{self._where()}: no [[targets]] defined; add one with files, test and bench "
+                "(see the README's Configuration section)"
+            )
+        if name is not None:
+            for t in self.targets:
+                if t.name == name:
+                    return t
+            known = ", ".join(t.name for t in self.targets)
+            raise ConfigError(f"{self._where()}: no target named {name!r} (known: {known})")
+        if file is not None:
+            covering = self.targets_for(file)
+            if len(covering) == 1:
+                return covering[0]
+            if len(covering) > 1:
+                names = ", ".join(t.name for t in covering)
+                raise ConfigError(
+                    f"{self._where()}: several targets cover {file} ({names}); pick one with "
+                    "--target"
+                )
+            rel = self.relative(file)
+            raise ConfigError(
+                f"{self._where()}: no target lists {rel} in its files; add it to a "
+                "[[targets]] files list"
+            )
+        if len(self.targets) == 1:
+            return self.targets[0]
+        raise ConfigError(f"{self._where()}: several targets defined; pick one with --target")
+
+    def targets_for(self, file: Path) -> list[TargetConfig]:
+        """Targets whose `files` include `file` (absolute or relative to the root)."""
+        rel = self.relative(file)
+        return [t for t in self.targets if rel in {Path(f).as_posix() for f in t.files}]
+
+    def relative(self, file: Path) -> str:
+        """`file` relative to the root, as a POSIX string (absolute if outside the root)."""
+        p = Path(file)
+        if not p.is_absolute():
+            p = (Path.cwd() / p).resolve()
+        try:
+            return p.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    def _where(self) -> str:
+        return str(self.path) if self.path else str(self.root / CONFIG_NAME)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def git_root(start: Path) -> Path | None:
+    """The top of the git checkout holding `start`, or None."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest lessonl.toml, or pyproject.toml with [tool.lessonl], at or above `start`."""
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue  # somebody else's broken pyproject is not our config
+            if "lessonl" in data.get("tool", {}):
+                return pyproject
+    return None
+
+
+def find_project_root(start: Path) -> Path:
+    """The folder holding the config file, else the git root, else `start`'s folder."""
+    cfg = find_config_file(start)
+    if cfg is not None:
+        return cfg.parent
+    folder = start.resolve()
+    if folder.is_file():
+        folder = folder.parent
+    return git_root(folder) or folder
+
+
+def load_config(start: Path, *, required: bool = True) -> Config:
+    """Find and load the configuration governing `start` (a file or folder).
+
+    With `required=False` a project without a config file gets the defaults (no targets),
+    which is enough for `lessonl doctor` and the lesson commands.
+    """
+    path = find_config_file(start)
+    if path is None:
+        if required:
+            raise ConfigError(
+                f"no {CONFIG_NAME} found at or above {start}; create one with a [[targets]] "
+                "entry (see the README's Configuration section)"
+            )
+        return Config(path=None, root=find_project_root(start))
+    return load_config_file(path)
+
+
+def load_config_file(path: Path) -> Config:
+    """Parse and validate one config file (lessonl.toml or a pyproject.toml)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("lessonl", {})
+        prefix = "tool.lessonl."
+    else:
+        prefix = ""
+    return parse_config(data, path=path, root=path.parent, prefix=prefix)
+
+
+def parse_config(
+    data: dict[str, Any], *, path: Path | None, root: Path, prefix: str = ""
+) -> Config:
+    """Validate an already-parsed TOML table into a `Config`."""
+    where = str(path) if path else "config"
+    allowed = {"run", "agents", "targets", "problem"}
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key {prefix}{key!r}; expected one of "
+                f"{', '.join(sorted(allowed))}"
+            )
+    run = _build(RunConfig, data.get("run", {}), where, f"{prefix}run")
+    agents = tuple(
+        _build(AgentConfig, a, where, f"{prefix}agents[{i}]")
+        for i, a in enumerate(_array(data, "agents", where, prefix))
+    )
+    targets = tuple(
+        _build(TargetConfig, t, where, f"{prefix}targets[{i}]")
+        for i, t in enumerate(_array(data, "targets", where, prefix))
+    )
+    problem = (
+        _build(ProblemConfig, data["problem"], where, f"{prefix}problem")
+        if "problem" in data
+        else None
+    )
+    _check_semantics(run, agents, targets, where, prefix)
+    return Config(path=path, root=root, run=run, agents=agents, targets=targets, problem=problem)
+
+
+def parse_agents_file(path: Path) -> tuple[AgentConfig, ...]:
+    """A team file (`lessonl bench --team`): only `[[agents]]`, same schema as lessonl.toml."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read team file: {exc}") from exc
+    for key in data:
+        if key != "agents":
+            raise ConfigError(f"{path}: unknown key {key!r}; a team file holds only [[agents]]")
+    cfg = parse_config(data, path=path, root=path.parent)
+    if not cfg.agents:
+        raise ConfigError(f"{path}: no [[agents]] in team file")
+    return cfg.agents
+
+
+def _array(data: dict[str, Any], key: str, where: str, prefix: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}: {prefix}{key}: expected an array of tables ([[{key}]])")
+    return value
+
+
+def _check_semantics(
+    run: RunConfig,
+    agents: tuple[AgentConfig, ...],
+    targets: tuple[TargetConfig, ...],
+    where: str,
+    prefix: str,
+) -> None:
+    def fail(key: str, msg: str) -> None:
+        raise ConfigError(f"{where}: {prefix}{key}: {msg}")
+
+    if run.rounds < 1:
+        fail("run.rounds", f"expected an integer >= 1, got {run.rounds}")
+    if run.lessons_per_prompt < 0:
+        fail("run.lessons_per_prompt", f"expected an integer >= 0, got {run.lessons_per_prompt}")
+    for key in ("temperature", "lesson_temperature"):
+        value = getattr(run, key)
+        if not 0 <= value <= 2:
+            fail(f"run.{key}", f"expected a number between 0 and 2, got {value}")
+    for key in ("lesson_max_tokens", "code_max_tokens"):
+        if getattr(run, key) < 1:
+            fail(f"run.{key}", f"expected an integer >= 1, got {getattr(run, key)}")
+    for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
+        value = getattr(run, key)
+        if value is not None and value <= 0:
+            fail(f"run.{key}", f"expected a positive number, got {value}")
+    names: set[str] = set()
+    for i, a in enumerate(agents):
+        if a.provider not in PROVIDERS:
+            fail(
+                f"agents[{i}].provider",
+                f"expected one of {', '.join(PROVIDERS)}, got {a.provider!r}",
+            )
+        if a.provider != "local" and not a.model:
+            fail(f"agents[{i}].model", "expected the model name for this provider")
+        if a.name in names:
+            fail(f"agents[{i}].name", f"duplicate agent name {a.name!r}")
+        names.add(a.name)
+        if a.timeout_s <= 0:
+            fail(f"agents[{i}].timeout_s", f"expected a positive number, got {a.timeout_s}")
+        if a.max_retries < 0 or a.max_concurrency < 1:
+            fail(f"agents[{i}]", "max_retries must be >= 0 and max_concurrency >= 1")
+    tnames: set[str] = set()
+    for i, t in enumerate(targets):
+        if t.name in tnames:
+            fail(f"targets[{i}].name", f"duplicate target name {t.name!r}")
+        tnames.add(t.name)
+        if not t.files:
+            fail(f"targets[{i}].files", "expected at least one file path")
+        for f in t.files:
+            if Path(f).is_absolute() or ".." in Path(f).parts:
+                fail(f"targets[{i}].files", f"expected paths inside the project root, got {f!r}")
+        for key in ("timeout_s", "timing_budget_s", "ci_target"):
+            if getattr(t, key) <= 0:
+                fail(f"targets[{i}].{key}", f"expected a positive number, got {getattr(t, key)}")
+        if t.cpu_limit_s is not None and t.cpu_limit_s <= 0:
+            fail(f"targets[{i}].cpu_limit_s", f"expected a positive number, got {t.cpu_limit_s}")
+        if t.memory_mb < 16 or t.file_size_mb < 1:
+            fail(f"targets[{i}]", "memory_mb must be >= 16 and file_size_mb >= 1")
+        if t.min_pairs < 2 or t.max_pairs < t.min_pairs:
+            fail(f"targets[{i}].min_pairs", "expected 2 <= min_pairs <= max_pairs")
+
+
+# --------------------------------------------------------------------------- schema machinery
+
+
+def _build(cls: type, table: Any, where: str, key: str) -> Any:
+    """Instantiate dataclass `cls` from a TOML table, checking keys and types."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: {key}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in fields:
+            raise ConfigError(
+                f"{where}: unknown key {key}.{name}; expected one of {', '.join(fields)}"
+            )
+        kwargs[name] = _coerce(value, hints[name], where, f"{key}.{name}")
+    for name, f in fields.items():
+        if (
+            name not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ):
+            raise ConfigError(f"{where}: {key}: missing required key {name!r}")
+    return cls(**kwargs)
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
+    if origin is tuple:
+        return f"an array of {_describe(typing.get_args(tp)[0])}s"
+    if origin is dict:
+        return "a table of strings"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
+        tp, str(tp)
+    )
+
+
+def _coerce(value: Any, tp: Any, where: str, key: str) -> Any:
+    def bad() -> ConfigError:
+        return ConfigError(f"{where}: {key}: expected {_describe(tp)}, got {value!r}")
+
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        for option in options:
+            try:
+                return _coerce(value, option, where, key)
+            except ConfigError:
+                continue
+        raise bad()
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise bad()
+        (inner,) = {a for a in typing.get_args(tp) if a is not Ellipsis}
+        return tuple(_coerce(v, inner, where, key) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise bad()
+        return dict(value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    raise bad()

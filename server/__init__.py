@@ -1,0 +1,1 @@
+"""The LessonL language server (import name `lessonl_server`)."""
