@@ -35,3 +35,9 @@ class Cancelled(LessonLError):
     """The user cancelled the run (Ctrl-C or an editor cancel); partial results are kept."""
 
     exit_code = 130
+
+
+class Conflict(LessonLError):
+    """The user's file changed while we worked; we refuse to overwrite it."""
+
+    exit_code = 1

@@ -1,0 +1,191 @@
+"""`lessonl optimize FILE[:FUNCTION]`: run the team, show progress, print and optionally apply.
+
+Progress goes to stderr (a live rich table on a terminal, one line per event otherwise) so that
+`--json` keeps stdout to exactly one JSON object. `--apply` writes the winner only if FILE is
+byte-identical to what the run started from: a user who edited the file meanwhile loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from lessonl.config import load_config
+from lessonl.errors import Conflict, UsageError
+from lessonl.events import (
+    AgentFailed,
+    AgentRequesting,
+    Event,
+    LessonAdded,
+    RoundFinished,
+    RoundStarted,
+    RunFinished,
+    RunStarted,
+    VariantEvaluated,
+)
+from lessonl.report import RunReport
+from lessonl.state import StateDir
+
+
+def parse_spec(spec: str) -> tuple[Path, str | None]:
+    """Split FILE[:FUNCTION]; a path that exists as given wins over a colon split."""
+    if Path(spec).exists() or ":" not in spec:
+        path, function = Path(spec), None
+    else:
+        head, _, tail = spec.rpartition(":")
+        path, function = Path(head), (tail or None)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    return path, function
+
+
+class ProgressView:
+    """Renders loop events: a live table on a terminal, plain lines elsewhere (CI, pipes)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live: Live | None = None
+        self.agents: dict[str, str] = {}
+        self.round = "starting"
+        self.best: float | None = None
+
+    def __enter__(self) -> ProgressView:
+        if self.console.is_terminal:
+            self.live = Live(self._render(), console=self.console, transient=True)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.console.print(f"[bold]team:[/bold] {event.team}")
+            self.agents = dict.fromkeys(event.agents, "waiting")
+        elif isinstance(event, RoundStarted):
+            self.round = f"round {event.round + 1}/{event.rounds}"
+            self.agents = dict.fromkeys(self.agents, "waiting")
+        elif isinstance(event, AgentRequesting):
+            self.agents[event.agent] = "writing a variant"
+        elif isinstance(event, VariantEvaluated):
+            outcome = event.outcome.replace("_", " ")
+            if event.speedup is not None:
+                outcome += f" {event.speedup:.2f}x"
+            self.agents[event.agent] = f"{outcome}; writing its lesson"
+        elif isinstance(event, LessonAdded):
+            self.agents[event.agent] = self.agents[event.agent].replace(
+                "writing its lesson", f"lesson {event.lesson_id}"
+            )
+        elif isinstance(event, AgentFailed):
+            self.agents[event.agent] = f"failed: {event.error}"
+        elif isinstance(event, RoundFinished):
+            self.best = event.best_speedup
+        if self.live is not None:
+            self.live.update(self._render())
+        elif not isinstance(event, RunStarted | RunFinished):
+            self.console.print(event.message(), highlight=False)
+
+    def _render(self) -> Table:
+        best = f"{self.best:.2f}x" if self.best is not None else "-"
+        table = Table(title=f"LessonL · {self.round} · best so far {best}", title_justify="left")
+        table.add_column("agent")
+        table.add_column("state")
+        for name, state in self.agents.items():
+            table.add_row(name, state)
+        return table
+
+
+def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, str]) -> None:
+    console.print(f"[bold]{report.summary}[/bold]")
+    if report.best is not None:
+        console.print(
+            Syntax(report.best.diff, "diff", theme="ansi_dark", background_color="default")
+        )
+        if report.best.lessons:
+            lines = [Text("Lessons shown to the winning agent:", style="bold")]
+            lines += [
+                Text(f"  [{i}] {lesson_texts.get(i, '(forgotten)')}") for i in report.best.lessons
+            ]
+            console.print(Group(*lines))
+    for err in report.errors:
+        console.print(f"[yellow]warning:[/yellow] {err}", highlight=False)
+    console.print(f"report: .lessonl/runs/{report.run_id}/report.json", highlight=False)
+
+
+def write_if_unchanged(path: Path, expected: str, new_text: str) -> None:
+    """Replace `path` atomically with `new_text`, only if it still holds `expected`."""
+    current = path.read_text(encoding="utf-8")
+    if current != expected:
+        raise Conflict(
+            f"{path} changed during the run; not applied (the proposal is in the run report)"
+        )
+    mode = path.stat().st_mode
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".lessonl")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(new_text)
+    os.chmod(tmp, mode & 0o7777)
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lessonl.bank import LessonBank
+    from lessonl.loop import RunOptions, optimize
+
+    path, function = parse_spec(args.spec)
+    config = load_config(path)
+    original = path.read_text(encoding="utf-8")
+    options = RunOptions(
+        rounds=args.rounds,
+        lessons_per_prompt=args.lessons,
+        sequential=True if args.sequential else None,
+        cache=False if args.no_cache else None,
+        max_wall_s=args.max_wall_s,
+        max_tokens=args.max_tokens,
+        max_cost_usd=args.max_cost_usd,
+    )
+    console = Console(stderr=True)
+    try:
+        with ProgressView(console) as view:
+            report = asyncio.run(
+                optimize(
+                    config,
+                    path,
+                    function=function,
+                    target=args.target,
+                    source_text=original,
+                    options=options,
+                    on_event=view,
+                )
+            )
+    except KeyboardInterrupt:
+        console.print("cancelled; the partial report is under .lessonl/runs/", highlight=False)
+        return 130
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        bank = LessonBank(StateDir(config.root).bank)
+        texts = {}
+        for lesson_id in report.best.lessons if report.best else ():
+            lesson = bank.get(lesson_id)
+            if lesson is not None:
+                texts[lesson_id] = lesson.text
+        _print_result(report, Console(), texts)
+    if args.apply:
+        if report.best is None:
+            console.print("nothing to apply: no variant was measurably faster", highlight=False)
+        else:
+            write_if_unchanged(path, original, report.best.new_text)
+            console.print(f"applied to {path}", highlight=False)
+    return 0

@@ -1,0 +1,548 @@
+"""The LessonL run: rounds of agents proposing variants, grading, lessons, selection.
+
+This follows ../shared/docs/method.md section 1 and avoids the mistakes of section 7:
+
+- Agents run concurrently, one asyncio task each (`sequential` runs them one after another for
+  comparison with the authors' implementation). Their builds run concurrently in the harness;
+  timing is serialized there by a machine-wide lock, so concurrency never pollutes measurements.
+- Every agent optimizes the *original* source every round; agents see only lessons (text and
+  category), never each other's code.
+- A failed model call makes that agent sit out the round with its error in the report; it is
+  never silently replaced by another agent's result. All agents failing ends the run.
+- The final answer is chosen by re-measuring the top three correct variants against the
+  baseline, and a variant is proposed only if its re-measured 95% interval lies above 1.0: one
+  lucky timing never decides. Incorrect code never wins, however fast it measured.
+
+Budgets (`max_wall_s`, `max_tokens`, `max_cost_usd`) stop the run cleanly with the best so far.
+Cancellation (Ctrl-C or a cancelled task in the server) propagates as `CancelledError` after a
+partial report has been written: the harness kills its process groups as the cancellation
+unwinds through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lessonl import prompts, regions
+from lessonl.bank import LessonBank
+from lessonl.config import Config, RunConfig, language_for_path
+from lessonl.errors import LessonLError, UsageError
+from lessonl.events import (
+    AgentFailed,
+    AgentRequesting,
+    Event,
+    EventCallback,
+    LessonAdded,
+    RoundFinished,
+    RoundStarted,
+    RunFinished,
+    RunStarted,
+    VariantEvaluated,
+)
+from lessonl.harness import Harness
+from lessonl.lessons import Lesson
+from lessonl.llm import Agent, SampleId, Team, build_team
+from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
+from lessonl.state import StateDir
+
+log = logging.getLogger(__name__)
+
+#: How many of the fastest correct variants are re-timed before picking the answer.
+REMEASURE_TOP = 3
+
+
+@dataclass
+class RunOptions:
+    """Per-run overrides of `[run]` (from CLI flags or editor settings); None keeps the config."""
+
+    rounds: int | None = None
+    lessons_per_prompt: int | None = None
+    sequential: bool | None = None
+    cache: bool | None = None
+    max_wall_s: float | None = None
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+
+    def resolve(self, run: RunConfig) -> RunConfig:
+        changes = {k: v for k, v in self.__dict__.items() if v is not None}
+        if "lessons_per_prompt" in changes and changes["lessons_per_prompt"] < 0:
+            raise UsageError("--lessons must be >= 0")
+        if "rounds" in changes and changes["rounds"] < 1:
+            raise UsageError("--rounds must be >= 1")
+        for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
+            if key in changes and changes[key] <= 0:
+                raise UsageError(f"{key} must be positive")
+        return RunConfig(**{**run.__dict__, **changes})
+
+
+@dataclass(frozen=True)
+class _NotBuilt:
+    """The grade of an answer that never reached the compiler (no code block, or the answer
+    lacks the target function). Same attributes the prompts read from a harness Evaluation."""
+
+    detail: str
+    outcome: str = "not_compilable"
+    speedup: float | None = None
+    ci95: tuple[float, float] | None = None
+
+
+class _Budget:
+    """Tracks the run's budgets; `exceeded()` names the first one hit, e.g. 'budget:max_tokens'."""
+
+    def __init__(self, run: RunConfig, usage: Usage, started: float) -> None:
+        self.run, self.usage, self.started = run, usage, started
+
+    def remaining_wall(self) -> float | None:
+        if self.run.max_wall_s is None:
+            return None
+        return self.run.max_wall_s - (time.monotonic() - self.started)
+
+    def exceeded(self) -> str | None:
+        remaining = self.remaining_wall()
+        if remaining is not None and remaining <= 0:
+            return "budget:max_wall_s"
+        if self.run.max_tokens is not None and self.usage.tokens >= self.run.max_tokens:
+            return "budget:max_tokens"
+        cost = self.usage.cost_usd
+        if self.run.max_cost_usd is not None and cost is not None and cost >= self.run.max_cost_usd:
+            return "budget:max_cost_usd"
+        return None
+
+
+class _BudgetHit(Exception):
+    """Raised inside an agent's turn when a budget forbids starting another model call."""
+
+
+def new_run_id() -> str:
+    """Sortable and unique across processes: UTC timestamp plus random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def fingerprint(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+async def optimize(
+    config: Config,
+    file: Path,
+    *,
+    function: str | None = None,
+    target: str | None = None,
+    source_text: str | None = None,
+    options: RunOptions | None = None,
+    team: Team | None = None,
+    on_event: EventCallback | None = None,
+) -> RunReport:
+    """Run LessonL on `function` of `file` (whole file when None) and return the report.
+
+    `source_text` is the code to optimize when it differs from the file on disk (an editor's
+    unsaved buffer); the baseline is built from it too. A `team` passed in stays open (the
+    caller owns it); otherwise one is built from the config and closed at the end.
+    """
+    run = (options or RunOptions()).resolve(config.run)
+    file = Path(file).resolve()
+    language = language_for_path(file)
+    if language is None:
+        raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
+    target_cfg = config.target(target, file=file)
+    rel = config.relative(file)
+    if rel not in {Path(f).as_posix() for f in target_cfg.files}:
+        raise UsageError(f"target {target_cfg.name!r} does not list {rel} in its files")
+    if source_text is None:
+        try:
+            source = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
+    else:
+        source = source_text
+    ctx = regions.prompt_context(source, language, function)
+    function = ctx.name if function is not None else None
+
+    state = StateDir(config.root).ensure()
+    bank = LessonBank(state.bank)
+    run_id = new_run_id()
+    usage = Usage()
+    started = time.monotonic()
+    budget = _Budget(run, usage, started)
+    report = RunReport(run_id=run_id, target=target_cfg.name, function=function, file=rel)
+
+    def emit(event: Event) -> None:
+        if on_event is not None:
+            on_event(event)
+
+    own_team = team is None
+    if team is None:
+        team = await build_team(config, cache=run.cache)
+    report.team = team.description
+    try:
+        emit(
+            RunStarted(
+                run_id=run_id,
+                target=target_cfg.name,
+                function=function,
+                team=team.description,
+                agents=tuple(a.name for a in team.agents),
+                rounds=run.rounds,
+            )
+        )
+        overrides = {rel: source} if source_text is not None else None
+        async with Harness(
+            config, target_cfg, run_id=run_id, baseline_overrides=overrides
+        ) as harness:
+            await harness.baseline()
+            runner = _Runner(
+                run=run,
+                team=team,
+                harness=harness,
+                bank=bank,
+                usage=usage,
+                budget=budget,
+                emit=emit,
+                report=report,
+                source=source,
+                rel=rel,
+                language=language,
+                function=function,
+                ctx=ctx,
+                target=target_cfg.name,
+                fingerprint=fingerprint(source),
+            )
+            try:
+                await runner.rounds()
+                report.best = await runner.final_answer(thorough=report.stopped == "completed")
+            except asyncio.CancelledError:
+                report.stopped = "cancelled"
+                report.best = runner.best_unverified()
+                raise
+    except asyncio.CancelledError:
+        report.stopped = "cancelled"
+        raise
+    except LessonLError as exc:
+        if report.stopped in ("running", "completed"):
+            report.stopped = "failed"
+        report.errors.append(str(exc))
+        raise
+    finally:
+        report.wall_s = time.monotonic() - started
+        report.summary = _summary(report)
+        with contextlib.suppress(OSError):  # a report we cannot write must not mask the cause
+            report.write(state.runs)
+        best = report.best.speedup if report.best else None
+        emit(
+            RunFinished(
+                run_id=run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
+            )
+        )
+        if own_team:
+            await team.aclose()
+    return report
+
+
+@dataclass
+class _Runner:
+    """The state of one run between rounds (kept out of `optimize` to keep it readable)."""
+
+    run: RunConfig
+    team: Team
+    harness: Harness
+    bank: LessonBank
+    usage: Usage
+    budget: _Budget
+    emit: EventCallback
+    report: RunReport
+    source: str
+    rel: str
+    language: str
+    function: str | None
+    ctx: Any
+    target: str
+    fingerprint: str
+
+    async def rounds(self) -> None:
+        k = self.run.lessons_per_prompt
+        # Ours, beyond the paper: round 0 starts from the project's most relevant earlier lessons.
+        seeded = list(self.bank.relevant(self.ctx.code, k, language=self.language)) if k else []
+        for t in range(self.run.rounds):
+            stop = self.budget.exceeded()
+            if stop:
+                self.report.stopped = stop
+                return
+            if t == 0:
+                shown = seeded
+            else:
+                shown = (
+                    list(self.bank.select(k, self.ctx.code, language=self.language)) if k else []
+                )
+            record = RoundRecord(round=t, shown_lessons=tuple(lesson.id for lesson in shown))
+            self.report.rounds.append(record)
+            self.emit(
+                RoundStarted(round=t, rounds=self.run.rounds, lesson_ids=record.shown_lessons)
+            )
+            stopped = await self._play_round(record, shown, seeded=(t == 0 and bool(shown)))
+            self._finish_round(record, shown)
+            if stopped:
+                self.report.stopped = stopped
+                return
+            stop = self.budget.exceeded()
+            if stop:
+                self.report.stopped = stop
+                return
+            if not any(v.outcome is not None for v in record.variants):
+                first = next((v.error for v in record.variants if v.error), "no answer")
+                raise LessonLError(
+                    f"all {len(self.team.agents)} agents failed in round {t + 1}: {first}"
+                )
+        self.report.stopped = "completed"
+
+    async def _play_round(
+        self, record: RoundRecord, shown: list[Lesson], *, seeded: bool
+    ) -> str | None:
+        """Run every agent's turn; returns a budget name if the wall budget cut the round."""
+        remaining = self.budget.remaining_wall()
+
+        async def all_turns() -> None:
+            if self.run.sequential:
+                for agent in self.team.agents:
+                    await self._turn(agent, record, shown, seeded)
+            else:
+                async with asyncio.TaskGroup() as group:
+                    for agent in self.team.agents:
+                        group.create_task(self._turn(agent, record, shown, seeded))
+
+        try:
+            async with asyncio.timeout(remaining):
+                await all_turns()
+        except TimeoutError:
+            return "budget:max_wall_s"
+        return None
+
+    async def _turn(
+        self, agent: Agent, record: RoundRecord, shown: list[Lesson], seeded: bool
+    ) -> None:
+        t = record.round
+        variant = VariantRecord(agent=agent.name, round=t, shown_lessons=record.shown_lessons)
+        record.variants.append(variant)
+        try:
+            self.emit(AgentRequesting(round=t, agent=agent.name))
+            prompt = prompts.optimize_prompt(
+                self.ctx, self.language, shown, emphasis=agent.emphasis, seeded=seeded
+            )
+            reply = await self._ask(
+                agent,
+                prompt,
+                t,
+                "code",
+                self.run.code_max_tokens,
+                agent.temperature if agent.temperature is not None else self.run.temperature,
+            )
+            code = regions.extract_code(reply, self.language)
+            evaluation: Any
+            if code is None:
+                evaluation = _NotBuilt("the reply contained no fenced code block")
+            else:
+                variant.code = code
+                try:
+                    new_text = regions.splice(self.source, self.language, self.function, code)
+                except LessonLError as exc:  # SpliceError: the answer lacks the function
+                    evaluation = _NotBuilt(str(exc))
+                else:
+                    variant.new_text = new_text
+                    evaluation = await self.harness.evaluate(
+                        {self.rel: new_text}, label=f"r{t}-{agent.name}"
+                    )
+            variant.evaluation = evaluation
+            variant.outcome = evaluation.outcome
+            variant.speedup = evaluation.speedup if evaluation.outcome == "correct" else None
+            variant.ci95 = tuple(evaluation.ci95) if evaluation.ci95 else None
+            variant.detail = evaluation.detail or ""
+            self.emit(
+                VariantEvaluated(
+                    round=t,
+                    agent=agent.name,
+                    outcome=variant.outcome,
+                    speedup=variant.speedup,
+                    ci95=variant.ci95,
+                    detail=variant.detail,
+                )
+            )
+            lesson_prompt = prompts.lesson_prompt(
+                self.ctx, self.language, code if code is not None else reply, evaluation
+            )
+            lesson_text = await self._ask(
+                agent,
+                lesson_prompt,
+                t,
+                "lesson",
+                self.run.lesson_max_tokens,
+                self.run.lesson_temperature,
+            )
+            lesson = self.bank.add(
+                Lesson(
+                    id="",
+                    text=lesson_text.strip(),
+                    outcome=variant.outcome,
+                    speedup=variant.speedup,
+                    ci95=variant.ci95,
+                    language=self.language,
+                    target=self.target,
+                    function=self.function,
+                    agent=agent.name,
+                    model=getattr(agent.config, "model", "") or "",
+                    run_id=self.report.run_id,
+                    round=t,
+                    code=code or "",
+                    source_fingerprint=self.fingerprint,
+                )
+            )
+            variant.lesson_id = lesson.id
+            self.report.lessons_added += 1
+            self.emit(LessonAdded(round=t, agent=agent.name, lesson_id=lesson.id, text=lesson.text))
+        except _BudgetHit as hit:
+            variant.error = f"not asked: {hit}"
+        except LessonLError as exc:
+            variant.error = str(exc)
+            self.report.errors.append(f"round {t + 1}, {agent.name}: {exc}")
+            self.emit(AgentFailed(round=t, agent=agent.name, error=str(exc)))
+
+    async def _ask(
+        self, agent: Agent, prompt: str, t: int, purpose: str, max_tokens: int, temperature: float
+    ) -> str:
+        stop = self.budget.exceeded()
+        if stop:
+            raise _BudgetHit(stop)
+        completion = await agent.model.complete(
+            [{"role": "user", "content": prompt}],
+            temperature=temperature,
+            max_tokens=max_tokens,
+            sample=SampleId(run_id=self.report.run_id, round=t, agent=agent.name, purpose=purpose),
+        )
+        self.usage.add(completion.input_tokens, completion.output_tokens, completion.cost_usd)
+        return completion.text
+
+    def _finish_round(self, record: RoundRecord, shown: Sequence[Lesson]) -> None:
+        # Every agent that attempted a variant votes on every lesson it was shown (method.md 3).
+        attempted = [v for v in record.variants if v.outcome is not None]
+        if shown and attempted:
+            self.bank.record_votes([s.id for s in shown], [v.speedup for v in attempted])
+        speeds = [v.speedup for v in record.variants if v.speedup is not None]
+        record_best = max(speeds) if speeds else None
+        previous = [r.best_speedup for r in self.report.rounds[:-1] if r.best_speedup is not None]
+        overall = max(
+            [*previous, *([record_best] if record_best is not None else [])], default=None
+        )
+        record.best_speedup = overall
+        self.emit(
+            RoundFinished(
+                round=record.round,
+                rounds=self.run.rounds,
+                round_best_speedup=record_best,
+                best_speedup=overall,
+            )
+        )
+
+    def _correct(self) -> list[VariantRecord]:
+        out = [
+            v
+            for r in self.report.rounds
+            for v in r.variants
+            if v.outcome == "correct" and v.speedup is not None and v.new_text is not None
+        ]
+        return sorted(out, key=lambda v: v.speedup or 0.0, reverse=True)
+
+    async def final_answer(self, *, thorough: bool) -> BestVariant | None:
+        """Re-time the fastest correct variants and keep the one measurably faster than the
+        original. After a budget stop only the top candidate is re-timed, to honour the stop."""
+        candidates = self._correct()[: REMEASURE_TOP if thorough else 1]
+        best: tuple[float, VariantRecord, Any] | None = None
+        for variant in candidates:
+            again = await self.harness.retime(variant.evaluation)
+            self.report.best_candidates.append(
+                {
+                    "agent": variant.agent,
+                    "round": variant.round,
+                    "first_speedup": variant.speedup,
+                    "speedup": again.speedup,
+                    "ci95": list(again.ci95) if again.ci95 else None,
+                }
+            )
+            if again.outcome != "correct" or again.speedup is None or again.ci95 is None:
+                continue
+            if again.ci95[0] <= 1.0:
+                continue  # not measurably faster than the original
+            if best is None or again.speedup > best[0]:
+                best = (again.speedup, variant, again)
+        if best is None:
+            return None
+        speedup, variant, again = best
+        return self._best_variant(variant, speedup, tuple(again.ci95))
+
+    def best_unverified(self) -> BestVariant | None:
+        """For a cancelled run's partial report: the best variant as first measured."""
+        correct = [v for v in self._correct() if v.ci95 and v.ci95[0] > 1.0]
+        if not correct:
+            return None
+        v = correct[0]
+        return self._best_variant(v, v.speedup or 0.0, v.ci95)
+
+    def _best_variant(
+        self, v: VariantRecord, speedup: float, ci95: tuple[float, float] | None
+    ) -> BestVariant:
+        assert v.new_text is not None and v.code is not None
+        return BestVariant(
+            speedup=speedup,
+            ci95=ci95,
+            code=v.code,
+            diff=unified_diff(self.source, v.new_text, self.rel),
+            agent=v.agent,
+            round=v.round,
+            lessons=v.shown_lessons,
+            new_text=v.new_text,
+        )
+
+
+def unified_diff(old: str, new: str, rel: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{rel}",
+            tofile=f"b/{rel}",
+        )
+    )
+
+
+def _summary(report: RunReport) -> str:
+    """One or two sentences for status bars and the editor: what was found and why not more."""
+    variants = [v for r in report.rounds for v in r.variants]
+    tried = len([v for v in variants if v.outcome is not None])
+    if report.best is not None:
+        lo, hi = report.best.ci95 or (report.best.speedup, report.best.speedup)
+        text = (
+            f"{report.best.speedup:.2f}x faster (95% CI {lo:.2f}-{hi:.2f}) by {report.best.agent} "
+            f"in round {report.best.round + 1}, from {tried} variants"
+        )
+    elif report.stopped == "cancelled":
+        text = f"cancelled after {tried} variants; nothing verified faster yet"
+    else:
+        counts: dict[str, int] = {}
+        for v in variants:
+            if v.outcome:
+                counts[v.outcome] = counts.get(v.outcome, 0) + 1
+        what = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
+        text = f"no variant was measurably faster than the original ({what or 'no variants'})"
+    if report.stopped.startswith("budget:"):
+        text += f"; stopped by {report.stopped.removeprefix('budget:')}"
+    if report.errors:
+        text += f"; {len(report.errors)} errors (see report)"
+    return text

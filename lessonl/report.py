@@ -1,0 +1,169 @@
+"""The run report: what `lessonl optimize --json` prints and `.lessonl/runs/<id>/report.json` keeps.
+
+The JSON shape is a public contract (architecture.md): `run_id, target, function, best, rounds,
+lessons_added, usage, wall_s`. We extend it (never rename) with `stopped`, `errors`, `file`,
+`team`, `summary`, and inside `best` with `lessons` (the ids of the lessons shown in the prompt
+that produced the winner; the editor records accept/reject against them) and `new_text`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Usage:
+    """Tokens and money spent. `cost_usd` is None as soon as one call's price is unknown:
+    a partial sum would look like a real total."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    calls: int = 0
+
+    def add(self, input_tokens: int, output_tokens: int, cost_usd: float | None) -> None:
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.calls += 1
+        if cost_usd is None or self.cost_usd is None:
+            self.cost_usd = None
+        else:
+            self.cost_usd += cost_usd
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def to_json(self) -> dict[str, Any]:
+        cost = None if self.cost_usd is None else round(self.cost_usd, 6)
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": cost,
+        }
+
+
+@dataclass
+class VariantRecord:
+    """One agent's attempt in one round."""
+
+    agent: str
+    round: int
+    outcome: str | None = None  # None: the agent sat out (error)
+    speedup: float | None = None
+    ci95: tuple[float, float] | None = None
+    detail: str = ""
+    lesson_id: str | None = None
+    error: str | None = None
+    code: str | None = None
+    new_text: str | None = None
+    shown_lessons: tuple[str, ...] = ()
+    evaluation: Any = None  # the harness Evaluation, kept for re-timing; not serialized
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "agent": self.agent,
+            "outcome": self.outcome,
+            "speedup": self.speedup,
+            "lesson_id": self.lesson_id,
+        }
+        if self.ci95 is not None:
+            data["ci95"] = list(self.ci95)
+        if self.detail:
+            data["detail"] = self.detail
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass
+class RoundRecord:
+    round: int
+    variants: list[VariantRecord] = field(default_factory=list)
+    shown_lessons: tuple[str, ...] = ()
+    best_speedup: float | None = None  # best correct speedup so far, after this round
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "round": self.round,
+            "best_speedup": self.best_speedup,
+            "lessons_shown": list(self.shown_lessons),
+            "variants": [v.to_json() for v in self.variants],
+        }
+
+
+@dataclass
+class BestVariant:
+    speedup: float
+    ci95: tuple[float, float] | None
+    code: str
+    diff: str
+    agent: str
+    round: int
+    lessons: tuple[str, ...]
+    new_text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "speedup": self.speedup,
+            "ci95": list(self.ci95) if self.ci95 else None,
+            "code": self.code,
+            "diff": self.diff,
+            "agent": self.agent,
+            "round": self.round,
+            "lessons": list(self.lessons),
+            "new_text": self.new_text,
+        }
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    target: str
+    function: str | None
+    file: str
+    team: str = ""
+    best: BestVariant | None = None
+    rounds: list[RoundRecord] = field(default_factory=list)
+    lessons_added: int = 0
+    usage: Usage = field(default_factory=Usage)
+    wall_s: float = 0.0
+    stopped: str = "running"
+    errors: list[str] = field(default_factory=list)
+    summary: str = ""
+    best_candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "function": self.function,
+            "file": self.file,
+            "team": self.team,
+            "best": self.best.to_json() if self.best else None,
+            "rounds": [r.to_json() for r in self.rounds],
+            "lessons_added": self.lessons_added,
+            "usage": self.usage.to_json(),
+            "wall_s": round(self.wall_s, 3),
+            "stopped": self.stopped,
+            "errors": self.errors,
+            "summary": self.summary,
+            "remeasured": self.best_candidates,
+        }
+
+    def write(self, runs_dir: Path) -> Path:
+        """Write `runs_dir/<run_id>/report.json` atomically (a reader never sees half a file)."""
+        folder = runs_dir / self.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "report.json"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.to_json(), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+        return path
