@@ -1,0 +1,791 @@
+"""Find, show and splice functions in C, C++ and Python sources (tree-sitter).
+
+The loop optimizes one function at a time. This module answers three questions for it:
+
+* which functions does a file define, and where (`list_functions`, `find_function`)?
+* what does a model need to see to rewrite one of them (`prompt_context`)?
+* how does the model's answer go back into the file (`extract_code`, `splice`)?
+
+Design choices worth knowing:
+
+* Ranges include what belongs to a definition syntactically: a C++ `template <...>` line and
+  Python decorators are part of the function's range, so a splice replaces them together.
+* Function search never descends into C/C++ function bodies (lambdas and local classes are
+  not optimization targets) but does descend into preprocessor conditionals, `extern "C"`
+  blocks, namespaces and classes, so header files with include guards work.
+* Python nested functions are listed with dotted qualified names (`outer.inner`, `C.m`);
+  C++ uses `ns::S::f` (out-of-line definitions keep their written qualifier).
+* `splice` only rewrites the target function. Other code in the answer is used only when it is
+  *new* (a helper, a type, an include the file lacks): repeating or editing existing helpers
+  would risk redefinition errors and silently change code the user did not ask us to touch.
+  New includes/imports go after the file's last include/import, new helpers just before the
+  top-level item that holds the target, new class members just before the target method.
+  A `main` the model adds as a demo is dropped: the target's own program has one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter as ts
+import tree_sitter_c
+import tree_sitter_cpp
+import tree_sitter_python
+
+from lessonl.errors import LessonLError, UsageError
+
+LANGUAGES = ("c", "cpp", "python")
+
+# Above this many characters the "rest of the file" is trimmed for the prompt (see
+# `prompt_context`): about 3k tokens, which leaves room for lessons in a small model's window.
+CONTEXT_LIMIT_CHARS = 12_000
+
+
+class SpliceError(LessonLError):
+    """The model's answer cannot be put back into the file (e.g. it lacks the target function).
+
+    The loop records such a variant as `not_compilable` with this message as the reason.
+    """
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """One function definition. Lines are 0-based and inclusive; bytes are UTF-8 offsets."""
+
+    name: str
+    qualified_name: str
+    kind: str  # "function" | "method" | "template" | "nested"
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """What the optimize prompt shows: `code` to rewrite and read-only `context` around it.
+
+    `name` is the target function's name as the user gave it (None in whole-file mode).
+    """
+
+    code: str
+    context: str
+    name: str | None
+    qualified_name: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+@cache
+def _parser(language: str) -> ts.Parser:
+    if language == "c":
+        lang = ts.Language(tree_sitter_c.language())
+    elif language == "cpp":
+        lang = ts.Language(tree_sitter_cpp.language())
+    elif language == "python":
+        lang = ts.Language(tree_sitter_python.language())
+    else:
+        raise UsageError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
+    return ts.Parser(lang)
+
+
+def _parse(source: str | bytes, language: str) -> tuple[bytes, ts.Node]:
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    return data, _parser(language).parse(data).root_node
+
+
+def _text(node: ts.Node) -> str:
+    return (node.text or b"").decode("utf-8", errors="replace")
+
+
+# Node types that hold declarations and may hold function definitions (C/C++).
+_C_SCOPES = {
+    "translation_unit",
+    "preproc_ifdef",
+    "preproc_if",
+    "preproc_else",
+    "preproc_elif",
+    "preproc_elifdef",
+    "linkage_specification",
+    "declaration_list",
+    "namespace_definition",
+    "field_declaration_list",
+    "class_specifier",
+    "struct_specifier",
+    "union_specifier",
+    "template_declaration",
+}
+_C_CLASSES = {"class_specifier", "struct_specifier", "union_specifier"}
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A function plus the nodes `splice` needs (the outermost node of its range, its scope)."""
+
+    info: FunctionInfo
+    outer: ts.Node  # template_declaration / decorated_definition / the function itself
+    func: ts.Node  # the function_definition node
+    name_node: ts.Node | None
+    in_class: bool
+
+
+def _c_declarator_name(func: ts.Node) -> ts.Node | None:
+    """The name node of a C/C++ function definition (through pointers and references)."""
+    node = func.child_by_field_name("declarator")
+    while node is not None:
+        if node.type == "function_declarator":
+            return node.child_by_field_name("declarator")
+        nxt = node.child_by_field_name("declarator")
+        if nxt is None:
+            # reference_declarator has no field name for its inner declarator
+            nxt = next((c for c in node.named_children if "declarator" in c.type), None)
+        node = nxt
+    return None
+
+
+def _short(qualified: str) -> str:
+    return qualified.split("::")[-1] if "::" in qualified else qualified
+
+
+def _iter_c(node: ts.Node, scope: list[str], in_class: bool) -> Iterator[_Found]:
+    for child in node.named_children:
+        t = child.type
+        if t == "function_definition":
+            yield _c_found(child, child, scope, in_class, template=False)
+        elif t == "template_declaration":
+            inner = next((c for c in child.named_children if c.type == "function_definition"), None)
+            if inner is not None:
+                yield _c_found(inner, child, scope, in_class, template=True)
+            else:
+                yield from _iter_c(child, scope, in_class)
+        elif t == "namespace_definition":
+            name = child.child_by_field_name("name")
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_c(body, [*scope, _text(name)] if name else scope, False)
+        elif t in _C_CLASSES:
+            name = child.child_by_field_name("name")
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_c(body, [*scope, _text(name)] if name else scope, True)
+        elif t in ("declaration", "field_declaration", "type_definition"):
+            # `struct S { ... } s;` and `typedef struct { ... } T;` hold a class specifier
+            for spec in child.named_children:
+                if spec.type in _C_CLASSES:
+                    name = spec.child_by_field_name("name")
+                    body = spec.child_by_field_name("body")
+                    if body is not None:
+                        yield from _iter_c(body, [*scope, _text(name)] if name else scope, True)
+        elif t in _C_SCOPES or t.startswith("preproc_"):
+            yield from _iter_c(child, scope, in_class)
+
+
+def _c_found(
+    func: ts.Node, outer: ts.Node, scope: list[str], in_class: bool, *, template: bool
+) -> _Found:
+    name_node = _c_declarator_name(func)
+    written = "".join(_text(name_node).split()) if name_node is not None else "<anonymous>"
+    qualified = "::".join([*scope, written])
+    kind = "template" if template else "method" if in_class or "::" in written else "function"
+    return _Found(
+        FunctionInfo(
+            name=_short(written),
+            qualified_name=qualified,
+            kind=kind,
+            start_line=outer.start_point[0],
+            end_line=outer.end_point[0],
+            start_byte=outer.start_byte,
+            end_byte=outer.end_byte,
+        ),
+        outer,
+        func,
+        name_node,
+        in_class,
+    )
+
+
+def _iter_py(node: ts.Node, scope: list[str], where: str) -> Iterator[_Found]:
+    """`where` is "module", "class" or "function": it decides the kind of the defs found."""
+    for child in node.named_children:
+        outer = child
+        if child.type == "decorated_definition":
+            inner = child.child_by_field_name("definition")
+            if inner is None:
+                continue
+            child = inner
+        if child.type == "function_definition":
+            name_node = child.child_by_field_name("name")
+            name = _text(name_node) if name_node else "<anonymous>"
+            kind = {"module": "function", "class": "method", "function": "nested"}[where]
+            yield _Found(
+                FunctionInfo(
+                    name=name,
+                    qualified_name=".".join([*scope, name]),
+                    kind=kind,
+                    start_line=outer.start_point[0],
+                    end_line=outer.end_point[0],
+                    start_byte=outer.start_byte,
+                    end_byte=outer.end_byte,
+                ),
+                outer,
+                child,
+                name_node,
+                where == "class",
+            )
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_py(body, [*scope, name], "function")
+        elif child.type == "class_definition":
+            name_node = child.child_by_field_name("name")
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_py(body, [*scope, _text(name_node)], "class")
+        elif child.type in ("if_statement", "try_statement", "with_statement", "block") or (
+            child.type in ("else_clause", "elif_clause", "except_clause", "finally_clause")
+        ):
+            # defs under `if TYPE_CHECKING:` / `try:` at the same level
+            yield from _iter_py(child, scope, where)
+
+
+def _found(root: ts.Node, language: str) -> list[_Found]:
+    if language == "python":
+        return list(_iter_py(root, [], "module"))
+    return list(_iter_c(root, [], False))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API: listing and finding
+
+
+def list_functions(source: str, language: str) -> list[FunctionInfo]:
+    """Every function definition of `source`, in file order (methods, templates, nested defs)."""
+    _, root = _parse(source, language)
+    return [f.info for f in _found(root, language)]
+
+
+def _match(found: list[_Found], name: str) -> list[_Found]:
+    """Definitions named `name`: exact qualified name, else qualified suffix, else short name."""
+    sep = "." if "." in name and "::" not in name else "::"
+    exact = [f for f in found if f.info.qualified_name == name]
+    if exact:
+        return exact
+    suffix = [f for f in found if f.info.qualified_name.endswith(sep + name)]
+    if suffix:
+        return suffix
+    return [f for f in found if f.info.name == _short(name.split(".")[-1])]
+
+
+def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found]:
+    data, root = _parse(source, language)
+    found = _found(root, language)
+    hits = _match(found, name)
+    if not hits:
+        known = ", ".join(sorted({f.info.qualified_name for f in found})) or "none"
+        raise UsageError(f"no function {name!r} in this file (functions: {known})")
+    names = {h.info.qualified_name for h in hits}
+    if len(names) > 1:
+        raise UsageError(
+            f"function name {name!r} is ambiguous ({', '.join(sorted(names))}); "
+            "give the qualified name"
+        )
+    # Same qualified name several times = C++ overloads: the first definition is the target.
+    return data, root, hits[0]
+
+
+def find_function(source: str, language: str, name: str) -> FunctionInfo:
+    """The definition of `name` (qualified or short); UsageError if absent or ambiguous."""
+    return _find(source, language, name)[2].info
+
+
+# ---------------------------------------------------------------------------------------------
+# Prompt context
+
+
+def _comment(language: str, text: str) -> str:
+    return f"# {text}" if language == "python" else f"/* {text} */"
+
+
+def _line_start(data: bytes, pos: int) -> int:
+    return data.rfind(b"\n", 0, pos) + 1
+
+
+def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """Apply non-overlapping (start, end, replacement) edits; later positions first."""
+    out = data
+    for start, end, repl in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + repl + out[end:]
+    return out
+
+
+def _identifiers(node: ts.Node) -> set[str]:
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type in (
+            "identifier",
+            "type_identifier",
+            "field_identifier",
+            "namespace_identifier",
+        ):
+            names.add(_text(n))
+        stack.extend(n.children)
+    return names
+
+
+def prompt_context(source: str, language: str, name: str | None) -> PromptContext:
+    """The code to rewrite plus the read-only context a model needs to rewrite it well.
+
+    Whole-file mode (`name` None): the code is the whole file and there is no extra context.
+    Otherwise the context is the rest of the file with the target replaced by a one-line marker.
+    When that is longer than CONTEXT_LIMIT_CHARS, the bodies of the other functions are elided
+    (their signatures, the types, globals and includes stay: that is what a model needs to call
+    them correctly); if still too long, items the target does not mention are dropped, and as a
+    last resort the context is cut with a note.
+    """
+    if name is None:
+        return PromptContext(code=source, context="", name=None)
+    data, root, hit = _find(source, language, name)
+    info = hit.info
+    start = _line_start(data, info.start_byte)
+    code = data[start : info.end_byte].decode("utf-8")
+    marker = _comment(language, f"... `{info.qualified_name}` is defined here (shown below) ...")
+    indent = data[start : info.start_byte]
+    target_edit = (start, info.end_byte, indent + marker.encode())
+    context = _apply(data, [target_edit])
+    if len(context) > CONTEXT_LIMIT_CHARS:
+        used = _identifiers(hit.func)
+        edits = [target_edit]
+        dropped: list[tuple[int, int, bytes]] = []
+        for other in _found(root, language):
+            o = other.outer
+            if o.start_byte <= info.start_byte and info.end_byte <= o.end_byte:
+                continue  # the target itself or a function enclosing it (Python nested)
+            if any(
+                f.outer.start_byte <= o.start_byte and o.end_byte <= f.outer.end_byte
+                for f in _found(root, language)
+                if f is not other
+                and f.outer.start_byte != o.start_byte
+                and not (f.outer.start_byte <= info.start_byte <= f.outer.end_byte)
+            ):
+                continue  # nested in another function whose body is elided anyway
+            body = other.func.child_by_field_name("body")
+            if body is None:
+                continue
+            repl = b" ..." if language == "python" else b"{ /* ... */ }"
+            if language == "python":
+                edits.append((body.start_byte, body.end_byte, b"..."))
+            else:
+                edits.append((body.start_byte, body.end_byte, repl))
+            if other.info.name not in used:
+                dropped.append((_line_start(data, o.start_byte), o.end_byte, b""))
+        context = _apply(data, edits)
+        if len(context) > CONTEXT_LIMIT_CHARS:
+            context = _apply(data, [target_edit, *dropped])
+            if len(context) > CONTEXT_LIMIT_CHARS:
+                # dropped items still carry full bodies of used functions: elide those too
+                keep = [e for e in edits if all(not (d[0] <= e[0] < d[1]) for d in dropped)]
+                context = _apply(data, [*keep, *dropped])
+        if len(context) > CONTEXT_LIMIT_CHARS:
+            note = _comment(language, "... (rest of the file omitted) ...").encode()
+            context = context[:CONTEXT_LIMIT_CHARS] + b"\n" + note + b"\n"
+    return PromptContext(
+        code=code,
+        context=context.decode("utf-8", errors="replace"),
+        name=name,
+        qualified_name=info.qualified_name,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Extracting the code block from a reply
+
+_TAGS = {
+    "c": {"c", "h"},
+    "cpp": {"cpp", "c++", "cxx", "cc", "hpp", "h++", "cplusplus"},
+    "python": {"python", "py", "python3", "py3"},
+}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)[^`]*$")
+
+
+def extract_code(reply: str, language: str) -> str | None:
+    """The code of the reply's fenced block: the longest tagged with `language`, else the
+    longest of all; a block whose closing fence is missing (a reply cut by max_tokens) runs to
+    the end. None when the reply has no fenced block at all.
+    """
+    lines = reply.splitlines()
+    blocks: list[tuple[str, str]] = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, tag = m.group(1), m.group(2).lower().lstrip("{.")
+        body: list[str] = []
+        i += 1
+        while i < len(lines):
+            stripped = lines[i].strip()
+            if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
+                break
+            body.append(lines[i])
+            i += 1
+        i += 1
+        blocks.append((tag, "\n".join(body) + "\n"))
+    blocks = [b for b in blocks if b[1].strip()]
+    if not blocks:
+        return None
+    tagged = [b for b in blocks if b[0] in _TAGS.get(language, {language})]
+    pool = tagged or blocks
+    return max(pool, key=lambda b: len(b[1]))[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Splicing
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _reindent(text: str, from_col: int, to_indent: str) -> str:
+    """Move a block whose first line starts at column `from_col` (its leading whitespace
+    already cut) to start at `to_indent`; later lines lose up to `from_col` leading spaces.
+    """
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        cut = len(line) - len(line.lstrip(" \t"))
+        line = line[min(cut, from_col) :]
+        out.append(to_indent + line if line.strip() else line)
+    return "\n".join(out)
+
+
+def _include_nodes(root: ts.Node, language: str) -> list[ts.Node]:
+    """Includes/imports (and C++ `using` directives) outside any function."""
+    kinds = (
+        {"import_statement", "import_from_statement", "future_import_statement"}
+        if language == "python"
+        else {"preproc_include", "using_declaration"}
+    )
+    found: list[ts.Node] = []
+
+    def walk(node: ts.Node) -> None:
+        for c in node.named_children:
+            if c.type in kinds:
+                found.append(c)
+            elif language != "python" and (
+                c.type.startswith("preproc_") or c.type == "linkage_specification"
+            ):
+                walk(c)
+
+    walk(root)
+    return found
+
+
+def _item_key(node: ts.Node, language: str) -> str | None:
+    """What identifies a top-level item, to tell a new helper from one the file already has.
+
+    Functions are keyed by declarator (name + parameters, so a new overload is new), types by
+    name, everything else by its normalized text. None means "never insert" (comments, demo
+    `main`, Python script code).
+    """
+    t = node.type
+    if t == "comment":
+        return None
+    if language == "python":
+        if t == "decorated_definition":
+            inner = node.child_by_field_name("definition")
+            return _item_key(inner, language) if inner is not None else None
+        if t in ("function_definition", "class_definition"):
+            name = node.child_by_field_name("name")
+            return f"{t}:{_text(name)}" if name is not None else None
+        if t == "expression_statement" and node.named_children:
+            first = node.named_children[0]
+            if first.type == "assignment":
+                left = first.child_by_field_name("left")
+                return f"assign:{_text(left)}" if left is not None else None
+        return None
+    if t == "template_declaration":
+        inner = next((c for c in node.named_children if c.type != "template_parameter_list"), None)
+        return _item_key(inner, language) if inner is not None else _norm(_text(node))
+    if t == "function_definition":
+        decl = node.child_by_field_name("declarator")
+        name = _c_declarator_name(node)
+        if name is not None and _text(name) == "main":
+            return None
+        return "fn:" + "".join(_text(decl).split()) if decl is not None else None
+    if t in _C_CLASSES or t == "enum_specifier":
+        name = node.child_by_field_name("name")
+        return f"type:{_text(name)}" if name is not None else _norm(_text(node))
+    if t in ("preproc_def", "preproc_function_def"):
+        name = node.child_by_field_name("name")
+        return f"define:{_text(name)}" if name is not None else None
+    if t == "expression_statement" or t == "ERROR":
+        return None
+    if t == "declaration":
+        # a prototype, a global, or `struct S {...};`
+        for c in node.named_children:
+            if c.type in _C_CLASSES and c.child_by_field_name("body") is not None:
+                return _item_key(c, language)
+        decl = node.child_by_field_name("declarator")
+        if decl is not None and decl.type == "function_declarator":
+            return "proto:" + "".join(_text(decl).split())
+    return "text:" + _norm(_text(node))
+
+
+def _all_keys(root: ts.Node, language: str) -> set[str]:
+    keys: set[str] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        k = _item_key(n, language) if n.is_named else None
+        if k is not None and n.type not in ("translation_unit", "module"):
+            keys.add(k)
+            if k.startswith("fn:"):
+                keys.add("proto:" + k[3:])
+        stack.extend(n.named_children)
+    return keys
+
+
+def _container(node: ts.Node, language: str) -> ts.Node:
+    """The scope node whose direct children are items (module, namespace body, class body)."""
+    p = node.parent
+    while p is not None:
+        if language == "python" and p.type in ("module", "block"):
+            return p
+        if language != "python" and p.type in (
+            "translation_unit",
+            "declaration_list",
+            "field_declaration_list",
+        ):
+            return p
+        p = p.parent
+    return node
+
+
+def _top_item(node: ts.Node, language: str) -> ts.Node:
+    """The ancestor of `node` (or itself) that sits directly in a namespace-level scope."""
+    n = node
+    while n.parent is not None:
+        p = n.parent
+        if language == "python" and p.type == "module":
+            return n
+        if language != "python" and (
+            p.type == "translation_unit"
+            or (
+                p.type == "declaration_list"
+                and p.parent is not None
+                and p.parent.type in ("namespace_definition", "linkage_specification")
+            )
+            or p.type.startswith("preproc_")
+        ):
+            return n
+        n = p
+    return n
+
+
+def _answer_target(found: list[_Found], target: _Found, data: bytes) -> _Found | None:
+    """The answer's version of the target: same qualified name, else same short name (the
+    answer often gives a method alone, without its class); overloads by equal declarator."""
+    short = [f for f in found if f.info.name == target.info.name]
+    if not short:
+        return None
+    exact = [f for f in short if f.info.qualified_name == target.info.qualified_name]
+    pool = exact or short
+    decl = target.func.child_by_field_name("parameters") or target.func.child_by_field_name(
+        "declarator"
+    )
+    if decl is not None and len(pool) > 1:
+        want = "".join(_text(decl).split())
+        for f in pool:
+            d = f.func.child_by_field_name("parameters") or f.func.child_by_field_name("declarator")
+            if d is not None and "".join(_text(d).split()) == want:
+                return f
+    return pool[0]
+
+
+def _items_around(answer_root: ts.Node, target: ts.Node, language: str) -> Iterator[ts.Node]:
+    """Items of the answer that are not (and do not contain) the target, walking down the
+    scopes that do contain it, so helpers inside `namespace ns { ... }` are found too."""
+
+    def scope_children(node: ts.Node) -> list[ts.Node]:
+        if language == "python":
+            if node.type == "class_definition":
+                body = node.child_by_field_name("body")
+                return list(body.named_children) if body else []
+            return list(node.named_children) if node.type in ("module", "block") else []
+        if node.type in ("namespace_definition", "linkage_specification"):
+            body = node.child_by_field_name("body")
+            return list(body.named_children) if body else []
+        if node.type in _C_CLASSES:
+            body = node.child_by_field_name("body")
+            return list(body.named_children) if body else []
+        if node.type == "declaration":
+            for c in node.named_children:
+                if c.type in _C_CLASSES:
+                    return scope_children(c)
+            return []
+        if node.type in ("translation_unit", "declaration_list") or node.type.startswith(
+            "preproc_"
+        ):
+            return list(node.named_children)
+        return []
+
+    def walk(node: ts.Node) -> Iterator[ts.Node]:
+        for c in scope_children(node):
+            if c.start_byte <= target.start_byte and target.end_byte <= c.end_byte:
+                if c.start_byte == target.start_byte and c.end_byte == target.end_byte:
+                    continue
+                yield from walk(c)
+            else:
+                yield c
+
+    yield from walk(answer_root)
+
+
+def splice(source: str, language: str, name: str | None, answer: str) -> str:
+    """`source` with the target function replaced by the answer's version of it.
+
+    Whole-file mode (`name` None): the answer is the new file. Otherwise the answer may be the
+    function alone or with new helpers, types and includes/imports; see the module docstring
+    for where each goes. Raises SpliceError if the answer lacks the target function.
+    """
+    if name is None:
+        if not answer.strip():
+            raise SpliceError("the answer is empty; expected the whole file")
+        return answer if answer.endswith("\n") or not source.endswith("\n") else answer + "\n"
+    data, root, target = _find(source, language, name)
+    adata, aroot = _parse(answer, language)
+    mine = _answer_target(_found(aroot, language), target, adata)
+    if mine is None:
+        raise SpliceError(
+            f"the answer does not contain the function `{target.info.name}`; "
+            "it must return the complete function with its name unchanged"
+        )
+
+    # The answer's function text, with a qualifier removed when the file defines it in-class
+    # (`int S::f()` cannot stand inside `struct S`).
+    a_start, a_end = mine.outer.start_byte, mine.outer.end_byte
+    t_node = target.outer
+    if mine.outer == mine.func and target.outer != target.func:
+        # The answer dropped the decorators / template header: keep the file's.
+        t_node = target.func
+    new_func = adata[a_start:a_end]
+    if (
+        language != "python"
+        and target.in_class
+        and mine.name_node is not None
+        and mine.name_node.type == "qualified_identifier"
+    ):
+        nn = mine.name_node
+        new_func = (
+            adata[a_start : nn.start_byte] + target.info.name.encode() + adata[nn.end_byte : a_end]
+        )
+    t_start = t_node.start_byte
+    t_indent = data[_line_start(data, t_start) : t_start].decode("utf-8")
+    if t_indent.strip():
+        t_indent = ""  # something precedes the function on its line; leave layout alone
+    a_col = mine.outer.start_point[1]
+    new_text = _reindent(new_func.decode("utf-8"), a_col, t_indent)
+    edits: list[tuple[int, int, bytes]] = [(t_start, t_node.end_byte, new_text.encode())]
+
+    # New members next to the target (same class in the answer), new helpers before the
+    # target's top-level item, new includes after the last include.
+    have = _all_keys(root, language)
+    includes = _include_nodes(root, language)
+    have_incl = {_norm(_text(n)) for n in includes}
+    new_incl: list[str] = []
+    members: list[str] = []
+    helpers: list[str] = []
+    answer_container = _container(mine.outer, language)
+    for item in _items_around(aroot, mine.outer, language):
+        if item in _include_nodes(aroot, language) or item.type in (
+            "preproc_include",
+            "using_declaration",
+            "import_statement",
+            "import_from_statement",
+            "future_import_statement",
+        ):
+            text = _norm(_text(item))
+            if text not in have_incl and text not in new_incl:
+                new_incl.append(text)
+            continue
+        key = _item_key(item, language)
+        if key is None or key in have:
+            continue
+        have.add(key)
+        text = _text(item)
+        if item.type == "template_declaration" or item.type.startswith("preproc_"):
+            text = text.rstrip("\n")
+        is_member = (
+            target.in_class
+            and _container(item, language) == answer_container
+            and answer_container.type in ("field_declaration_list", "block")
+        )
+        if is_member:
+            members.append(_reindent(text, item.start_point[1], t_indent))
+        else:
+            helpers.append(_reindent(text, item.start_point[1], ""))
+
+    if members:
+        block = "".join(m + "\n\n" + t_indent for m in members)
+        m_pos = target.outer.start_byte
+        edits.append((m_pos, m_pos, block.encode()))
+    if helpers:
+        top = _top_item(target.outer, language)
+        pos = _line_start(data, top.start_byte)
+        indent = data[pos : top.start_byte].decode("utf-8")
+        indent = indent if not indent.strip() else ""
+        block = "".join(indent + _reindent(h, 0, indent) + "\n\n" for h in helpers)
+        edits.append((pos, pos, block.encode()))
+    if new_incl:
+        edits.append(_include_edit(data, root, language, includes, new_incl))
+    return _apply(data, edits).decode("utf-8")
+
+
+def _include_edit(
+    data: bytes, root: ts.Node, language: str, includes: list[ts.Node], new: list[str]
+) -> tuple[int, int, bytes]:
+    """Where new includes/imports go: after the file's last one; else after an include guard's
+    `#define` / `#pragma once` (C/C++) or the module docstring and `__future__` imports."""
+    text = "".join(line + "\n" for line in new)
+    if includes:
+        last = includes[-1]
+        end = data.find(b"\n", last.end_byte - 1)
+        pos = len(data) if end < 0 else end + 1
+        if pos == len(data) and not data.endswith(b"\n"):
+            return (pos, pos, b"\n" + text.encode())
+        return (pos, pos, text.encode())
+    if language == "python":
+        pos = 0
+        for c in root.named_children:
+            if c.type == "comment" or (
+                c.type == "expression_statement"
+                and c.named_children
+                and c.named_children[0].type == "string"
+                and pos == 0
+            ):
+                pos = _line_end(data, c.end_byte)
+                continue
+            break
+        return (pos, pos, text.encode())
+    m = re.search(rb"^[ \t]*#[ \t]*pragma[ \t]+once[^\n]*\n", data, re.M)
+    if m is None:
+        m = re.search(
+            rb"\A(?:\s|//[^\n]*\n|/\*.*?\*/)*#[ \t]*ifndef[^\n]*\n[ \t]*#[ \t]*define[^\n]*\n",
+            data,
+            re.S,
+        )
+    pos = m.end() if m else 0
+    return (pos, pos, text.encode())
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    end = data.find(b"\n", pos)
+    return len(data) if end < 0 else end + 1

@@ -1,0 +1,311 @@
+"""Regions: listing functions, prompt context, code extraction and splicing (real g++/ast)."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lessonl.errors import UsageError
+from lessonl.regions import (
+    CONTEXT_LIMIT_CHARS,
+    SpliceError,
+    extract_code,
+    find_function,
+    list_functions,
+    prompt_context,
+    splice,
+)
+
+C_SRC = """\
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct { int n; double *v; } vec_t;
+static int counter = 0;
+
+double sum(const vec_t *x) {
+    double s = 0;
+    for (int i = 0; i < x->n; i++) s += x->v[i];
+    return s;
+}
+
+int *find(int *a, int n, int key) {
+    for (int i = 0; i < n; i++) if (a[i] == key) return a + i;
+    return 0;
+}
+"""
+
+CPP_SRC = """\
+#pragma once
+#include <vector>
+#include <cstddef>
+
+namespace stats {
+
+template <typename T>
+T total(const std::vector<T>& xs) {
+    T s{};
+    for (std::size_t i = 0; i < xs.size(); ++i) s += xs[i];
+    return s;
+}
+
+struct Histogram {
+    std::vector<int> bins;
+    void add(int v) {
+        for (std::size_t i = 0; i < bins.size(); ++i) {
+            if (static_cast<int>(i) == v) bins[i]++;
+        }
+    }
+    int peak() const;
+};
+
+inline int Histogram::peak() const {
+    int best = 0;
+    for (int b : bins) if (b > best) best = b;
+    return best;
+}
+
+}  // namespace stats
+"""
+
+PY_SRC = '''\
+"""A module."""
+from __future__ import annotations
+
+import os
+
+
+class Model:
+    @staticmethod
+    def score(xs):
+        def square(v):
+            return v * v
+
+        return sum(square(x) for x in xs)
+
+
+def run(n):
+    return [i for i in range(n)]
+'''
+
+
+def _gxx_syntax(code: str, tmp_path: Path, suffix: str = ".cpp") -> None:
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not installed")
+    path = tmp_path / f"spliced{suffix}"
+    path.write_text(code)
+    lang = ["-x", "c++", "-std=c++17"] if suffix != ".c" else ["-x", "c"]
+    proc = subprocess.run(
+        ["g++", *lang, "-fsyntax-only", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr + "\n---\n" + code
+
+
+def test_lists_c_functions_with_ranges() -> None:
+    fns = list_functions(C_SRC, "c")
+    assert [(f.name, f.kind) for f in fns] == [("sum", "function"), ("find", "function")]
+    s = fns[0]
+    lines = C_SRC.splitlines()
+    assert lines[s.start_line].startswith("double sum(")
+    assert lines[s.end_line] == "}"
+    assert C_SRC.encode()[s.start_byte : s.end_byte].decode().endswith("return s;\n}")
+
+
+def test_lists_cpp_methods_templates_namespaces() -> None:
+    fns = {f.qualified_name: f for f in list_functions(CPP_SRC, "cpp")}
+    assert set(fns) == {"stats::total", "stats::Histogram::add", "stats::Histogram::peak"}
+    total = fns["stats::total"]
+    assert total.kind == "template"
+    # the template header belongs to the function's range
+    assert CPP_SRC.splitlines()[total.start_line] == "template <typename T>"
+    assert fns["stats::Histogram::add"].kind == "method"
+    assert fns["stats::Histogram::peak"].name == "peak"
+    assert find_function(CPP_SRC, "cpp", "add").qualified_name == "stats::Histogram::add"
+    assert find_function(CPP_SRC, "cpp", "Histogram::peak").name == "peak"
+
+
+def test_lists_python_methods_and_nested() -> None:
+    fns = {f.qualified_name: f for f in list_functions(PY_SRC, "python")}
+    assert set(fns) == {"Model.score", "Model.score.square", "run"}
+    assert fns["Model.score"].kind == "method"
+    assert fns["Model.score.square"].kind == "nested"
+    # decorators belong to the range
+    assert PY_SRC.splitlines()[fns["Model.score"].start_line].strip() == "@staticmethod"
+
+
+def test_find_function_missing_is_usage_error() -> None:
+    with pytest.raises(UsageError, match="no function 'nope'"):
+        find_function(C_SRC, "c", "nope")
+
+
+def test_prompt_context_short_file_has_rest_of_file() -> None:
+    ctx = prompt_context(C_SRC, "c", "sum")
+    assert ctx.code.startswith("double sum(const vec_t *x) {")
+    assert "#include <stdio.h>" in ctx.context
+    assert "typedef struct" in ctx.context
+    assert "int *find(" in ctx.context
+    assert "s += x->v[i]" not in ctx.context  # the target itself is not repeated
+    whole = prompt_context(C_SRC, "c", None)
+    assert whole.code == C_SRC and whole.context == "" and whole.name is None
+
+
+def test_prompt_context_long_file_elides_other_bodies() -> None:
+    filler = "".join(
+        f"int unused_{i}(int x) {{\n" + "    x = x * 3 + 1;\n" * 20 + "    return x;\n}\n\n"
+        for i in range(60)
+    )
+    src = C_SRC + filler
+    assert len(src) > CONTEXT_LIMIT_CHARS
+    ctx = prompt_context(src, "c", "sum")
+    assert len(ctx.context) <= CONTEXT_LIMIT_CHARS + 200
+    assert "typedef struct { int n; double *v; } vec_t;" in ctx.context
+    assert "#include <stdlib.h>" in ctx.context
+    assert "s += x->v[i]" in ctx.code
+
+
+def test_extract_code_prefers_language_then_longest_and_tolerates_open_fence() -> None:
+    reply = "Text\n```\nplain longer block\nplain\nplain\n```\nmore\n```cpp\nint f();\n```\n"
+    assert extract_code(reply, "cpp") == "int f();\n"
+    assert extract_code("```\na\n```\n```\nlonger\nblock\n```", "c") == "longer\nblock\n"
+    assert extract_code("Sure:\n```python\ndef f():\n    return 1\n", "python") == (
+        "def f():\n    return 1\n"
+    )
+    assert extract_code("no code here", "python") is None
+
+
+def test_splice_c_with_helper_and_include_compiles(tmp_path: Path) -> None:
+    answer = extract_code(
+        """Here is a faster version.
+```c
+#include <stdio.h>
+#include <string.h>
+
+static inline double add4(const double *p) { return p[0] + p[1] + p[2] + p[3]; }
+
+double sum(const vec_t *x) {
+    double s = 0;
+    int i = 0;
+    for (; i + 4 <= x->n; i += 4) s += add4(x->v + i);
+    for (; i < x->n; i++) s += x->v[i];
+    return s;
+}
+
+int main(void) { return 0; }
+```""",
+        "c",
+    )
+    assert answer is not None
+    out = splice(C_SRC, "c", "sum", answer)
+    assert out.count("#include <stdio.h>") == 1  # deduplicated
+    assert out.index("#include <string.h>") < out.index("typedef struct")
+    assert out.index("add4(const double") < out.index("double sum(")
+    assert "int main" not in out  # a demo main would clash with the target's program
+    assert "int *find(" in out  # the rest is untouched
+    _gxx_syntax(out, tmp_path, ".c")
+
+
+def test_splice_cpp_method_alone_with_helper_compiles(tmp_path: Path) -> None:
+    answer = """\
+#include <algorithm>
+#include <vector>
+
+static inline bool in_range(int v, std::size_t n) {
+    return v >= 0 && static_cast<std::size_t>(v) < n;
+}
+
+void add(int v) {
+    if (in_range(v, bins.size())) bins[v]++;
+}
+"""
+    out = splice(CPP_SRC, "cpp", "add", answer)
+    assert "#include <algorithm>" in out and out.count("#include <vector>") == 1
+    assert out.index("in_range(int v") < out.index("struct Histogram")
+    assert "if (in_range(v, bins.size())) bins[v]++;" in out
+    assert "static_cast<int>(i) == v" not in out
+    _gxx_syntax(out, tmp_path)
+
+
+def test_splice_cpp_template_and_out_of_line_method(tmp_path: Path) -> None:
+    answer = """```cpp
+template <typename T>
+T total(const std::vector<T>& xs) {
+    T s{};
+    for (const T& x : xs) s += x;
+    return s;
+}
+```"""
+    out = splice(CPP_SRC, "cpp", "total", extract_code(answer, "cpp") or "")
+    assert out.count("template <typename T>") == 1
+    assert "for (const T& x : xs) s += x;" in out
+    _gxx_syntax(out, tmp_path)
+
+    # A class given whole, with a new member helper next to the target method.
+    answer2 = """
+struct Histogram {
+    std::vector<int> bins;
+    int max_of(int a, int b) const { return a > b ? a : b; }
+    void add(int v) { if (v >= 0 && v < (int)bins.size()) bins[v]++; }
+};
+inline int Histogram::peak() const {
+    int best = 0;
+    for (int b : bins) best = max_of(best, b);
+    return best;
+}
+"""
+    out2 = splice(CPP_SRC, "cpp", "stats::Histogram::peak", answer2)
+    assert "best = max_of(best, b);" in out2
+    assert "static_cast<int>(i) == v" in out2  # add() itself stays the user's
+    # The class exists in the file, so the answer's copy of it is not pasted again.
+    assert out2.count("struct Histogram") == 1
+
+    answer3 = """
+struct Histogram {
+    std::vector<int> bins;
+    int twice(int x) const { return x + x; }
+    void add(int v) { bins[twice(v) / 2]++; }
+};
+"""
+    out3 = splice(CPP_SRC, "cpp", "add", answer3)
+    assert out3.index("int twice(int x) const") < out3.index("void add(int v)")
+    assert out3.count("std::vector<int> bins;") == 1
+    _gxx_syntax(out3, tmp_path)
+
+
+def test_splice_python_method_keeps_decorator_and_parses() -> None:
+    answer = """```python
+import math
+import os
+
+def _sq(v):
+    return v * v
+
+def score(xs):
+    return math.fsum(_sq(x) for x in xs)
+```"""
+    out = splice(PY_SRC, "python", "Model.score", extract_code(answer, "python") or "")
+    ast.parse(out)
+    assert out.count("import os") == 1
+    assert out.index("import math") > out.index("from __future__")
+    assert "    @staticmethod\n    def score(xs):\n        return math.fsum" in out
+    assert out.index("def _sq") < out.index("class Model")
+    ns: dict[str, object] = {}
+    exec(compile(out, "spliced.py", "exec"), ns)
+    assert ns["Model"].score([1, 2]) == 5.0  # type: ignore[attr-defined]
+
+
+def test_splice_python_nested_and_whole_file() -> None:
+    out = splice(PY_SRC, "python", "Model.score.square", "def square(v):\n    return v ** 2\n")
+    ast.parse(out)
+    assert "            return v ** 2" in out
+    assert splice(PY_SRC, "python", None, "x = 1") == "x = 1\n"
+
+
+def test_splice_without_target_raises() -> None:
+    with pytest.raises(SpliceError, match="does not contain the function `sum`"):
+        splice(C_SRC, "c", "sum", "double total(const vec_t *x) { return 0; }\n")
+    with pytest.raises(SpliceError):
+        splice(PY_SRC, "python", "run", "import os\n")
