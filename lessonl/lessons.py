@@ -1,0 +1,144 @@
+"""Lesson records: what an agent learned from one graded variant (method.md section 3).
+
+A `Lesson` keeps the public record fields of architecture.md (`id, text, outcome, speedup,
+language, target, function, agent, run_id, round, factor, uses, created`) plus what we need
+internally: the speedup's confidence interval, the variant's code, a fingerprint of the source
+it was written against, the effectiveness votes, the user's accept/reject counts and the model.
+
+`category()` is the one place that turns an outcome and speedup into the words the prompts and
+the CLI use ("significantly improves performance", ...), so they never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+OUTCOMES = ("correct", "incorrect", "not_compilable", "timeout", "crashed")
+
+# Speedup at or above which a correct variant counts as "significantly" faster (method.md 2),
+# and at or above which speedup x factor makes a lesson an exploitation pick (method.md 3).
+SIGNIFICANT_SPEEDUP = 1.1
+
+# The fields `lessons list --json` prints, in order (architecture.md).
+PUBLIC_FIELDS = (
+    "id",
+    "text",
+    "outcome",
+    "speedup",
+    "language",
+    "target",
+    "function",
+    "agent",
+    "run_id",
+    "round",
+    "factor",
+    "uses",
+    "created",
+)
+
+
+def now_iso() -> str:
+    """UTC timestamp, second precision, ISO 8601 with a Z (sorts as text)."""
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def category(outcome: str, speedup: float | None) -> str:
+    """The lesson's category in words, as the optimize prompt opens each lesson with it.
+
+    A correct variant without a measured speedup (should not happen with the harness) is
+    treated as "slightly improves" rather than guessed faster or slower.
+    """
+    if outcome == "correct":
+        if speedup is None:
+            return "slightly improves performance"
+        if speedup >= SIGNIFICANT_SPEEDUP:
+            return "significantly improves performance"
+        if speedup >= 1.0:
+            return "slightly improves performance"
+        return "makes the code slower"
+    return {
+        "incorrect": "compromises equivalence",
+        "not_compilable": "does not compile",
+        "timeout": "times out",
+        "crashed": "crashes",
+    }.get(outcome, outcome.replace("_", " "))
+
+
+@dataclass
+class Lesson:
+    """One banked lesson. `id` is empty until `LessonBank.add` assigns a unique one.
+
+    `factor` is the effectiveness factor: the mean of every vote in `votes` (1.0 before any);
+    `uses` counts the rounds in which the lesson was shown to the team.
+    """
+
+    id: str
+    text: str
+    outcome: str
+    speedup: float | None = None
+    language: str = ""
+    target: str = ""
+    function: str | None = None
+    agent: str = ""
+    run_id: str = ""
+    round: int = 0
+    factor: float = 1.0
+    uses: int = 0
+    created: str = field(default_factory=now_iso)
+    ci95: tuple[float, float] | None = None
+    code: str = ""
+    source_fingerprint: str = ""
+    votes: list[float] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    model: str = ""
+
+    @property
+    def category(self) -> str:
+        return category(self.outcome, self.speedup)
+
+    @property
+    def score(self) -> float | None:
+        """speedup x factor, the exploitation key of selection; None without a speedup."""
+        return None if self.speedup is None else self.speedup * self.factor
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field, JSON-ready (the export format); public fields first."""
+        data = asdict(self)
+        data["ci95"] = list(self.ci95) if self.ci95 is not None else None
+        ordered = {k: data[k] for k in PUBLIC_FIELDS}
+        ordered.update({k: v for k, v in data.items() if k not in ordered})
+        return ordered
+
+    def public_json(self) -> dict[str, Any]:
+        """The record of `lessons list --json` (architecture.md)."""
+        data = self.to_json()
+        return {k: data[k] for k in PUBLIC_FIELDS}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Lesson:
+        """Inverse of `to_json`; unknown keys are ignored (newer exports stay importable).
+
+        Raises ValueError/TypeError on a malformed record; callers turn that into a user error.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for required in ("id", "text", "outcome"):
+            if not isinstance(kwargs.get(required), str):
+                raise ValueError(f"field {required!r} missing or not a string")
+        ci = kwargs.get("ci95")
+        if ci is not None:
+            lo, hi = ci
+            kwargs["ci95"] = (float(lo), float(hi))
+        if kwargs.get("speedup") is not None:
+            kwargs["speedup"] = float(kwargs["speedup"])
+        kwargs["votes"] = [float(v) for v in kwargs.get("votes") or []]
+        lesson = cls(**kwargs)
+        lesson.factor = float(lesson.factor)
+        lesson.round = int(lesson.round)
+        lesson.uses = int(lesson.uses)
+        return lesson

@@ -1,0 +1,208 @@
+"""Every prompt LessonL sends, in one place (method.md section 2; our wording, their structure).
+
+* `optimize_prompt`: the code to rewrite, read-only context, and (from round 1, or round 0
+  when seeded from the project bank) the selected lessons, numbered, each opened by its
+  category in words. It warns that Code B may be worse than Code A and asks for strategies
+  beyond the lessons, then asks for the complete function in one fenced block.
+* `lesson_prompt`: one per outcome, asking the agent that wrote the variant to explain the
+  result in one or two sentences, with the evidence we have (speedup and its interval, the
+  compiler's first errors, what differed, the time limit, the signal).
+
+Each prompt is one user message; there is no chat history (method.md section 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category
+from lessonl.regions import PromptContext
+
+_NAMES = {"c": "C", "cpp": "C++", "python": "Python"}
+_FENCE_TAGS = {"c": "c", "cpp": "cpp", "python": "python"}
+_COMPILED = {"c", "cpp"}
+
+# Evidence longer than this is cut: the first lines of a compiler log say what matters, and a
+# small model's context is precious.
+DETAIL_MAX_LINES = 20
+DETAIL_MAX_CHARS = 2000
+
+
+class EvaluationLike(Protocol):
+    """What the prompts read from a harness Evaluation (or the loop's stand-in for one)."""
+
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def speedup(self) -> float | None: ...
+    @property
+    def ci95(self) -> Sequence[float] | None: ...
+    @property
+    def detail(self) -> str | None: ...
+
+
+def _lang(language: str) -> str:
+    return _NAMES.get(language, language)
+
+
+def _block(code: str, language: str) -> str:
+    body = code if code.endswith("\n") else code + "\n"
+    return f"```{_FENCE_TAGS.get(language, language)}\n{body}```"
+
+
+def _clip(detail: str | None) -> str:
+    text = (detail or "").strip()
+    lines = text.splitlines()
+    clipped = "\n".join(lines[:DETAIL_MAX_LINES])
+    if len(clipped) > DETAIL_MAX_CHARS:
+        clipped = clipped[:DETAIL_MAX_CHARS]
+    if clipped != text:
+        clipped += "\n[...]"
+    return clipped
+
+
+def _lesson_line(n: int, lesson: Lesson) -> str:
+    opener = f"Lesson {n} {category(lesson.outcome, lesson.speedup)}"
+    if lesson.outcome == "correct" and lesson.speedup is not None:
+        opener += f" (measured {lesson.speedup:.2f}x the speed of the original)"
+    return f"{opener}. {' '.join(lesson.text.split())}"
+
+
+def optimize_prompt(
+    ctx: PromptContext,
+    language: str,
+    lessons: Sequence[Lesson],
+    *,
+    emphasis: str | None = None,
+    seeded: bool = False,
+) -> str:
+    """The prompt asking an agent for a faster version of `ctx.code`.
+
+    `seeded` says the lessons come from earlier runs on this project (round 0 of a new run),
+    not from teammates working on this very code in this run.
+    """
+    lang = _lang(language)
+    what = "file" if ctx.name is None else "function"
+    parts: list[str] = [
+        f"You are an expert {lang} performance engineer. Rewrite the {lang} {what} below so "
+        "that it runs as fast as possible while giving exactly the same results as the "
+        "original for every input."
+    ]
+    if ctx.context.strip():
+        parts.append(
+            "For reference, here is the rest of the file it belongs to (read-only: do not "
+            "return it):\n" + _block(ctx.context, language)
+        )
+    label = (
+        "The file to optimize" if ctx.name is None else f"The function to optimize, `{ctx.name}`"
+    )
+    parts.append(f"{label}:\n" + _block(ctx.code, language))
+
+    if lessons:
+        source = (
+            "These lessons come from earlier optimization work on this project."
+            if seeded
+            else "These lessons were learned by a team of programmers optimizing this same code."
+        )
+        parts.append(
+            f"{source} In each lesson, Code A is the original code and Code B is a rewrite "
+            "that was built, tested and timed. Code B may be worse than Code A: slower, "
+            "incorrect, or not compiling at all. Learn from the failures as much as from the "
+            "successes.\n\n" + "\n".join(_lesson_line(i + 1, les) for i, les in enumerate(lessons))
+        )
+        parts.append(
+            "Use what these lessons teach, and also look for optimization strategies that go "
+            "beyond them."
+        )
+    if emphasis:
+        parts.append(emphasis.strip())
+
+    if ctx.name is None:
+        ask = (
+            f"Return the complete new file in a single ```{_FENCE_TAGS.get(language, language)} "
+            "fenced code block, keeping every function's name and signature that other code uses."
+        )
+    else:
+        extra = "imports" if language == "python" else "#include lines or helper types"
+        ask = (
+            f"Return the complete optimized function `{ctx.name}` in a single "
+            f"```{_FENCE_TAGS.get(language, language)} fenced code block, keeping its name and "
+            f"signature unchanged. You may add helper functions and {extra} in the same block."
+        )
+    if language in _COMPILED:
+        ask += (
+            " The code is built with the project's own compiler and flags, which you cannot "
+            "change, so do not rely on different compiler flags."
+        )
+    else:
+        ask += " Use only the standard library and the modules the file already imports."
+    parts.append(ask)
+    return "\n\n".join(parts) + "\n"
+
+
+def lesson_prompt(
+    ctx: PromptContext, language: str, variant_code: str, evaluation: EvaluationLike
+) -> str:
+    """The prompt asking the agent that wrote `variant_code` to explain its graded outcome."""
+    lang = _lang(language)
+    same = (
+        "Both were built with the same compiler and flags and run on the same machine."
+        if language in _COMPILED
+        else "Both were run with the same Python interpreter on the same machine."
+    )
+    head = (
+        f"Code A is the original {lang} code. Code B is a rewrite of it meant to be faster.\n\n"
+        f"Code A:\n{_block(ctx.code, language)}\n\nCode B:\n{_block(variant_code, language)}"
+    )
+    outcome = evaluation.outcome
+    detail = _clip(evaluation.detail)
+    speedup = evaluation.speedup
+    if outcome == "correct":
+        interval = ""
+        if evaluation.ci95 is not None and len(evaluation.ci95) == 2:
+            lo, hi = evaluation.ci95
+            interval = f" (95% confidence interval {lo:.2f}x to {hi:.2f}x)"
+        s = speedup if speedup is not None else 1.0
+        if s >= 1.0:
+            degree = "significantly" if s >= SIGNIFICANT_SPEEDUP else "slightly"
+            body = (
+                f"{same} Code B gave the same results as Code A and is {degree} faster: it ran "
+                f"{s:.2f}x as fast as Code A{interval}.\n\nWhy is Code B faster than Code A?"
+            )
+        else:
+            body = (
+                f"{same} Code B gave the same results as Code A but is slower: it ran "
+                f"{s:.2f}x as fast as Code A{interval}.\n\nWhy is Code B slower than Code A?"
+            )
+    elif outcome == "incorrect":
+        what = f" What differed:\n```\n{detail}\n```" if detail else ""
+        body = (
+            "Code B ran, but for the same input it did not give the same results as Code A."
+            f"{what}\n\nWhy does Code B give different results from Code A for the same input?"
+        )
+    elif outcome == "not_compilable":
+        build = "compile" if language in _COMPILED else "load"
+        first = "compiler's" if language in _COMPILED else "interpreter's"
+        errors = f" The {first} first error lines:\n```\n{detail}\n```" if detail else ""
+        body = f"Code B does not {build}.{errors}\n\nWhy does Code B not {build}?"
+    elif outcome == "timeout":
+        limit = f" ({detail})" if detail else ""
+        body = (
+            f"Code B did not finish within the time limit and was stopped{limit}.\n\n"
+            "Why does Code B take so long (for example a loop that never ends, or a much worse "
+            "algorithm)?"
+        )
+    elif outcome == "crashed":
+        how = f" ({detail})" if detail else ""
+        body = (
+            f"Code B crashed when it ran{how}.\n\nWhy does Code B crash (for example an "
+            "out-of-bounds access, a null pointer, unbounded recursion or too much memory)?"
+        )
+    else:
+        body = f"Code B's outcome was: {outcome}. {detail}\n\nWhat explains this outcome?"
+    tail = (
+        "Answer in one or two sentences of plain prose, without code, phrased as a lesson "
+        "another programmer could apply when optimizing this code."
+    )
+    return f"{head}\n\n{body}\n\n{tail}\n"
