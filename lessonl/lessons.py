@@ -40,7 +40,7 @@ PUBLIC_FIELDS = (
 
 
 def now_iso() -> str:
-    """UTC timestamp, second precision, ISO 8601 with a Z (sorts as text)."""
+    """UTC timestamp, microsecond precision, ISO 8601 with a Z (sorts as text)."""
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
