@@ -1,0 +1,160 @@
+"""Prompts: the optimize prompt's structure and one lesson prompt per outcome with its evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from lessonl.lessons import Lesson, category
+from lessonl.prompts import lesson_prompt, optimize_prompt
+from lessonl.regions import extract_code, prompt_context
+
+CPP = """\
+#include <vector>
+int total(const std::vector<int>& v) {
+    int s = 0;
+    for (size_t i = 0; i < v.size(); ++i) s += v[i];
+    return s;
+}
+"""
+PY = "import math\n\n\ndef norm(xs):\n    return math.sqrt(sum(x * x for x in xs))\n"
+VARIANT = "int total(const std::vector<int>& v) { return 0; }\n"
+
+
+@dataclass
+class Ev:
+    """Shaped like lessonl.harness.Evaluation as far as the prompts read it."""
+
+    outcome: str
+    speedup: float | None = None
+    ci95: tuple[float, float] | None = None
+    detail: str = ""
+
+
+def _lesson(text: str, outcome: str, speedup: float | None = None) -> Lesson:
+    return Lesson(id="x", text=text, outcome=outcome, speedup=speedup, language="cpp")
+
+
+def test_optimize_prompt_without_lessons() -> None:
+    ctx = prompt_context(CPP, "cpp", "total")
+    p = optimize_prompt(ctx, "cpp", [], emphasis=None, seeded=False)
+    assert "s += v[i]" in p
+    assert "```cpp" in p
+    assert "`total`" in p and "name and signature unchanged" in p
+    assert "compiler" in p and "flags" in p
+    assert "Lesson 1" not in p and "beyond" not in p
+
+
+def test_optimize_prompt_with_lessons_numbered_by_category() -> None:
+    ctx = prompt_context(CPP, "cpp", "total")
+    lessons = [
+        _lesson("Summing with four accumulators breaks the dependency chain.", "correct", 2.5),
+        _lesson("Hoisting size() out of the loop barely matters.", "correct", 1.04),
+        _lesson("Using a std::map made it slower.", "correct", 0.6),
+        _lesson("Skipping the last element changed the sum.", "incorrect"),
+        _lesson("An undeclared helper broke the build.", "not_compilable"),
+        _lesson("A loop that never advanced hung.", "timeout"),
+        _lesson("Reading past the end crashed.", "crashed"),
+    ]
+    p = optimize_prompt(ctx, "cpp", lessons, emphasis="Prefer SIMD-friendly loops.", seeded=False)
+    expected = [
+        "Lesson 1 significantly improves performance",
+        "Lesson 2 slightly improves performance",
+        "Lesson 3 makes the code slower",
+        "Lesson 4 compromises equivalence.",
+        "Lesson 5 does not compile.",
+        "Lesson 6 times out.",
+        "Lesson 7 crashes.",
+    ]
+    positions = [p.index(e) for e in expected]
+    assert positions == sorted(positions)
+    assert "four accumulators" in p and "2.50x" in p
+    assert "Code B may be worse than Code A" in p
+    assert "Prefer SIMD-friendly loops." in p
+    assert p.rstrip().endswith("do not rely on different compiler flags.")
+    assert p.index("beyond them") > p.index("Lesson 7")
+    assert "earlier optimization work on this project" not in p
+    seeded = optimize_prompt(ctx, "cpp", lessons[:1], emphasis=None, seeded=True)
+    assert "earlier optimization work on this project" in seeded
+
+
+def test_optimize_prompt_python_and_whole_file() -> None:
+    ctx = prompt_context(PY, "python", "norm")
+    p = optimize_prompt(ctx, "python", [], emphasis=None, seeded=False)
+    assert "```python" in p and "Python" in p
+    assert "compiler" not in p
+    assert "import math" in p  # context
+    whole = optimize_prompt(prompt_context(PY, "python", None), "python", [], seeded=False)
+    assert "complete new file" in whole
+
+
+@pytest.mark.parametrize(
+    ("ev", "must", "must_not"),
+    [
+        (
+            Ev("correct", 2.31, (2.2, 2.4)),
+            [
+                "significantly faster",
+                "2.31x",
+                "2.20x to 2.40x",
+                "same compiler",
+                "same machine",
+                "Why is Code B faster",
+            ],
+            ["slower"],
+        ),
+        (
+            Ev("correct", 1.05, (1.01, 1.09)),
+            ["slightly faster", "1.05x", "Why is Code B faster"],
+            ["significantly"],
+        ),
+        (Ev("correct", 0.7, (0.65, 0.75)), ["slower", "0.70x", "Why is Code B slower"], []),
+        (
+            Ev("incorrect", detail="input 3: expected 6, got 5"),
+            ["different results", "expected 6, got 5"],
+            ["Why is Code B faster"],
+        ),
+        (
+            Ev("not_compilable", detail="hist.cpp:3:5: error: 'foo' was not declared"),
+            ["does not compile", "first error lines", "'foo' was not declared"],
+            [],
+        ),
+        (Ev("timeout", detail="timed out after 60 s"), ["time limit", "60 s"], []),
+        (Ev("crashed", detail="killed by signal SIGSEGV"), ["crashed", "SIGSEGV"], []),
+    ],
+)
+def test_lesson_prompt_per_outcome(ev: Ev, must: list[str], must_not: list[str]) -> None:
+    ctx = prompt_context(CPP, "cpp", "total")
+    p = lesson_prompt(ctx, "cpp", VARIANT, ev)
+    assert "Code A" in p and "Code B" in p
+    assert "s += v[i]" in p and "return 0;" in p  # both codes shown
+    assert "one or two sentences" in p
+    for m in must:
+        assert m in p, m
+    for m in must_not:
+        assert m not in p, m
+
+
+def test_lesson_prompt_clips_long_compiler_logs_and_python_wording() -> None:
+    log = "\n".join(f"error line {i}" for i in range(200))
+    p = lesson_prompt(
+        prompt_context(CPP, "cpp", "total"), "cpp", VARIANT, Ev("not_compilable", detail=log)
+    )
+    assert "error line 0" in p and "error line 19" in p and "error line 150" not in p
+    py = lesson_prompt(
+        prompt_context(PY, "python", "norm"),
+        "python",
+        "def norm(xs): pass",
+        Ev("correct", 1.5, (1.4, 1.6)),
+    )
+    assert "same Python interpreter" in py and "compiler" not in py
+
+
+def test_category_and_prompt_round_trip_through_extract() -> None:
+    assert category("correct", 1.1) == "significantly improves performance"
+    assert category("correct", 1.0999) == "slightly improves performance"
+    assert category("correct", 0.99) == "makes the code slower"
+    # what the prompt asks for is what extract_code reads back
+    reply = "Sure.\n```cpp\n" + VARIANT + "```\n"
+    assert extract_code(reply, "cpp") == VARIANT
