@@ -1,0 +1,189 @@
+"""The lesson bank: ids, selection, cumulative effectiveness, feedback, search, export/import,
+and two processes writing at once (real diskcache on disk, real processes)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+
+from lessonl.bank import LessonBank
+from lessonl.errors import UsageError
+from lessonl.lessons import Lesson
+
+SOURCE = """\
+void histogram(const int* data, int n, int* bins, int nbins) {
+    for (int i = 0; i < n; ++i)
+        for (int b = 0; b < nbins; ++b)
+            if (data[i] == b) bins[b]++;
+}
+"""
+
+
+def _l(text: str, outcome: str = "correct", speedup: float | None = None, **kw: object) -> Lesson:
+    return Lesson(id="", text=text, outcome=outcome, speedup=speedup, language="cpp", **kw)  # type: ignore[arg-type]
+
+
+def _hand_built(bank: LessonBank) -> dict[str, str]:
+    """Seven lessons with known scores (speedup x factor) and known relevance to SOURCE."""
+    spec = {
+        "A": _l("Vectorizing the reduction with AVX gave a big win.", speedup=2.0),
+        "B": _l("Prefetching the input array helps streaming.", speedup=1.5, factor=0.9),
+        "C": _l("Aligning memory gave a small gain.", speedup=1.2, factor=0.9),  # 1.08 < 1.1
+        "D": _l("Inlining the comparator was about even.", speedup=1.05, factor=1.1),  # 1.155
+        "E": _l(
+            "Indexing bins directly with data[i] instead of looping over every bin in the "
+            "histogram broke when data had values outside nbins.",
+            "incorrect",
+        ),
+        "F": _l("The template metaprogram did not compile.", "not_compilable"),
+        "G": _l("A counting loop over the bins timed out.", "timeout"),
+    }
+    return {name: bank.add(lesson).id for name, lesson in spec.items()}
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> LessonBank:
+    b = LessonBank(tmp_path / "bank")
+    yield b  # type: ignore[misc]
+    b.close()
+
+
+def test_add_get_forget_all(bank: LessonBank) -> None:
+    a = bank.add(_l("first", speedup=1.3, ci95=(1.2, 1.4), code="int f();", votes=[]))
+    b = bank.add(_l("second", "crashed"))
+    assert a.id and b.id and a.id != b.id
+    got = bank.get(a.id)
+    assert got is not None and got.text == "first" and got.ci95 == (1.2, 1.4)
+    assert got.code == "int f();" and got.factor == 1.0 and got.uses == 0
+    assert [x.id for x in bank.all()] == [a.id, b.id]
+    assert bank.resolve(b.id[:6]).id == b.id
+    assert bank.forget(a.id) is True
+    assert bank.forget(a.id) is False
+    assert bank.get(a.id) is None and len(bank) == 1
+    with pytest.raises(UsageError, match="no lesson"):
+        bank.resolve("zzzz")
+
+
+def test_select_all_when_at_most_k(bank: LessonBank) -> None:
+    ids = [bank.add(_l(f"lesson {i}", "incorrect")).id for i in range(3)]
+    assert sorted(x.id for x in bank.select(4, SOURCE)) == sorted(ids)
+    assert bank.select(0, SOURCE) == []
+
+
+def test_select_exploits_then_fills_by_relevance(bank: LessonBank) -> None:
+    ids = _hand_built(bank)
+    name = {v: k for k, v in ids.items()}
+    # k=4: ceil(4/2)=2 by speedup x factor >= 1.1 (A 2.0, B 1.35; D 1.155 is third), then the
+    # two most relevant of the rest by TF-IDF cosine to the source (E then G).
+    assert [name[x.id] for x in bank.select(4, SOURCE)] == ["A", "B", "E", "G"]
+    # k=3: ceil(3/2)=2 exploitation picks, 1 relevance pick
+    assert [name[x.id] for x in bank.select(3, SOURCE)] == ["A", "B", "E"]
+    # k=6: ceil(6/2)=3 exploitation picks: D qualifies through its factor (1.05 x 1.1), C does
+    # not (1.2 x 0.9); then the three most relevant of C, E, F, G
+    picked = [name[x.id] for x in bank.select(6, SOURCE)]
+    assert picked[:5] == ["A", "B", "D", "E", "G"] and len(set(picked)) == 6
+    # excluded ids and other languages are not candidates
+    assert [name[x.id] for x in bank.select(4, SOURCE, exclude_ids=[ids["A"]])] == [
+        "B",
+        "D",
+        "E",
+        "G",
+    ]
+    bank.add(Lesson(id="", text="histogram bins data nbins", outcome="incorrect", language="c"))
+    assert all(x.language == "cpp" for x in bank.select(4, SOURCE, language="cpp"))
+
+
+def test_votes_are_cumulative_and_persist(tmp_path: Path) -> None:
+    path = tmp_path / "bank"
+    with LessonBank(path) as bank:
+        fast = bank.add(_l("fast one", speedup=1.5)).id
+        failed = bank.add(_l("failed one", "incorrect")).id
+        # agents: 2.0 beats 1.5; 1.2 does not; None (no correct variant) never beats
+        bank.record_votes([fast, failed], [2.0, 1.2, None])
+        f = bank.get(fast)
+        g = bank.get(failed)
+        assert f is not None and g is not None
+        assert f.votes == [1.1, 0.9, 0.9] and f.factor == pytest.approx(2.9 / 3)
+        # a lesson without a speedup is compared against 1.0: 2.0 and 1.2 beat it
+        assert g.votes == [1.1, 1.1, 0.9] and g.factor == pytest.approx(3.1 / 3)
+        assert f.uses == 1
+    with LessonBank(path) as bank:  # a later run: the factor keeps accumulating
+        bank.record_votes([fast], [1.6])
+        f = bank.get(fast)
+        assert f is not None
+        assert f.votes == [1.1, 0.9, 0.9, 1.1] and f.factor == pytest.approx(1.0)
+        assert f.uses == 2
+        bank.record_votes([fast], [])  # nobody attempted: no votes, no use
+        assert bank.get(fast).uses == 2  # type: ignore[union-attr]
+        bank.record_votes(["gone"], [2.0])  # forgotten lessons are skipped
+
+
+def test_feedback_relevant_and_search(bank: LessonBank) -> None:
+    ids = _hand_built(bank)
+    assert bank.record_feedback([ids["A"], ids["B"], "missing"], accepted=True) == 2
+    bank.record_feedback([ids["A"]], accepted=False)
+    a = bank.get(ids["A"])
+    assert a is not None and (a.accepted, a.rejected) == (1, 1)
+    rel = bank.relevant(SOURCE, 2, language="cpp")
+    assert [x.id for x in rel] == [ids["E"], ids["G"]]
+    assert bank.relevant(SOURCE, 2, language="python") == []
+    found = bank.search("template compile", 5)
+    assert found and found[0].id == ids["F"]
+    assert bank.search("zebra quantum", 5) == []
+
+
+def test_export_import_round_trip(bank: LessonBank, tmp_path: Path) -> None:
+    ids = _hand_built(bank)
+    bank.record_votes([ids["A"]], [3.0])
+    out = tmp_path / "lessons.jsonl"
+    assert bank.export_jsonl(out) == 7
+    lines = out.read_text().splitlines()
+    assert len(lines) == 7 and json.loads(lines[0])["id"] == ids["A"]
+    with LessonBank(tmp_path / "other") as other:
+        other.add(_l("already here"))
+        assert other.import_jsonl(out) == 7
+        assert other.import_jsonl(out) == 0  # ids already present are skipped
+        assert len(other) == 8
+        assert {x.id: x.to_json() for x in other.all() if x.id in ids.values()} == {
+            x.id: x.to_json() for x in bank.all()
+        }
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": "t", "outcome": "correct"}\nnot json\n')
+    with pytest.raises(UsageError, match=r"bad.jsonl:2"):
+        bank.import_jsonl(bad)
+
+
+def _writer(path: str, tag: str, start: mp.synchronize.Barrier, shared: str) -> None:
+    bank = LessonBank(path)
+    start.wait()
+    for i in range(100):
+        bank.add(Lesson(id="", text=f"{tag} {i}", outcome="correct", speedup=1.2))
+        if i % 2 == 0:
+            bank.record_votes([shared], [2.0])
+    bank.close()
+
+
+def test_two_processes_add_and_vote_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bank"
+    with LessonBank(path) as bank:
+        shared = bank.add(_l("shared", speedup=1.5)).id
+    ctx = mp.get_context("fork")
+    start = ctx.Barrier(2)
+    procs = [
+        ctx.Process(target=_writer, args=(str(path), tag, start, shared)) for tag in ("p", "q")
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    with LessonBank(path) as bank:
+        lessons = [x for x in bank.all() if x.id != shared]
+        assert len(lessons) == 200
+        assert len({x.id for x in lessons}) == 200
+        assert {x.text for x in lessons} == {f"{t} {i}" for t in "pq" for i in range(100)}
+        s = bank.get(shared)
+        assert s is not None and len(s.votes) == 100 and s.uses == 100  # no lost update
