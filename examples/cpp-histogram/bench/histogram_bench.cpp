@@ -1,0 +1,87 @@
+// Check and bench for histogram() (src/histogram.hpp).
+//
+//   bench check   compares histogram() with a plain reference on edge cases and random data;
+//                 exits 1 and prints the first difference on failure.
+//   bench time    builds the input once, then times REPS calls in-process and prints one
+//                 LESSONL_TIME_S=<seconds> line per call (the harness takes their median), so
+//                 process start-up and input generation are not part of the measurement.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "histogram.hpp"
+
+static std::vector<std::uint64_t> reference(const std::vector<int>& values, int bins) {
+    std::vector<std::uint64_t> counts(bins > 0 ? bins : 0, 0);
+    for (int v : values) {
+        if (v >= 0 && v < bins) counts[v]++;
+    }
+    return counts;
+}
+
+static std::vector<int> random_values(std::size_t n, int lo, int hi, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> dist(lo, hi);
+    std::vector<int> out(n);
+    for (auto& v : out) v = dist(rng);
+    return out;
+}
+
+static int check() {
+    struct Case {
+        std::vector<int> values;
+        int bins;
+    };
+    std::vector<Case> cases = {
+        {{}, 4},
+        {{0, 0, 0}, 1},
+        {{3, 1, 2, 3, 3}, 4},
+        {{-1, 5, 2, 7, 2}, 5},
+        {{1, 2, 3}, 0},
+        {random_values(100000, 0, 255, 1), 256},
+        {random_values(50000, -10, 1100, 2), 1024},
+        {random_values(777, 0, 3, 3), 4},
+    };
+    for (std::size_t c = 0; c < cases.size(); ++c) {
+        auto got = histogram(cases[c].values, cases[c].bins);
+        auto want = reference(cases[c].values, cases[c].bins);
+        if (got.size() != want.size()) {
+            std::printf("case %zu: expected %zu bins, got %zu\n", c, want.size(), got.size());
+            return 1;
+        }
+        for (std::size_t b = 0; b < want.size(); ++b) {
+            if (got[b] != want[b]) {
+                std::printf("case %zu: bin %zu: expected %llu, got %llu\n", c, b,
+                            (unsigned long long)want[b], (unsigned long long)got[b]);
+                return 1;
+            }
+        }
+    }
+    std::printf("ok: %zu cases\n", cases.size());
+    return 0;
+}
+
+static int time_it() {
+    const int reps = 9;
+    auto values = random_values(1 << 20, 0, 255, 42);
+    std::uint64_t sink = 0;
+    for (int r = 0; r < reps; ++r) {
+        auto start = std::chrono::steady_clock::now();
+        auto counts = histogram(values, 256);
+        auto stop = std::chrono::steady_clock::now();
+        sink += counts[r % 256];
+        std::printf("LESSONL_TIME_S=%.9f\n", std::chrono::duration<double>(stop - start).count());
+    }
+    std::fprintf(stderr, "checksum %llu\n", (unsigned long long)sink);
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "check") == 0) return check();
+    if (argc == 2 && std::strcmp(argv[1], "time") == 0) return time_it();
+    std::fprintf(stderr, "usage: %s check|time\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,66 @@
+"""Check and bench for dedupe.core.dedupe.
+
+    python bench.py check   compares dedupe() with a plain reference; exits 1 on a difference
+    python bench.py time    builds the input once, then times REPS calls in-process and prints
+                            one LESSONL_TIME_S=<seconds> line per call (the harness takes their
+                            median), so interpreter start-up is not part of the measurement.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+
+from dedupe.core import dedupe
+
+REPS = 9
+
+
+def reference(items: list) -> list:
+    out, seen = [], set()
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def data(n: int, distinct: int, seed: int) -> list:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(distinct // 2)]
+    return [rng.randrange(distinct // 2) if rng.random() < 0.5 else rng.choice(words)
+            for _ in range(n)]
+
+
+def check() -> int:
+    cases = [[], [1], [1, 1, 1], [3, 1, 3, 2, 1], ["a", 1, "a", (1, 2), (1, 2), 1.0, True],
+             data(2000, 300, 1), data(500, 1000, 2)]
+    for i, case in enumerate(cases):
+        got, want = dedupe(case), reference(case)
+        if got != want:
+            print(f"case {i}: expected {want[:10]}..., got {got[:10]}...")
+            return 1
+        if not isinstance(got, list):
+            print(f"case {i}: expected a list, got {type(got).__name__}")
+            return 1
+    print(f"ok: {len(cases)} cases")
+    return 0
+
+
+def bench() -> int:
+    items = data(20000, 300, 42)
+    for _ in range(REPS):
+        start = time.perf_counter()
+        dedupe(items)
+        print(f"LESSONL_TIME_S={time.perf_counter() - start:.9f}")
+    return 0
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) == 2 else ""
+    if mode == "check":
+        sys.exit(check())
+    if mode == "time":
+        sys.exit(bench())
+    sys.exit("usage: bench.py check|time")

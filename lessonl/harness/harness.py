@@ -1,0 +1,511 @@
+"""`Harness`: build, check and time variants of a target's files (method.md section 5).
+
+One `Harness` serves one run and one target. The baseline (the original code, or the editor's
+unsaved buffer via `baseline_overrides`) is copied and built once, then every variant gets its
+own copy under `<root>/.lessonl/build/<run_id>/<variant-id>/`:
+
+    tree/   the project copy; commands run here (cwd)
+    out/    the private `{build}` folder
+    home/   HOME, and home/tmp as TMPDIR
+
+Command placeholders: `{build}` (that folder), `{python}` (this interpreter, `sys.executable`,
+so a Python target runs under the same venv as lessonl), `{root}` (the copy's root).
+
+Steps for a variant: write its files, a Python syntax check of `.py` files (so a Python target
+without a build step still gets `not_compilable`), build, test, compare output if asked, time.
+Builds and tests of several variants run concurrently (bounded by the number of cores) and
+hold the machine-wide timing lock shared; each timed pair holds it exclusive (see timing.py).
+Variants that are not correct are pruned at once; correct ones are kept for `retime` until
+`__aexit__`, which kills any leftover process and removes the run's build folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import shlex
+import shutil
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from lessonl.config import Config, TargetConfig
+from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
+from lessonl.harness.outcomes import Evaluation, Outcome
+from lessonl.harness.sandbox import (
+    CommandResult,
+    Limits,
+    expand,
+    kill_tree,
+    run_command,
+    scrub_env,
+    signal_name,
+)
+from lessonl.harness.stats import TIME_LINE, median, parse_times
+from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
+from lessonl.harness.workspace import check_relative, populate, project_files
+from lessonl.state import StateDir
+
+ERROR_LINES = 12  # compiler error lines kept for the lesson prompt
+DETAIL_CHARS = 1500  # bound on any detail text
+
+_INSTALL_HINTS = {
+    "g++": "apt-get install g++",
+    "c++": "apt-get install g++",
+    "gcc": "apt-get install gcc",
+    "cc": "apt-get install gcc",
+    "clang": "apt-get install clang",
+    "clang++": "apt-get install clang",
+    "make": "apt-get install make",
+    "cmake": "apt-get install cmake",
+    "python3": "apt-get install python3",
+}
+_MEMORY_ERROR = re.compile(r"bad_alloc|MemoryError|Cannot allocate memory|out of memory", re.I)
+
+
+class BaselineError(LessonLError):
+    """The original code does not build, pass its test or run its bench: nothing to compare to."""
+
+
+def require_tools(target: TargetConfig) -> None:
+    """Raise `EnvironmentProblem` if a program the target's commands start is not installed.
+
+    Checked before a run so that a missing compiler is one clear line, not twelve variants
+    'not compilable'. Programs given as paths (`{build}/bench`, `./run.sh`) are not checked:
+    they are made by the build or live in the project.
+    """
+    for kind, command in (("build", target.build), ("test", target.test), ("bench", target.bench)):
+        if not command:
+            continue
+        argv = expand(command, {"build": "{build}", "python": sys.executable, "root": "."})
+        if argv[:2] == ["/bin/sh", "-c"]:
+            try:
+                words = [w for w in shlex.split(argv[2]) if not re.match(r"^\w+=", w)]
+            except ValueError:
+                continue
+            if not words:
+                continue
+            program = words[0]
+        else:
+            program = argv[0]
+        if "/" in program or "{" in program:
+            continue
+        if shutil.which(program) is None:
+            hint = _INSTALL_HINTS.get(program, "or put it on PATH")
+            how = f"install it ({hint})" if program in _INSTALL_HINTS else f"install it {hint}"
+            raise EnvironmentProblem(
+                f"{program} not found: {how} or change the target's {kind} command"
+            )
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """One build directory (see the module docstring)."""
+
+    vid: str
+    path: Path
+
+    @property
+    def tree(self) -> Path:
+        return self.path / "tree"
+
+    @property
+    def out(self) -> Path:
+        return self.path / "out"
+
+    @property
+    def home(self) -> Path:
+        return self.path / "home"
+
+
+@dataclass
+class _Baseline:
+    copy: _Copy
+    test_stdout: str
+    evaluation: Evaluation
+
+
+class Harness:
+    """Build, check and time variants of `target`'s files; see the module docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        target: TargetConfig,
+        *,
+        run_id: str,
+        baseline_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.target = target
+        self.run_id = run_id
+        self.root = Path(config.root)
+        self.run_dir = StateDir(self.root).build / run_id
+        self._overrides = {check_relative(k): v for k, v in (baseline_overrides or {}).items()}
+        self._allowed = {check_relative(f) for f in target.files}
+        self._limits = Limits(
+            wall_s=target.timeout_s,
+            cpu_s=target.cpu_limit_s or target.timeout_s,
+            memory_mb=target.memory_mb,
+            file_size_mb=target.file_size_mb,
+        )
+        self._secret_names = [a.api_key_env for a in config.agents if a.api_key_env]
+        self._lock = TimingLock()
+        self._slots = asyncio.Semaphore(os.cpu_count() or 2)
+        self._files: list[str] | None = None
+        self._baseline: _Baseline | None = None
+        self._baseline_error: LessonLError | None = None
+        self._baseline_guard = asyncio.Lock()
+        self._variants: dict[str, _Copy] = {}
+        self._counter = itertools.count(1)
+        self._live: set[int] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Harness:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for pid in list(self._live):
+            kill_tree(pid)
+        await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
+
+    # ------------------------------------------------------------------ public API
+
+    async def baseline(self) -> Evaluation:
+        """Copy, build, test and time the original once; raises `BaselineError` if it fails."""
+        async with self._baseline_guard:
+            if self._baseline is not None:
+                return self._baseline.evaluation
+            if self._baseline_error is not None:
+                raise self._baseline_error
+            try:
+                self._baseline = await self._make_baseline()
+            except LessonLError as exc:
+                self._baseline_error = exc
+                raise
+            return self._baseline.evaluation
+
+    async def evaluate(self, files: Mapping[str, str], *, label: str) -> Evaluation:
+        """Grade a variant (relative path -> whole new text of one of the target's files).
+
+        Never raises for a bad variant; raises `UsageError` for a path the target does not
+        own (the variant may not rewrite the test) and `BaselineError` if the original fails.
+        """
+        files = {check_relative(k): v for k, v in files.items()}
+        for rel in files:
+            if rel not in self._allowed:
+                raise UsageError(
+                    f"{rel} is not one of target {self.target.name!r}'s files "
+                    f"({', '.join(sorted(self._allowed))})"
+                )
+        base = await self.baseline()
+        vid = f"v{next(self._counter)}-{_slug(label)}"
+        copy = await self._copy(vid, {**self._overrides, **files})
+        keep = False
+        try:
+            evaluation = await self._grade(copy, files, label, base)
+            keep = evaluation.outcome == Outcome.CORRECT
+            return evaluation
+        finally:
+            if keep:
+                self._variants[evaluation.id] = copy
+            else:
+                await asyncio.to_thread(shutil.rmtree, copy.path, True)
+
+    async def retime(self, evaluation: Evaluation) -> Evaluation:
+        """Fresh interleaved pairs for a correct variant of this run (others are returned as
+        they are: there is nothing to time)."""
+        copy = self._variants.get(evaluation.id)
+        if evaluation.outcome != Outcome.CORRECT or copy is None:
+            return evaluation
+        base = await self.baseline()
+        return await self._time(copy, evaluation.id, evaluation.label, base)
+
+    # ------------------------------------------------------------------ steps
+
+    async def _make_baseline(self) -> _Baseline:
+        self._files = await asyncio.to_thread(project_files, self.root, self.target.exclude)
+        missing = [f for f in self._allowed if f not in self._files and f not in self._overrides]
+        if missing:
+            raise UsageError(
+                f"target {self.target.name!r} lists {missing[0]}, which is not in the project "
+                f"(or is excluded, untracked-and-ignored, or missing) under {self.root}"
+            )
+        copy = await self._copy("baseline", self._overrides)
+        failed = await self._build(copy, self._overrides)
+        if failed is not None:
+            raise BaselineError(
+                f"the original code fails to build ({failed[0]}): {_first_line(failed[1])}; "
+                "fix the project or the target's build command"
+            )
+        result = await self._step(copy, "test", self.target.test)
+        failed = self._classify("test", result, copy)
+        if failed is not None:
+            raise BaselineError(
+                f"the original code fails the target's test ({failed[0]}): "
+                f"{_first_line(failed[1])}; fix the project or the target's test command"
+            )
+        try:
+            async with self._lock.exclusive():
+                first = await self._measure(copy, "baseline")
+        except BenchFailed as exc:
+            _, detail = self._classify("bench", exc.result, copy) or ("", "")  # type: ignore[arg-type]
+            raise BaselineError(
+                f"the original code's bench failed: {_first_line(detail)}; fix the project or "
+                "the target's bench command"
+            ) from None
+        evaluation = Evaluation(
+            id="baseline",
+            label="baseline",
+            outcome=Outcome.CORRECT,
+            speedup=1.0,
+            ci95=(1.0, 1.0),
+            baseline_s=first,
+            candidate_s=first,
+            pairs=0,
+        )
+        return _Baseline(copy, _strip_times(result.stdout), evaluation)
+
+    async def _grade(
+        self, copy: _Copy, files: Mapping[str, str], label: str, base: Evaluation
+    ) -> Evaluation:
+        def fail(outcome: Outcome, detail: str) -> Evaluation:
+            return Evaluation(
+                id=copy.vid,
+                label=label,
+                outcome=outcome,
+                baseline_s=base.baseline_s,
+                detail=_bound(detail),
+            )
+
+        failed = await self._build(copy, files)
+        if failed is not None:
+            return fail(*failed)
+        result = await self._step(copy, "test", self.target.test)
+        failed = self._classify("test", result, copy)
+        if failed is not None:
+            return fail(*failed)
+        if self.target.compare_output:
+            assert self._baseline is not None
+            diff = _first_difference(self._baseline.test_stdout, _strip_times(result.stdout))
+            if diff is not None:
+                return fail(Outcome.INCORRECT, diff)
+        return await self._time(copy, copy.vid, label, base)
+
+    async def _time(self, copy: _Copy, vid: str, label: str, base: Evaluation) -> Evaluation:
+        assert self._baseline is not None
+        baseline_copy = self._baseline.copy
+        try:
+            timing = await time_pairs(
+                lambda: self._measure(baseline_copy, "baseline"),
+                lambda: self._measure(copy, "candidate"),
+                lock=self._lock,
+                min_pairs=self.target.min_pairs,
+                max_pairs=self.target.max_pairs,
+                budget_s=self.target.timing_budget_s,
+                ci_target=self.target.ci_target,
+            )
+        except BenchFailed as exc:
+            result: CommandResult = exc.result  # type: ignore[assignment]
+            outcome, detail = self._classify("bench", result, copy) or (Outcome.CRASHED, "")
+            if exc.which == "baseline":
+                raise BaselineError(
+                    f"the original code's bench failed during timing: {_first_line(detail)}"
+                ) from None
+            return Evaluation(
+                id=vid,
+                label=label,
+                outcome=outcome,
+                baseline_s=base.baseline_s,
+                detail=_bound(detail),
+            )
+        return Evaluation(
+            id=vid,
+            label=label,
+            outcome=Outcome.CORRECT,
+            speedup=timing.speedup,
+            ci95=timing.ci95,
+            baseline_s=median(timing.baseline),
+            candidate_s=median(timing.candidate),
+            pairs=timing.pairs,
+        )
+
+    async def _build(self, copy: _Copy, files: Mapping[str, str]) -> tuple[Outcome, str] | None:
+        """Syntax-check Python files, then run the build command; (outcome, detail) on failure."""
+        for rel, text in files.items():
+            if rel.endswith(".py"):
+                try:
+                    compile(text, rel, "exec", dont_inherit=True)
+                except (SyntaxError, ValueError) as exc:
+                    return Outcome.NOT_COMPILABLE, _syntax_detail(exc)
+        if not self.target.build:
+            return None
+        result = await self._step(copy, "build", self.target.build)
+        return self._classify("build", result, copy)
+
+    async def _step(self, copy: _Copy, step: str, command: str) -> CommandResult:
+        """Run a build or test: bounded concurrency, and never during a timed run."""
+        async with self._slots, self._lock.shared():
+            return await self._run(copy, command)
+
+    async def _measure(self, copy: _Copy, which: str) -> float:
+        """One bench run (the caller holds the exclusive lock): its time in seconds."""
+        result = await self._run(copy, self.target.bench)
+        if not result.ok:
+            raise BenchFailed(which, result)
+        times = parse_times(result.stdout)
+        return median(times) if times else result.wall_s
+
+    async def _run(self, copy: _Copy, command: str) -> CommandResult:
+        argv = expand(
+            command,
+            {"build": str(copy.out), "python": sys.executable, "root": str(copy.tree)},
+        )
+        return await run_command(
+            argv, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+        )
+
+    def _env(self, copy: _Copy) -> dict[str, str]:
+        env = scrub_env(os.environ, self._secret_names)
+        env.update(self.target.env)
+        tmp = str(copy.home / "tmp")
+        env.update(HOME=str(copy.home), TMPDIR=tmp, TMP=tmp, TEMP=tmp)
+        return env
+
+    async def _copy(self, vid: str, overrides: Mapping[str, str]) -> _Copy:
+        assert self._files is not None
+        copy = _Copy(vid, self.run_dir / vid)
+
+        def make() -> None:
+            StateDir(self.root).ensure()
+            populate(self.root, copy.tree, self._files or [], overrides)
+            copy.out.mkdir(parents=True, exist_ok=True)
+            (copy.home / "tmp").mkdir(parents=True, exist_ok=True)
+
+        await asyncio.to_thread(make)
+        return copy
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _classify(
+        self, step: str, result: CommandResult, copy: _Copy
+    ) -> tuple[Outcome, str] | None:
+        """Map a finished command to (outcome, detail), or None if it succeeded."""
+        if result.timed_out:
+            return Outcome.TIMEOUT, (
+                f"{step} exceeded the {self._limits.wall_s:g} s wall-clock limit (timeout_s)"
+            )
+        if result.cpu_limited:
+            return Outcome.TIMEOUT, (
+                f"{step} exceeded the {self._limits.cpu_s:g} s CPU-time limit (cpu_limit_s)"
+            )
+        if result.returncode == 0:
+            return None
+        text = _clean(result.stdout + "\n" + result.stderr, copy)
+        if step == "build":
+            return Outcome.NOT_COMPILABLE, _compiler_errors(text)
+        memory = bool(_MEMORY_ERROR.search(result.stderr))
+        if memory:
+            return Outcome.CRASHED, (
+                f"{step} ran out of memory (memory_mb = {self._limits.memory_mb}): "
+                f"{_tail(_clean(result.stderr, copy), 5)}"
+            )
+        if result.signal is not None:
+            if result.signal == signal.SIGXFSZ:
+                return Outcome.CRASHED, (
+                    f"{step} exceeded the {self._limits.file_size_mb} MB file-size limit"
+                )
+            return Outcome.CRASHED, f"{step} crashed: {signal_name(result.signal)}"
+        if step == "test":
+            return Outcome.INCORRECT, (
+                f"test failed (exit status {result.returncode}): {_tail(text, 20)}"
+            )
+        tail = _tail(_clean(result.stderr, copy), 5)
+        return Outcome.CRASHED, f"{step} exited with status {result.returncode}: {tail}"
+
+
+# ---------------------------------------------------------------------- text helpers
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-")[:40] or "variant"
+
+
+def _clean(text: str, copy: _Copy) -> str:
+    """Build-directory paths replaced by project-relative ones: shorter, and what the user and
+    the lesson prompt understand."""
+    return (
+        text.replace(str(copy.tree) + "/", "")
+        .replace(str(copy.out), "{build}")
+        .replace(str(copy.path), "<build>")
+        .strip()
+    )
+
+
+def _compiler_errors(text: str) -> str:
+    """Up to ERROR_LINES lines starting at the first line that mentions an error."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if "error" in line.lower()), None)
+    chosen = lines[start : start + ERROR_LINES] if start is not None else lines[-ERROR_LINES:]
+    return _bound("\n".join(chosen)) or "build failed without output"
+
+
+def _syntax_detail(exc: SyntaxError | ValueError) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else str(exc.filename)
+        code = f"\n    {exc.text.rstrip()}" if exc.text else ""
+        return f"SyntaxError: {exc.msg} ({where}){code}"
+    return f"cannot compile: {exc}"
+
+
+def _strip_times(stdout: str) -> str:
+    return TIME_LINE.sub("", stdout).replace("\r\n", "\n")
+
+
+def _first_difference(expected: str, got: str) -> str | None:
+    """'output differs at line N: expected ..., got ...' or None if equal (timing lines and
+    trailing blank lines ignored)."""
+    a = expected.splitlines()
+    b = got.splitlines()
+    while a and not a[-1].strip():
+        a.pop()
+    while b and not b[-1].strip():
+        b.pop()
+    if a == b:
+        return None
+    for i in range(max(len(a), len(b))):
+        left = a[i] if i < len(a) else "<end of output>"
+        right = b[i] if i < len(b) else "<end of output>"
+        if left != right:
+            return (
+                f"output differs from the original's at line {i + 1}: "
+                f"expected {left[:200]!r}, got {right[:200]!r}"
+            )
+    return None
+
+
+def _tail(text: str, lines: int) -> str:
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return _bound("\n".join(kept)) or "(no output)"
+
+
+def _bound(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return "no output"

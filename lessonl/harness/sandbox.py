@@ -1,0 +1,248 @@
+"""Running one untrusted command: limits, a scrubbed environment, and whole-tree kills.
+
+Every build, test and bench command runs generated code (a compiler is fed untrusted source, a
+test executes it), so every one goes through `run_command`:
+
+- its own session and process group (`start_new_session`), so one `killpg` reaches everything it
+  spawned; descendants that left the group with their own `setsid` are found with psutil before
+  the kill, because once the leader dies they are re-parented and can no longer be traced;
+- RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE (and no core files) set in the child before exec;
+- HOME and TMPDIR inside the variant's build directory, stdin from /dev/null;
+- an environment scrubbed of anything that looks like a credential (see `scrub_env`);
+- bounded output capture: the pipes are always drained (a chatty test must not block on a full
+  pipe) but only the first `output_limit` bytes are kept;
+- a wall-clock limit, and on timeout *or task cancellation* the whole tree is killed and reaped
+  before returning or re-raising, so no process outlives its evaluation. After a normal exit the
+  group is killed too: a test that left a daemon behind must not keep running.
+
+Not enforced: writes outside the build directory (that would need namespaces or Landlock). The
+limits above bound the damage of runaway code, not of hostile code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import resource
+import shlex
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+# Characters that only mean something to a shell. A command containing none of them is split
+# with shlex and exec'd directly: no shell process in the tree, no quoting surprises.
+_SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?\[\]~\n]|^\s*\w+=")
+
+# Names of environment variables that plausibly carry credentials. Matching is generous on
+# purpose: losing e.g. SSH_AUTH_SOCK in a benchmark costs nothing, leaking a key costs a lot.
+_SECRET_NAME = re.compile(
+    r"(^|_)KEY(S)?(_|$)|APIKEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|PRIVATE|SESSION",
+    re.IGNORECASE,
+)
+
+DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes kept per stream
+
+
+def scrub_env(env: Mapping[str, str], extra_names: Sequence[str] = ()) -> dict[str, str]:
+    """`env` without credential-like variables (`*_KEY`, `*TOKEN*`, `*SECRET*`, ...) and without
+    the names in `extra_names` (e.g. every agent's `api_key_env`, whatever it is called)."""
+    drop = set(extra_names)
+    return {k: v for k, v in env.items() if k not in drop and not _SECRET_NAME.search(k)}
+
+
+def needs_shell(command: str) -> bool:
+    """True when `command` uses shell syntax (pipes, redirections, globs, `&&`, `$VAR`, ...)."""
+    return bool(_SHELL_SYNTAX.search(command))
+
+
+def expand(command: str, placeholders: Mapping[str, str]) -> list[str]:
+    """The argv for `command` with `{name}` placeholders replaced.
+
+    Without shell syntax the command is split first and placeholders replaced inside each word,
+    so paths with spaces stay one argument; with shell syntax the values are shell-quoted and the
+    result runs under `/bin/sh -c`. `str.replace` (not `str.format`) keeps `${VAR}` and other
+    braces in shell commands intact.
+    """
+    if needs_shell(command):
+        text = command
+        for name, value in placeholders.items():
+            text = text.replace("{" + name + "}", shlex.quote(value))
+        return ["/bin/sh", "-c", text]
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: let the shell report it in the user's terms
+        return ["/bin/sh", "-c", command]
+    out = []
+    for word in words:
+        for name, value in placeholders.items():
+            word = word.replace("{" + name + "}", value)
+        out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-command resource limits; `cpu_s` and `wall_s` in seconds, sizes in MiB."""
+
+    wall_s: float
+    cpu_s: float
+    memory_mb: int
+    file_size_mb: int
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command did. `signal` is set when it died of a signal we did not send."""
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    signal: int | None
+    stdout: str
+    stderr: str
+    wall_s: float
+    timed_out: bool  # we killed it at the wall-clock limit
+    stdout_truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    @property
+    def cpu_limited(self) -> bool:
+        """Killed by RLIMIT_CPU (SIGXCPU at the soft limit)."""
+        return self.signal == signal.SIGXCPU
+
+
+def _preexec(limits: Limits) -> None:
+    """Runs in the child between fork and exec: only async-signal-safe-ish work here."""
+    cpu = max(1, int(limits.cpu_s + 0.999))
+    # Soft limit sends SIGXCPU (terminates by default); hard limit one second later is SIGKILL
+    # for code that catches SIGXCPU.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    mem = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    size = limits.file_size_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A fresh signal disposition: SIGXCPU and SIGPIPE may be ignored by the parent (Python
+    # ignores SIGPIPE), and ignored dispositions survive exec.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL the process group led by `pid` and every descendant psutil can still see."""
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for proc in descendants:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+
+
+async def _drain(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
+    """Read `stream` to EOF, keeping the first `limit` bytes; (data, truncated)."""
+    if stream is None:
+        return b"", False
+    kept = bytearray()
+    truncated = False
+    while chunk := await stream.read(1 << 16):
+        room = limit - len(kept)
+        if room > 0:
+            kept += chunk[:room]
+        if len(chunk) > room:
+            truncated = True
+    return bytes(kept), truncated
+
+
+async def run_command(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    limits: Limits,
+    output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    live: set[int] | None = None,
+) -> CommandResult:
+    """Run `argv` under the sandbox and return what happened; never raises for the command's
+    own failure. An `OSError` (e.g. the executable does not exist) becomes returncode 127 with
+    the reason on stderr, like a shell would. Cancellation kills the tree, then re-raises.
+    `live`, if given, holds the pid while the command runs (the owner kills leftovers)."""
+    started = time.perf_counter()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=lambda: _preexec(limits),
+        )
+    except OSError as exc:
+        return CommandResult(
+            tuple(argv), 127, None, "", f"cannot run {argv[0]}: {exc.strerror}", 0.0, False
+        )
+    if live is not None:
+        live.add(proc.pid)
+    readers = asyncio.gather(_drain(proc.stdout, output_limit), _drain(proc.stderr, 64 << 10))
+    timed_out = False
+    killed = False
+    try:
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=limits.wall_s)
+        except TimeoutError:
+            timed_out = killed = True
+            kill_tree(proc.pid)
+            await proc.wait()
+        wall = time.perf_counter() - started
+        kill_tree(proc.pid)  # leftovers of a normal exit (daemons, background jobs)
+        try:
+            (out, out_trunc), (err, _) = await asyncio.wait_for(asyncio.shield(readers), 5.0)
+        except TimeoutError:
+            # Something outside our reach still holds the pipes open: give up on the rest.
+            readers.cancel()
+            out, out_trunc, err = b"", True, b""
+    except BaseException:
+        # Cancelled (or anything else): the tree dies before the exception leaves this frame.
+        kill_tree(proc.pid)
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(proc.wait())
+        readers.cancel()
+        raise
+    finally:
+        if live is not None:
+            live.discard(proc.pid)
+    rc = proc.returncode
+    sig = -rc if rc is not None and rc < 0 and not killed else None
+    return CommandResult(
+        argv=tuple(argv),
+        returncode=rc,
+        signal=sig,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=err.decode("utf-8", "replace"),
+        wall_s=wall,
+        timed_out=timed_out,
+        stdout_truncated=out_trunc,
+    )
+
+
+def signal_name(number: int) -> str:
+    """'SIGSEGV (segmentation fault)' for 11; falls back to the number."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    desc = signal.strsignal(number)
+    return f"{name} ({desc.lower()})" if desc else name

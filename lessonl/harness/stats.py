@@ -1,0 +1,67 @@
+"""Timing statistics: the speedup as a ratio of medians, and its bootstrap confidence interval.
+
+Why these choices:
+- Medians, not means: on a shared 2-core machine the noise is one-sided (a run is only ever
+  slowed down by a neighbour), so a few bad runs must not move the estimate.
+- The bootstrap resamples *pairs* (the baseline and variant runs timed back to back), which keeps
+  the correlation between the two runs of a pair: a slow phase of the machine hits both.
+- A fixed seed: the same measurements always give the same interval, which keeps runs and tests
+  reproducible. 4000 resamples of <= 40 pairs take about a millisecond with numpy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+TIME_LINE = re.compile(r"^LESSONL_TIME_S=\s*([0-9.eE+-]+)\s*$", re.MULTILINE)
+
+
+def parse_times(stdout: str) -> list[float]:
+    """The values of `LESSONL_TIME_S=<float>` lines (non-finite or negative values ignored)."""
+    out = []
+    for match in TIME_LINE.finditer(stdout):
+        try:
+            value = float(match.group(1))
+        except ValueError:
+            continue
+        if np.isfinite(value) and value >= 0:
+            out.append(value)
+    return out
+
+
+def median(values: Sequence[float]) -> float:
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def ratio_of_medians(baseline: Sequence[float], candidate: Sequence[float]) -> float:
+    """The speedup: median baseline time over median candidate time (> 1 means faster)."""
+    return median(baseline) / max(median(candidate), 1e-12)
+
+
+def bootstrap_ci(
+    baseline: Sequence[float],
+    candidate: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 4000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of `ratio_of_medians`, resampling pairs together."""
+    a = np.asarray(baseline, dtype=float)
+    b = np.asarray(candidate, dtype=float)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError("baseline and candidate need the same, non-zero number of runs")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, a.size, size=(resamples, a.size))
+    ratios = np.median(a[idx], axis=1) / np.maximum(np.median(b[idx], axis=1), 1e-12)
+    tail = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(ratios, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def relative_half_width(ci: tuple[float, float], estimate: float) -> float:
+    """Half the interval's width relative to the estimate (0.02 means +/-2%)."""
+    return (ci[1] - ci[0]) / 2 / max(estimate, 1e-12)

@@ -1,0 +1,140 @@
+"""Which project files a variant's build directory gets, and making those copies.
+
+A variant is built from a *copy* of the project, never in the user's tree: the user may be
+editing, and generated code must not be able to leave anything behind there.
+
+What is copied:
+- in a git checkout, `git ls-files --cached --others --exclude-standard`: the tracked files plus
+  untracked files that are not ignored, so a fresh user's uncommitted project works and build
+  outputs (normally ignored) are not dragged along;
+- otherwise every file except `.lessonl/`, `.git/` and common build-output folders;
+- never the target's `exclude` globs (e.g. a benchmark's hidden reference solution).
+
+The list is computed once per run (`project_files`) and each variant copy is then plain file
+copies (`populate`), which costs a few milliseconds for projects of example size.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+
+from lessonl.errors import UsageError
+from lessonl.state import STATE_DIR_NAME
+
+# Folders never copied when the project is not a git checkout (there, .gitignore decides).
+SKIP_DIRS = frozenset(
+    {
+        STATE_DIR_NAME,
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        "cmake-build-debug",
+        "cmake-build-release",
+        ".eggs",
+    }
+)
+SKIP_SUFFIXES = (".o", ".obj", ".a", ".so", ".pyc", ".gch")
+
+
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """True if `rel` (POSIX, relative to the root) or one of its parent folders matches a glob.
+
+    Matching parents lets `exclude = ["reference"]` hide a whole folder, as a user expects.
+    """
+    path = PurePosixPath(rel)
+    candidates = [rel, *(p.as_posix() for p in path.parents if p.as_posix() != ".")]
+    return any(fnmatch.fnmatchcase(c, pat.rstrip("/")) for c in candidates for pat in patterns)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None  # not a checkout (or git is broken): fall back to walking
+    # Paths come relative to `root` even when root is a subfolder of the checkout.
+    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [n for n in names if n]
+
+
+def _walk_files(root: Path) -> list[str]:
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        rel_folder = Path(folder).relative_to(root)
+        for name in sorted(files):
+            if not name.endswith(SKIP_SUFFIXES):
+                found.append((rel_folder / name).as_posix())
+    return found
+
+
+def project_files(root: Path, exclude: Sequence[str] = ()) -> list[str]:
+    """Relative POSIX paths of the files a variant copy gets (see the module docstring)."""
+    names = _git_files(root)
+    if names is None:
+        names = _walk_files(root)
+    keep = []
+    for rel in names:
+        first = rel.split("/", 1)[0]
+        if first in (STATE_DIR_NAME, ".git") or excluded(rel, exclude):
+            continue
+        full = root / rel
+        if full.is_symlink() or full.is_file():  # tracked files deleted in the tree are skipped
+            keep.append(rel)
+    return keep
+
+
+def check_relative(rel: str) -> str:
+    """`rel` normalised, or UsageError if it points outside the project."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        raise UsageError(f"variant file {rel!r} must be a path inside the project root")
+    return p.as_posix()
+
+
+def populate(
+    root: Path, dest: Path, files: Iterable[str], overrides: Mapping[str, str] | None = None
+) -> None:
+    """Copy `files` from `root` into `dest`, then write `overrides` (relative path -> text).
+
+    Overrides are written as new files (never through a link), so nothing can reach back into
+    the user's tree.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    made: set[Path] = set()
+    for rel in files:
+        target = dest / rel
+        parent = target.parent
+        if parent not in made:
+            parent.mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        shutil.copy2(root / rel, target, follow_symlinks=False)
+    for rel, text in (overrides or {}).items():
+        target = dest / check_relative(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        target.write_text(text, encoding="utf-8")
