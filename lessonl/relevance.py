@@ -2,17 +2,15 @@
 
 The paper scored relevance with CodeBERT [CLS] vectors; TF-IDF needs no model download and
 scores a few hundred lessons in about a millisecond, which matters because selection runs every
-round. Tokens are identifiers and words, with snake_case and camelCase split as well as kept
-whole, so a lesson that says "the inner loop over `bins`" meets code that uses `bins[i]`.
+round (scikit-learn itself takes about a second to import, so it is imported on first use).
+Tokens are identifiers and words, with snake_case and camelCase split as well as kept whole, so
+a lesson that says "the inner loop over `bins`" meets code that uses `bins[i]`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -38,6 +36,11 @@ def scores(query: str, documents: Sequence[str]) -> list[float]:
     """
     if not documents:
         return []
+    # Imported here: scikit-learn takes about a second to import, which every `lessonl`
+    # command and the language server would otherwise pay at start-up.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
     vectorizer = TfidfVectorizer(
         tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True
     )

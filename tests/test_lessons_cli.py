@@ -1,0 +1,132 @@
+"""`lessonl lessons ...` run as a real subprocess on a temporary project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lessonl.bank import LessonBank
+from lessonl.lessons import PUBLIC_FIELDS, Lesson
+from lessonl.state import StateDir
+
+LESSONL = Path(sys.executable).parent / "lessonl"
+
+
+def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LESSONL), "lessons", "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "lessonl.toml").write_text("[run]\nrounds = 1\n")
+    return root
+
+
+def _fill(project: Path) -> list[str]:
+    with LessonBank(StateDir(project).ensure().bank) as bank:
+        return [
+            bank.add(
+                Lesson(
+                    id="",
+                    text="Keeping the histogram bins in a local array avoids aliasing reloads.",
+                    outcome="correct",
+                    speedup=1.7,
+                    ci95=(1.6, 1.8),
+                    language="cpp",
+                    target="hist",
+                    function="add",
+                    agent="qwen7b",
+                    run_id="r1",
+                    code="void add(int v) {}",
+                )
+            ).id,
+            bank.add(
+                Lesson(
+                    id="",
+                    text="Dropping the bounds check on the input made outputs differ.",
+                    outcome="incorrect",
+                    language="cpp",
+                    target="hist",
+                    function="add",
+                    agent="qwen14b",
+                    run_id="r1",
+                    round=1,
+                )
+            ).id,
+        ]
+
+
+def test_list_on_empty_project_creates_nothing(project: Path) -> None:
+    r = _run(project, "list", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == []
+    assert not (project / ".lessonl").exists()
+
+
+def test_list_show_search_forget_json(project: Path) -> None:
+    first, second = _fill(project)
+    r = _run(project, "list", "--json")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(r.stdout)
+    assert [x["id"] for x in records] == [second, first]  # newest first
+    assert all(list(x) == list(PUBLIC_FIELDS) for x in records)
+    assert records[1]["speedup"] == 1.7 and records[0]["speedup"] is None
+
+    text = _run(project, "list")
+    assert text.returncode == 0 and "significantly improves performance" in text.stdout
+    assert "compromises equivalence" in text.stdout
+
+    r = _run(project, "show", first[:6], "--json")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    assert shown["id"] == first and shown["code"] == "void add(int v) {}"
+    assert shown["ci95"] == [1.6, 1.8]
+
+    r = _run(project, "search", "bounds check input", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["id"] == second
+
+    r = _run(project, "forget", second, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == {"forgotten": second}
+    assert [x["id"] for x in json.loads(_run(project, "list", "--json").stdout)] == [first]
+
+    r = _run(project, "show", "nosuchid")
+    assert r.returncode == 2
+    assert r.stderr.startswith("lessonl: no lesson 'nosuchid'") and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_export_import_between_projects(project: Path, tmp_path: Path) -> None:
+    ids = _fill(project)
+    out = tmp_path / "team-lessons.jsonl"
+    r = _run(project, "export", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["exported"] == 2
+    assert len(out.read_text().splitlines()) == 2
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lessonl.toml").write_text("")
+    r = _run(other, "import", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["imported"] == 2
+    again = _run(other, "import", str(out))
+    assert again.returncode == 0 and "imported 0 new lessons" in again.stdout
+    listed = json.loads(_run(other, "list", "--json").stdout)
+    assert sorted(x["id"] for x in listed) == sorted(ids)
+    assert (other / ".lessonl" / ".gitignore").read_text() == "*\n"
+
+    missing = _run(other, "import", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
