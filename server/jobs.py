@@ -1,0 +1,378 @@
+"""Optimize runs inside the server: one per document, cancellable, reported as LSP progress.
+
+Where a run executes. `lessonl.loop.optimize` is async, but parts of the engine are synchronous
+and occasionally slow (the first import of scikit-learn, TF-IDF selection, diskcache, tree-sitter,
+report writes). Run on the server's own event loop, each of those would stall `codeAction` and
+`$/cancelRequest` handling for its duration. So runs live on a second event loop in one daemon
+thread (`EngineThread`), started on the first run: the server's loop only reads stdin, answers
+requests and writes notifications. Runs on different documents share the engine loop and proceed
+together; the harness serializes timing machine-wide anyway.
+
+Crossing threads. Events from the loop are posted to the server's loop with
+`call_soon_threadsafe` (pygls's writer is not thread-safe) and turned there into `$/progress`
+and `lessonl/status`. Cancelling posts `task.cancel()` to the engine loop: the loop's
+`CancelledError` path kills model calls and the harness's process groups and writes the partial
+report; `Job.wait` gives that cleanup `CANCEL_GRACE_S` before answering the client, so a client
+that sees the cancellation answer normally sees no leftover processes either. The document stays
+"busy" until the engine task has really finished, so a new run cannot race the old one's cleanup.
+
+Three ways to cancel, all ending in `Job.cancel`: `$/cancelRequest` on `lessonl/optimize` (pygls
+cancels the handler's task, whose `Job.wait` passes it on), `window/workDoneProgress/cancel` on
+the progress token (the only way for the `lessonl.optimize` command, which pygls cannot cancel),
+and server shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future as ThreadFuture
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from lessonl.errors import LessonLError
+
+from . import wire
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+
+    from lessonl.config import Config
+    from lessonl.events import Event
+    from lessonl.loop import RunOptions
+    from lessonl.report import RunReport
+
+log = logging.getLogger(__name__)
+
+#: How long a cancelled run may take to kill its processes and write its partial report before
+#: the cancellation is answered (the contract is an answer within 2 s).
+CANCEL_GRACE_S = 1.5
+
+
+class RunInProgress(LessonLError):
+    """A second run was requested for a document that already has one."""
+
+
+class EngineThread:
+    """A daemon thread running the event loop that optimize runs execute on."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                ready = threading.Event()
+                loop = asyncio.new_event_loop()
+
+                def main() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+                    loop.close()
+
+                self._thread = threading.Thread(target=main, name="lessonl-engine", daemon=True)
+                self._thread.start()
+                ready.wait()
+                self._loop = loop
+            return self._loop
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    def stop(self) -> None:
+        """Stop the loop (after runs were cancelled) and join the thread briefly."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=2)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a run needs, captured on the server's loop when the request arrives."""
+
+    uri: str
+    path: Path
+    version: int | None
+    base_text: str  # the text the run starts from (the buffer, else the file on disk)
+    source_text: str | None  # the editor's buffer when open; None lets the loop read the disk
+    function: str | None
+    config: Config
+    options: RunOptions
+
+
+@dataclass
+class Proposal:
+    """A finished run's answer, kept until the user's accept/reject arrives."""
+
+    id: str
+    uri: str
+    base_version: int | None
+    new_text: str | None
+    summary: str
+    report: dict[str, Any]
+    root: Path
+    lesson_ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "proposalId": self.id,
+            "uri": self.uri,
+            "baseVersion": self.base_version,
+            "newText": self.new_text,
+            "summary": self.summary,
+            "report": self.report,
+        }
+
+
+_ROUND_PREFIX = re.compile(r"^round \d+(?:/\d+)?: ")
+
+
+class Reporter:
+    """Turns loop events into `$/progress` (when there is a token) and `lessonl/status`.
+
+    Progress messages read "round 2/4 · best 1.80x · <what just happened>"; the percentage is the
+    share of rounds finished, so it only grows. `lessonl/status` carries `round` 1-based (as
+    shown to users) with `rounds`, the best speedup so far and the event's own JSON.
+    """
+
+    def __init__(self, server: LanguageServer, uri: str, token: int | str | None) -> None:
+        self.server = server
+        self.uri = uri
+        self.token = token
+        self.round: int | None = None  # 1-based
+        self.rounds: int | None = None
+        self.best: float | None = None
+        self.percentage = 0
+        self.on_cancel: Callable[[], None] | None = None
+
+    def begin(self, title: str) -> None:
+        if self.token is None:
+            return
+        progress = self.server.work_done_progress
+        progress.begin(
+            self.token,
+            types.WorkDoneProgressBegin(
+                title=title, cancellable=True, message="starting", percentage=0
+            ),
+        )
+        future = progress.tokens.get(self.token)
+        if future is not None:
+            future.add_done_callback(self._token_done)
+
+    def _token_done(self, future: ThreadFuture[Any]) -> None:
+        if future.cancelled() and self.on_cancel is not None:
+            log.info("progress %s cancelled by the client", self.token)
+            self.on_cancel()
+
+    def event(self, event: Event) -> None:
+        data = event.to_json()
+        kind = event.kind
+        rounds = data.get("rounds")
+        if isinstance(rounds, int):
+            self.rounds = rounds
+        if isinstance(data.get("round"), int):
+            self.round = data["round"] + 1
+        if "best_speedup" in data and data["best_speedup"] is not None:
+            self.best = float(data["best_speedup"])
+        if kind in ("round_started", "round_finished") and self.rounds and self.round:
+            done = self.round - (1 if kind == "round_started" else 0)
+            self.percentage = max(self.percentage, min(99, 100 * done // self.rounds))
+        message = self.message(event)
+        if self.token is not None and kind != "run_finished":
+            self.server.work_done_progress.report(
+                self.token,
+                types.WorkDoneProgressReport(
+                    message=message, percentage=self.percentage, cancellable=True
+                ),
+            )
+        status: dict[str, Any] = {"uri": self.uri, "kind": kind, "message": message, "event": data}
+        if self.round is not None:
+            status["round"] = self.round
+            status["rounds"] = self.rounds
+        if self.best is not None:
+            status["bestSpeedup"] = self.best
+        self.server.protocol.notify(wire.STATUS, status)
+
+    def message(self, event: Event) -> str:
+        if event.kind in ("run_started", "round_finished", "run_finished") or self.round is None:
+            return event.message()
+        best = f"{self.best:.2f}x" if self.best is not None else "none yet"
+        what = _ROUND_PREFIX.sub("", event.message())
+        return f"round {self.round}/{self.rounds} · best {best} · {what}"
+
+    def end(self, message: str) -> None:
+        if self.token is None:
+            return
+        progress = self.server.work_done_progress
+        progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        progress.tokens.pop(self.token, None)  # pygls never forgets tokens itself
+
+
+class Job:
+    """One run on the engine loop, awaited from the server loop."""
+
+    def __init__(
+        self,
+        engine: EngineThread,
+        request: RunRequest,
+        reporter: Reporter,
+        *,
+        on_settled: Callable[[Job], None],
+    ) -> None:
+        self.request = request
+        self.reporter = reporter
+        self._engine_loop = engine.loop
+        self._server_loop = asyncio.get_running_loop()
+        self._result: asyncio.Future[RunReport] = self._server_loop.create_future()
+        # Mark the outcome retrieved even when the waiter left early (cancelled), so asyncio
+        # does not log "exception was never retrieved" for a run nobody is waiting for.
+        self._result.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.finished = asyncio.Event()
+        self._task: asyncio.Task[RunReport] | None = None
+        self._cancel_requested = False
+        self._on_settled = on_settled
+        reporter.on_cancel = self.cancel
+        self._engine_loop.call_soon_threadsafe(self._start_in_engine)
+
+    # ---- engine thread
+    def _start_in_engine(self) -> None:
+        self._task = self._engine_loop.create_task(self._run())
+        if self._cancel_requested:
+            self._task.cancel()
+        self._task.add_done_callback(
+            lambda task: self._server_loop.call_soon_threadsafe(self._settle, task)
+        )
+
+    async def _run(self) -> RunReport:
+        from lessonl.loop import optimize
+
+        r = self.request
+
+        def on_event(event: Event) -> None:
+            self._server_loop.call_soon_threadsafe(self.reporter.event, event)
+
+        return await optimize(
+            r.config,
+            r.path,
+            function=r.function,
+            source_text=r.source_text,
+            options=r.options,
+            on_event=on_event,
+        )
+
+    def _cancel_in_engine(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    # ---- server thread
+    def _settle(self, task: asyncio.Task[RunReport]) -> None:
+        if task.cancelled():
+            self._result.cancel()
+        elif (exc := task.exception()) is not None:
+            self._result.set_exception(exc)
+        else:
+            self._result.set_result(task.result())
+        self.finished.set()
+        self._on_settled(self)
+
+    def cancel(self) -> None:
+        """Ask the run to stop (idempotent; safe before the engine task exists)."""
+        if self.finished.is_set():
+            return
+        self._cancel_requested = True
+        with contextlib.suppress(RuntimeError):  # engine loop already stopped at shutdown
+            self._engine_loop.call_soon_threadsafe(self._cancel_in_engine)
+
+    async def wait(self) -> RunReport:
+        """The run's report; cancelling the caller cancels the run (and waits for its cleanup)."""
+        try:
+            return await asyncio.shield(self._result)
+        except asyncio.CancelledError:
+            self.cancel()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.finished.wait(), CANCEL_GRACE_S)
+            raise
+
+
+@dataclass
+class JobManager:
+    """The runs in progress (one per document) and the proposals awaiting feedback."""
+
+    server: LanguageServer
+    engine: EngineThread = field(default_factory=EngineThread)
+    running: dict[str, Job] = field(default_factory=dict)
+    proposals: dict[str, Proposal] = field(default_factory=dict)
+
+    def start(self, request: RunRequest, token: int | str | None, title: str) -> Job:
+        """Start a run, or raise `RunInProgress` if this document already has one."""
+        if request.uri in self.running:
+            name = request.path.name
+            raise RunInProgress(
+                f"a LessonL run is already in progress for {name}; wait for it to finish or "
+                "cancel it before starting another"
+            )
+        reporter = Reporter(self.server, request.uri, token)
+        job = Job(self.engine, request, reporter, on_settled=self._settled)
+        self.running[request.uri] = job
+        reporter.begin(title)
+        return job
+
+    def _settled(self, job: Job) -> None:
+        if self.running.get(job.request.uri) is job:
+            del self.running[job.request.uri]
+
+    async def run(self, request: RunRequest, token: int | str | None, title: str) -> Proposal:
+        """Start a run, wait for it and keep its proposal; progress ends in every case."""
+        job = self.start(request, token, title)
+        end = "failed"
+        try:
+            report = await job.wait()
+            end = report.summary
+        except asyncio.CancelledError:
+            end = "cancelled"
+            raise
+        except LessonLError as exc:
+            end = str(exc)
+            raise
+        finally:
+            job.reporter.end(end)
+        proposal = Proposal(
+            id=report.run_id or uuid.uuid4().hex,
+            uri=request.uri,
+            base_version=request.version,
+            new_text=report.best.new_text if report.best is not None else None,
+            summary=report.summary,
+            report=report.to_json(),
+            root=request.config.root,
+            lesson_ids=tuple(report.best.lessons) if report.best is not None else (),
+        )
+        self.proposals[proposal.id] = proposal
+        return proposal
+
+    async def shutdown(self) -> None:
+        """Cancel every run and give them the grace period to clean up."""
+        jobs = list(self.running.values())
+        for job in jobs:
+            job.cancel()
+        if jobs:
+            waits = [asyncio.create_task(job.finished.wait()) for job in jobs]
+            _, pending = await asyncio.wait(waits, timeout=CANCEL_GRACE_S)
+            for task in pending:
+                task.cancel()
+        self.engine.stop()

@@ -1,0 +1,162 @@
+"""The wire shapes of our custom methods and how errors reach the client.
+
+pygls hands custom methods' params over as namedtuples (its fallback for methods lsprotocol does
+not know); `params_converter` keeps them as plain JSON instead and `parse` structures them into
+the attrs classes below with lsprotocol's converter, so field names are snake_case in Python and
+camelCase on the wire, exactly like the LSP types. Unknown keys are ignored (a newer extension may
+send more).
+
+Errors: a `LessonLError` is the user's to fix, so it becomes a `RequestFailed` response error whose
+message is its one line. Anything else is our bug: the traceback goes to the server's stderr log
+and the client gets one line saying so, never the traceback (pygls would put it in `data`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+import attrs
+import cattrs
+from lsprotocol import converters, types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
+
+from lessonl.errors import LessonLError
+
+log = logging.getLogger(__name__)
+
+OPTIMIZE = "lessonl/optimize"
+STATUS = "lessonl/status"
+LESSONS = "lessonl/lessons"
+FORGET = "lessonl/forget"
+FEEDBACK = "lessonl/feedback"
+CMD_OPTIMIZE = "lessonl.optimize"
+CMD_SETUP = "lessonl.setup"
+
+REQUEST_FAILED = types.LSPErrorCodes.RequestFailed.value
+CONTENT_MODIFIED = types.LSPErrorCodes.ContentModified.value
+
+
+@attrs.define
+class OptimizeParams:
+    """`lessonl/optimize` params, and the one argument of the `lessonl.optimize` command."""
+
+    uri: str
+    version: int | None = None
+    function: str | None = None
+    range: types.Range | None = None
+    work_done_token: int | str | None = None
+
+
+@attrs.define
+class SetupArgs:
+    """The one argument of the `lessonl.setup` command."""
+
+    uri: str
+
+
+@attrs.define
+class LessonsParams:
+    """`lessonl/lessons`; `uri` (ours) picks the project, else the first workspace folder."""
+
+    query: str | None = None
+    limit: int | None = None
+    uri: str | None = None
+
+
+@attrs.define
+class ForgetParams:
+    """`lessonl/forget` (our agreed extension); `uri` as for `lessonl/lessons`."""
+
+    id: str
+    uri: str | None = None
+
+
+@attrs.define
+class FeedbackParams:
+    """`lessonl/feedback`: the user accepted or rejected a proposal."""
+
+    proposal_id: str
+    accepted: bool
+
+
+_converter = converters.get_converter()
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def parse(cls: type[T], params: Any, method: str) -> T:
+    """Structure raw JSON params into `cls`, or raise InvalidParams with a one-line reason."""
+    if params is None:
+        params = {}
+    try:
+        return _converter.structure(params, cls)
+    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, cattrs.BaseValidationError):
+            reason = "; ".join(cattrs.transform_error(exc))
+        else:
+            reason = str(exc)
+        raise JsonRpcInvalidParams(f"{method}: invalid params: {reason}") from exc
+
+
+def to_json(value: Any) -> Any:
+    """An lsprotocol/attrs value as JSON-ready data (camelCase keys)."""
+    return _converter.unstructure(value)
+
+
+def _keep_params(obj: dict[str, Any], cls: type) -> Any:
+    return cls(**obj)
+
+
+def params_converter() -> cattrs.Converter:
+    """pygls's converter, minus the namedtuple conversion of unknown methods' params/results."""
+    conv = converters.get_converter()
+    conv.register_structure_hook(JsonRPCRequestMessage, _keep_params)
+    conv.register_structure_hook(JsonRPCResponseMessage, _keep_params)
+    conv.register_structure_hook(JsonRPCNotification, _keep_params)
+    return conv
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def request_error(exc: LessonLError) -> JsonRpcException:
+    return JsonRpcException(message=str(exc), code=REQUEST_FAILED)
+
+
+def internal_error(exc: BaseException) -> JsonRpcException:
+    """What the client sees of a bug: one line, no traceback (that is in our stderr log)."""
+    return JsonRpcInternalError(
+        message=one_line(
+            f"internal error in the LessonL server: {type(exc).__name__}: {exc} "
+            "(details in the server log; please report it)"
+        )
+    )
+
+
+def request_handler(
+    method: str,
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
+    """Wrap an async request handler so errors reach the client as described above."""
+
+    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return await fn(*args, **kwargs)
+            except JsonRpcException:
+                raise
+            except LessonLError as exc:
+                log.info("%s failed: %s", method, exc)
+                raise request_error(exc) from None
+            except Exception as exc:
+                log.exception("%s: unexpected error", method)
+                raise internal_error(exc) from None
+
+        return wrapper
+
+    return decorate

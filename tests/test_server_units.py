@@ -1,0 +1,165 @@
+"""Unit tests of the language server's pure parts: hunk edits, settings, the set-up skeleton.
+
+The LSP behaviour itself is tested end to end in test_server.py (a real server subprocess).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from lessonl_server import actions
+from lessonl_server.edits import hunk_edits, split_lines
+from lessonl_server.settings import Settings
+from lsprotocol import types
+from pygls.workspace import PositionCodec, TextDocument
+
+from lessonl.config import load_config
+from lessonl.errors import ConfigError
+
+
+def apply(text: str, edits: list[types.TextEdit], encoding: str = "utf-16") -> str:
+    """Apply LSP edits the way a client does: all ranges refer to the original, so go backwards.
+
+    pygls's own TextDocument does the position arithmetic (a real LSP implementation, not ours).
+    It splits lines with `str.splitlines`, so the cases avoid form feeds and U+2028.
+    """
+    doc = TextDocument("file:///t.py", text, position_codec=PositionCodec(encoding))
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[::-1]:
+        doc.apply_change(
+            types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)
+        )
+    return doc.source
+
+
+CASES = [
+    ("", "def f():\n    return 1\n"),
+    ("a\nb\nc\n", "a\nB\nc\n"),
+    ("a\nb\nc", "a\nb\nc\nd"),  # no final newline, growing at the end
+    ("a\nb\nc", "a\nb"),
+    ("x\r\ny\r\n", "x\r\nz\r\n"),
+    ("é😀\nline\n", "é😀\nline\nmore\n"),
+    ("é😀 tail", "é😀 tail changed"),  # the end position is in UTF-16 units
+    ("a\n\n\n", "a\n\n"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), CASES)
+def test_hunk_edits_reproduce_the_new_text(old: str, new: str) -> None:
+    assert apply(old, hunk_edits(old, new)) == new
+
+
+def test_hunk_edits_touch_only_changed_lines_and_can_be_annotated() -> None:
+    old = "".join(f"line {i}\n" for i in range(100))
+    new = old.replace("line 10\n", "LINE 10\n").replace("line 80\n", "line 80\nadded\n")
+    edits = hunk_edits(old, new, annotation_id="p")
+    assert len(edits) == 2
+    assert all(isinstance(e, types.AnnotatedTextEdit) and e.annotation_id == "p" for e in edits)
+    assert [e.range.start.line for e in edits] == [10, 81]  # a change, an insertion
+    assert apply(old, edits) == new
+
+
+def test_hunk_edits_random_mutations_round_trip() -> None:
+    rng = random.Random(7)
+    words = ["int x = 0;", "return x;", "for (;;) {}", "}", "", "é 😀", "\tindent"]
+    for _ in range(200):
+        old_lines = [rng.choice(words) for _ in range(rng.randint(0, 12))]
+        new_lines = list(old_lines)
+        for _ in range(rng.randint(1, 4)):
+            op = rng.choice(["ins", "del", "rep"])
+            i = rng.randint(0, len(new_lines))
+            if op == "ins" or not new_lines:
+                new_lines.insert(i, rng.choice(words))
+            elif op == "del":
+                del new_lines[min(i, len(new_lines) - 1)]
+            else:
+                new_lines[min(i, len(new_lines) - 1)] = rng.choice(words)
+        old = "\n".join(old_lines) + rng.choice(["", "\n"])
+        new = "\n".join(new_lines) + rng.choice(["", "\n"])
+        for enc in ("utf-16", "utf-8", "utf-32"):
+            assert apply(old, hunk_edits(old, new, encoding=enc), enc) == new, (old, new)
+
+
+def test_split_lines_counts_like_lsp() -> None:
+    assert split_lines("a\r\nb\rc\nd") == ["a\r\n", "b\r", "c\n", "d"]
+    assert split_lines("a\fb\u2028c\n") == ["a\fb\u2028c\n"]
+    assert split_lines("") == []
+
+
+def test_settings_layers_and_validation() -> None:
+    init = Settings.from_wire({"lessonl": {"rounds": 3, "maxCostUsd": 0.5}}, source="init")
+    ws = Settings.from_wire({"rounds": 1, "lessonsPerPrompt": 0, "interpreter": "x"}, source="ws")
+    merged = init.merged(ws)
+    options = merged.run_options()
+    assert (options.rounds, options.lessons_per_prompt, options.max_cost_usd) == (1, 0, 0.5)
+    assert options.max_wall_s is None
+    assert Settings.from_wire(None, source="init") == Settings()
+    with pytest.raises(ConfigError, match=r"lessonl\.rounds"):
+        Settings.from_wire({"rounds": 0}, source="settings")
+    with pytest.raises(ConfigError, match=r"lessonl\.maxWallSeconds"):
+        Settings.from_wire({"maxWallSeconds": "soon"}, source="settings")
+    with pytest.raises(ConfigError, match="expected an integer"):
+        Settings.from_wire({"lessonsPerPrompt": True}, source="settings")
+
+
+def _uncomment(text: str) -> str:
+    return "\n".join(line.removeprefix("# ") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("language_file", ["src/kern.cpp", "lib/k.c", "pkg/mod.py"])
+def test_skeleton_creates_config_and_uncomments_to_a_valid_target(
+    tmp_path: Path, language_file: str
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # root without config
+    file = tmp_path / language_file
+    file.parent.mkdir(parents=True)
+    file.write_text("\n", encoding="utf-8")
+    done = actions.write_skeleton(file)
+    assert done.config_path == tmp_path / "lessonl.toml" and done.appended
+    text = done.config_path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[done.line].startswith("# LessonL target for")
+    assert lines[done.end_line] == "# timeout_s = 60"
+    # Commented: the config as written loads, with no targets yet.
+    assert load_config(tmp_path).targets == ()
+    # Uncommented, it is a valid target covering the file.
+    body = _uncomment("\n".join(lines[done.line + 3 : done.end_line + 1]))
+    (tmp_path / "lessonl.toml").write_text(body + "\n", encoding="utf-8")
+    config = load_config(tmp_path)
+    assert config.targets_for(file)
+
+
+def test_skeleton_appends_never_overwrites_and_is_idempotent(tmp_path: Path) -> None:
+    existing = '[run]\nrounds = 2\n\n[[targets]]\nname = "other"\nfiles = ["a.py"]\n'
+    existing += 'test = "true"\nbench = "true"'  # no final newline
+    (tmp_path / "lessonl.toml").write_text(existing, encoding="utf-8")
+    file = tmp_path / "b.py"
+    file.write_text("def f():\n    pass\n", encoding="utf-8")
+    done = actions.write_skeleton(file)
+    text = (tmp_path / "lessonl.toml").read_text(encoding="utf-8")
+    assert text.startswith(existing + "\n")
+    assert text.splitlines()[done.line].startswith("# LessonL target for b.py")
+    assert tomllib.loads(text)["run"]["rounds"] == 2
+    again = actions.write_skeleton(file)
+    assert not again.appended
+    assert (tmp_path / "lessonl.toml").read_text(encoding="utf-8") == text
+    # A file some target already lists is not given a skeleton either.
+    before = (tmp_path / "lessonl.toml").read_text(encoding="utf-8")
+    assert not actions.write_skeleton(tmp_path / "a.py").appended
+    assert (tmp_path / "lessonl.toml").read_text(encoding="utf-8") == before
+
+
+def test_skeleton_goes_into_pyproject_when_that_is_the_config(tmp_path: Path) -> None:
+    pyproject = '[project]\nname = "x"\n\n[tool.lessonl.run]\nrounds = 1\n'
+    (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    file = tmp_path / "m.py"
+    file.write_text("def f():\n    pass\n", encoding="utf-8")
+    done = actions.write_skeleton(file)
+    assert done.config_path == tmp_path / "pyproject.toml"
+    assert not (tmp_path / "lessonl.toml").exists()
+    text = done.config_path.read_text(encoding="utf-8")
+    assert text.startswith(pyproject) and "# [[tool.lessonl.targets]]" in text
+    assert load_config(tmp_path).run.rounds == 1
