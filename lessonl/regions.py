@@ -536,7 +536,24 @@ def _item_key(node: ts.Node, language: str) -> str | None:
         decl = node.child_by_field_name("declarator")
         if decl is not None and decl.type == "function_declarator":
             return "proto:" + "".join(_text(decl).split())
+        name = _declared_name(decl)
+        if name is not None:
+            return f"var:{name}"  # a global: a changed initializer is not a new variable
+    if t == "type_definition":
+        name = _declared_name(node.child_by_field_name("declarator"))
+        if name is not None:
+            return f"type:{name}"
     return "text:" + _norm(_text(node))
+
+
+def _declared_name(decl: ts.Node | None) -> str | None:
+    """The identifier a (possibly initialized, pointer or array) declarator declares."""
+    while decl is not None and decl.type not in ("identifier", "type_identifier"):
+        inner = decl.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in decl.named_children if "declarator" in c.type), None)
+        decl = inner
+    return _text(decl) if decl is not None else None
 
 
 def _all_keys(root: ts.Node, language: str) -> set[str]:

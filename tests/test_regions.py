@@ -309,3 +309,22 @@ def test_splice_without_target_raises() -> None:
         splice(C_SRC, "c", "sum", "double total(const vec_t *x) { return 0; }\n")
     with pytest.raises(SpliceError):
         splice(PY_SRC, "python", "run", "import os\n")
+
+
+def test_splice_keeps_existing_types_and_globals_adds_new_ones(tmp_path: Path) -> None:
+    # The model repeats the file's typedef and global (reformatted, a changed initializer):
+    # they must not be pasted again (redefinition); its new constant table must be added.
+    answer = """\
+typedef struct {
+    int n;
+    double *v;
+} vec_t;
+static int counter = 1;
+static const double K[4] = {1, 2, 3, 4};
+double sum(const vec_t *x) { return K[0] * x->n; }
+"""
+    out = splice(C_SRC, "c", "sum", answer)
+    assert out.count("vec_t;") == 1 and out.count("counter") == 1
+    assert "static int counter = 0;" in out
+    assert out.index("static const double K[4]") < out.index("double sum(")
+    _gxx_syntax(out, tmp_path, ".c")
