@@ -1,0 +1,17 @@
+#pragma once
+#include <cstddef>
+#include <vector>
+
+// Wrong on purpose: accumulates into C without clearing it first (fine only when C was zero).
+void matmul(const std::vector<double>& A, const std::vector<double>& B, std::vector<double>& C,
+            int m, int k, int n) {
+    for (int i = 0; i < m; ++i) {
+        double* c = C.data() + static_cast<std::size_t>(i) * n;
+        const double* a = A.data() + static_cast<std::size_t>(i) * k;
+        for (int p = 0; p < k; ++p) {
+            const double aip = a[p];
+            const double* b = B.data() + static_cast<std::size_t>(p) * n;
+            for (int j = 0; j < n; ++j) c[j] += aip * b[j];
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#pragma once
+#include <vector>
+
+// out[i] = max(a[i], ..., a[i + w - 1]) for every full window; w >= 1. Empty when w > n.
+// Monotonic deque of indices (kept in a vector with a moving head): O(n) total.
+std::vector<int> sliding_window_max(const std::vector<int>& a, int w) {
+    const int n = static_cast<int>(a.size());
+    std::vector<int> out;
+    if (w > n) return out;
+    out.reserve(n - w + 1);
+    std::vector<int> dq(n);
+    int head = 0, tail = 0;
+    for (int j = 0; j < n; ++j) {
+        while (tail > head && a[dq[tail - 1]] <= a[j]) --tail;
+        dq[tail++] = j;
+        if (dq[head] <= j - w) ++head;
+        if (j >= w - 1) out.push_back(a[dq[head]]);
+    }
+    return out;
+}
