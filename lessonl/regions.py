@@ -360,37 +360,32 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
     context = _apply(data, [target_edit])
     if len(context) > CONTEXT_LIMIT_CHARS:
         used = _identifiers(hit.func)
-        edits = [target_edit]
-        dropped: list[tuple[int, int, bytes]] = []
-        for other in _found(root, language):
-            o = other.outer
-            if o.start_byte <= info.start_byte and info.end_byte <= o.end_byte:
-                continue  # the target itself or a function enclosing it (Python nested)
-            if any(
-                f.outer.start_byte <= o.start_byte and o.end_byte <= f.outer.end_byte
-                for f in _found(root, language)
-                if f is not other
-                and f.outer.start_byte != o.start_byte
-                and not (f.outer.start_byte <= info.start_byte <= f.outer.end_byte)
-            ):
-                continue  # nested in another function whose body is elided anyway
+
+        def inside(a: ts.Node, b: ts.Node) -> bool:
+            return b.start_byte <= a.start_byte and a.end_byte <= b.end_byte
+
+        # Functions other than the target and those enclosing it (Python nested defs), and of
+        # those the outermost: eliding an outer body elides whatever is nested in it.
+        others = [f for f in _found(root, language) if not inside(hit.outer, f.outer)]
+        outermost = [
+            f for f in others if not any(g is not f and inside(f.outer, g.outer) for g in others)
+        ]
+        stub = b"..." if language == "python" else b"{ /* ... */ }"
+        elide = [target_edit]  # stage 1: other functions keep only their signatures
+        drop = [target_edit]  # stage 2: and those the target never mentions go entirely
+        for other in outermost:
             body = other.func.child_by_field_name("body")
             if body is None:
                 continue
-            repl = b" ..." if language == "python" else b"{ /* ... */ }"
-            if language == "python":
-                edits.append((body.start_byte, body.end_byte, b"..."))
+            elide.append((body.start_byte, body.end_byte, stub))
+            if other.info.name in used:
+                drop.append((body.start_byte, body.end_byte, stub))
             else:
-                edits.append((body.start_byte, body.end_byte, repl))
-            if other.info.name not in used:
-                dropped.append((_line_start(data, o.start_byte), o.end_byte, b""))
-        context = _apply(data, edits)
+                o = other.outer
+                drop.append((_line_start(data, o.start_byte), o.end_byte, b""))
+        context = _apply(data, elide)
         if len(context) > CONTEXT_LIMIT_CHARS:
-            context = _apply(data, [target_edit, *dropped])
-            if len(context) > CONTEXT_LIMIT_CHARS:
-                # dropped items still carry full bodies of used functions: elide those too
-                keep = [e for e in edits if all(not (d[0] <= e[0] < d[1]) for d in dropped)]
-                context = _apply(data, [*keep, *dropped])
+            context = _apply(data, drop)
         if len(context) > CONTEXT_LIMIT_CHARS:
             note = _comment(language, "... (rest of the file omitted) ...").encode()
             context = context[:CONTEXT_LIMIT_CHARS] + b"\n" + note + b"\n"

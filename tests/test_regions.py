@@ -328,3 +328,13 @@ double sum(const vec_t *x) { return K[0] * x->n; }
     assert "static int counter = 0;" in out
     assert out.index("static const double K[4]") < out.index("double sum(")
     _gxx_syntax(out, tmp_path, ".c")
+
+
+def test_prompt_context_very_long_file_keeps_what_the_target_calls() -> None:
+    filler = "".join(f"int helper_{i}(int x) {{\n    return x + {i};\n}}\n\n" for i in range(900))
+    src = C_SRC.replace("return s;", "return s + helper_3(1);") + filler
+    ctx = prompt_context(src, "c", "sum")
+    assert len(ctx.context) <= CONTEXT_LIMIT_CHARS
+    assert "int helper_3(int x) { /* ... */ }" in ctx.context  # its signature, body elided
+    assert "helper_500" not in ctx.context  # not used by the target: dropped
+    assert "vec_t;" in ctx.context and "#include <stdio.h>" in ctx.context
