@@ -1,0 +1,46 @@
+/**
+ * Every identifier shared between package.json, the code and the server lives here, so a
+ * rename is one edit and the activation test can check that package.json and the code agree.
+ */
+
+/** Client id: the language client reads `lessonl.trace.server` because of this id. */
+export const CLIENT_ID = 'lessonl';
+export const CLIENT_NAME = 'LessonL';
+export const CONFIG_SECTION = 'lessonl';
+export const SERVER_MODULE = 'lessonl_server';
+
+/** Scheme of the read-only virtual documents that hold a proposal's new text. */
+export const PROPOSAL_SCHEME = 'lessonl-proposal';
+/** Scheme of the markdown summaries of a proposal (speedup, lessons that led to it). */
+export const SUMMARY_SCHEME = 'lessonl-summary';
+
+export const LESSONS_VIEW_ID = 'lessonl.lessons';
+
+export const Commands = {
+  /** Server command (registered by the language client, never by us). */
+  serverOptimize: 'lessonl.optimize',
+  /** Client-side command the server's code action is rewritten to. */
+  optimizeWithReview: 'lessonl.optimizeWithReview',
+  acceptProposal: 'lessonl.acceptProposal',
+  rejectProposal: 'lessonl.rejectProposal',
+  showProposalSummary: 'lessonl.showProposalSummary',
+  restartServer: 'lessonl.restartServer',
+  setApiKey: 'lessonl.setApiKey',
+  showLog: 'lessonl.showLog',
+  refreshLessons: 'lessonl.refreshLessons',
+  searchLessons: 'lessonl.searchLessons',
+  clearLessonSearch: 'lessonl.clearLessonSearch',
+  forgetLesson: 'lessonl.forgetLesson',
+} as const;
+
+/** Custom LSP methods (architecture.md, "Language server contract"). */
+export const Methods = {
+  optimize: 'lessonl/optimize',
+  status: 'lessonl/status',
+  feedback: 'lessonl/feedback',
+  lessons: 'lessonl/lessons',
+  forget: 'lessonl/forget',
+} as const;
+
+/** JSON-RPC error code of a request the client cancelled (LSP RequestCancelled). */
+export const REQUEST_CANCELLED = -32800;

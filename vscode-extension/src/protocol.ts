@@ -1,0 +1,113 @@
+/**
+ * Wire types of LessonL's custom LSP methods. They mirror architecture.md's JSON exactly
+ * (snake_case inside the report, camelCase in the LSP envelopes) so nothing is renamed between
+ * the CLI's `--json` output and what the editor shows.
+ */
+
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+
+/** Argument of the server's code action command `lessonl.optimize`. */
+export interface OptimizeArgument {
+  uri: string;
+  version: number;
+  function?: string;
+  range?: LspRange;
+}
+
+/** Params of `lessonl/optimize`. */
+export interface OptimizeParams extends OptimizeArgument {
+  workDoneToken?: string | number;
+}
+
+export interface BestVariant {
+  speedup: number | null;
+  ci95: [number, number] | null;
+  code: string;
+  diff: string;
+  agent: string;
+  round: number;
+  lessons?: string[];
+}
+
+export interface RoundReport {
+  round: number;
+  best_speedup: number | null;
+  variants: { agent: string; outcome: string; speedup: number | null; lesson_id: string | null }[];
+}
+
+export interface OptimizeReport {
+  run_id: string;
+  target: string;
+  function: string | null;
+  best: BestVariant | null;
+  rounds: RoundReport[];
+  lessons_added: number;
+  usage: { input_tokens: number; output_tokens: number; cost_usd: number | null };
+  wall_s: number;
+  stopped?: string | null;
+}
+
+/** Result of `lessonl/optimize`. `newText` null means nothing better than the original. */
+export interface OptimizeResult {
+  proposalId: string;
+  uri: string;
+  baseVersion: number;
+  newText: string | null;
+  summary: string;
+  report: OptimizeReport;
+}
+
+/** Params of the `lessonl/status` notification. */
+export interface StatusParams {
+  uri: string;
+  kind: string;
+  message: string;
+  round?: number;
+  bestSpeedup?: number | null;
+  event: string;
+}
+
+export interface FeedbackParams {
+  proposalId: string;
+  accepted: boolean;
+}
+
+export interface LessonsParams {
+  query?: string;
+  limit?: number;
+}
+
+/** A lesson record, as in `lessonl lessons list --json`. */
+export interface LessonRecord {
+  id: string;
+  text: string;
+  outcome: string;
+  speedup: number | null;
+  language: string | null;
+  target: string | null;
+  function: string | null;
+  agent: string | null;
+  run_id: string | null;
+  round: number | null;
+  factor: number | null;
+  uses: number | null;
+  created: string | number | null;
+}
+
+export interface ForgetResult {
+  forgotten: boolean;
+}
+
+/** `$/progress` values of LSP work-done progress. */
+export type WorkDoneProgressValue =
+  | { kind: 'begin'; title: string; message?: string; percentage?: number; cancellable?: boolean }
+  | { kind: 'report'; message?: string; percentage?: number; cancellable?: boolean }
+  | { kind: 'end'; message?: string };
