@@ -281,7 +281,11 @@ def create_server() -> LessonLServer:
             import importlib
 
             for name in WARM_MODULES:
-                await asyncio.to_thread(importlib.import_module, name)
+                try:
+                    await asyncio.to_thread(importlib.import_module, name)
+                except ImportError as exc:  # the run will report it properly
+                    log.warning("could not preload %s: %s", name, exc)
+                    return
 
         ls.spawn(warm())
 
