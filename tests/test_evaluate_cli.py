@@ -1,0 +1,197 @@
+"""`lessonl evaluate` as a user runs it: a real subprocess, real python, exit codes and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PY_SLOW = "def work(n):\n    s = 0\n    for i in range(n):\n        s += i % 7\n    return s\n"
+PY_FAST = "def work(n):\n    return (n // 7) * 21 + sum(range(n % 7))\n"
+
+# check.py and bench.py log their own [start, end] (CLOCK_MONOTONIC is machine-wide on Linux)
+# to $INTERVALS, so a test can see whether any two of them overlapped.
+LOGGER = """
+import os, time
+_t0 = time.monotonic()
+def log(kind):
+    with open(os.environ["INTERVALS"], "a") as f:
+        f.write(f"{kind} {_t0} {time.monotonic()}\\n")
+"""
+
+
+def project(root: Path, *, extra: str = "") -> Path:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/work.py": PY_SLOW,
+        "logger.py": LOGGER,
+        "check.py": """
+            import sys
+            from logger import log
+            from pkg.work import work
+            ok = (work(1000), work(12345)) == (2997, 37029)
+            log("test")
+            sys.exit(0 if ok else 1)
+        """,
+        "bench.py": """
+            import time
+            from logger import log
+            from pkg.work import work
+            for _ in range(3):
+                t0 = time.perf_counter()
+                work(100000)
+                print(f"LESSONL_TIME_S={time.perf_counter() - t0:.9f}")
+            log("bench")
+        """,
+        "lessonl.toml": f"""
+            [[targets]]
+            name = "work"
+            files = ["pkg/work.py"]
+            test = "{{python}} check.py"
+            bench = "{{python}} bench.py"
+            timeout_s = 10
+            min_pairs = 3
+            max_pairs = 5
+            timing_budget_s = 3
+            env = {{ INTERVALS = "{root / "intervals.log"}" }}
+            {extra}
+        """,
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    (root / "fast.py").write_text(PY_FAST)
+    return root
+
+
+def lessonl(*args: str, cwd: Path, lock: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "LESSONL_TIMING_LOCK": str(lock)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "lessonl", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+@pytest.fixture
+def lock(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lock") / "timing.lock"
+
+
+def test_json_is_one_object_and_user_file_is_untouched(tmp_path: Path, lock: Path) -> None:
+    root = project(tmp_path)
+    before = (root / "pkg/work.py").read_bytes()
+    mtime = (root / "pkg/work.py").stat().st_mtime_ns
+    code, out, err = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock)
+    )
+    assert code == 0, err
+    data = json.loads(out)  # the whole of stdout is one JSON object
+    assert set(data) == {
+        "outcome",
+        "speedup",
+        "ci95",
+        "baseline_s",
+        "candidate_s",
+        "pairs",
+        "detail",
+    }
+    assert data["outcome"] == "correct" and data["speedup"] > 5 and data["pairs"] >= 3
+    assert data["ci95"][0] <= data["speedup"] <= data["ci95"][1]
+    assert (root / "pkg/work.py").read_bytes() == before
+    assert (root / "pkg/work.py").stat().st_mtime_ns == mtime
+    assert not list((root / ".lessonl" / "build").iterdir())  # pruned
+
+
+def test_bad_candidate_is_exit_0_with_outcome(tmp_path: Path, lock: Path) -> None:
+    root = project(tmp_path)
+    (root / "broken.py").write_text("def work(n)\n    return 1\n")
+    code, out, err = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", "broken.py", cwd=root, lock=lock)
+    )
+    assert code == 0, err
+    assert out.startswith("not compilable on target work") and "SyntaxError" in out
+
+
+def test_human_summary_for_a_correct_candidate(tmp_path: Path, lock: Path) -> None:
+    root = project(tmp_path)
+    code, out, _ = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", cwd=root, lock=lock)
+    )
+    assert code == 0
+    assert out.startswith("correct, faster:") and "interleaved pairs" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "candidate", "needle"),
+    [
+        ("timeout_sec = 3", "fast.py", "unknown key targets[0].timeout_sec"),
+        ('ci_target = "tight"', "fast.py", "targets[0].ci_target: expected a number"),
+        ("", "missing.py", "--candidate missing.py: no such file"),
+    ],
+)
+def test_bad_config_or_usage_is_exit_2_with_one_line(
+    tmp_path: Path, lock: Path, extra: str, candidate: str, needle: str
+) -> None:
+    root = project(tmp_path, extra=extra)
+    code, out, err = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", candidate, "--json", cwd=root, lock=lock)
+    )
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("lessonl: ") and needle in err, err
+    if extra:
+        assert str(root / "lessonl.toml") in err
+
+
+def test_missing_compiler_is_exit_2(tmp_path: Path, lock: Path) -> None:
+    root = project(tmp_path, extra='build = "no-such-compiler-xyz -o {build}/x"')
+    code, _, err = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", cwd=root, lock=lock)
+    )
+    assert code == 2
+    assert "no-such-compiler-xyz not found" in err and "build command" in err
+
+
+def test_file_outside_every_target_is_exit_2(tmp_path: Path, lock: Path) -> None:
+    root = project(tmp_path)
+    code, _, err = finish(
+        lessonl("evaluate", "check.py", "--candidate", "fast.py", cwd=root, lock=lock)
+    )
+    assert code == 2 and "no target lists check.py" in err
+
+
+def test_two_evaluations_at_once_never_time_concurrently(tmp_path: Path, lock: Path) -> None:
+    """Two processes evaluate at the same time: no timed run overlaps another timed run or a
+    test run (builds and tests hold the timing lock shared, timed pairs exclusive)."""
+    root = project(tmp_path)
+    procs = [
+        lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        code, out, err = finish(proc)
+        assert code == 0, err
+        assert json.loads(out)["outcome"] == "correct"
+    rows = [line.split() for line in (root / "intervals.log").read_text().splitlines()]
+    spans = [(kind, float(a), float(b)) for kind, a, b in rows]
+    benches = [s for s in spans if s[0] == "bench"]
+    assert len(benches) >= 2 * (1 + 2 * 3)  # two runs: baseline check + >= 3 pairs each
+    for i, (kind, start, end) in enumerate(spans):
+        for other_kind, ostart, oend in spans[i + 1 :]:
+            if "bench" in (kind, other_kind):
+                assert end <= ostart or oend <= start, (kind, other_kind)
