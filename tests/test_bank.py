@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,10 +46,9 @@ def _hand_built(bank: LessonBank) -> dict[str, str]:
 
 
 @pytest.fixture
-def bank(tmp_path: Path) -> LessonBank:
-    b = LessonBank(tmp_path / "bank")
-    yield b  # type: ignore[misc]
-    b.close()
+def bank(tmp_path: Path) -> Iterator[LessonBank]:
+    with LessonBank(tmp_path / "bank") as b:
+        yield b
 
 
 def test_add_get_forget_all(bank: LessonBank) -> None:
