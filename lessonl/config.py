@@ -418,7 +418,8 @@ def _describe(tp: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
     if origin is tuple:
-        return f"an array of {_describe(typing.get_args(tp)[0])}s"
+        inner = _describe(typing.get_args(tp)[0])
+        return f"an array of {inner.split(' ', 1)[-1]}s"  # "a string" -> "strings"
     if origin is dict:
         return "a table of strings"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
