@@ -1,0 +1,247 @@
+"""The harness's parts on their own: statistics, the timing loop and lock, the sandbox's
+command handling, and which files a variant copy gets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lessonl.config import TargetConfig
+from lessonl.errors import EnvironmentProblem
+from lessonl.harness import require_tools
+from lessonl.harness.sandbox import Limits, expand, needs_shell, run_command, scrub_env
+from lessonl.harness.stats import bootstrap_ci, parse_times, ratio_of_medians
+from lessonl.harness.timing import TimingLock, time_pairs
+from lessonl.harness.workspace import excluded, populate, project_files
+
+LIMITS = Limits(wall_s=10, cpu_s=10, memory_mb=512, file_size_mb=16)
+
+# ----------------------------------------------------------------------------- stats
+
+
+def test_parse_times_reads_only_well_formed_lines() -> None:
+    out = "LESSONL_TIME_S=0.5\nnoise LESSONL_TIME_S=9\nLESSONL_TIME_S=1e-3\nLESSONL_TIME_S=nan\n"
+    assert parse_times(out) == [0.5, 0.001]
+
+
+def test_bootstrap_interval_brackets_the_ratio_of_medians() -> None:
+    base = [1.0, 1.02, 0.98, 1.01, 1.3]
+    cand = [0.5, 0.51, 0.49, 0.52, 0.5]
+    ratio = ratio_of_medians(base, cand)
+    assert ratio == pytest.approx(1.01 / 0.5)
+    lo, hi = bootstrap_ci(base, cand)
+    assert lo <= ratio <= hi and hi - lo < 0.3
+    assert bootstrap_ci(base, cand) == (lo, hi)  # fixed seed: reproducible
+    with pytest.raises(ValueError):
+        bootstrap_ci([1.0], [1.0, 2.0])
+
+
+async def test_time_pairs_stops_early_when_precise_and_alternates_order(tmp_path: Path) -> None:
+    order: list[str] = []
+
+    async def a() -> float:
+        order.append("a")
+        return 1.0
+
+    async def b() -> float:
+        order.append("b")
+        return 0.5
+
+    lock = TimingLock(tmp_path / "lock")
+    result = await time_pairs(
+        a, b, lock=lock, min_pairs=4, max_pairs=40, budget_s=60, ci_target=0.02
+    )
+    assert result.pairs == 4 and result.speedup == 2.0 and result.ci95 == (2.0, 2.0)
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+async def test_time_pairs_respects_max_pairs_and_budget(tmp_path: Path) -> None:
+    values = iter([1.0, 2.0, 0.5, 3.0] * 100)
+
+    async def noisy() -> float:
+        return next(values)
+
+    lock = TimingLock(tmp_path / "lock")
+    capped = await time_pairs(
+        noisy, noisy, lock=lock, min_pairs=3, max_pairs=7, budget_s=60, ci_target=0.001
+    )
+    assert capped.pairs == 7
+
+    async def slow() -> float:
+        await asyncio.sleep(0.05)
+        return next(values)
+
+    budgeted = await time_pairs(
+        slow, slow, lock=lock, min_pairs=2, max_pairs=1000, budget_s=0.3, ci_target=0.001
+    )
+    assert 2 <= budgeted.pairs <= 5
+
+
+# ----------------------------------------------------------------------------- lock
+
+
+async def test_exclusive_lock_excludes_shared_holders_and_prefers_writers(tmp_path: Path) -> None:
+    lock = TimingLock(tmp_path / "lock")
+    events: list[str] = []
+
+    async def reader(name: str, hold: float) -> None:
+        async with lock.shared():
+            events.append(f"+{name}")
+            await asyncio.sleep(hold)
+            events.append(f"-{name}")
+
+    async def writer() -> None:
+        async with lock.exclusive():
+            events.append("+w")
+            await asyncio.sleep(0.1)
+            events.append("-w")
+
+    first = asyncio.create_task(reader("r1", 0.3))
+    await asyncio.sleep(0.05)
+    w = asyncio.create_task(writer())
+    await asyncio.sleep(0.05)
+    late = asyncio.create_task(reader("r2", 0.01))  # arrives while the writer waits
+    await asyncio.gather(first, w, late)
+    assert events.index("-r1") < events.index("+w")  # writer waited for the running build
+    assert events.index("-w") < events.index("+r2")  # and the late build waited for it
+
+
+def test_lock_is_machine_wide_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, sys, time\n"
+            "from pathlib import Path\n"
+            "from lessonl.harness.timing import TimingLock\n"
+            "async def main():\n"
+            f"    async with TimingLock(Path({str(path)!r})).exclusive():\n"
+            "        print('held', flush=True)\n"
+            "        time.sleep(1.0)\n"
+            "asyncio.run(main())\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+
+    async def take() -> float:
+        started = time.monotonic()
+        async with TimingLock(path).shared():
+            return time.monotonic() - started
+
+    waited = asyncio.run(take())
+    holder.wait(timeout=10)
+    assert waited > 0.5
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+
+def test_scrub_env_drops_credentials_and_named_keys() -> None:
+    env = {
+        "PATH": "/bin",
+        "HOME": "/root",
+        "OPENAI_API_KEY": "x",
+        "AWS_ACCESS_KEY_ID": "x",
+        "GH_TOKEN": "x",
+        "DB_PASSWORD": "x",
+        "MY_SECRET": "x",
+        "QWEN": "x",
+        "KEYBOARD_LAYOUT": "us",
+    }
+    kept = scrub_env(env, ["QWEN"])
+    assert kept == {"PATH": "/bin", "HOME": "/root", "KEYBOARD_LAYOUT": "us"}
+
+
+def test_commands_run_without_a_shell_unless_they_need_one() -> None:
+    spaced = "/tmp/my build"
+    assert expand("{build}/bench time", {"build": spaced}) == [f"{spaced}/bench", "time"]
+    assert not needs_shell("g++ -O2 -I src a.cpp -o {build}/a")
+    for command in ("a | b", "a && b", "a > out", "echo $HOME", "ls *.py", "X=1 a"):
+        assert needs_shell(command), command
+    argv = expand("cd {build} && ls", {"build": spaced})
+    assert argv[:2] == ["/bin/sh", "-c"] and "'/tmp/my build'" in argv[2]
+
+
+async def test_run_command_bounds_output_and_reports_missing_programs(tmp_path: Path) -> None:
+    chatty = await run_command(
+        [sys.executable, "-c", "print('x' * 100000)"],
+        cwd=tmp_path,
+        env=os.environ,
+        limits=LIMITS,
+        output_limit=1000,
+    )
+    assert chatty.ok and len(chatty.stdout) == 1000 and chatty.stdout_truncated
+    missing = await run_command(["/no/such/program"], cwd=tmp_path, env=os.environ, limits=LIMITS)
+    assert missing.returncode == 127 and "cannot run" in missing.stderr
+
+
+async def test_cpu_limit_is_reported_as_such(tmp_path: Path) -> None:
+    limits = Limits(wall_s=20, cpu_s=1, memory_mb=512, file_size_mb=16)
+    spin = await run_command(
+        [sys.executable, "-c", "while True: pass"], cwd=tmp_path, env=os.environ, limits=limits
+    )
+    assert spin.cpu_limited and not spin.timed_out and spin.wall_s < 10
+
+
+def test_require_tools_names_the_missing_compiler() -> None:
+    target = TargetConfig(
+        name="t", files=("a.cpp",), test="{build}/a", bench="{build}/a", build="g++-none -o x"
+    )
+    with pytest.raises(EnvironmentProblem, match="g\\+\\+-none not found: install it"):
+        require_tools(target)
+    ok = TargetConfig(name="t", files=("a.py",), test="{python} t.py", bench="sh -c 'true'")
+    require_tools(ok)
+
+
+# ----------------------------------------------------------------------------- workspace
+
+
+def _touch(root: Path, *names: str) -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+
+
+def test_git_project_copies_tracked_and_untracked_but_not_ignored(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    project = repo / "proj"
+    _touch(project, "a.py", "sub/b.py", "out/big.bin", "reference/sol.py", "new.py")
+    _touch(repo, "outside.py")
+    (repo / ".gitignore").write_text("out/\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "proj/a.py", "proj/sub/b.py"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "x"], check=True)
+    (project / ".lessonl").mkdir()
+    _touch(project, ".lessonl/bank/x")
+    files = project_files(project, exclude=["reference"])
+    assert sorted(files) == ["a.py", "new.py", "sub/b.py"]
+
+
+def test_plain_folder_skips_state_and_build_outputs(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.c", "build/a.o", "x.o", ".lessonl/b", ".git/c", "__pycache__/d.pyc")
+    _touch(tmp_path, "ref/secret.c", "data/in.txt")
+    assert sorted(project_files(tmp_path, exclude=["ref/*"])) == ["a.c", "data/in.txt"]
+    assert excluded("bench/reference/sol.cpp", ["bench/reference"])
+    assert not excluded("bench/ref.cpp", ["bench/reference"])
+
+
+def test_populate_overrides_without_touching_the_source(tmp_path: Path) -> None:
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    _touch(src, "a.py", "b.py")
+    (src / "link.py").symlink_to(src / "a.py")
+    populate(src, dest, ["a.py", "b.py", "link.py"], {"link.py": "new", "c/d.py": "made"})
+    assert (dest / "link.py").read_text() == "new" and not (dest / "link.py").is_symlink()
+    assert (src / "a.py").read_text() == "a.py"
+    assert (dest / "c/d.py").read_text() == "made"
+    with pytest.raises(Exception, match="inside the project root"):
+        populate(src, dest, [], {"../escape.py": "x"})
