@@ -8,17 +8,22 @@ server (tests/fakes) over real HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 import typing
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import pytest_lsp
 from lessonl_server import wire
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
+from test_server_units import apply  # the LSP edit applier (pygls's TextDocument)
 
 from lessonl.bank import LessonBank
 from lessonl.lessons import Lesson
@@ -39,11 +44,19 @@ def untouched():
     return 1
 '''
 
+FAST = """\
+def total(n):
+    return (n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0
+"""
+
 CHECK = """\
-import sys
+import os, sys, time
+if os.path.exists("SLOW_CHECK"):  # lets a test catch the run while a harness process runs
+    time.sleep(60)
 sys.path.insert(0, "src")
 from kern import total
-assert total(1000) == sum(i * i for i in range(1000))
+for n in (0, 1, 2, 1000):
+    assert total(n) == sum(i * i for i in range(n)), n
 """
 
 BENCH = """\
@@ -97,26 +110,50 @@ def make_client() -> Client:
     return client
 
 
+LESSON_REPLY = "The closed form replaces the loop, so the work no longer grows with n."
+
+
+def scripted(request: Any) -> str:
+    """The fake model: a fast `total` for code prompts, one sentence for lesson prompts."""
+    if "Code A is the original" in request.prompt:
+        return LESSON_REPLY
+    return f"Here it is:\n```python\n{FAST}```\n"
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, fake_llm: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real Python project whose target is covered by a one-agent team on the fake LLM."""
+    fake_llm.script_fn(scripted)
+    monkeypatch.setenv("LESSONL_TEST_KEY", "sk-test-not-a-real-key")
     root = tmp_path / "proj"
     (root / "src").mkdir(parents=True)
     (root / "src" / "kern.py").write_text(SLOW, encoding="utf-8")
     (root / "src" / "free.py").write_text("def f():\n    return 2\n", encoding="utf-8")
     (root / "check.py").write_text(CHECK, encoding="utf-8")
     (root / "bench.py").write_text(BENCH, encoding="utf-8")
-    py = sys.executable
     (root / "lessonl.toml").write_text(
         f"""[run]
 rounds = 1
 lessons_per_prompt = 2
+cache = false
+
+[[agents]]
+name = "fake"
+provider = "openai"
+model = "fake-coder"
+base_url = "{fake_llm.base_url}"
+api_key_env = "LESSONL_TEST_KEY"
+max_retries = 0
 
 [[targets]]
 name = "kern"
 files = ["src/kern.py"]
-test = "{py} check.py"
-bench = "{py} bench.py"
-timeout_s = 30
+test = "{{python}} check.py"
+bench = "{{python}} bench.py"
+timeout_s = 60
+min_pairs = 3
+max_pairs = 6
+timing_budget_s = 5
 """,
         encoding="utf-8",
     )
@@ -275,3 +312,237 @@ async def test_lessons_forget_and_errors(client: Client, project: Path) -> None:
     with pytest.raises(Exception, match="invalid params") as err:
         await client.protocol.send_request_async(wire.FORGET, {"lesson": "x"})
     assert "Traceback" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def seed_lesson(project: Path) -> str:
+    """A relevant earlier lesson, so round 0 shows it and feedback has something to count."""
+    with LessonBank(StateDir(project).ensure().bank) as bank:
+        lesson = bank.add(
+            Lesson(
+                id="",
+                text="Summing i * i over range(n) in a loop is slow; a closed form for the "
+                "total is faster.",
+                outcome="correct",
+                speedup=3.0,
+                language="python",
+                target="kern",
+                function="total",
+            )
+        )
+    return lesson.id
+
+
+def bank_lesson(project: Path, lesson_id: str) -> Lesson:
+    with LessonBank(StateDir(project).bank) as bank:
+        lesson = bank.get(lesson_id)
+    assert lesson is not None
+    return lesson
+
+
+async def eventually(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def server_children(client: LanguageClient) -> list[psutil.Process]:
+    assert client._server is not None
+    return psutil.Process(client._server.pid).children(recursive=True)
+
+
+async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
+    client: Client, project: Path
+) -> None:
+    seeded = seed_lesson(project)
+    uri = open_doc(client, project / "src" / "kern.py")
+    statuses: list[Any] = []
+    client.feature(wire.STATUS)(lambda ls, params: statuses.append(params))
+    client.progress_reports["tok-1"] = []
+    result = await client.protocol.send_request_async(
+        wire.OPTIMIZE,
+        {"uri": uri, "version": 1, "function": "total", "workDoneToken": "tok-1"},
+    )
+    assert result["uri"] == uri and result["baseVersion"] == 1
+    assert result["newText"] is not None and "(n - 1) * n * (2 * n - 1) // 6" in result["newText"]
+    assert "def untouched" in result["newText"]  # only the function was replaced
+    report = result["report"]
+    assert report["best"]["speedup"] > 1.0 and report["function"] == "total"
+    assert seeded in report["best"]["lessons"]
+    assert "faster" in result["summary"]
+
+    progress = client.progress_reports["tok-1"]
+    assert isinstance(progress[0], types.WorkDoneProgressBegin)
+    assert isinstance(progress[-1], types.WorkDoneProgressEnd)
+    reports = [p for p in progress if isinstance(p, types.WorkDoneProgressReport)]
+    assert any((r.message or "").startswith("round 1/1 · best") for r in reports)
+    percentages = [r.percentage for r in reports if r.percentage is not None]
+    assert percentages == sorted(percentages)
+    kinds = [st["kind"] for st in statuses]
+    assert kinds[0] == "run_started" and "variant_evaluated" in kinds and "round_finished" in kinds
+    finished = next(st for st in statuses if st["kind"] == "round_finished")
+    assert finished["uri"] == uri and finished["round"] == 1 and finished["bestSpeedup"] > 1.0
+    assert finished["event"]["kind"] == "round_finished"
+
+    client.protocol.notify(wire.FEEDBACK, {"proposalId": result["proposalId"], "accepted": True})
+    await eventually(lambda: bank_lesson(project, seeded).accepted == 1)
+    # The same proposal's feedback counts once.
+    client.protocol.notify(wire.FEEDBACK, {"proposalId": result["proposalId"], "accepted": True})
+    await client.protocol.send_request_async(wire.LESSONS, {})  # a round trip after it
+    assert bank_lesson(project, seeded).accepted == 1
+
+
+async def test_cancel_ends_the_run_within_2s_and_kills_its_processes(
+    client: Client, project: Path
+) -> None:
+    (project / "SLOW_CHECK").write_text("", encoding="utf-8")
+    uri = open_doc(client, project / "src" / "kern.py")
+    run = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}, msg_id="run-1"
+        )
+    )
+    # Wait until the harness is running the (sleeping) check of the original.
+    await eventually(
+        lambda: any("check.py" in " ".join(p.cmdline()) for p in server_children(client)), 30
+    )
+
+    # Meanwhile the server answers code actions promptly and refuses a second run.
+    for _ in range(5):
+        started = time.perf_counter()
+        assert len(await code_actions(client, uri, line=5)) == 1
+        assert time.perf_counter() - started < 0.2
+    with pytest.raises(JsonRpcException, match="already in progress"):
+        await client.protocol.send_request_async(wire.OPTIMIZE, {"uri": uri, "version": 1})
+
+    started = time.monotonic()
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-1"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(run, 5)
+    assert time.monotonic() - started < 2.0
+    await eventually(lambda: not server_children(client), 0.5)
+    # The document is free again: a new run is accepted (and cancelled straight away).
+    again = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}, msg_id="run-2"
+        )
+    )
+    await asyncio.sleep(0.2)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-2"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(again, 5)
+
+
+async def test_code_actions_stay_fast_while_a_model_call_is_pending(
+    client: Client, project: Path, fake_llm: Any
+) -> None:
+    fake_llm.delay_s = 30.0
+    uri = open_doc(client, project / "src" / "kern.py")
+    run = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}, msg_id="run-3"
+        )
+    )
+    await eventually(lambda: len(fake_llm.requests) > 0, 30)
+    latencies = []
+    for _ in range(10):
+        started = time.perf_counter()
+        await code_actions(client, uri, line=5)
+        latencies.append(time.perf_counter() - started)
+    assert max(latencies) < 0.2, latencies
+    started = time.monotonic()
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-3"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(run, 5)
+    assert time.monotonic() - started < 2.0
+    report_files = list((project / ".lessonl" / "runs").glob("*/report.json"))
+    assert len(report_files) == 1  # the partial report was written
+    assert '"stopped": "cancelled"' in report_files[0].read_text(encoding="utf-8")
+
+
+async def run_command(client: Client, project: Path) -> tuple[str, Any]:
+    uri = open_doc(client, project / "src" / "kern.py")
+    (action,) = await code_actions(client, uri, line=5)
+    assert action.command is not None
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
+    return uri, result
+
+
+async def test_command_sends_a_previewed_versioned_hunk_edit(client: Client, project: Path) -> None:
+    seeded = seed_lesson(project)
+    uri, result = await run_command(client, project)
+    assert result["applied"] is True
+    (params,) = client.applied
+    edit = params.edit
+    assert edit.document_changes is not None and edit.change_annotations is not None
+    (doc_edit,) = edit.document_changes
+    assert isinstance(doc_edit, types.TextDocumentEdit)
+    assert doc_edit.text_document.uri == uri and doc_edit.text_document.version == 1
+    annotation_ids = {e.annotation_id for e in doc_edit.edits}  # type: ignore[union-attr]
+    assert len(annotation_ids) == 1
+    assert edit.change_annotations[annotation_ids.pop()].needs_confirmation is True
+    # Hunks, not the whole file: the docstring and `untouched` are outside every edit.
+    assert all(e.range.start.line >= 3 for e in doc_edit.edits)
+    new = apply(SLOW, list(doc_edit.edits))
+    assert "(n - 1) * n * (2 * n - 1) // 6" in new and new.endswith(
+        "def untouched():\n    return 1\n"
+    )
+    await eventually(lambda: bank_lesson(project, seeded).accepted == 1)
+
+
+async def test_command_handles_the_client_refusing_the_edit(client: Client, project: Path) -> None:
+    seeded = seed_lesson(project)
+    client.apply_answer = False
+    _, result = await run_command(client, project)
+    assert result["applied"] is False and len(client.applied) == 1
+    await eventually(lambda: bank_lesson(project, seeded).rejected == 1)
+    assert bank_lesson(project, seeded).accepted == 0
+
+
+async def test_command_refuses_to_apply_when_the_document_changed(
+    client: Client, project: Path, fake_llm: Any
+) -> None:
+    fake_llm.delay_s = 1.0
+    uri = open_doc(client, project / "src" / "kern.py")
+    (action,) = await code_actions(client, uri, line=5)
+    assert action.command is not None
+    command = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            )
+        )
+    )
+    await eventually(lambda: len(fake_llm.requests) > 0, 30)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=SLOW + "# x\n")],
+        )
+    )
+    result = await asyncio.wait_for(command, 60)
+    assert result["applied"] is False and client.applied == []
+    assert any("changed during the run" in m.message for m in client.messages)
+
+
+async def test_user_errors_are_one_line_request_errors(client: Client, project: Path) -> None:
+    uri = open_doc(client, project / "src" / "free.py")  # no target covers it
+    with pytest.raises(JsonRpcException) as err:
+        await client.protocol.send_request_async(wire.OPTIMIZE, {"uri": uri, "version": 1})
+    assert err.value.code == wire.REQUEST_FAILED
+    assert "src/free.py" in err.value.message and "\n" not in err.value.message
+    assert err.value.data is None  # no traceback
+    # The command path reports the same problem with window/showMessage.
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="lessonl.optimize", arguments=[{"uri": uri}])
+    )
+    assert any(
+        m.type == types.MessageType.Error and "free.py" in m.message for m in client.messages
+    )
