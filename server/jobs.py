@@ -29,6 +29,7 @@ import contextlib
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
@@ -244,6 +245,7 @@ class Job:
         # does not log "exception was never retrieved" for a run nobody is waiting for.
         self._result.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.finished = asyncio.Event()
+        self.finished_in_engine = threading.Event()  # for waiting after the server loop ended
         self._task: asyncio.Task[RunReport] | None = None
         self._cancel_requested = False
         self._on_settled = on_settled
@@ -255,9 +257,12 @@ class Job:
         self._task = self._engine_loop.create_task(self._run())
         if self._cancel_requested:
             self._task.cancel()
-        self._task.add_done_callback(
-            lambda task: self._server_loop.call_soon_threadsafe(self._settle, task)
-        )
+        self._task.add_done_callback(self._done_in_engine)
+
+    def _done_in_engine(self, task: asyncio.Task[RunReport]) -> None:
+        self.finished_in_engine.set()
+        with contextlib.suppress(RuntimeError):  # the server loop is gone (exiting)
+            self._server_loop.call_soon_threadsafe(self._settle, task)
 
     async def _run(self) -> RunReport:
         from lessonl.loop import optimize
@@ -292,8 +297,8 @@ class Job:
         self._on_settled(self)
 
     def cancel(self) -> None:
-        """Ask the run to stop (idempotent; safe before the engine task exists)."""
-        if self.finished.is_set():
+        """Ask the run to stop (idempotent; safe before the engine task exists; any thread)."""
+        if self.finished_in_engine.is_set():
             return
         self._cancel_requested = True
         with contextlib.suppress(RuntimeError):  # engine loop already stopped at shutdown
@@ -375,4 +380,16 @@ class JobManager:
             _, pending = await asyncio.wait(waits, timeout=CANCEL_GRACE_S)
             for task in pending:
                 task.cancel()
+        self.engine.stop()
+
+    def cancel_all_blocking(self) -> None:
+        """Cancel every run from outside any event loop (the server's loop has ended) and wait
+        up to the grace period for their processes to be killed."""
+        jobs = list(self.running.values())
+        for job in jobs:
+            job.cancel()
+        deadline = time.monotonic() + CANCEL_GRACE_S
+        for job in jobs:
+            job.finished_in_engine.wait(max(0.0, deadline - time.monotonic()))
+        self.running.clear()
         self.engine.stop()

@@ -59,6 +59,12 @@ class LessonLServer(LanguageServer):
         self.init_options: Any = None
         self._background: set[asyncio.Task[Any]] = set()
 
+    def shutdown(self) -> None:
+        """Also runs when the client vanishes (stdin closed) without `shutdown`: runs must not
+        outlive the server, so they are cancelled (their processes killed) before we exit."""
+        self.jobs.cancel_all_blocking()
+        super().shutdown()
+
     # ------------------------------------------------------------------ capabilities helpers
 
     def _caps(self) -> types.ClientCapabilities:
@@ -226,7 +232,7 @@ class LessonLServer(LanguageServer):
         hunks = edits.hunk_edits(
             request.base_text,
             proposal.new_text,
-            encoding=self.workspace.position_encoding,
+            encoding=self.workspace.position_encoding or types.PositionEncodingKind.Utf16,
             annotation_id=ANNOTATION_ID if annotations and document_changes else None,
         )
         label = f"LessonL: optimize `{name}`"
