@@ -5,11 +5,17 @@
  */
 import * as vscode from 'vscode';
 import { Methods } from './constants';
-import type { ForgetResult, LessonRecord } from './protocol';
+import type { ForgetParams, ForgetResult, LessonRecord, LessonsParams } from './protocol';
 import { formatSpeedup } from './proposals';
 import type { ClientSource } from './proposals';
 
 export const LESSON_LIMIT = 200;
+
+/** The active file picks the project (and so the bank) in a multi-root workspace. */
+function projectScope(): { uri?: string } {
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  return uri?.scheme === 'file' ? { uri: uri.toString() } : {};
+}
 
 export class LessonsProvider implements vscode.TreeDataProvider<LessonRecord>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LessonRecord | undefined>();
@@ -64,7 +70,10 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonRecord>, v
       return [];
     }
     try {
-      const params = this.query ? { query: this.query, limit: LESSON_LIMIT } : { limit: LESSON_LIMIT };
+      const params: LessonsParams = { limit: LESSON_LIMIT, ...projectScope() };
+      if (this.query) {
+        params.query = this.query;
+      }
       const lessons = await client.sendRequest<LessonRecord[]>(Methods.lessons, params);
       this.setMessage(
         lessons.length === 0
@@ -122,7 +131,8 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonRecord>, v
         return false;
       }
     }
-    const result = await client.sendRequest<ForgetResult>(Methods.forget, { id: lesson.id });
+    const params: ForgetParams = { id: lesson.id, ...projectScope() };
+    const result = await client.sendRequest<ForgetResult>(Methods.forget, params);
     if (!result.forgotten) {
       void vscode.window.showWarningMessage(`LessonL: lesson ${lesson.id} was not in the bank any more.`);
     }

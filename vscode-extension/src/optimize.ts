@@ -70,8 +70,16 @@ export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): P
     async (progress, token) => {
       const report = (message: string): void => progress.report({ message });
       const run = deps.status.begin(target.uri, name, report);
+      let percentage = 0;
       const sub = client.onWorkDoneProgress(String(params.workDoneToken), (value) => {
-        if (value.kind !== 'end' && value.message) {
+        if (value.kind === 'end') {
+          return;
+        }
+        if (typeof value.percentage === 'number' && value.percentage > percentage) {
+          progress.report({ increment: value.percentage - percentage });
+          percentage = value.percentage;
+        }
+        if (value.message) {
           deps.status.update(target.uri, value.message);
         }
       });

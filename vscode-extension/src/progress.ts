@@ -44,8 +44,11 @@ export class RunStatus implements vscode.Disposable {
   /** A message for the runs on `uri` (from `$/progress` or `lessonl/status`). */
   update(uri: string, message: string): void {
     for (const run of this.runs.get(uri) ?? []) {
-      run.message = message;
-      run.sink(message);
+      // The server sends each message both as `$/progress` and as `lessonl/status`.
+      if (run.message !== message) {
+        run.message = message;
+        run.sink(message);
+      }
     }
     this.render();
   }

@@ -80,9 +80,16 @@ export interface FeedbackParams {
   accepted: boolean;
 }
 
+/** `uri` (an agreed extension) picks the project in a multi-root workspace. */
 export interface LessonsParams {
   query?: string;
   limit?: number;
+  uri?: string;
+}
+
+export interface ForgetParams {
+  id: string;
+  uri?: string;
 }
 
 /** A lesson record, as in `lessonl lessons list --json`. */

@@ -109,7 +109,21 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
+  /** Never rejects: every failure is logged and shown once here, since callers often `void` it. */
   private async doRestart(): Promise<LspClient | undefined> {
+    try {
+      return await this.startClient();
+    } catch (err) {
+      this.client = undefined;
+      this.deps.log.error(`The LessonL server failed to start: ${String(err)}`);
+      void vscode.window
+        .showErrorMessage(`LessonL: the server failed to start (${String(err)}). See the LessonL log.`, 'Show Log')
+        .then((choice) => choice && this.deps.log.show());
+      return undefined;
+    }
+  }
+
+  private async startClient(): Promise<LspClient | undefined> {
     await this.doStop();
     const interpreter = await this.deps.resolveInterpreter();
     const env = await this.deps.serverEnvironment();
@@ -127,16 +141,7 @@ export class ServerManager implements vscode.Disposable {
       initializationOptions: this.deps.initializationOptions(),
     });
     this.client = client;
-    try {
-      await client.start();
-    } catch (err) {
-      this.client = undefined;
-      this.deps.log.error(`The LessonL server failed to start: ${String(err)}`);
-      void vscode.window
-        .showErrorMessage(`LessonL: the server failed to start (${String(err)}). See the LessonL log.`, 'Show Log')
-        .then((choice) => choice && this.deps.log.show());
-      return undefined;
-    }
+    await client.start();
     this.changed.fire(client);
     return client;
   }

@@ -137,6 +137,18 @@ describe('ServerManager', () => {
     expect(clients).toHaveLength(2);
   });
 
+  it('reports, never swallows, a failure before the client exists', async () => {
+    const { server } = manager({
+      resolveInterpreter: async () => {
+        throw new Error('workspace folder is gone');
+      },
+    });
+    expect(await server.restart()).toBeUndefined();
+    expect(stub.state.messages.map((m) => m.text)).toEqual([
+      'LessonL: the server failed to start (Error: workspace folder is gone). See the LessonL log.',
+    ]);
+  });
+
   it('stop is ordered after a pending restart', async () => {
     const { server, clients } = manager();
     const restarting = server.restart();

@@ -153,7 +153,10 @@ export class MarkdownString {
 }
 
 export class Hover {
-  constructor(readonly contents: MarkdownString) {}
+  readonly contents: MarkdownString[];
+  constructor(contents: MarkdownString | MarkdownString[]) {
+    this.contents = Array.isArray(contents) ? contents : [contents];
+  }
 }
 
 export class ThemeIcon {
@@ -197,6 +200,44 @@ export class TabInputTextDiff {
   constructor(
     readonly original: Uri,
     readonly modified: Uri,
+  ) {}
+}
+
+export enum CodeActionTriggerKind {
+  Invoke = 1,
+  Automatic = 2,
+}
+
+export class CodeActionKind {
+  static readonly Empty = new CodeActionKind('');
+  static readonly QuickFix = new CodeActionKind('quickfix');
+  static readonly Refactor = new CodeActionKind('refactor');
+  static readonly RefactorExtract = new CodeActionKind('refactor.extract');
+  static readonly RefactorInline = new CodeActionKind('refactor.inline');
+  static readonly RefactorRewrite = new CodeActionKind('refactor.rewrite');
+  static readonly Source = new CodeActionKind('source');
+  static readonly SourceOrganizeImports = new CodeActionKind('source.organizeImports');
+  constructor(readonly value: string) {}
+  append(part: string): CodeActionKind {
+    return new CodeActionKind(this.value ? `${this.value}.${part}` : part);
+  }
+  contains(other: CodeActionKind): boolean {
+    return this.value === '' || other.value === this.value || other.value.startsWith(`${this.value}.`);
+  }
+  intersects(other: CodeActionKind): boolean {
+    return this.contains(other) || other.contains(this);
+  }
+}
+
+export class CodeAction {
+  command?: { title: string; command: string; arguments?: unknown[] };
+  diagnostics?: unknown[];
+  edit?: WorkspaceEdit;
+  isPreferred?: boolean;
+  disabled?: { reason: string };
+  constructor(
+    public title: string,
+    public kind?: CodeActionKind,
   ) {}
 }
 
@@ -305,6 +346,7 @@ export interface ProgressRecord {
   options: { title?: string; cancellable?: boolean; location: ProgressLocation };
   messages: string[];
   source: CancellationTokenSource;
+  increment: number;
   done: boolean;
 }
 
@@ -314,6 +356,7 @@ function freshState() {
     executed: [] as { id: string; args: unknown[] }[],
     contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): string }>(),
     hoverProviders: [] as { selector: unknown; provider: unknown }[],
+    codeActionProviders: [] as { selector: unknown; provider: any }[],
     treeViews: new Map<string, { message?: string; description?: string; provider: unknown }>(),
     documents: new Map<string, TextDocument>(),
     messages: [] as Message[],
@@ -343,10 +386,11 @@ export const stub = {
   reset(): void {
     this.state = freshState();
   },
-  /** Adds an open document, as if the user had opened the file. */
+  /** Adds an open document, as if the user had opened the file (listeners hear didOpen). */
   openDocument(path: string, text: string, languageId = 'cpp'): TextDocument {
     const doc = new TextDocument(Uri.file(path), text, languageId);
     this.state.documents.set(doc.uri.toString(), doc);
+    documentEvents.onDidOpenTextDocument.fire(doc);
     return doc;
   },
   /** Sets a `section.key` setting and fires onDidChangeConfiguration. */
@@ -415,12 +459,21 @@ export const window = {
   },
   async withProgress<R>(
     options: ProgressRecord['options'],
-    task: (progress: { report(v: { message?: string }) : void }, token: CancellationTokenSource['token']) => Promise<R>,
+    task: (
+      progress: { report(v: { message?: string; increment?: number }): void },
+      token: CancellationTokenSource['token'],
+    ) => Promise<R>,
   ): Promise<R> {
-    const record: ProgressRecord = { options, messages: [], source: new CancellationTokenSource(), done: false };
+    const record: ProgressRecord = { options, messages: [], source: new CancellationTokenSource(), increment: 0, done: false };
     stub.state.progress.push(record);
     try {
-      return await task({ report: (v) => v.message !== undefined && record.messages.push(v.message) }, record.source.token);
+      const report = (v: { message?: string; increment?: number }): void => {
+        if (v.message !== undefined) {
+          record.messages.push(v.message);
+        }
+        record.increment += v.increment ?? 0;
+      };
+      return await task({ report }, record.source.token);
     } finally {
       record.done = true;
     }
@@ -446,7 +499,26 @@ export const window = {
   },
 };
 
+/** Events VS Code would fire; the language client subscribes to them at start. */
+const documentEvents = {
+  onDidOpenTextDocument: new EventEmitter<TextDocument>(),
+  onDidChangeTextDocument: new EventEmitter<unknown>(),
+  onWillSaveTextDocument: new EventEmitter<unknown>(),
+  onDidSaveTextDocument: new EventEmitter<TextDocument>(),
+  onDidCloseTextDocument: new EventEmitter<TextDocument>(),
+};
+
+export const version = '1.82.0';
+
 export const workspace = {
+  onDidOpenTextDocument: documentEvents.onDidOpenTextDocument.event,
+  onDidChangeTextDocument: documentEvents.onDidChangeTextDocument.event,
+  onWillSaveTextDocument: documentEvents.onWillSaveTextDocument.event,
+  onDidSaveTextDocument: documentEvents.onDidSaveTextDocument.event,
+  onDidCloseTextDocument: documentEvents.onDidCloseTextDocument.event,
+  get textDocuments() {
+    return [...stub.state.documents.values()];
+  },
   get workspaceFolders() {
     return stub.state.workspaceFolders;
   },
@@ -490,7 +562,28 @@ export const workspace = {
   },
 };
 
+interface Filter {
+  scheme?: string;
+  language?: string;
+}
+
 export const languages = {
+  /** Enough of VS Code's selector scoring for the language client's "is this document mine?". */
+  match(selector: string | Filter | (string | Filter)[], document: TextDocument): number {
+    const filters = Array.isArray(selector) ? selector : [selector];
+    return filters.some((f) =>
+      typeof f === 'string'
+        ? f === document.languageId
+        : (f.scheme === undefined || f.scheme === document.uri.scheme) &&
+          (f.language === undefined || f.language === document.languageId),
+    )
+      ? 10
+      : 0;
+  },
+  registerCodeActionsProvider(selector: unknown, provider: unknown): Disposable {
+    stub.state.codeActionProviders.push({ selector, provider });
+    return new Disposable(() => undefined);
+  },
   registerHoverProvider(selector: unknown, provider: unknown): Disposable {
     stub.state.hoverProviders.push({ selector, provider });
     return new Disposable(() => undefined);
@@ -504,6 +597,8 @@ export const extensions = {
 };
 
 export const env = {
+  appName: 'Visual Studio Code',
+  language: 'en',
   clipboard: {
     async writeText(text: string): Promise<void> {
       stub.state.clipboard = text;
