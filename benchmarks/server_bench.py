@@ -76,7 +76,7 @@ FAST = "def total(n):\n    return (n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0
 
 
 def reply(request: Any) -> str:
-    if "Code A is the original" in request.prompt:
+    if "\nCode B:\n" in request.prompt:  # the lesson prompt shows the variant as Code B
         return "The closed form replaces the loop, so the work no longer grows with n."
     return f"```python\n{FAST}```\n"
 

@@ -39,7 +39,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
     # The SDKs log request details (headers included) at DEBUG; never let them near a key.
-    for noisy in ("openai", "anthropic", "httpx", "httpcore"):
+    for noisy in ("openai", "anthropic", "httpx", "httpx2", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

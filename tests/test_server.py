@@ -9,6 +9,7 @@ server (tests/fakes) over real HTTP.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 import typing
@@ -115,16 +116,15 @@ LESSON_REPLY = "The closed form replaces the loop, so the work no longer grows w
 
 def scripted(request: Any) -> str:
     """The fake model: a fast `total` for code prompts, one sentence for lesson prompts."""
-    if "Code A is the original" in request.prompt:
+    if "\nCode B:\n" in request.prompt:  # the lesson prompt shows the variant as Code B
         return LESSON_REPLY
     return f"Here it is:\n```python\n{FAST}```\n"
 
 
 @pytest.fixture
-def project(tmp_path: Path, fake_llm: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, fake_llm: Any) -> Path:
     """A real Python project whose target is covered by a one-agent team on the fake LLM."""
     fake_llm.script_fn(scripted)
-    monkeypatch.setenv("LESSONL_TEST_KEY", "sk-test-not-a-real-key")
     root = tmp_path / "proj"
     (root / "src").mkdir(parents=True)
     (root / "src" / "kern.py").write_text(SLOW, encoding="utf-8")
@@ -160,8 +160,13 @@ timing_budget_s = 5
     return root
 
 
+# Keys reach the server through its environment only (never settings or lessonl.toml).
+TEST_KEY = "sk-test-not-a-real-key"
+SERVER_ENV = {**os.environ, "LESSONL_TEST_KEY": TEST_KEY}
 CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "lessonl_server"], client_factory=make_client
+    server_command=[sys.executable, "-m", "lessonl_server"],
+    client_factory=make_client,
+    server_env=SERVER_ENV,
 )
 
 
@@ -355,7 +360,7 @@ def server_children(client: LanguageClient) -> list[psutil.Process]:
 
 
 async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
-    client: Client, project: Path
+    client: Client, project: Path, fake_llm: Any
 ) -> None:
     seeded = seed_lesson(project)
     uri = open_doc(client, project / "src" / "kern.py")
@@ -366,13 +371,15 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
         wire.OPTIMIZE,
         {"uri": uri, "version": 1, "function": "total", "workDoneToken": "tok-1"},
     )
-    assert result["uri"] == uri and result["baseVersion"] == 1
+    assert result["uri"] == uri and result["baseVersion"] == 1, result
+    assert result["newText"] is not None, (result["summary"], result["report"])
     assert result["newText"] is not None and "(n - 1) * n * (2 * n - 1) // 6" in result["newText"]
     assert "def untouched" in result["newText"]  # only the function was replaced
     report = result["report"]
     assert report["best"]["speedup"] > 1.0 and report["function"] == "total"
     assert seeded in report["best"]["lessons"]
     assert "faster" in result["summary"]
+    assert {r.api_key for r in fake_llm.requests} == {TEST_KEY}
 
     progress = client.progress_reports["tok-1"]
     assert isinstance(progress[0], types.WorkDoneProgressBegin)
@@ -546,3 +553,43 @@ async def test_user_errors_are_one_line_request_errors(client: Client, project: 
     assert any(
         m.type == types.MessageType.Error and "free.py" in m.message for m in client.messages
     )
+
+
+async def test_runs_die_with_the_server_when_the_client_goes_away(project: Path) -> None:
+    """No `shutdown`, no `exit`: the client just closes the pipe (a crashed editor)."""
+    (project / "SLOW_CHECK").write_text("", encoding="utf-8")
+    client = make_client()
+    await client.start_io(sys.executable, "-m", "lessonl_server", env=SERVER_ENV)
+    run: asyncio.Future[Any] | None = None
+    try:
+        await client.initialize_session(
+            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=None)
+        )
+        uri = open_doc(client, project / "src" / "kern.py")
+        run = asyncio.ensure_future(
+            client.protocol.send_request_async(
+                wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}
+            )
+        )
+        await eventually(
+            lambda: any("check.py" in " ".join(p.cmdline()) for p in server_children(client)), 30
+        )
+        assert not run.done()
+        children = server_children(client)
+        assert client._server is not None and client._server.stdin is not None
+        client._server.stdin.close()
+        await asyncio.wait_for(client._server.wait(), 5)
+
+        def gone(p: psutil.Process) -> bool:
+            try:
+                return p.status() == psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return True
+
+        await eventually(lambda: all(gone(p) for p in children), 2)
+    finally:
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
+        if run is not None:
+            run.cancel()
+        await client.stop()
