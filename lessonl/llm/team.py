@@ -53,7 +53,9 @@ LOCAL_TEAM = tuple(
     )
 )
 
-_ANTHROPIC = ("claude-sonnet-4-5", "claude-haiku-4-5")
+# Chat models that accept `temperature` and `max_tokens` (OpenAI's gpt-5 reasoning family
+# rejects both). Users pick any other model in [[agents]].
+_ANTHROPIC = ("claude-sonnet-4-6", "claude-haiku-4-5")
 _OPENAI = ("gpt-4.1", "gpt-4.1-mini", "gpt-4o-mini")
 
 
