@@ -1,0 +1,145 @@
+"""The embedded local model: assembly and verification (small files, always run) and the real
+Qwen2.5-Coder-0.5B server (marked local_model: skipped with a reason without the extra).
+
+The real-model test costs one server start and one short completion (~10-60 s on a busy
+2-core machine); keep it the only one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import psutil
+import pytest
+
+from lessonl.config import Config
+from lessonl.llm import LocalModelError, build_team, local
+
+
+def _parts(tmp_path: Path) -> tuple[list[Path], str]:
+    parts = []
+    for i, payload in enumerate((b"GGUF" + b"a" * 5000, b"b" * 7000, b"c" * 3)):
+        p = tmp_path / f"part0{i + 1}.bin"
+        p.write_bytes(payload)
+        parts.append(p)
+    sha = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
+    return parts, sha
+
+
+def test_assemble_verifies_and_marks(tmp_path: Path):
+    parts, sha = _parts(tmp_path)
+    dest = tmp_path / "models" / "m.gguf"
+    local.assemble(parts, dest, sha)
+    assert dest.read_bytes() == b"".join(p.read_bytes() for p in parts)
+    assert local.is_verified(dest, sha)
+    local.verify_file(dest, sha)  # marker current: no error
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["m.gguf", "m.gguf.verified"]
+
+
+def test_corrupted_parts_are_refused_and_leave_no_file(tmp_path: Path):
+    parts, sha = _parts(tmp_path)
+    data = bytearray(parts[1].read_bytes())
+    data[100] ^= 0xFF  # one flipped bit, same size
+    parts[1].write_bytes(bytes(data))
+    dest = tmp_path / "models" / "m.gguf"
+    with pytest.raises(LocalModelError, match=r"sha256 .* expected .*reinstall") as err:
+        local.assemble(parts, dest, sha)
+    assert "\n" not in str(err.value)
+    assert list(dest.parent.iterdir()) == []  # no half-written or temp file left behind
+
+
+def test_corrupted_model_file_is_refused(tmp_path: Path):
+    parts, sha = _parts(tmp_path)
+    dest = tmp_path / "m.gguf"
+    local.assemble(parts, dest, sha)
+    dest.write_bytes(dest.read_bytes()[:-1] + b"X")  # changed after verification
+    assert not local.is_verified(dest, sha)
+    with pytest.raises(LocalModelError, match="delete it and run again"):
+        local.verify_file(dest, sha)
+
+
+def test_model_path_must_be_gguf(tmp_path: Path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    with pytest.raises(LocalModelError, match="not a GGUF file"):
+        local.check_gguf(bad)
+    with pytest.raises(LocalModelError, match="cannot be read"):
+        local.check_gguf(tmp_path / "missing.gguf")
+
+
+def test_model_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert local.model_path() == tmp_path / "lessonl" / "models" / local.MODEL_FILE
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
+    team = await build_team(Config(path=None, root=tmp_path), env={}, cache=False)
+    try:
+        assert len(team.agents) == 3 and "local model" in team.description
+        assert len({(a.temperature, a.seed, a.emphasis) for a in team.agents}) == 3
+        pids = local.running_servers()
+        assert len(pids) == 1  # one server shared by the three agents
+        server = psutil.Process(pids[0])
+        family = [server, *server.children(recursive=True)]
+        reply = await team.agents[0].model.complete(
+            [
+                {
+                    "role": "user",
+                    "content": "Write a C function `int add(int a, int b)` returning a + b. "
+                    "Reply with one fenced code block.",
+                }
+            ],
+            temperature=0.0,
+            max_tokens=120,
+        )
+    finally:
+        await team.aclose()
+    assert "```" in reply.text and "add" in reply.text
+    assert reply.output_tokens > 0 and reply.cost_usd == 0.0
+    assert local.running_servers() == []
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert alive == []
+
+
+_CTRL_C_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from lessonl.config import Config
+from lessonl.llm import build_team, local
+
+async def main():
+    team = await build_team(Config(path=None, root=Path(sys.argv[1])), env={}, cache=False)
+    print(local.running_servers()[0], flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+def test_ctrl_c_stops_the_local_server(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_SCRIPT, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        server_pid = int(proc.stdout.readline())
+        server = psutil.Process(server_pid)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs([server], timeout=10)
+        assert alive == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
