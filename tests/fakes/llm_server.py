@@ -292,7 +292,14 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ routing
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") in ("/v1/models", "/models"):
+        if self.path.split("?")[0].rstrip("/") in ("/v1/models", "/models"):
+            key = self.headers.get("x-api-key")
+            auth = self.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                key = auth[7:]
+            if self.fake.api_key is not None and key != self.fake.api_key:
+                self._json(401, {"error": {"message": "invalid api key", "type": "auth"}})
+                return
             names = sorted(self.fake.models or {"fake-model", *self.fake._state.by_model})
             data = [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]
             self._json(200, {"object": "list", "data": data})

@@ -1,0 +1,285 @@
+"""`lessonl doctor`: does this machine and project have what a run needs?
+
+Checks, in the order a newcomer hits them: Python, the compilers (g++, gcc, clang, with
+versions), the config file found from the current directory and its targets (is each build
+command's program on PATH?), each agent of the team a run would use (provider, model, whether
+its key's environment variable is set, never the value, and a quick reachability probe
+through the real SDK client), and the embedded local model (installed, assembled, verified).
+
+Every problem is printed with its fix; exit status 0 when a run can start, 1 otherwise.
+Missing compilers only count as problems when a target's build command needs them. The local
+model server is not started here (that takes seconds to minutes); its files are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from lessonl.config import AgentConfig, Config, find_config_file, load_config
+from lessonl.errors import LessonLError
+
+PROBE_TIMEOUT_S = 3.0
+COMPILERS = ("g++", "gcc", "clang", "clang++")
+
+
+@dataclass
+class Check:
+    """One line of the report; `fix` is set exactly when it is a problem."""
+
+    label: str
+    detail: str
+    fix: str | None = None
+    note: bool = False  # informational, neither ok nor a problem
+
+
+@dataclass
+class Report:
+    sections: list[tuple[str, list[Check]]] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Check]:
+        return [c for _, checks in self.sections for c in checks if c.fix]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compiler_version(name: str) -> str | None:
+    """First line of `NAME --version`, or None when not on PATH."""
+    path = shutil.which(name)
+    if path is None:
+        return None
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{path} (version unknown: {exc})"
+    first = (out.stdout or out.stderr).strip().splitlines()
+    return first[0] if first else path
+
+
+def _python() -> list[Check]:
+    # No version check: pip refuses to install lessonl on Python < 3.11 (requires-python).
+    return [Check("python", f"{platform.python_version()} ({sys.executable})")]
+
+
+def _compilers(config: Config | None) -> list[Check]:
+    checks: list[Check] = []
+    found = False
+    for name in COMPILERS:
+        version = compiler_version(name)
+        found = found or version is not None
+        checks.append(Check(name, version or "not found", note=version is None))
+    needed: dict[str, list[str]] = {}
+    for target in config.targets if config else ():
+        for command in (target.build, target.test, target.bench):
+            if not command:
+                continue
+            try:
+                program = shlex.split(command)[0]
+            except (ValueError, IndexError):
+                continue
+            if "{" in program or "/" in program:
+                continue  # a built binary or a path: exists only after the build
+            needed.setdefault(program, []).append(target.name)
+    for program, targets in needed.items():
+        if shutil.which(program) is None:
+            names = ", ".join(sorted(set(targets)))
+            checks.append(
+                Check(
+                    program,
+                    f"needed by target {names} but not on PATH",
+                    fix=f"install {program} (e.g. apt-get install {_package(program)}) or "
+                    "change the target's commands",
+                )
+            )
+    if not found and not needed:
+        checks.append(
+            Check("compilers", "no C/C++ compiler", note=True, fix=None),
+        )
+    return checks
+
+
+def _package(program: str) -> str:
+    return {"g++": "g++", "gcc": "gcc", "clang": "clang", "clang++": "clang", "make": "make"}.get(
+        program, program
+    )
+
+
+def _config(start: Path) -> tuple[Config | None, list[Check]]:
+    path = find_config_file(start)
+    if path is None:
+        return load_config(start, required=False), [
+            Check(
+                "config",
+                f"no lessonl.toml (or [tool.lessonl]) at or above {start}",
+                fix="create lessonl.toml with a [[targets]] entry (see the README's "
+                "Configuration section)",
+            )
+        ]
+    try:
+        config = load_config(start)
+    except LessonLError as exc:
+        return None, [Check("config", str(path), fix=str(exc))]
+    checks = [Check("config", str(path))]
+    if not config.targets:
+        checks.append(Check("targets", "none", fix=f"add a [[targets]] entry to {path.name}"))
+    for t in config.targets:
+        missing = [f for f in t.files if not (config.root / f).is_file()]
+        if missing:
+            checks.append(
+                Check(
+                    f"target {t.name}",
+                    f"files not found: {', '.join(missing)}",
+                    fix=f"fix the files list of target {t.name!r} (paths are relative to "
+                    f"{config.root})",
+                )
+            )
+        else:
+            checks.append(Check(f"target {t.name}", f"{', '.join(t.files)} ({t.language})"))
+    return config, checks
+
+
+async def _probe(agent: AgentConfig, key: str | None) -> str | None:
+    """None if the agent's server answers its model list, else why not (one line)."""
+    import anthropic
+    import openai
+
+    from lessonl.llm.anthropic_provider import DEFAULT_ANTHROPIC_URL
+    from lessonl.llm.openai_provider import DEFAULT_OPENAI_URL
+
+    client: openai.AsyncOpenAI | anthropic.AsyncAnthropic
+    if agent.provider == "anthropic":
+        url = agent.base_url or DEFAULT_ANTHROPIC_URL
+        client = anthropic.AsyncAnthropic(
+            api_key=key or "not-needed", base_url=url, timeout=PROBE_TIMEOUT_S, max_retries=0
+        )
+    else:
+        url = agent.base_url or DEFAULT_OPENAI_URL
+        client = openai.AsyncOpenAI(
+            api_key=key or "not-needed", base_url=url, timeout=PROBE_TIMEOUT_S, max_retries=0
+        )
+    try:
+        await client.models.list()
+        return None
+    except (openai.APIStatusError, anthropic.APIStatusError) as exc:
+        if exc.status_code in (401, 403):
+            return f"{url} rejected the key ({exc.status_code})"
+        if exc.status_code == 404:
+            return None  # some OpenAI-compatible servers have no model list; it answered
+        return f"{url} answered {exc.status_code}"
+    except (openai.APIConnectionError, anthropic.APIConnectionError):
+        return f"cannot connect to {url}"
+    finally:
+        await client.close()
+
+
+async def _agents(config: Config, env: Mapping[str, str]) -> list[Check]:
+    from lessonl.llm.errors import MissingKey
+    from lessonl.llm.team import choose_agents, resolve_key
+
+    chosen, why = choose_agents(config, None, env)
+    checks = [Check("team", f"{len(chosen)} agents from {why}", note=True)]
+    keys: list[tuple[AgentConfig, str | None, Check]] = []
+    for agent in chosen:
+        label = f"agent {agent.name}"
+        what = f"{agent.provider} {agent.model or 'default'}"
+        if agent.provider == "local":
+            checks.append(Check(label, f"{what}, started on demand (see local model below)"))
+            continue
+        try:
+            key, key_env = resolve_key(agent, env)
+        except MissingKey as exc:
+            checks.append(Check(label, f"{what}: key missing", fix=str(exc)))
+            continue
+        key_note = f"key {key_env} is set" if key_env else "no key needed"
+        check = Check(label, f"{what}, {key_note}")
+        checks.append(check)
+        keys.append((agent, key, check))
+    results = await asyncio.gather(*(_probe(a, k) for a, k, _ in keys))
+    for (agent, _, check), problem in zip(keys, results, strict=True):
+        if problem is None:
+            check.detail += ", server reachable"
+        else:
+            check.detail += f", {problem}"
+            if "rejected" in problem:
+                check.fix = f"check the key in {agent.api_key_env or 'the key variable'}"
+            else:
+                check.fix = "start the server or fix base_url (and check the network)"
+    return checks
+
+
+def _local_model(config: Config, env: Mapping[str, str]) -> list[Check]:
+    from lessonl.llm import local
+    from lessonl.llm.errors import LocalModelError
+    from lessonl.llm.team import choose_agents
+
+    chosen, _ = choose_agents(config, None, env)
+    needed = any(a.provider == "local" and not a.model_path for a in chosen)
+    missing = local.local_extra_missing()
+    if missing:
+        return [
+            Check(
+                "local model",
+                f"not installed ({missing})",
+                fix=f"{local.INSTALL_HINT}" if needed else None,
+                note=not needed,
+            )
+        ]
+    path = local.model_path()
+    if not path.is_file():
+        return [Check("local model", f"installed; assembled into {path} on first use (a few s)")]
+    try:
+        local.verify_file(path, local.MODEL_SHA256)
+    except LocalModelError as exc:
+        return [Check("local model", str(path), fix=str(exc))]
+    return [Check("local model", f"{local.MODEL_NAME} at {path}, sha256 verified")]
+
+
+def diagnose(start: Path, env: Mapping[str, str]) -> Report:
+    report = Report()
+    report.sections.append(("Python", _python()))
+    config, config_checks = _config(start)
+    report.sections.append(("Compilers", _compilers(config)))
+    report.sections.append(("Project", config_checks))
+    if config is not None:
+        report.sections.append(("Agents", asyncio.run(_agents(config, env))))
+        report.sections.append(("Local model", _local_model(config, env)))
+    return report
+
+
+def render(report: Report, console: Console) -> None:
+    for title, checks in report.sections:
+        console.print(f"[bold]{title}[/bold]")
+        for c in checks:
+            mark = "[red]✗[/red]" if c.fix else "[dim]-[/dim]" if c.note else "[green]✓[/green]"
+            console.print(f"  {mark} {escape(c.label)}: {escape(c.detail)}", highlight=False)
+            if c.fix:
+                console.print(f"      [yellow]fix:[/yellow] {escape(c.fix)}", highlight=False)
+    problems = report.problems
+    if problems:
+        console.print(f"[red]{len(problems)} problem(s): a run cannot start yet.[/red]")
+    else:
+        console.print("[green]Ready: a run can start.[/green]")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report; 0 when a run can start, 1 otherwise."""
+    report = diagnose(Path.cwd(), os.environ)
+    render(report, Console(highlight=False, soft_wrap=True))
+    return 0 if report.ok else 1

@@ -1,0 +1,97 @@
+"""`lessonl doctor` on real temporary projects, with agents pointed at the fake LLM server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import FakeLLM
+
+from lessonl.cli import main
+
+KEY = "sk-doctor-SECRET-9876543210"
+
+
+def _project(root: Path, agents: str, build: str = "g++ -O2 main.cpp -o {build}/a") -> Path:
+    (root / "main.cpp").write_text("int main() { return 0; }\n")
+    (root / "lessonl.toml").write_text(
+        f"""{agents}
+[[targets]]
+name = "demo"
+files = ["main.cpp"]
+build = "{build}"
+test = "{{build}}/a"
+bench = "{{build}}/a"
+"""
+    )
+    return root
+
+
+def _agent(fake: FakeLLM, name: str = "a", key_env: str = "DOC_KEY") -> str:
+    return f"""[[agents]]
+name = "{name}"
+provider = "openai"
+model = "m"
+base_url = "{fake.base_url}"
+api_key_env = "{key_env}"
+"""
+
+
+def _doctor(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    monkeypatch.chdir(root)
+    code = main(["doctor"])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_ready_project_exits_0_and_never_prints_the_key(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    monkeypatch.setenv("DOC_KEY", KEY)
+    _project(tmp_path, _agent(fake_llm))
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 0, out
+    assert "Ready: a run can start." in out and "target demo: main.cpp (cpp)" in out
+    assert "key DOC_KEY is set" in out and "server reachable" in out
+    assert "python: 3." in out and "g++" in out
+    assert KEY not in out and KEY[:8] not in out
+    assert [r.path for r in fake_llm.requests] == []  # the probe lists models, asks nothing
+
+
+def test_missing_key_unreachable_server_and_rejected_key(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    dead = FakeLLM().start()
+    dead.stop()
+    monkeypatch.setenv("DOC_KEY", KEY)
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    fake_llm.api_key = "another-key"
+    agents = (
+        _agent(fake_llm, "rejected") + _agent(dead, "down") + _agent(fake_llm, "nokey", "NOPE_KEY")
+    )
+    _project(tmp_path, agents)
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 1
+    assert "NOPE_KEY, which is not set" in out
+    assert f"cannot connect to {dead.base_url}" in out
+    assert "rejected the key (401)" in out and "fix: check the key in DOC_KEY" in out
+    assert "3 problem(s)" in out and KEY not in out
+
+
+def test_no_config_and_missing_build_program(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".git").mkdir()  # stop the config search here
+    code, out = _doctor(empty, monkeypatch, capsys)
+    assert code == 1 and "no lessonl.toml" in out and "fix: create lessonl.toml" in out
+
+    monkeypatch.setenv("DOC_KEY", KEY)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    _project(proj, _agent(fake_llm), build="no-such-compiler-xyz main.cpp")
+    code, out = _doctor(proj, monkeypatch, capsys)
+    assert code == 1 and "no-such-compiler-xyz: needed by target demo but not on PATH" in out
