@@ -11,7 +11,7 @@ import {
   TransportKind,
   WorkDoneProgress,
 } from 'vscode-languageclient/node';
-import { CLIENT_ID, CLIENT_NAME, CONFIG_SECTION, SERVER_MODULE } from './constants';
+import { CLIENT_ID, CLIENT_NAME, SERVER_MODULE } from './constants';
 import { createMiddleware } from './middleware';
 import type { WorkDoneProgressValue } from './protocol';
 import type { LaunchSpec, LspClient } from './server';
@@ -38,7 +38,9 @@ export function clientOptions(spec: LaunchSpec, log: vscode.LogOutputChannel): L
     outputChannel: log,
     traceOutputChannel: log,
     initializationOptions: spec.initializationOptions,
-    synchronize: { configurationSection: CONFIG_SECTION },
+    // No `synchronize.configurationSection`: that deprecated push model sends
+    // workspace/didChangeConfiguration, which the server does not use. It pulls the `lessonl`
+    // section per run with workspace/configuration, answered by middleware.ts.
     middleware: createMiddleware(),
   };
 }

@@ -22,7 +22,7 @@ import type { LessonRecord, OptimizeArgument } from '../src/protocol';
 import { ApiKeyStore } from '../src/secrets';
 import { fakeContext } from './helpers';
 import * as vscodeStub from './vscode-stub';
-import { CancellationTokenSource, CodeActionTriggerKind, commands, Position, Range, stub, Uri } from './vscode-stub';
+import { CancellationTokenSource, CodeActionTriggerKind, commands, Position, Range, stub, type Uri as UriType, Uri } from './vscode-stub';
 
 const bundle = resolve(__dirname, '..', 'dist', 'extension.js');
 const python = process.env.LESSONL_E2E_PYTHON ?? resolve(__dirname, '..', '..', '.venv', 'bin', 'python');
@@ -79,8 +79,8 @@ function loadBundle(): { activate(c: unknown): ExtensionApi; deactivate(): Promi
 
 const SOURCE = 'def slow(n):\n    return sum(i * i for i in range(n))\n';
 
-/** A temporary project with one Python target; `agents` is extra lessonl.toml text. */
-function makeProject(agents = ''): string {
+/** A temporary project with one Python target; `extra` is more lessonl.toml text. */
+function makeProject(extra = ''): string {
   const project = mkdtempSync(join(tmpdir(), 'lessonl-e2e-'));
   writeFileSync(
     join(project, 'lessonl.toml'),
@@ -88,13 +88,24 @@ function makeProject(agents = ''): string {
       '[[targets]]',
       'name = "work"',
       'files = ["work.py"]',
-      'test = "{python} -c \'import work\'"',
-      'bench = "{python} -c \'import work; work.slow(1000)\'"',
-      agents,
+      'test = "{python} check.py"',
+      'bench = "{python} bench.py"',
+      'min_pairs = 3',
+      'max_pairs = 6',
+      'timing_budget_s = 20',
+      extra,
       '',
     ].join('\n'),
   );
   writeFileSync(join(project, 'work.py'), SOURCE);
+  writeFileSync(
+    join(project, 'check.py'),
+    'from work import slow\nassert [slow(n) for n in range(60)] == [sum(i * i for i in range(n)) for n in range(60)]\n',
+  );
+  writeFileSync(
+    join(project, 'bench.py'),
+    'import time\nfrom work import slow\nt = time.perf_counter()\nslow(200000)\nprint(f"LESSONL_TIME_S={time.perf_counter() - t}")\n',
+  );
   stub.state.workspaceFolders = [{ uri: Uri.file(project), name: 'p', index: 0 }];
   stub.state.settings.set('lessonl.interpreter', python);
   return project;
@@ -133,6 +144,43 @@ async function silentModelServer(): Promise<{ url: string; requests: IncomingHtt
         sockets.forEach((s) => s.destroy());
         server.close(() => done());
       }),
+  };
+}
+
+const FAST = 'def slow(n):\n    return (n - 1) * n * (2 * n - 1) // 6\n';
+const LESSON = 'Replace the summing loop with the closed form (n-1)n(2n-1)/6.';
+
+/** An OpenAI-compatible endpoint on loopback that answers like a (very good) model would. */
+async function answeringModelServer(): Promise<{ url: string; asked: string[]; close(): Promise<void> }> {
+  const asked: string[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const messages: { content: string }[] = JSON.parse(body).messages;
+      const prompt = messages.at(-1)?.content ?? '';
+      const isLesson = prompt.includes('Why is Code B');
+      asked.push(isLesson ? 'lesson' : 'code');
+      const content = isLesson ? LESSON : `Here it is:\n\n\`\`\`python\n${FAST}\`\`\`\n`;
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          id: `chatcmpl-${asked.length}`,
+          object: 'chat.completion',
+          created: 0,
+          model: 'fake-model',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    asked,
+    close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }
 
@@ -221,4 +269,51 @@ describe.skipIf(skipReason !== undefined)('bundled extension against the real se
       await model.close();
     }
   }, 90_000);
+
+  it('a real run: progress, the diff review, Accept as one edit, and the new lesson in the view', async () => {
+    stub.reset();
+    const model = await answeringModelServer();
+    try {
+      const project = makeProject(
+        [
+          '[[agents]]',
+          'name = "fake"',
+          'provider = "openai"',
+          'model = "fake-model"',
+          `base_url = "${model.url}"`,
+          'api_key_env = "LESSONL_E2E_KEY"',
+        ].join('\n'),
+      );
+      // One round, from the editor setting (answered to the server's workspace/configuration).
+      stub.state.settings.set('lessonl.rounds', 1);
+      const context = fakeContext();
+      await new ApiKeyStore(context.secrets as never).set('LESSONL_E2E_KEY', 'k-e2e');
+      ext = loadBundle();
+      const api = ext.activate(context);
+      await api.server.idle();
+      const { doc, actions } = await codeActionsAt(1, project);
+      const command = actions[0].command;
+      const result = await commands.executeCommand(command.command, ...command.arguments);
+      const log = stub.state.channels[0].lines.join('\n');
+      expect(result, `${JSON.stringify(stub.state.messages)}\n${log}`).toBeDefined();
+      expect(model.asked).toEqual(['code', 'lesson']);
+      expect(stub.state.progress[0].messages.length).toBeGreaterThan(0);
+
+      const diff = stub.state.executed.find((e) => e.id === 'vscode.diff');
+      expect(diff?.args[2]).toMatch(/^work\.py: proposal \d+(\.\d)?x faster \(LessonL\)$/);
+      const proposalUri = diff?.args[1] as UriType;
+      expect(stub.state.contentProviders.get(proposalUri.scheme)?.provideTextDocumentContent(proposalUri)).toContain(
+        '(n - 1) * n * (2 * n - 1) // 6',
+      );
+
+      expect(await commands.executeCommand(Commands.acceptProposal, proposalUri)).toBe(true);
+      expect(stub.state.appliedEdits).toHaveLength(1);
+      expect(doc.getText()).toContain('(n - 1) * n * (2 * n - 1) // 6');
+
+      const lessons = await api.lessons.getChildren();
+      expect(lessons.map((l) => l.text)).toContain(LESSON);
+    } finally {
+      await model.close();
+    }
+  }, 120_000);
 });
