@@ -24,6 +24,7 @@ from lessonl.llm import (
     MissingKey,
     RateLimited,
     SampleId,
+    ServerError,
     Team,
     UnknownModel,
     Unreachable,
@@ -192,6 +193,16 @@ async def test_refused_connection_fails_fast_naming_the_url(tmp_path: Path):
             await _ask(team)
         assert time.monotonic() - started < 5
     assert fake.base_url in str(err.value) and "\n" not in str(err.value)
+
+
+async def test_per_call_timeout(fake_llm: FakeLLM, tmp_path: Path):
+    fake_llm.delay_s = 1.0
+    async with await _team(tmp_path, _openai_agent(fake_llm, timeout_s=0.2)) as team:
+        started = time.monotonic()
+        with pytest.raises(ServerError, match="per-call timeout"):
+            await _ask(team)
+        assert time.monotonic() - started < 0.9  # two tries of 0.2 s, not the 1 s answer
+    assert len(fake_llm.requests) == 1 + FAST.timeout_retries
 
 
 def test_retry_after_header_forms():

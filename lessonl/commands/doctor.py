@@ -200,6 +200,15 @@ async def _agents(config: Config, env: Mapping[str, str]) -> list[Check]:
         label = f"agent {agent.name}"
         what = f"{agent.provider} {agent.model or 'default'}"
         if agent.provider == "local":
+            if agent.model_path:
+                from lessonl.llm import local
+                from lessonl.llm.errors import LocalModelError
+
+                try:
+                    local.check_gguf(Path(agent.model_path).expanduser())
+                except LocalModelError as exc:
+                    checks.append(Check(label, f"{what}: model file unusable", fix=str(exc)))
+                    continue
             checks.append(Check(label, f"{what}, started on demand (see local model below)"))
             continue
         try:
