@@ -1,0 +1,214 @@
+"""Resumable execution of problem x strategy pairs.
+
+Each finished pair is written atomically to `<report>/results/<strategy>/<problem>.json` the
+moment it ends, so a benchmark interrupted after hours (Ctrl-C, a reboot, a lost SSH session)
+resumes where it stopped: a rerun loads those files and skips their pairs without building a
+team or asking a model anything. A stored result is reused only if it was produced with the
+same settings (rounds and team), recorded as a fingerprint in the file; otherwise the pair runs
+again and the file is replaced.
+
+Every pair runs in its own fresh copy of the problem folder under `<report>/work/`, so its
+`.lessonl/` (lesson bank, LLM cache, build folders) starts empty, as in the paper, and nothing is
+written into the suite. Pairs run one after another: timing holds a machine-wide lock anyway,
+and one pair at a time keeps every measurement's machine load alike.
+
+A pair that fails with a `LessonLError` the user cannot fix per problem (bad configuration, a
+missing compiler) stops the benchmark. Other failures (the baseline does not build, every model
+call failed) are reported, kept in the results as outcome `error` (counted as not correct), and
+not stored as finished, so a rerun tries them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from lessonl.bench import strategies
+from lessonl.bench.metrics import ERROR, ProblemResult
+from lessonl.bench.suite import Problem, load_problem
+from lessonl.config import AgentConfig
+from lessonl.errors import ConfigError, EnvironmentProblem, LessonLError, UsageError
+from lessonl.state import STATE_DIR_NAME
+
+#: Failures that would repeat on every pair: they stop the benchmark instead of being recorded.
+FATAL = (ConfigError, UsageError, EnvironmentProblem)
+
+
+class Observer(Protocol):
+    """What the runner tells its front end (the CLI's progress display)."""
+
+    def pair_started(self, strategy: str, problem: str) -> None: ...
+    def message(self, text: str) -> None: ...
+    def pair_finished(self, result: ProblemResult, *, skipped: bool) -> None: ...
+
+
+class _Silent:
+    def pair_started(self, strategy: str, problem: str) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        pass
+
+    def pair_finished(self, result: ProblemResult, *, skipped: bool) -> None:
+        pass
+
+
+@dataclass
+class BenchPlan:
+    """What to run: problems x strategies, where to keep results, and the shared settings."""
+
+    problems: Sequence[Problem]
+    strategies: Sequence[str]
+    report_dir: Path
+    rounds: int | None = None  # None: each problem's own [run] rounds
+    team: tuple[AgentConfig, ...] | None = None  # None: each problem's own config / default
+
+    def rounds_for(self, problem: Problem) -> int:
+        return self.rounds if self.rounds is not None else problem.config.run.rounds
+
+    def settings(self, problem: Problem) -> str:
+        """Fingerprint of what a result depends on besides the problem and the strategy."""
+        agents = self.team if self.team is not None else problem.config.agents
+        data = {
+            "rounds": self.rounds_for(problem),
+            "agents": [dataclasses.asdict(a) for a in agents] or "default",
+        }
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def result_path(self, strategy: str, problem: str) -> Path:
+        return self.report_dir / "results" / strategy / f"{problem}.json"
+
+    def work_dir(self, strategy: str, problem: str) -> Path:
+        return self.report_dir / "work" / strategy / problem
+
+
+def load_stored(path: Path, settings: str) -> ProblemResult | None:
+    """A finished pair's stored result, or None if absent, unreadable or from other settings."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result = ProblemResult.from_json(data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if result.settings != settings or result.outcome == ERROR:
+        return None
+    return result
+
+
+def store(path: Path, result: ProblemResult) -> None:
+    """Write `path` atomically: an interrupted write never leaves a half file to resume from."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(result.to_json(), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+async def run_plan(
+    plan: BenchPlan, observer: Observer | None = None
+) -> dict[str, list[ProblemResult]]:
+    """Run (or load) every pair; results per strategy, problems in suite order."""
+    observer = observer or _Silent()
+    results: dict[str, list[ProblemResult]] = {s: [] for s in plan.strategies}
+    for strategy in plan.strategies:
+        for problem in plan.problems:
+            settings = plan.settings(problem)
+            path = plan.result_path(strategy, problem.name)
+            stored = load_stored(path, settings)
+            observer.pair_started(strategy, problem.name)
+            if stored is not None:
+                results[strategy].append(stored)
+                observer.pair_finished(stored, skipped=True)
+                continue
+            result = await run_pair(plan, strategy, problem, observer)
+            result.settings = settings
+            if result.outcome != ERROR:
+                store(path, result)
+            results[strategy].append(result)
+            observer.pair_finished(result, skipped=False)
+    return results
+
+
+async def run_pair(
+    plan: BenchPlan, strategy: str, problem: Problem, observer: Observer
+) -> ProblemResult:
+    """One strategy on one problem, in a fresh working copy; see the module docstring."""
+    from lessonl.bench.strategies.base import StrategyContext
+    from lessonl.llm import build_team
+    from lessonl.llm.team import choose_agents
+    from lessonl.loop import new_run_id
+
+    run = strategies.get(strategy)
+    work = plan.work_dir(strategy, problem.name)
+    started = time.monotonic()
+    try:
+        await asyncio.to_thread(_fresh_copy, problem.path, work)
+        local = load_problem(work)
+        agents = plan.team
+        if strategies.is_solo(strategy):
+            agents = solo_agents(choose_agents(local.config, plan.team, os.environ)[0])
+        # No LLM cache: the copy's cache would start empty and be deleted, and a benchmark's
+        # repeated samples of one prompt must be fresh draws anyway.
+        team = await build_team(local.config, agents=agents, cache=False)
+        try:
+            ctx = StrategyContext(
+                problem=local,
+                team=team,
+                rounds=plan.rounds_for(problem),
+                run_id=f"bench-{strategy}-{new_run_id()}",
+                progress=observer.message,
+            )
+            result = await run(ctx)
+        finally:
+            await team.aclose()
+    except FATAL:
+        raise
+    except LessonLError as exc:
+        observer.message(f"{strategy} on {problem.name} failed: {exc}")
+        result = ProblemResult(
+            problem=problem.name,
+            strategy=strategy,
+            category=problem.category,
+            language=problem.language,
+            outcome=ERROR,
+            error=str(exc),
+        )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    result.wall_s = time.monotonic() - started
+    return result
+
+
+def solo_agents(team: Sequence[AgentConfig]) -> tuple[AgentConfig, ...]:
+    """n copies of the team's first agent for a one-agent strategy (n = the team's size): same
+    model, emphasis and temperature; distinct names, and distinct seeds where it has one."""
+    first = team[0]
+    return tuple(
+        dataclasses.replace(
+            first,
+            name=f"{first.name}#{j + 1}",
+            seed=None if first.seed is None else first.seed + 1000 * j,
+        )
+        for j in range(len(team))
+    )
+
+
+def _fresh_copy(src: Path, dst: Path) -> None:
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(STATE_DIR_NAME, "__pycache__"))

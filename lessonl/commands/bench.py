@@ -1,0 +1,173 @@
+"""`lessonl bench SUITE_DIR`: run problems x strategies, resumably, and write the report.
+
+Progress goes to stderr (a rich progress bar on a terminal, one line per finished pair
+otherwise) so that `--json` keeps stdout to exactly one JSON object (or, with `--list`, one
+JSON array). The report folder defaults to `./bench-report/<suite name>`; rerunning the same
+command skips the pairs already finished there (see lessonl/bench/runner.py).
+
+Exit status: 0 when every pair ran, 1 when some pair failed with an error (reported on stderr
+and in the report; a rerun retries it), 2 for bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from lessonl.bench import report as bench_report
+from lessonl.bench import strategies
+from lessonl.bench.metrics import ERROR, ProblemResult
+from lessonl.bench.suite import discover, select
+from lessonl.errors import UsageError
+
+
+def default_report_dir(suite: Path) -> Path:
+    """`./bench-report/<suite name>`: outside the suite, one folder per suite."""
+    return Path("bench-report") / suite.resolve().name
+
+
+class BenchProgress:
+    """The runner's observer: a progress bar over all pairs plus the current pair's last event
+    on a terminal; plain lines (one per pair, and failures) elsewhere."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console = console
+        self.total = total
+        self.done = 0
+        self.current = ""
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> BenchProgress:
+        if self.console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=self.console,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("bench", total=self.total, status="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+    def pair_started(self, strategy: str, problem: str) -> None:
+        self.current = f"{strategy} · {problem}"
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=self.current, status="starting")
+
+    def message(self, text: str) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, status=text[:80])
+        if "failed" in text:
+            self.console.print(f"[yellow]{self.current}:[/yellow] {text}", highlight=False)
+
+    def pair_finished(self, result: ProblemResult, *, skipped: bool) -> None:
+        self.done += 1
+        if result.outcome == "correct" and result.speedup is not None:
+            what = f"correct {result.speedup:.2f}x"
+        else:
+            what = result.outcome.replace("_", " ")
+        line = f"[{self.done}/{self.total}] {self.current}: {what}"
+        line += " (stored result, skipped)" if skipped else f" ({result.wall_s:.0f} s)"
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=1, status="")
+        if self.progress is None or not skipped:
+            self.console.print(line, highlight=False)
+
+
+def _print_summary(data: dict[str, object], console: Console) -> None:
+    table = Table(title="lessonl bench", title_justify="left")
+    for col in ("strategy", "correct", "geomean", ">= 2x", "mean", "tokens", "cost", "wall"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    strategies_data = data["strategies"]
+    assert isinstance(strategies_data, dict)
+    for name, s in strategies_data.items():
+        cost = "unknown" if s["cost_usd"] is None else f"${s['cost_usd']:.4f}"
+        table.add_row(
+            name,
+            f"{100 * s['correctness']:.0f}%",
+            f"{s['geomean_speedup']:.2f}x",
+            f"{100 * s['share_ge_2x']:.0f}%",
+            f"{s['mean_speedup']:.2f}x",
+            str(s["tokens"]),
+            cost,
+            f"{s['wall_s']:.0f} s",
+        )
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lessonl.bench.runner import BenchPlan, run_plan
+    from lessonl.config import parse_agents_file
+
+    suite = Path(args.suite)
+    problems = discover(suite)
+    if args.list:
+        if args.json:
+            sys.stdout.write(json.dumps([p.listing() for p in problems]) + "\n")
+        else:
+            table = Table(title=f"{suite}: {len(problems)} problems", title_justify="left")
+            for col in ("name", "category", "language", "description"):
+                table.add_column(col)
+            for p in problems:
+                table.add_row(p.name, p.category, p.language, p.description)
+            Console().print(table)
+        return 0
+    chosen = select(problems, args.problems)
+    names = strategies.choose(args.strategy)
+    if args.rounds is not None and args.rounds < 1:
+        raise UsageError("--rounds must be >= 1")
+    team = parse_agents_file(Path(args.team)) if args.team else None
+    report_dir = Path(args.report) if args.report else default_report_dir(suite)
+    plan = BenchPlan(
+        problems=chosen, strategies=names, report_dir=report_dir, rounds=args.rounds, team=team
+    )
+    console = Console(stderr=True)
+    try:
+        with BenchProgress(console, len(chosen) * len(names)) as view:
+            results = asyncio.run(run_plan(plan, view))
+    except KeyboardInterrupt:
+        console.print(
+            f"cancelled; finished pairs are kept in {report_dir}/results and skipped on rerun",
+            highlight=False,
+        )
+        return 130
+    data = bench_report.build(suite, report_dir, chosen, results)
+    paths = bench_report.write(report_dir, data)
+    if args.json:
+        sys.stdout.write(json.dumps(data) + "\n")
+    else:
+        _print_summary(data, Console())
+        for path in paths:
+            console.print(f"wrote {path}", highlight=False)
+    failed = [r for rs in results.values() for r in rs if r.outcome == ERROR]
+    if failed:
+        console.print(
+            f"lessonl: {len(failed)} problem x strategy pairs failed (see above); "
+            "rerun the same command to retry them",
+            highlight=False,
+        )
+        return 1
+    return 0

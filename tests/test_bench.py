@@ -1,0 +1,410 @@
+"""`lessonl bench`: metrics, --list, every strategy end to end, the report, resumability.
+
+The end-to-end part runs the real CLI on tests/data/bench_suite (two tiny Python problems: one
+where the fake model's variant is ~100x faster, one where its variant is wrong) against the
+loopback fake LLM server, with the real harness, once per strategy, then once more for all
+strategies together, which must be answered entirely from the stored results. The timing lock
+is private to this module (LESSONL_TIMING_LOCK) so other test runs on the machine do not stall
+it; the problems time in milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import math
+import shutil
+import struct
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import FakeLLM, FakeRequest
+
+from lessonl.bench import strategies
+from lessonl.bench.metrics import ProblemResult, best_by_round, by_category, geomean, summarize
+from lessonl.bench.runner import BenchPlan, load_stored, solo_agents, store
+from lessonl.bench.strategies._prompts_draft import parse_plans
+from lessonl.bench.suite import discover, select
+from lessonl.cli import main
+from lessonl.config import AgentConfig
+from lessonl.errors import UsageError
+
+SUITE = Path(__file__).parent / "data" / "bench_suite"
+ROUNDS = 2
+TEAM = 2  # agents in the test team: every strategy writes 2 variants a round
+
+FAST = "```python\ndef unique_count(items):\n    return len(set(items))\n```"
+WRONG = "```python\ndef prefix_max(values):\n    return sorted(values)\n```"
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def _r(problem: str, outcome: str, speedup: float | None, **kw: Any) -> ProblemResult:
+    return ProblemResult(
+        problem=problem,
+        strategy="s",
+        category=kw.pop("category", "c"),
+        language="cpp",
+        outcome=outcome,
+        speedup=speedup,
+        **kw,
+    )
+
+
+def test_metrics_clip_at_one_and_count_incorrect_as_one() -> None:
+    results = [
+        _r("a", "correct", 4.0),
+        _r("b", "correct", 0.5),  # slower: clipped to 1
+        _r("c", "incorrect", None),  # counted as 1
+        _r("d", "correct", 2.0),
+    ]
+    s = summarize(results)
+    assert s.correctness == pytest.approx(0.75)
+    assert s.geomean_speedup == pytest.approx((4.0 * 1.0 * 1.0 * 2.0) ** 0.25)
+    assert s.mean_speedup == pytest.approx((4.0 + 1.0 + 1.0 + 2.0) / 4)
+    assert s.share_ge_2x == pytest.approx(0.5)  # 2.0 counts (>=), 0.5 and incorrect do not
+
+
+def test_metrics_errors_count_as_incorrect_and_unknown_cost_stays_unknown() -> None:
+    results = [
+        _r("a", "correct", 9.0, input_tokens=10, output_tokens=5, cost_usd=0.5),
+        _r("b", "error", None, error="model unreachable", cost_usd=None),
+    ]
+    s = summarize(results)
+    assert s.correctness == 0.5
+    assert s.geomean_speedup == pytest.approx(3.0)
+    assert s.errors == 1
+    assert s.cost_usd is None  # a partial sum would look like a real total
+    assert (s.input_tokens, s.output_tokens) == (10, 5)
+
+
+def test_geomean_and_best_by_round() -> None:
+    assert geomean([2.0, 8.0]) == pytest.approx(4.0)
+    assert geomean([]) is None
+    results = [
+        _r("a", "correct", 3.0, round_best=[None, 1.5, 3.0]),
+        _r("b", "incorrect", None, round_best=[None, None, None]),
+        _r("c", "correct", 0.8, round_best=[0.8, 0.8]),  # stopped early: keeps its last value
+    ]
+    curve = best_by_round(results)
+    assert curve == pytest.approx([1.0, 1.5 ** (1 / 3), 3.0 ** (1 / 3)])
+    assert all(b >= a for a, b in itertools.pairwise(curve))  # best so far never drops
+
+
+def test_by_category_groups() -> None:
+    results = [
+        _r("a", "correct", 4.0, category="graphs"),
+        _r("b", "correct", 1.0, category="graphs"),
+        _r("c", "incorrect", None, category="sorting"),
+    ]
+    cats = by_category(results)
+    assert list(cats) == ["graphs", "sorting"]
+    assert cats["graphs"].geomean_speedup == pytest.approx(2.0)
+    assert cats["sorting"].correctness == 0.0
+
+
+def test_result_round_trips_through_json() -> None:
+    r = _r("a", "correct", 2.5, ci95=(2.0, 3.0), verified=True, round_best=[None, 2.5])
+    again = ProblemResult.from_json(json.loads(json.dumps(r.to_json())))
+    assert again == r
+
+
+# ----------------------------------------------------------------------------- small parts
+
+
+def test_parse_plans_orders_by_confidence() -> None:
+    reply = (
+        "Some preamble.\n## Plan 1\nSort first.\nConfidence: 40\n"
+        "## Plan 2\nUse a hash set.\nConfidence: 95\n### Plan 3\nNo score given."
+    )
+    plans = parse_plans(reply)
+    assert [c for _, c in plans] == [95, 40, 0]
+    assert plans[0][0] == "Use a hash set."
+    assert parse_plans("just prose, no headings") == [("just prose, no headings", 0)]
+
+
+def test_solo_agents_copy_the_first_agent_with_distinct_names_and_seeds() -> None:
+    team = (
+        AgentConfig(name="a", provider="openai", model="m", seed=7, emphasis="x"),
+        AgentConfig(name="b", provider="openai", model="other"),
+        AgentConfig(name="c", provider="openai", model="third"),
+    )
+    solo = solo_agents(team)
+    assert [a.name for a in solo] == ["a#1", "a#2", "a#3"]
+    assert {a.model for a in solo} == {"m"} and {a.emphasis for a in solo} == {"x"}
+    assert len({a.seed for a in solo}) == 3
+    unseeded = solo_agents((AgentConfig(name="h", provider="anthropic", model="m"),))
+    assert unseeded[0].seed is None
+
+
+def test_unknown_names_are_usage_errors() -> None:
+    problems = discover(SUITE)
+    with pytest.raises(UsageError, match="nope"):
+        select(problems, ["nope"])
+    assert [p.name for p in select(problems, ["unique_count"])] == ["unique_count"]
+    with pytest.raises(UsageError, match="choose from"):
+        strategies.choose(["lessonl", "magic"])
+    assert strategies.choose(None) == list(strategies.NAMES)
+
+
+def test_stored_results_are_reused_only_with_the_same_settings(tmp_path: Path) -> None:
+    problem = discover(SUITE)[0]
+    plan = BenchPlan(problems=[problem], strategies=["single"], report_dir=tmp_path, rounds=2)
+    path = plan.result_path("single", problem.name)
+    result = _r(problem.name, "correct", 2.0, settings=plan.settings(problem))
+    store(path, result)
+    assert load_stored(path, plan.settings(problem)) == result
+    other = BenchPlan(problems=[problem], strategies=["single"], report_dir=tmp_path, rounds=3)
+    assert load_stored(path, other.settings(problem)) is None
+    path.write_text("{ half a file", encoding="utf-8")
+    assert load_stored(path, plan.settings(problem)) is None
+
+
+def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", str(SUITE), "--list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing == [
+        {"name": "prefix_max", "category": "scans", "language": "python"},
+        {"name": "unique_count", "category": "reductions", "language": "python"},
+    ]
+
+
+def test_missing_suite_is_a_one_line_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", str(tmp_path / "nowhere"), "--list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lessonl: ") and "no such suite folder" in err and "\n" not in err
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def _reply(req: FakeRequest) -> str:
+    """The scripted model: a 100x faster variant for unique_count, a wrong one for
+    prefix_max; plausible prose for lessons, reflections, recalls and plans."""
+    p = req.prompt
+    if "fenced code block" in p:  # every code-writing prompt (optimize_prompt's ask)
+        return f"Reasoning first.\n{FAST}" if "def unique_count" in p else WRONG
+    if "## Plan N" in p:
+        return "## Plan 1\nUse a set.\nConfidence: 90\n## Plan 2\nSort, then scan.\nConfidence: 40"
+    if "Recall " in p:
+        return "## Example 1\nCounting distinct values with a hash set instead of a list."
+    if "Reflect on this attempt" in p:
+        return "REFLECTION: a list lookup is linear; next time use a hash-based structure."
+    return "LESSON: membership tests on a list are linear; a set makes them constant time."
+
+
+@dataclass
+class BenchRun:
+    fake: FakeLLM
+    report: Path
+    team: Path
+    requests: dict[str, list[FakeRequest]]  # model calls made by each strategy's run
+    data: dict[str, Any]  # the --json output of the final, all-strategy run
+    final_err: str
+    final_requests: int
+
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchRun]:
+    tmp = tmp_path_factory.mktemp("bench")
+    with pytest.MonkeyPatch.context() as mp, FakeLLM() as fake:
+        mp.setenv("LESSONL_TIMING_LOCK", str(tmp / "timing.lock"))
+        fake.script_fn(_reply)
+        team = tmp / "team.toml"
+        team.write_text(
+            "[[agents]]\nname = 'a'\nprovider = 'openai'\nmodel = 'fake-a'\nseed = 7\n"
+            f"base_url = '{fake.base_url}'\nmax_retries = 0\n\n"
+            "[[agents]]\nname = 'b'\nprovider = 'openai'\nmodel = 'fake-b'\n"
+            f"base_url = '{fake.base_url}'\nmax_retries = 0\n",
+            encoding="utf-8",
+        )
+        report = tmp / "report"
+        common = ["bench", str(SUITE), "--team", str(team), "--report", str(report)]
+        common += ["--rounds", str(ROUNDS), "--json"]
+        per_strategy: dict[str, list[FakeRequest]] = {}
+        for name in strategies.NAMES:
+            start = len(fake.requests)
+            code, out, err = _cli([*common, "--strategy", name])
+            assert code == 0, err
+            json.loads(out)  # one JSON object on stdout, nothing else
+            per_strategy[name] = fake.requests[start:]
+        start = len(fake.requests)
+        code, out, err = _cli([*common, "--strategy", *strategies.NAMES])
+        assert code == 0, err
+        yield BenchRun(
+            fake=fake,
+            report=report,
+            team=team,
+            requests=per_strategy,
+            data=json.loads(out),
+            final_err=err,
+            final_requests=len(fake.requests) - start,
+        )
+
+
+@pytest.mark.slow
+def test_every_strategy_keeps_the_fast_variant_and_rejects_the_wrong_one(
+    bench_run: BenchRun,
+) -> None:
+    data = bench_run.data
+    assert list(data["strategies"]) == list(strategies.NAMES)
+    for name, s in data["strategies"].items():
+        fast = s["problems"]["unique_count"]
+        wrong = s["problems"]["prefix_max"]
+        assert fast["outcome"] == "correct", name
+        assert fast["speedup"] > 3 and fast["verified"], (name, fast)
+        assert wrong["outcome"] == "incorrect" and wrong["speedup"] is None, name
+        assert s["correctness"] == 0.5, name
+        assert s["share_ge_2x"] == 0.5, name
+        assert s["geomean_speedup"] == pytest.approx(math.sqrt(fast["speedup"]), rel=1e-3), name
+        assert s["mean_speedup"] == pytest.approx((fast["speedup"] + 1) / 2, rel=1e-3), name
+        assert len(s["best_speedup_by_round"]) == ROUNDS, name
+        assert s["best_speedup_by_round"][0] > 1.5, name
+        assert s["input_tokens"] > 0 and s["output_tokens"] > 0, name
+        assert s["cost_usd"] is None, name  # the fake models have no known price
+        assert s["categories"]["scans"]["geomean_speedup"] == 1.0, name
+        assert s["errors"] == 0, name
+        # Every strategy writes the team's total of variants per round (MoA one more).
+        extra = 1 if name == "moa" else 0
+        assert fast["samples"] == ROUNDS * TEAM + extra, name
+
+
+@pytest.mark.slow
+def test_report_folder_has_json_markdown_and_plots(bench_run: BenchRun) -> None:
+    stored = json.loads((bench_run.report / "results.json").read_text(encoding="utf-8"))
+    assert stored["strategies"] == bench_run.data["strategies"]
+    md = (bench_run.report / "report.md").read_text(encoding="utf-8")
+    assert "| strategy | problems | correct | geomean | >= 2x | mean | round 1 | round 2 |" in md
+    for name in strategies.NAMES:
+        assert f"\n| {name} | 2 | 50% |" in md
+    assert "| prefix_max | scans | incorrect |" in md
+    assert "| reductions |" in md and "| scans |" in md
+    for png in ("speedup_by_round.png", "speedup_by_category.png"):
+        head = (bench_run.report / png).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", png
+        width, height = struct.unpack(">II", head[16:24])
+        assert width >= 300 and height >= 200, png
+    for name in strategies.NAMES:  # one stored result per finished pair
+        for problem in ("unique_count", "prefix_max"):
+            stored_pair = json.loads(
+                (bench_run.report / "results" / name / f"{problem}.json").read_text("utf-8")
+            )
+            assert stored_pair["strategy"] == name and stored_pair["problem"] == problem
+    assert not any((bench_run.report / "work").rglob("lessonl.toml"))  # copies cleaned up
+
+
+@pytest.mark.slow
+def test_rerun_is_answered_from_stored_results(bench_run: BenchRun) -> None:
+    assert bench_run.final_requests == 0
+    pairs = len(strategies.NAMES) * 2
+    assert bench_run.final_err.count("(stored result, skipped)") == pairs
+
+
+def _code_prompts(reqs: list[FakeRequest]) -> list[FakeRequest]:
+    return [r for r in reqs if "fenced code block" in r.prompt]
+
+
+@pytest.mark.slow
+def test_strategies_follow_their_methods(bench_run: BenchRun) -> None:
+    reqs = bench_run.requests
+    per_problem_round = TEAM  # code prompts per problem per round
+    total = 2 * ROUNDS * per_problem_round
+
+    # lessonl: both agents, a lesson per variant, lessons shown in round 2.
+    code = _code_prompts(reqs["lessonl"])
+    assert len(code) == total and {r.model for r in code} == {"fake-a", "fake-b"}
+    assert sum("LESSON:" in r.prompt for r in code) == total // 2  # round 2 prompts only
+    assert sum("one or two sentences" in r.prompt for r in reqs["lessonl"]) == total
+
+    # single: only the first agent's model, n distinct seeds, no lessons, no step-by-step.
+    code = _code_prompts(reqs["single"])
+    assert len(code) == total and {r.model for r in code} == {"fake-a"}
+    assert {r.body.get("seed") for r in code} == {7, 1007}
+    assert not any("LESSON:" in r.prompt or "step by step" in r.prompt for r in code)
+    assert len(reqs["single"]) == total  # nothing but code prompts
+
+    # cot: like single, with the step-by-step instruction in every prompt.
+    code = _code_prompts(reqs["cot"])
+    assert len(code) == total and all("step by step" in r.prompt for r in code)
+    assert {r.model for r in code} == {"fake-a"}
+
+    # reflexion: one reflection per chain between rounds, shown at the next trial.
+    reflections = [r for r in reqs["reflexion"] if "Reflect on this attempt" in r.prompt]
+    assert len(reflections) == 2 * TEAM * (ROUNDS - 1)
+    code = _code_prompts(reqs["reflexion"])
+    second = [r for r in code if "Your reflections" in r.prompt]
+    assert len(second) == 2 * TEAM * (ROUNDS - 1)
+    assert all("REFLECTION:" in r.prompt and "Your previous attempt" in r.prompt for r in second)
+    assert any("different results" in r.prompt for r in second)  # prefix_max's feedback
+
+    # moa: layer 2 sees every layer-1 proposal; one aggregator call per problem at the end.
+    code = _code_prompts(reqs["moa"])
+    assert len(code) == total + 2 and {r.model for r in code} == {"fake-a", "fake-b"}
+    synth = [r for r in code if "Proposal 2" in r.prompt]
+    assert len(synth) == 2 * (TEAM * (ROUNDS - 1) + 1)
+    assert not any("different results" in r.prompt for r in synth)  # proposals go ungraded
+
+    # mapcoder: recall and plan once per problem, then code, then debug with the harness.
+    recall = [r for r in reqs["mapcoder"] if "Recall " in r.prompt]
+    plan = [r for r in reqs["mapcoder"] if "## Plan N" in r.prompt]
+    assert len(recall) == 2 and len(plan) == 2
+    code = _code_prompts(reqs["mapcoder"])
+    assert len(code) == total and {r.model for r in code} == {"fake-a"}
+    assert sum("Implement this plan" in r.prompt for r in code) == 2 * TEAM
+    debug = [r for r in code if "Your implementation of it" in r.prompt]
+    assert len(debug) == 2 * TEAM * (ROUNDS - 1)
+    assert any("different results" in r.prompt for r in debug)
+    assert any("faster than the original" in r.prompt for r in debug)  # pushed to go faster
+    assert any("Use a set." in r.prompt for r in debug)
+
+
+def test_a_failing_pair_is_reported_and_retried_not_stored(
+    tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LESSONL_TIMING_LOCK", str(tmp_path / "timing.lock"))
+    suite = tmp_path / "suite"
+    shutil.copytree(SUITE / "unique_count", suite / "broken")
+    toml = suite / "broken" / "lessonl.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            'test = "{python} bench/main.py check"',
+            'test = "{python} -c \\"raise SystemExit(3)\\""',
+        ),
+        encoding="utf-8",
+    )
+    team = tmp_path / "team.toml"
+    team.write_text(
+        "[[agents]]\nname = 'a'\nprovider = 'openai'\nmodel = 'm'\n"
+        f"base_url = '{fake_llm.base_url}'\n",
+        encoding="utf-8",
+    )
+    argv = ["bench", str(suite), "--team", str(team), "--report", str(tmp_path / "r")]
+    argv += ["--strategy", "single", "--rounds", "1", "--json"]
+    code, out, err = _cli(argv)
+    assert code == 1
+    data = json.loads(out)
+    entry = data["strategies"]["single"]["problems"]["broken"]
+    assert entry["outcome"] == "error" and "fails the target's test" in entry["error"]
+    assert "rerun the same command" in err
+    assert not (tmp_path / "r" / "results" / "single" / "broken.json").exists()
+    assert fake_llm.requests == []  # the baseline is checked before any model is asked
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
