@@ -5,7 +5,7 @@
 loop to call before a run.
 """
 
-from lessonl.harness.harness import BaselineError, Harness, require_tools
+from lessonl.harness.harness import BaselineError, Costs, Harness, require_tools
 from lessonl.harness.outcomes import Evaluation, Outcome
 
-__all__ = ["BaselineError", "Evaluation", "Harness", "Outcome", "require_tools"]
+__all__ = ["BaselineError", "Costs", "Evaluation", "Harness", "Outcome", "require_tools"]

@@ -29,6 +29,7 @@ import shlex
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,20 @@ class _Copy:
 
 
 @dataclass
+class Costs:
+    """Where one evaluation's wall time went, in seconds (`Harness.costs[evaluation.id]`).
+
+    For benchmarks and diagnostics: the harness's overhead is `wall_s` minus the work a bare
+    script would also do (`build_s + timed_s`)."""
+
+    build_s: float = 0.0
+    test_s: float = 0.0
+    timed_s: float = 0.0  # the timed bench runs, baseline and variant
+    lock_wait_s: float = 0.0  # waiting for the timing lock (other runs' timing, builds)
+    wall_s: float = 0.0  # the whole evaluate() or retime() call
+
+
+@dataclass
 class _Baseline:
     copy: _Copy
     test_stdout: str
@@ -164,6 +179,7 @@ class Harness:
         self._variants: dict[str, _Copy] = {}
         self._counter = itertools.count(1)
         self._live: set[int] = set()
+        self.costs: dict[str, Costs] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -211,11 +227,14 @@ class Harness:
                 )
         base = await self.baseline()
         vid = f"v{next(self._counter)}-{_slug(label)}"
+        started = time.perf_counter()
+        costs = self.costs[vid] = Costs()
         copy = await self._copy(vid, {**self._overrides, **files})
         keep = False
         try:
-            evaluation = await self._grade(copy, files, label, base)
+            evaluation = await self._grade(copy, files, label, base, costs)
             keep = evaluation.outcome == Outcome.CORRECT
+            costs.wall_s = time.perf_counter() - started
             return evaluation
         finally:
             if keep:
@@ -230,7 +249,11 @@ class Harness:
         if evaluation.outcome != Outcome.CORRECT or copy is None:
             return evaluation
         base = await self.baseline()
-        return await self._time(copy, evaluation.id, evaluation.label, base)
+        started = time.perf_counter()
+        costs = self.costs[evaluation.id] = Costs()
+        again = await self._time(copy, evaluation.id, evaluation.label, base, costs)
+        costs.wall_s = time.perf_counter() - started
+        return again
 
     # ------------------------------------------------------------------ steps
 
@@ -243,13 +266,13 @@ class Harness:
                 f"(or is excluded, untracked-and-ignored, or missing) under {self.root}"
             )
         copy = await self._copy("baseline", self._overrides)
-        failed = await self._build(copy, self._overrides)
+        failed = await self._build(copy, self._overrides, Costs())
         if failed is not None:
             raise BaselineError(
                 f"the original code fails to build ({failed[0]}): {_first_line(failed[1])}; "
                 "fix the project or the target's build command"
             )
-        result = await self._step(copy, "test", self.target.test)
+        result = await self._step(copy, "test", self.target.test, Costs())
         failed = self._classify("test", result, copy)
         if failed is not None:
             raise BaselineError(
@@ -258,7 +281,7 @@ class Harness:
             )
         try:
             async with self._lock.exclusive():
-                first = await self._measure(copy, "baseline")
+                first = await self._measure(copy, "baseline", Costs())
         except BenchFailed as exc:
             _, detail = self._classify("bench", exc.result, copy) or ("", "")  # type: ignore[arg-type]
             raise BaselineError(
@@ -278,7 +301,7 @@ class Harness:
         return _Baseline(copy, _strip_times(result.stdout), evaluation)
 
     async def _grade(
-        self, copy: _Copy, files: Mapping[str, str], label: str, base: Evaluation
+        self, copy: _Copy, files: Mapping[str, str], label: str, base: Evaluation, costs: Costs
     ) -> Evaluation:
         def fail(outcome: Outcome, detail: str) -> Evaluation:
             return Evaluation(
@@ -289,10 +312,10 @@ class Harness:
                 detail=_bound(detail),
             )
 
-        failed = await self._build(copy, files)
+        failed = await self._build(copy, files, costs)
         if failed is not None:
             return fail(*failed)
-        result = await self._step(copy, "test", self.target.test)
+        result = await self._step(copy, "test", self.target.test, costs)
         failed = self._classify("test", result, copy)
         if failed is not None:
             return fail(*failed)
@@ -301,15 +324,17 @@ class Harness:
             diff = _first_difference(self._baseline.test_stdout, _strip_times(result.stdout))
             if diff is not None:
                 return fail(Outcome.INCORRECT, diff)
-        return await self._time(copy, copy.vid, label, base)
+        return await self._time(copy, copy.vid, label, base, costs)
 
-    async def _time(self, copy: _Copy, vid: str, label: str, base: Evaluation) -> Evaluation:
+    async def _time(
+        self, copy: _Copy, vid: str, label: str, base: Evaluation, costs: Costs
+    ) -> Evaluation:
         assert self._baseline is not None
         baseline_copy = self._baseline.copy
         try:
             timing = await time_pairs(
-                lambda: self._measure(baseline_copy, "baseline"),
-                lambda: self._measure(copy, "candidate"),
+                lambda: self._measure(baseline_copy, "baseline", costs),
+                lambda: self._measure(copy, "candidate", costs),
                 lock=self._lock,
                 min_pairs=self.target.min_pairs,
                 max_pairs=self.target.max_pairs,
@@ -330,6 +355,7 @@ class Harness:
                 baseline_s=base.baseline_s,
                 detail=_bound(detail),
             )
+        costs.lock_wait_s += timing.waited_s
         return Evaluation(
             id=vid,
             label=label,
@@ -341,7 +367,9 @@ class Harness:
             pairs=timing.pairs,
         )
 
-    async def _build(self, copy: _Copy, files: Mapping[str, str]) -> tuple[Outcome, str] | None:
+    async def _build(
+        self, copy: _Copy, files: Mapping[str, str], costs: Costs
+    ) -> tuple[Outcome, str] | None:
         """Syntax-check Python files, then run the build command; (outcome, detail) on failure."""
         for rel, text in files.items():
             if rel.endswith(".py"):
@@ -351,17 +379,26 @@ class Harness:
                     return Outcome.NOT_COMPILABLE, _syntax_detail(exc)
         if not self.target.build:
             return None
-        result = await self._step(copy, "build", self.target.build)
+        result = await self._step(copy, "build", self.target.build, costs)
         return self._classify("build", result, copy)
 
-    async def _step(self, copy: _Copy, step: str, command: str) -> CommandResult:
+    async def _step(self, copy: _Copy, step: str, command: str, costs: Costs) -> CommandResult:
         """Run a build or test: bounded concurrency, and never during a timed run."""
-        async with self._slots, self._lock.shared():
-            return await self._run(copy, command)
+        async with self._slots:
+            asked = time.perf_counter()
+            async with self._lock.shared():
+                costs.lock_wait_s += time.perf_counter() - asked
+                result = await self._run(copy, command)
+        if step == "build":
+            costs.build_s += result.wall_s
+        else:
+            costs.test_s += result.wall_s
+        return result
 
-    async def _measure(self, copy: _Copy, which: str) -> float:
+    async def _measure(self, copy: _Copy, which: str, costs: Costs) -> float:
         """One bench run (the caller holds the exclusive lock): its time in seconds."""
         result = await self._run(copy, self.target.bench)
+        costs.timed_s += result.wall_s
         if not result.ok:
             raise BenchFailed(which, result)
         times = parse_times(result.stdout)

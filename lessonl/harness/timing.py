@@ -112,6 +112,7 @@ class TimingResult:
     candidate: tuple[float, ...]
     speedup: float
     ci95: tuple[float, float]
+    waited_s: float = 0.0  # time spent waiting for the lock (other timers, running builds)
 
     @property
     def pairs(self) -> int:
@@ -133,12 +134,14 @@ async def time_pairs(
     Each callable returns one measured time in seconds, or raises `BenchFailed`."""
     base: list[float] = []
     cand: list[float] = []
-    spent = 0.0
+    spent = waited = 0.0
     ci = (0.0, 0.0)
     while True:
         i = len(base)
+        asked = time.perf_counter()
         async with lock.exclusive():
             started = time.perf_counter()
+            waited += started - asked
             if i % 2 == 0:
                 a = await run_baseline()
                 b = await run_candidate()
@@ -154,4 +157,4 @@ async def time_pairs(
         speedup = ratio_of_medians(base, cand)
         ci = bootstrap_ci(base, cand)
         if relative_half_width(ci, speedup) <= ci_target or spent >= budget_s or n >= max_pairs:
-            return TimingResult(tuple(base), tuple(cand), speedup, ci)
+            return TimingResult(tuple(base), tuple(cand), speedup, ci, waited)
