@@ -117,6 +117,7 @@ export function activateWith(
   lessons.attach(view);
 
   let statusSubscription: vscode.Disposable | undefined;
+  let shownFolder: string | undefined;
   const command = (id: string, run: (...args: unknown[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, run);
 
@@ -168,6 +169,14 @@ export function activateWith(
     command(Commands.searchLessons, () => lessons.search()),
     command(Commands.clearLessonSearch, () => lessons.setQuery(undefined)),
     command(Commands.forgetLesson, (lesson) => lessons.forget(lesson as LessonRecord | undefined)),
+    // In a multi-root workspace the active file picks the project, hence the bank shown.
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      const folder = editor && vscode.workspace.getWorkspaceFolder(editor.document.uri)?.uri.toString();
+      if (folder && folder !== shownFolder) {
+        shownFolder = folder;
+        lessons.refresh();
+      }
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // Run settings reach a running server through workspace/didChangeConfiguration; only a
       // new interpreter needs a new process.

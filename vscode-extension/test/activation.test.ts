@@ -6,7 +6,7 @@ import { Commands, LESSONS_VIEW_ID, Methods, PROPOSAL_SCHEME, SUMMARY_SCHEME } f
 import type { LaunchSpec } from '../src/server';
 import { FakeClient } from './fakeClient';
 import { fakeContext, fakeServerPackageDir } from './helpers';
-import { stub } from './vscode-stub';
+import { stub, Uri } from './vscode-stub';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
 
@@ -133,5 +133,21 @@ describe('activation', () => {
     expect(message?.items).toEqual(['Run in Terminal', 'Copy Command', 'Open Settings']);
     await new Promise((r) => setTimeout(r, 0));
     expect(stub.state.clipboard).toBe('python3 -m pip install lessonl');
+  });
+
+  it('refreshes the lessons view when the active file moves to another workspace folder', async () => {
+    stub.state.workspaceFolders = [
+      { uri: Uri.file('/a'), name: 'a', index: 0 },
+      { uri: Uri.file('/b'), name: 'b', index: 1 },
+    ];
+    const api = activateWith(fakeContext(), () => new FakeClient());
+    await api.server.idle();
+    let refreshes = 0;
+    api.lessons.onDidChangeTreeData(() => refreshes++);
+    stub.showEditor(stub.openDocument('/a/x.cpp', ''));
+    stub.showEditor(stub.openDocument('/a/y.cpp', ''));
+    expect(refreshes).toBe(1);
+    stub.showEditor(stub.openDocument('/b/z.py', '', 'python'));
+    expect(refreshes).toBe(2);
   });
 });

@@ -393,6 +393,11 @@ export const stub = {
     documentEvents.onDidOpenTextDocument.fire(doc);
     return doc;
   },
+  /** Makes `document` the active editor's, as when the user switches tabs. */
+  showEditor(document: TextDocument): void {
+    this.state.activeTextEditor = { document, selection: new Selection(new Position(0, 0), new Position(0, 0)) };
+    editorChanged.fire(this.state.activeTextEditor);
+  },
   /** Sets a `section.key` setting and fires onDidChangeConfiguration. */
   setSetting(key: string, value: unknown): void {
     this.state.settings.set(key, value);
@@ -427,10 +432,13 @@ export const commands = {
   },
 };
 
+const editorChanged = new EventEmitter<{ document: TextDocument } | undefined>();
+
 export const window = {
   get activeTextEditor() {
     return stub.state.activeTextEditor;
   },
+  onDidChangeActiveTextEditor: editorChanged.event,
   createOutputChannel(name: string): LogChannel {
     const channel = new LogChannel(name);
     stub.state.channels.push(channel);
@@ -521,6 +529,9 @@ export const workspace = {
   },
   get workspaceFolders() {
     return stub.state.workspaceFolders;
+  },
+  getWorkspaceFolder(uri: Uri) {
+    return stub.state.workspaceFolders?.find((f) => uri.path.startsWith(`${f.uri.path}/`));
   },
   getConfiguration(section?: string) {
     const prefix = section ? `${section}.` : '';
