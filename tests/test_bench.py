@@ -18,6 +18,7 @@ import math
 import shutil
 import struct
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +212,7 @@ class BenchRun:
     data: dict[str, Any]  # the --json output of the final, all-strategy run
     final_err: str
     final_requests: int
+    scratch: Path  # the temporary folder the working copies were made in
 
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
@@ -225,6 +227,9 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchRun]:
     tmp = tmp_path_factory.mktemp("bench")
     with pytest.MonkeyPatch.context() as mp, FakeLLM() as fake:
         mp.setenv("LESSONL_TIMING_LOCK", str(tmp / "timing.lock"))
+        scratch = tmp / "scratch"
+        scratch.mkdir()
+        mp.setattr(tempfile, "tempdir", str(scratch))  # where the runner makes its copies
         fake.script_fn(_reply)
         team = tmp / "team.toml"
         team.write_text(
@@ -255,6 +260,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchRun]:
             data=json.loads(out),
             final_err=err,
             final_requests=len(fake.requests) - start,
+            scratch=scratch,
         )
 
 
@@ -306,7 +312,7 @@ def test_report_folder_has_json_markdown_and_plots(bench_run: BenchRun) -> None:
                 (bench_run.report / "results" / name / f"{problem}.json").read_text("utf-8")
             )
             assert stored_pair["strategy"] == name and stored_pair["problem"] == problem
-    assert not any((bench_run.report / "work").rglob("lessonl.toml"))  # copies cleaned up
+    assert list(bench_run.scratch.iterdir()) == []  # the working copies are cleaned up
 
 
 @pytest.mark.slow

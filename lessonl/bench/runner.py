@@ -7,10 +7,14 @@ team or asking a model anything. A stored result is reused only if it was produc
 same settings (rounds and team), recorded as a fingerprint in the file; otherwise the pair runs
 again and the file is replaced.
 
-Every pair runs in its own fresh copy of the problem folder under `<report>/work/`, so its
-`.lessonl/` (lesson bank, LLM cache, build folders) starts empty, as in the paper, and nothing is
-written into the suite. Pairs run one after another: timing holds a machine-wide lock anyway,
-and one pair at a time keeps every measurement's machine load alike.
+Every pair runs in its own fresh copy of the problem folder in the system's temporary folder,
+so its `.lessonl/` (lesson bank, LLM cache, build folders) starts empty, as in the paper, and
+nothing is written into the suite. The copy is deliberately outside any git checkout: the
+harness lists a project's files with `git ls-files` when it can, and a copy inside an ignored
+folder of the user's repository would look empty to it.
+
+Pairs run one after another: timing holds a machine-wide lock anyway, and one pair at a time
+keeps every measurement's machine load alike.
 
 A pair that fails with a `LessonLError` the user cannot fix per problem (bad configuration, a
 missing compiler) stops the benchmark. Other failures (the baseline does not build, every model
@@ -89,9 +93,6 @@ class BenchPlan:
     def result_path(self, strategy: str, problem: str) -> Path:
         return self.report_dir / "results" / strategy / f"{problem}.json"
 
-    def work_dir(self, strategy: str, problem: str) -> Path:
-        return self.report_dir / "work" / strategy / problem
-
 
 def load_stored(path: Path, settings: str) -> ProblemResult | None:
     """A finished pair's stored result, or None if absent, unreadable or from other settings."""
@@ -154,10 +155,11 @@ async def run_pair(
     from lessonl.loop import new_run_id
 
     run = strategies.get(strategy)
-    work = plan.work_dir(strategy, problem.name)
+    scratch = Path(tempfile.mkdtemp(prefix=f"lessonl-bench-{strategy}-"))
+    work = scratch / problem.name  # the folder name is the problem's name
     started = time.monotonic()
     try:
-        await asyncio.to_thread(_fresh_copy, problem.path, work)
+        await asyncio.to_thread(_copy, problem.path, work)
         local = load_problem(work)
         agents = plan.team
         if strategies.is_solo(strategy):
@@ -189,7 +191,7 @@ async def run_pair(
             error=str(exc),
         )
     finally:
-        await asyncio.to_thread(shutil.rmtree, work, True)
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
     result.wall_s = time.monotonic() - started
     return result
 
@@ -208,7 +210,5 @@ def solo_agents(team: Sequence[AgentConfig]) -> tuple[AgentConfig, ...]:
     )
 
 
-def _fresh_copy(src: Path, dst: Path) -> None:
-    shutil.rmtree(dst, ignore_errors=True)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def _copy(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(STATE_DIR_NAME, "__pycache__"))
