@@ -2,6 +2,10 @@
 then time baseline against reference (interleaved bench processes, median of the
 LESSONL_TIME_S lines of each process, median over processes).
 
+Each baseline/reference pair of bench runs holds lessonl's machine-wide timing lock, so it never
+overlaps timing done by `lessonl` (or by another copy of this script); other load on the machine
+still shows up in the figures.
+
 This is the figure-printing companion of tests/test_bench_suite.py: it does not go through
 `lessonl evaluate`, so it also works while the harness is being changed, and it shows the
 bench process wall time (the suite aims at 0.05 to 0.5 s per baseline bench process).
@@ -12,6 +16,7 @@ bench process wall time (the suite aims at 0.05 to 0.5 s per baseline bench proc
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 import shutil
 import statistics
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lessonl.config import load_config
+from lessonl.harness.timing import TimingLock
 
 SUITE = Path(__file__).resolve().parent
 
@@ -66,8 +72,10 @@ def prepare(problem: Path, source: Path, work: Path) -> Variant:
 
 
 def run_check(v: Variant) -> tuple[bool, str]:
+    """(passed, the check's last output line)."""
     out = subprocess.run(v.test, cwd=v.folder, capture_output=True, text=True, timeout=120)
-    return out.returncode == 0, (out.stdout + out.stderr).strip().splitlines()[-1:][0:1]
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    return out.returncode == 0, lines[-1] if lines else ""
 
 
 def run_bench(v: Variant) -> tuple[float, float]:
@@ -81,6 +89,12 @@ def run_bench(v: Variant) -> tuple[float, float]:
         if line.startswith("LESSONL_TIME_S=")
     ]
     return statistics.median(times), wall
+
+
+async def timed_pair(a: Variant, b: Variant) -> tuple[tuple[float, float], tuple[float, float]]:
+    """One bench run of each, under the exclusive timing lock."""
+    async with TimingLock().exclusive():
+        return run_bench(a), run_bench(b)
 
 
 def main() -> int:
@@ -107,8 +121,9 @@ def main() -> int:
             checks = {label: run_check(v)[0] for label, v in variants.items()}
             base, ref, walls = [], [], []
             for _ in range(args.pairs):
-                b, w = run_bench(variants["baseline"])
-                r, _ = run_bench(variants["reference"])
+                (b, w), (r, _) = asyncio.run(
+                    timed_pair(variants["baseline"], variants["reference"])
+                )
                 base.append(b)
                 ref.append(r)
                 walls.append(w)

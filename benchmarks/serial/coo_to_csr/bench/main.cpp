@@ -74,7 +74,7 @@ static void check(lb::Rng& rng) {
 }
 
 static void bench(lb::Rng& rng) {
-    const int rows = 20000, cols = 20000, nnz = 100000;
+    const int rows = 12000, cols = 12000, nnz = 60000;
     lb::time_reps(
         5, [&] { return random_coo(rng, rows, cols, nnz); },
         [&](Coo& c) {
