@@ -380,20 +380,26 @@ def test_strategies_follow_their_methods(bench_run: BenchRun) -> None:
     assert any("Use a set." in r.prompt for r in debug)
 
 
+def _broken_suite(suite: Path, names: list[str]) -> Path:
+    """Copies of unique_count whose test fails for the original code itself."""
+    for name in names:
+        shutil.copytree(SUITE / "unique_count", suite / name)
+        toml = suite / name / "lessonl.toml"
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace(
+                'test = "{python} bench/main.py check"',
+                'test = "{python} -c \\"raise SystemExit(3)\\""',
+            ),
+            encoding="utf-8",
+        )
+    return suite
+
+
 def test_a_failing_pair_is_reported_and_retried_not_stored(
     tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LESSONL_TIMING_LOCK", str(tmp_path / "timing.lock"))
-    suite = tmp_path / "suite"
-    shutil.copytree(SUITE / "unique_count", suite / "broken")
-    toml = suite / "broken" / "lessonl.toml"
-    toml.write_text(
-        toml.read_text(encoding="utf-8").replace(
-            'test = "{python} bench/main.py check"',
-            'test = "{python} -c \\"raise SystemExit(3)\\""',
-        ),
-        encoding="utf-8",
-    )
+    suite = _broken_suite(tmp_path / "suite", ["broken"])
     team = tmp_path / "team.toml"
     team.write_text(
         "[[agents]]\nname = 'a'\nprovider = 'openai'\nmodel = 'm'\n"
@@ -410,6 +416,24 @@ def test_a_failing_pair_is_reported_and_retried_not_stored(
     assert "rerun the same command" in err
     assert not (tmp_path / "r" / "results" / "single" / "broken.json").exists()
     assert fake_llm.requests == []  # the baseline is checked before any model is asked
+
+
+def test_failures_in_a_row_stop_the_benchmark(
+    tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LESSONL_TIMING_LOCK", str(tmp_path / "timing.lock"))
+    suite = _broken_suite(tmp_path / "suite", ["b1", "b2", "b3", "b4"])
+    team = tmp_path / "team.toml"
+    team.write_text(
+        "[[agents]]\nname = 'a'\nprovider = 'openai'\nmodel = 'm'\n"
+        f"base_url = '{fake_llm.base_url}'\n",
+        encoding="utf-8",
+    )
+    argv = ["bench", str(suite), "--team", str(team), "--report", str(tmp_path / "r")]
+    code, out, err = _cli([*argv, "--strategy", "single", "--rounds", "1"])
+    assert code == 2 and out == ""
+    assert "3 problem x strategy pairs failed in a row" in err
+    assert "[4/4]" not in err  # b4 was never started
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,10 +16,11 @@ folder of the user's repository would look empty to it.
 Pairs run one after another: timing holds a machine-wide lock anyway, and one pair at a time
 keeps every measurement's machine load alike.
 
-A pair that fails with a `LessonLError` the user cannot fix per problem (bad configuration, a
-missing compiler) stops the benchmark. Other failures (the baseline does not build, every model
-call failed) are reported, kept in the results as outcome `error` (counted as not correct), and
-not stored as finished, so a rerun tries them again.
+A pair that fails with a `LessonLError` that would fail every pair (bad configuration, a missing
+compiler, a missing key or a rejected one) stops the benchmark, and so do
+`MAX_CONSECUTIVE_ERRORS` failed pairs in a row. Other failures (one problem's baseline does not
+build, every model call of one run failed) are reported, kept in the results as outcome `error`
+(counted as not correct), and not stored as finished, so a rerun tries them again.
 """
 
 from __future__ import annotations
@@ -42,10 +43,26 @@ from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.suite import Problem, load_problem
 from lessonl.config import AgentConfig
 from lessonl.errors import ConfigError, EnvironmentProblem, LessonLError, UsageError
+from lessonl.llm.errors import AuthError, LocalModelError, MissingKey, UnknownModel
 from lessonl.state import STATE_DIR_NAME
 
 #: Failures that would repeat on every pair: they stop the benchmark instead of being recorded.
-FATAL = (ConfigError, UsageError, EnvironmentProblem)
+FATAL: tuple[type[LessonLError], ...] = (
+    ConfigError,
+    UsageError,
+    EnvironmentProblem,
+    MissingKey,
+    AuthError,
+    UnknownModel,
+    LocalModelError,
+)
+#: Failed pairs in a row after which the benchmark stops: whatever it is (a model server that
+#: went away, a full disk), it is not about one problem, and retrying it for hours helps nobody.
+MAX_CONSECUTIVE_ERRORS = 3
+
+
+class BenchStopped(LessonLError):
+    """Several pairs in a row failed; finished pairs are kept and a rerun resumes."""
 
 
 class Observer(Protocol):
@@ -126,6 +143,7 @@ async def run_plan(
     """Run (or load) every pair; results per strategy, problems in suite order."""
     observer = observer or _Silent()
     results: dict[str, list[ProblemResult]] = {s: [] for s in plan.strategies}
+    failed_in_a_row = 0
     for strategy in plan.strategies:
         for problem in plan.problems:
             settings = plan.settings(problem)
@@ -142,6 +160,13 @@ async def run_plan(
                 store(path, result)
             results[strategy].append(result)
             observer.pair_finished(result, skipped=False)
+            failed_in_a_row = failed_in_a_row + 1 if result.outcome == ERROR else 0
+            if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+                raise BenchStopped(
+                    f"{failed_in_a_row} problem x strategy pairs failed in a row, the last with: "
+                    f"{result.error}; fix that and rerun the same command (finished pairs are "
+                    f"kept in {plan.report_dir / 'results'})"
+                )
     return results
 
 

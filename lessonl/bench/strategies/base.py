@@ -79,6 +79,7 @@ class Attempt:
     code: str | None = None
     evaluation: Any = None
     error: str | None = None
+    exception: LessonLError | None = None
 
     @property
     def outcome(self) -> str | None:
@@ -180,6 +181,7 @@ class Session:
             attempt.reply = await self.ask(agent, prompt, round=round, purpose="code", tag=tag)
         except LessonLError as exc:
             attempt.error = str(exc)
+            attempt.exception = exc
             self.ctx.progress(f"round {round + 1}: {attempt.agent} failed: {exc}")
             return attempt
         await self.grade(attempt)
@@ -221,7 +223,11 @@ class Session:
     def finish_round(self, round: int, attempts: Sequence[Attempt]) -> None:
         """Record the best speedup so far; every sample of a round failing ends the run."""
         if attempts and all(a.evaluation is None for a in attempts):
-            raise LessonLError(
+            # Keep the first failure's type (Unreachable, AuthError, ...): the runner stops the
+            # whole benchmark on the kinds that would fail every other problem too.
+            first = attempts[0].exception
+            kind = type(first) if first is not None else LessonLError
+            raise kind(
                 f"all {len(attempts)} samples failed in round {round + 1}: {attempts[0].error}"
             )
         speeds = [a.speedup for a in self.attempts if a.speedup is not None]
