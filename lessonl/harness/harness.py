@@ -66,6 +66,9 @@ _INSTALL_HINTS = {
     "cmake": "apt-get install cmake",
     "python3": "apt-get install python3",
 }
+_SHELL_BUILTINS = frozenset(
+    {"cd", "export", "set", "true", "false", "test", "[", "echo", "exec", ".", "source", "ulimit"}
+)
 _MEMORY_ERROR = re.compile(r"bad_alloc|MemoryError|Cannot allocate memory|out of memory", re.I)
 
 
@@ -94,7 +97,7 @@ def require_tools(target: TargetConfig) -> None:
             program = words[0]
         else:
             program = argv[0]
-        if "/" in program or "{" in program:
+        if "/" in program or "{" in program or program in _SHELL_BUILTINS:
             continue
         if shutil.which(program) is None:
             hint = _INSTALL_HINTS.get(program, "or put it on PATH")
@@ -375,7 +378,7 @@ class Harness:
             if rel.endswith(".py"):
                 try:
                     compile(text, rel, "exec", dont_inherit=True)
-                except (SyntaxError, ValueError) as exc:
+                except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                     return Outcome.NOT_COMPILABLE, _syntax_detail(exc)
         if not self.target.build:
             return None
@@ -463,7 +466,10 @@ class Harness:
                 return Outcome.CRASHED, (
                     f"{step} exceeded the {self._limits.file_size_mb} MB file-size limit"
                 )
-            return Outcome.CRASHED, f"{step} crashed: {signal_name(result.signal)}"
+            why = signal_name(result.signal)
+            if result.signal == signal.SIGKILL:
+                why += ", from the CPU-time hard limit or the kernel's out-of-memory killer"
+            return Outcome.CRASHED, f"{step} crashed: {why}"
         if step == "test":
             return Outcome.INCORRECT, (
                 f"test failed (exit status {result.returncode}): {_tail(text, 20)}"
@@ -498,7 +504,7 @@ def _compiler_errors(text: str) -> str:
     return _bound("\n".join(chosen)) or "build failed without output"
 
 
-def _syntax_detail(exc: SyntaxError | ValueError) -> str:
+def _syntax_detail(exc: Exception) -> str:
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else str(exc.filename)
         code = f"\n    {exc.text.rstrip()}" if exc.text else ""

@@ -137,15 +137,21 @@ def _preexec(limits: Limits) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL the process group led by `pid` and every descendant psutil can still see."""
-    try:
-        descendants = psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        descendants = []
+def kill_tree(pid: int, *, descendants: bool = True) -> None:
+    """SIGKILL the process group led by `pid` and every descendant psutil can still see.
+
+    Pass `descendants=False` once `pid` has been reaped: the number may then belong to an
+    unrelated process, whose children must not be touched. (The group id itself stays safe:
+    Linux does not reuse a pid while a process group of that id still has members.)"""
+    found: list[psutil.Process] = []
+    if descendants:
+        try:
+            found = psutil.Process(pid).children(recursive=True)
+        except psutil.Error:
+            found = []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    for proc in descendants:
+    for proc in found:
         with contextlib.suppress(psutil.Error):
             proc.kill()
 
@@ -207,7 +213,9 @@ async def run_command(
             kill_tree(proc.pid)
             await proc.wait()
         wall = time.perf_counter() - started
-        kill_tree(proc.pid)  # leftovers of a normal exit (daemons, background jobs)
+        # Leftovers of a normal exit (background jobs) still in the group. A daemon that left
+        # the group with its own setsid after the leader exited is beyond reach.
+        kill_tree(proc.pid, descendants=False)
         try:
             (out, out_trunc), (err, _) = await asyncio.wait_for(asyncio.shield(readers), 5.0)
         except TimeoutError:
@@ -216,7 +224,7 @@ async def run_command(
             out, out_trunc, err = b"", True, b""
     except BaseException:
         # Cancelled (or anything else): the tree dies before the exception leaves this frame.
-        kill_tree(proc.pid)
+        kill_tree(proc.pid, descendants=proc.returncode is None)
         with contextlib.suppress(BaseException):
             await asyncio.shield(proc.wait())
         readers.cancel()
