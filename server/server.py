@@ -16,7 +16,9 @@ Rules every handler here follows:
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +164,7 @@ class LessonLServer(LanguageServer):
                 )
             function = found.name
         config = self.configs.require(path)
+        config.target(None, file=path)  # no or several covering targets: say so before starting
         settings = await self.settings_for(p.uri)
         return RunRequest(
             uri=p.uri,
@@ -273,6 +276,18 @@ class LessonLServer(LanguageServer):
         return result
 
 
+def _preload() -> None:
+    """Import what runs need, off the event loop. A daemon thread, not `asyncio.to_thread`:
+    the executor's threads are joined at exit, which would hold up a quick shutdown for the
+    seconds the LLM SDKs take to import."""
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # the run itself will report it properly
+            log.warning("could not preload %s: %s", name, exc)
+            return
+
+
 def create_server() -> LessonLServer:
     """A server with every feature registered (tests may build one in-process)."""
     server = LessonLServer()
@@ -283,17 +298,7 @@ def create_server() -> LessonLServer:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: LessonLServer, params: types.InitializedParams) -> None:
-        async def warm() -> None:
-            import importlib
-
-            for name in WARM_MODULES:
-                try:
-                    await asyncio.to_thread(importlib.import_module, name)
-                except ImportError as exc:  # the run will report it properly
-                    log.warning("could not preload %s: %s", name, exc)
-                    return
-
-        ls.spawn(warm())
+        threading.Thread(target=_preload, name="lessonl-preload", daemon=True).start()
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: LessonLServer, params: None) -> None:
