@@ -43,7 +43,7 @@ def default_report_dir(suite: Path) -> Path:
 
 class BenchProgress:
     """The runner's observer: a progress bar over all pairs plus the current pair's last event
-    on a terminal; plain lines (one per pair, and failures) elsewhere."""
+    on a terminal; plain lines elsewhere (each pair's start and result, and failures)."""
 
     def __init__(self, console: Console, total: int) -> None:
         self.console = console
@@ -76,6 +76,10 @@ class BenchProgress:
         self.current = f"{strategy} · {problem}"
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=self.current, status="starting")
+        else:  # a log: say what a long pair is busy with
+            self.console.print(
+                f"[{self.done + 1}/{self.total}] {self.current} ...", highlight=False
+            )
 
     def message(self, text: str) -> None:
         if self.progress is not None and self.task is not None:
