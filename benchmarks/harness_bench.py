@@ -55,21 +55,35 @@ async def measure(name: str, repeats: int) -> None:
                 raise SystemExit(f"{name}: identical variant was {ev.outcome}: {ev.detail}")
             speedups.append(ev.speedup)
             pairs.append(ev.pairs)
-            print(f"  {name} #{i + 1}: {ev.speedup:.4f}x ci95={ev.ci95} pairs={ev.pairs}")
+            print(
+                f"  {name} #{i + 1}: {ev.speedup:.4f}x ci95=({ev.ci95[0]:.4f}, {ev.ci95[1]:.4f})"
+                f" pairs={ev.pairs} wall={walls[-1]:.2f}s bare={bares[-1]:.2f}s"
+                f" lock_wait={waits[-1]:.2f}s",
+                flush=True,
+            )
+            report(name, speedups, pairs, walls, bares, waits)
+
+
+def report(
+    name: str,
+    speedups: list[float],
+    pairs: list[int],
+    walls: list[float],
+    bares: list[float],
+    waits: list[float],
+) -> None:
+    """The two figures so far (printed after every repeat, so a cut-short run still counts)."""
+    n = len(speedups)
     worst = max(abs(s - 1) for s in speedups)
-    wall, bare, wait = sum(walls) / repeats, sum(bares) / repeats, sum(waits) / repeats
+    wall, bare, wait = sum(walls) / n, sum(bares) / n, sum(waits) / n
     print(
-        f"{name}: identical variant x{repeats}: worst |speedup - 1| = {worst:.4f} "
-        f"(target <= 0.03); median pairs {statistics.median(pairs):g}"
-    )
-    print(
+        f"{name}: identical variant x{n}: worst |speedup - 1| = {worst:.4f} "
+        f"(target <= 0.03); median pairs {statistics.median(pairs):g}\n"
         f"{name}: harness wall per evaluation {wall:.2f} s vs bare {bare:.2f} s "
         f"(one build + the timed runs): overhead {100 * (wall / bare - 1):+.1f}% "
-        "(target <= 15%)"
-    )
-    print(
-        f"{name}: of which waiting for other lessonl runs' timing lock {wait:.2f} s; "
-        f"overhead without it {100 * ((wall - wait) / bare - 1):+.1f}%"
+        f"(target <= 15%); of which waiting for other lessonl runs' timing lock "
+        f"{wait:.2f} s; overhead without it {100 * ((wall - wait) / bare - 1):+.1f}%",
+        flush=True,
     )
 
 
