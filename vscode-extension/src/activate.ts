@@ -178,8 +178,8 @@ export function activateWith(
       }
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      // Run settings reach a running server through workspace/didChangeConfiguration; only a
-      // new interpreter needs a new process.
+      // The server pulls the run settings (workspace/configuration) at each run; only a new
+      // interpreter needs a new process.
       if (event.affectsConfiguration(`${CONFIG_SECTION}.interpreter`)) {
         void server.restart();
       }
