@@ -10,9 +10,10 @@ loopback fake LLM server (tests/fakes) answering after `--delay` seconds with a 
 function, so a run does everything a real one does (concurrent model calls over HTTP, variant
 copies, checks, interleaved timing, lessons, the bank) except thinking.
 
-Figures: p50/p95/max codeAction latency over N requests, idle (after start-up preloading) and
-while the run is in progress; the server process's RSS idle and its peak during the run (the
-harness's child processes are reported separately: they are not the server's memory).
+Figures: p50/p95/max codeAction latency over N requests idle (after start-up preloading), and
+over requests sent every `--interval` seconds for the whole run; the server process's RSS idle
+and its peak during the run (the harness's child processes are reported separately: they are
+not the server's memory).
 """
 
 from __future__ import annotations
@@ -147,6 +148,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         fake.delay_s = args.delay
         root = make_project(Path(tmp), fake.base_url, args.rounds)
         env = {**os.environ, "LESSONL_BENCH_KEY": "not-a-real-key"}
+        if args.timing_lock:
+            env["LESSONL_TIMING_LOCK"] = args.timing_lock
         client = LanguageClient("server-bench", "1", converter_factory=params_converter)
         statuses: list[dict[str, Any]] = []
         client.feature("lessonl/status")(lambda params: statuses.append(params))
@@ -184,7 +187,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         busy: list[float] = []
         rss_peak = rss_idle
         children_peak = 0
-        while not run.done() and len(busy) < args.requests:
+        while not run.done():
             busy.append(await code_action(client, uri, 5 + len(busy) % 3))
             rss_peak = max(rss_peak, server.memory_info().rss)
             kids = 0
@@ -217,10 +220,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=60, help="code actions per phase")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the measured run")
+    parser.add_argument("--requests", type=int, default=60, help="code actions when idle")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the measured run")
     parser.add_argument("--delay", type=float, default=1.0, help="fake model latency (s)")
-    parser.add_argument("--interval", type=float, default=0.1, help="pause between requests")
+    parser.add_argument(
+        "--interval", type=float, default=0.1, help="pause between requests during the run"
+    )
+    parser.add_argument(
+        "--timing-lock",
+        default=os.path.join(tempfile.gettempdir(), f"lessonl-server-bench-{os.getpid()}.lock"),
+        help="the harness's timing lock file (default: a private one, so other lessonl "
+        "processes on the machine do not stretch the run; pass '' for the machine-wide lock)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     figures = asyncio.run(measure(args))
