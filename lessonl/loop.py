@@ -50,7 +50,7 @@ from lessonl.events import (
     RunStarted,
     VariantEvaluated,
 )
-from lessonl.harness import Harness
+from lessonl.harness import Harness, require_tools
 from lessonl.lessons import Lesson
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
@@ -159,6 +159,7 @@ async def optimize(
     rel = config.relative(file)
     if rel not in {Path(f).as_posix() for f in target_cfg.files}:
         raise UsageError(f"target {target_cfg.name!r} does not list {rel} in its files")
+    require_tools(target_cfg)
     if source_text is None:
         try:
             source = file.read_text(encoding="utf-8")
@@ -175,7 +176,9 @@ async def optimize(
     usage = Usage()
     started = time.monotonic()
     budget = _Budget(run, usage, started)
-    report = RunReport(run_id=run_id, target=target_cfg.name, function=function, file=rel)
+    report = RunReport(
+        run_id=run_id, target=target_cfg.name, function=function, file=rel, usage=usage
+    )
 
     def emit(event: Event) -> None:
         if on_event is not None:
@@ -362,7 +365,7 @@ class _Runner:
                         {self.rel: new_text}, label=f"r{t}-{agent.name}"
                     )
             variant.evaluation = evaluation
-            variant.outcome = evaluation.outcome
+            variant.outcome = str(evaluation.outcome)
             variant.speedup = evaluation.speedup if evaluation.outcome == "correct" else None
             variant.ci95 = tuple(evaluation.ci95) if evaluation.ci95 else None
             variant.detail = evaluation.detail or ""

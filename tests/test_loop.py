@@ -1,0 +1,245 @@
+"""The LessonL loop against the fake LLM server (real SDK clients) and the real C++ example."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from fakes import FakeError, FakeLLM, FakeRequest
+from loop_project import (
+    BROKEN,
+    CRASH,
+    FAST,
+    FILE,
+    HANG,
+    SAME,
+    WRONG,
+    by_agent,
+    is_lesson_request,
+    make_project,
+)
+
+from lessonl.bank import LessonBank
+from lessonl.config import load_config
+from lessonl.errors import LessonLError
+from lessonl.events import Event, RoundFinished, VariantEvaluated
+from lessonl.loop import RunOptions, optimize
+from lessonl.state import StateDir
+
+
+def _run(root: Path, **kwargs: object) -> tuple[object, list[Event]]:
+    events: list[Event] = []
+    config = load_config(root)
+    report = asyncio.run(
+        optimize(config, root / FILE, function="histogram", on_event=events.append, **kwargs)
+    )  # type: ignore[arg-type]
+    return report, events
+
+
+def _children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.is_running()]
+
+
+def test_lessons_transfer_between_agents(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """beta writes the fast variant only once alpha's lesson is in its prompt (round 1)."""
+    secret = "Counting into a flat vector indexed by the value avoids the tree entirely."
+
+    def beta(req: FakeRequest) -> str:
+        return FAST if secret in req.prompt else SAME
+
+    def lesson(req: FakeRequest) -> str:
+        return secret if req.model == "alpha" else "The rewrite changed nothing that matters."
+
+    fake_llm.script_fn(by_agent({"alpha": WRONG, "beta": beta}, lesson))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    report, events = _run(root)
+
+    assert report.best is not None
+    assert (report.best.agent, report.best.round) == ("beta", 1)
+    assert report.best.speedup > 2
+    assert report.rounds[0].best_speedup is None or report.rounds[0].best_speedup < 2
+    alpha_lesson = (
+        report.rounds[0].variants[0].lesson_id
+        if report.rounds[0].variants[0].agent == "alpha"
+        else report.rounds[0].variants[1].lesson_id
+    )
+    assert alpha_lesson in report.best.lessons
+    code_prompts = [r for r in fake_llm.requests if r.model == "beta" and not is_lesson_request(r)]
+    assert secret not in code_prompts[0].prompt and secret in code_prompts[1].prompt
+    assert any(
+        isinstance(e, RoundFinished) and e.round == 1 and (e.best_speedup or 0) > 2 for e in events
+    )
+    on_disk = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    assert on_disk["best"]["agent"] == "beta" and on_disk["stopped"] == "completed"
+    assert on_disk["lessons_added"] == 4
+    # The user's file is untouched without --apply.
+    assert (root / FILE).read_text() == (
+        Path(__file__).parent.parent / "examples" / "cpp-histogram" / FILE
+    ).read_text()
+
+
+def test_outcomes_reach_the_right_lesson_prompts(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    agents = {
+        "fast": FAST,
+        "wrong": WRONG,
+        "broken": BROKEN,
+        "crash": CRASH,
+        "hang": HANG,
+        "prose": "I would use a vector.",
+    }
+    fake_llm.script_fn(by_agent(dict(agents)))
+    root = make_project(tmp_path, fake_llm, agents=list(agents), run="rounds = 1", timeout_s=3)
+    report, _ = _run(root)
+
+    outcomes = {v.agent: v.outcome for v in report.rounds[0].variants}
+    assert outcomes == {
+        "fast": "correct",
+        "wrong": "incorrect",
+        "broken": "not_compilable",
+        "crash": "crashed",
+        "hang": "timeout",
+        "prose": "not_compilable",
+    }
+    lesson_prompts = {r.model: r.prompt for r in fake_llm.requests if is_lesson_request(r)}
+    assert "significantly faster" in lesson_prompts["fast"]
+    assert "did not give the same results" in lesson_prompts["wrong"]
+    assert "bin 0" in lesson_prompts["wrong"]  # what differed, from the check's output
+    assert "does not compile" in lesson_prompts["broken"]
+    assert "error" in lesson_prompts["broken"]  # the compiler's first error lines
+    assert "crashed" in lesson_prompts["crash"] and "SIGSEGV" in lesson_prompts["crash"]
+    assert "time limit" in lesson_prompts["hang"]
+    assert "no fenced code block" in lesson_prompts["prose"]
+    assert report.best is not None and report.best.agent == "fast"
+    assert not _children()
+
+
+def test_incorrect_never_wins(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    # "wrong" is as fast as "fast" but drops value 0: it must not be the answer, and with only
+    # wrong and unchanged variants there is no answer at all.
+    fake_llm.script_fn(by_agent({"alpha": WRONG, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    report, _ = _run(root)
+    assert report.best is None
+    assert "no variant was measurably faster" in report.summary
+    outcomes = sorted(v.outcome for v in report.rounds[0].variants)
+    assert outcomes == ["correct", "incorrect"]
+
+
+def test_cross_run_seeding(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    marker = "Histogram bins are dense small integers, so index a vector by value."
+    fake_llm.script_fn(by_agent({}, lambda req: marker))
+    root = make_project(tmp_path, fake_llm, agents=["alpha"], run="rounds = 1")
+    first, _ = _run(root)
+    assert first.lessons_added == 1
+    n_before = len(fake_llm.requests)
+    second, _ = _run(root)
+    round0 = next(r for r in fake_llm.requests[n_before:] if not is_lesson_request(r))
+    assert marker in round0.prompt
+    assert "earlier" in round0.prompt.lower()
+    assert second.rounds[0].shown_lessons  # the seeded lesson was shown and voted on
+    with LessonBank(StateDir(root).bank) as bank:
+        seeded = bank.get(second.rounds[0].shown_lessons[0])
+        assert seeded is not None and seeded.uses == 1 and len(seeded.votes) == 1
+
+
+def test_failing_agent_sits_out_and_all_failing_is_an_error(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    def reply(req: FakeRequest) -> str:
+        if req.model == "beta":
+            raise FakeError(404, "The model `beta` does not exist", code="model_not_found")
+        return by_agent({"alpha": FAST})(req)
+
+    fake_llm.script_fn(reply)
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    report, _ = _run(root)
+    assert report.best is not None and report.best.agent == "alpha"
+    beta = next(v for v in report.rounds[0].variants if v.agent == "beta")
+    assert beta.outcome is None and beta.error and "beta" in beta.error
+    assert report.errors
+
+    fake_llm.script_fn(lambda req: (_ for _ in ()).throw(FakeError(404, "no such model")))
+    with pytest.raises(LessonLError, match="all 2 agents failed"):
+        _run(root)
+
+
+@pytest.mark.parametrize(
+    ("run", "agent_extra", "stopped"),
+    [
+        ("rounds = 3\nmax_tokens = 50", "", "budget:max_tokens"),
+        (
+            "rounds = 3\nmax_cost_usd = 0.0001",
+            "price_in_per_mtok = 100.0\nprice_out_per_mtok = 100.0",
+            "budget:max_cost_usd",
+        ),
+        ("rounds = 3\nmax_wall_s = 4", "", "budget:max_wall_s"),
+    ],
+)
+def test_budgets_stop_the_run(
+    tmp_path: Path, fake_llm: FakeLLM, run: str, agent_extra: str, stopped: str
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    if "max_wall_s" in run:
+        fake_llm.delay_s = 1.5
+    root = make_project(tmp_path, fake_llm, run=run, agent_extra=agent_extra)
+    report, _ = _run(root)
+    assert report.stopped == stopped
+    assert len(report.rounds) < 3
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    assert saved["stopped"] == stopped
+
+
+def test_cancel_mid_round_kills_processes_and_keeps_a_partial_report(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": HANG}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2", timeout_s=60)
+    config = load_config(root)
+    seen: list[Event] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            optimize(config, root / FILE, function="histogram", on_event=seen.append)
+        )
+        # Wait until the hanging variant is running, then cancel.
+        for _ in range(600):
+            await asyncio.sleep(0.1)
+            if (
+                any(isinstance(e, VariantEvaluated) for e in seen)
+                or (len(_children()) > 0
+                and any("bench" in " ".join(p.cmdline()) for p in _children() if p.is_running()))
+            ):
+                break
+        await asyncio.sleep(1.0)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 5
+
+    asyncio.run(main())
+    assert not _children()
+    reports = list((root / ".lessonl" / "runs").glob("*/report.json"))
+    assert len(reports) == 1
+    saved = json.loads(reports[0].read_text())
+    assert saved["stopped"] == "cancelled"
+    assert not (root / ".lessonl" / "build").exists() or not any(
+        (root / ".lessonl" / "build").iterdir()
+    )
+
+
+def test_sequential_runs_agents_one_at_a_time(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
+    fake_llm.delay_s = 0.3
+    root = make_project(tmp_path, fake_llm, agents=["alpha", "beta", "gamma"], run="rounds = 1")
+    _run(root, options=RunOptions(sequential=True))
+    assert fake_llm.max_in_flight == 1
+    fake_llm.clear()
+    fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
+    fake_llm.delay_s = 0.3
+    _run(root)
+    assert fake_llm.max_in_flight >= 2

@@ -1,0 +1,87 @@
+"""`lessonl optimize` as a user runs it: a subprocess, the fake LLM server, the real C++ build."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fakes import FakeLLM
+from loop_project import FAST, FILE, SAME, by_agent, make_project
+
+CONTRACT_KEYS = {
+    "run_id",
+    "target",
+    "function",
+    "best",
+    "rounds",
+    "lessons_added",
+    "usage",
+    "wall_s",
+}
+
+
+def _lessonl(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lessonl", *args],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_json_report_and_apply(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    original = (root / FILE).read_text()
+
+    proc = _lessonl("optimize", f"{FILE}:histogram", "--json", cwd=root)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    report = json.loads(out)  # stdout is exactly one JSON object
+    assert set(report) >= CONTRACT_KEYS
+    assert report["function"] == "histogram" and report["target"] == "histogram"
+    assert report["best"]["agent"] == "alpha" and report["best"]["speedup"] > 2
+    assert set(report["best"]) >= {"speedup", "ci95", "code", "diff", "agent", "round"}
+    assert report["rounds"][0]["variants"][0].keys() >= {"agent", "outcome", "speedup", "lesson_id"}
+    assert set(report["usage"]) == {"input_tokens", "output_tokens", "cost_usd"}
+    assert report["usage"]["input_tokens"] > 0
+    assert "team:" in err  # the team line names who was chosen
+    assert (root / FILE).read_text() == original  # no --apply, no change
+
+    proc = _lessonl("optimize", f"{FILE}:histogram", "--apply", "--no-cache", cwd=root)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "faster" in out
+    new = (root / FILE).read_text()
+    assert new != original and "std::map" not in new.split("histogram(")[1]
+
+
+def test_apply_refuses_a_file_changed_during_the_run(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    fake_llm.delay_s = 1.0
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    proc = _lessonl("optimize", f"{FILE}:histogram", "--apply", cwd=root)
+    deadline = time.monotonic() + 120
+    while not fake_llm.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    edited = (root / FILE).read_text() + "\n// the user's own edit\n"
+    (root / FILE).write_text(edited)
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "changed during the run; not applied" in err
+    assert len(err.strip().splitlines()[-1]) < 300
+    assert (root / FILE).read_text() == edited
+
+
+def test_bad_usage_is_one_line_exit_2(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    root = make_project(tmp_path, fake_llm)
+    proc = _lessonl("optimize", f"{FILE}:no_such_function", cwd=root)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "no_such_function" in err
+    assert "Traceback" not in err
