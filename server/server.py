@@ -19,8 +19,9 @@ import asyncio
 import importlib
 import logging
 import threading
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -35,6 +36,7 @@ from .jobs import JobManager, Proposal, RunRequest
 from .settings import SECTION, Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How long to wait for the client's `workspace/configuration` answer before using the
 #: initialization options alone (a client that never answers must not hang a run).
@@ -113,13 +115,27 @@ class LessonLServer(LanguageServer):
 
         task.add_done_callback(done)
 
+    @staticmethod
+    async def answer_within(request: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Await a request to the client, giving up after `timeout` (TimeoutError).
+
+        Not `asyncio.wait_for`: cancelling pygls's pending-response future makes pygls fail
+        with InvalidStateError when the late answer does arrive; we let it arrive unheeded.
+        """
+        task = asyncio.ensure_future(request)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            raise TimeoutError(f"no answer within {timeout:g} s")
+        return task.result()
+
     async def settings_for(self, uri: str) -> Settings:
         """initializationOptions overlaid with the client's `lessonl` section for `uri`."""
         settings = Settings.from_wire(self.init_options, source="initializationOptions")
         if not self.supports_configuration():
             return settings
         try:
-            answer = await asyncio.wait_for(
+            answer = await self.answer_within(
                 self.workspace_configuration_async(
                     types.ConfigurationParams(
                         items=[types.ConfigurationItem(scope_uri=uri, section=SECTION)]
@@ -166,6 +182,8 @@ class LessonLServer(LanguageServer):
         config = self.configs.require(path)
         config.target(None, file=path)  # no or several covering targets: say so before starting
         settings = await self.settings_for(p.uri)
+        # The engine's first import takes seconds (LLM SDKs); never on the event loop.
+        await asyncio.to_thread(importlib.import_module, "lessonl.loop")
         return RunRequest(
             uri=p.uri,
             path=path,
@@ -348,7 +366,7 @@ def create_server() -> LessonLServer:
             if ls.supports_progress():
                 token = f"lessonl-{id(request):x}-{asyncio.get_running_loop().time():.6f}"
                 try:
-                    await asyncio.wait_for(
+                    await ls.answer_within(
                         ls.work_done_progress.create_async(token), CONFIG_TIMEOUT_S
                     )
                 except Exception as exc:

@@ -449,31 +449,53 @@ async def test_cancel_ends_the_run_within_2s_and_kills_its_processes(
         await asyncio.wait_for(again, 5)
 
 
-async def test_code_actions_stay_fast_while_a_model_call_is_pending(
+async def test_runs_on_two_documents_proceed_together_and_settings_apply(
     client: Client, project: Path, fake_llm: Any
 ) -> None:
+    """Two documents, two runs, both waiting on a slow model while code actions stay fast;
+    the client's `lessonl` section (rounds = 3) overrides initializationOptions (rounds = 1)."""
     fake_llm.delay_s = 30.0
-    uri = open_doc(client, project / "src" / "kern.py")
-    run = asyncio.ensure_future(
-        client.protocol.send_request_async(
-            wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}, msg_id="run-3"
-        )
+    client.set_configuration({"rounds": 3}, section="lessonl")
+    (project / "src" / "kern2.py").write_text(SLOW, encoding="utf-8")
+    toml = project / "lessonl.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            '["src/kern.py"]', '["src/kern.py", "src/kern2.py"]'
+        ),
+        encoding="utf-8",
     )
-    await eventually(lambda: len(fake_llm.requests) > 0, 30)
+    statuses: list[Any] = []
+    client.feature(wire.STATUS)(lambda ls, params: statuses.append(params))
+    uris = [open_doc(client, project / "src" / name) for name in ("kern.py", "kern2.py")]
+    runs = [
+        asyncio.ensure_future(
+            client.protocol.send_request_async(
+                wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}, msg_id=f"r{i}"
+            )
+        )
+        for i, uri in enumerate(uris)
+    ]
+    await eventually(lambda: fake_llm.max_in_flight == 2, 30)  # both runs at a model call
     latencies = []
     for _ in range(10):
         started = time.perf_counter()
-        await code_actions(client, uri, line=5)
+        await code_actions(client, uris[0], line=5)
         latencies.append(time.perf_counter() - started)
     assert max(latencies) < 0.2, latencies
+    started_events = [st for st in statuses if st["kind"] == "run_started"]
+    assert {st["uri"] for st in started_events} == set(uris)
+    assert {st["event"]["rounds"] for st in started_events} == {3}
+
     started = time.monotonic()
-    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-3"))
-    with pytest.raises(JsonRpcRequestCancelled):
-        await asyncio.wait_for(run, 5)
+    for i in range(2):
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=f"r{i}"))
+    for run in runs:
+        with pytest.raises(JsonRpcRequestCancelled):
+            await asyncio.wait_for(run, 5)
     assert time.monotonic() - started < 2.0
-    report_files = list((project / ".lessonl" / "runs").glob("*/report.json"))
-    assert len(report_files) == 1  # the partial report was written
-    assert '"stopped": "cancelled"' in report_files[0].read_text(encoding="utf-8")
+    reports = [p.read_text(encoding="utf-8") for p in project.glob(".lessonl/runs/*/report.json")]
+    assert len(reports) == 2  # the partial reports were written
+    assert all('"stopped": "cancelled"' in text for text in reports)
 
 
 async def run_command(client: Client, project: Path) -> tuple[str, Any]:
