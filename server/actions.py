@@ -35,7 +35,7 @@ from lessonl.config import (
 from lessonl.errors import ConfigError, LessonLError, UsageError
 
 from . import wire
-from .edits import split_lines
+from .edits import split_lines, units
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,13 @@ class FunctionIndex:
         self._cache.pop(uri, None)
 
     def at(
-        self, uri: str, version: int | None, source: str, language: str, line: int
+        self,
+        uri: str,
+        version: int | None,
+        source: str,
+        language: str,
+        line: int,
+        encoding: str = types.PositionEncodingKind.Utf16,
     ) -> Function | None:
         """The innermost function whose lines contain `line`."""
         containing = [
@@ -133,7 +139,7 @@ class FunctionIndex:
         best = min(containing, key=lambda f: (f.end_line - f.start_line, -f.start_line))
         lines = split_lines(source)
         last = lines[best.end_line] if best.end_line < len(lines) else ""
-        end_char = len(last.rstrip("\r\n").encode("utf-16-le")) // 2
+        end_char = units(last.rstrip("\r\n"), encoding)
         rng = types.Range(
             start=types.Position(line=best.start_line, character=0),
             end=types.Position(line=best.end_line, character=end_char),
@@ -156,6 +162,7 @@ def code_actions(
     configs: ConfigCache,
     index: FunctionIndex,
     disabled_support: bool,
+    encoding: str = types.PositionEncodingKind.Utf16,
 ) -> list[types.CodeAction] | None:
     """The actions for one `textDocument/codeAction` request (see the module docstring)."""
     ctx = params.context
@@ -193,7 +200,7 @@ def code_actions(
                 ),
             )
         ]
-    function = index.at(uri, version, source, language, params.range.start.line)
+    function = index.at(uri, version, source, language, params.range.start.line, encoding)
     if function is None:
         return None
     title = OPTIMIZE_TITLE.format(name=function.name)

@@ -26,7 +26,7 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def _units(text: str, encoding: str) -> int:
+def units(text: str, encoding: str) -> int:
     """Length of `text` in the position encoding's code units."""
     if encoding == types.PositionEncodingKind.Utf8:
         return len(text.encode("utf-8"))
@@ -40,7 +40,7 @@ def _line_start(lines: list[str], index: int, encoding: str) -> types.Position:
     if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
         return types.Position(line=index, character=0)
     last = len(lines) - 1
-    return types.Position(line=last, character=_units(lines[last], encoding))
+    return types.Position(line=last, character=units(lines[last], encoding))
 
 
 def hunk_edits(

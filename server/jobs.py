@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Proposals kept for feedback; older ones are dropped (their feedback is then ignored) so a
+#: long editor session does not accumulate every run's new text and report.
+MAX_PROPOSALS = 32
 #: How long a cancelled run may take to kill its processes and write its partial report before
 #: the cancellation is answered (the contract is an answer within 2 s).
 CANCEL_GRACE_S = 1.5
@@ -368,6 +371,8 @@ class JobManager:
             lesson_ids=tuple(report.best.lessons) if report.best is not None else (),
         )
         self.proposals[proposal.id] = proposal
+        while len(self.proposals) > MAX_PROPOSALS:
+            del self.proposals[next(iter(self.proposals))]  # dicts keep insertion order
         return proposal
 
     async def shutdown(self) -> None:

@@ -61,7 +61,6 @@ class LessonLServer(LanguageServer):
         self.index = actions.FunctionIndex()
         self.jobs = JobManager(self)
         self.init_options: Any = None
-        self._background: set[asyncio.Task[Any]] = set()
 
     def shutdown(self) -> None:
         """Also runs when the client vanishes (stdin closed) without `shutdown`: runs must not
@@ -73,6 +72,11 @@ class LessonLServer(LanguageServer):
 
     def _caps(self) -> types.ClientCapabilities:
         return self.client_capabilities or types.ClientCapabilities()
+
+    @property
+    def encoding(self) -> str:
+        """The negotiated position encoding (UTF-16 unless the client offered another)."""
+        return self.workspace.position_encoding or types.PositionEncodingKind.Utf16
 
     def supports_disabled_actions(self) -> bool:
         td = self._caps().text_document
@@ -102,18 +106,6 @@ class LessonLServer(LanguageServer):
 
     def show(self, kind: types.MessageType, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-    def spawn(self, coro: Any) -> None:
-        """Run `coro` in the background, keeping a reference and logging its failure."""
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-
-        def done(t: asyncio.Task[Any]) -> None:
-            self._background.discard(t)
-            if not t.cancelled() and (exc := t.exception()) is not None:
-                log.error("background task failed: %s", exc, exc_info=exc)
-
-        task.add_done_callback(done)
 
     @staticmethod
     async def answer_within(request: Coroutine[Any, Any, T], timeout: float) -> T:
@@ -155,9 +147,9 @@ class LessonLServer(LanguageServer):
         language = language_for_path(path)
         if language is None:
             raise UsageError(f"{path.name}: LessonL optimizes C, C++ and Python files only")
-        is_open = p.uri in self.workspace.text_documents
-        doc = self.workspace.get_text_document(p.uri)
-        if is_open:
+        doc = self.workspace.text_documents.get(p.uri)
+        is_open = doc is not None
+        if doc is not None:
             if p.version is not None and doc.version is not None and p.version != doc.version:
                 raise LessonLError(
                     f"{path.name} changed since the request (version {p.version}, now "
@@ -253,7 +245,7 @@ class LessonLServer(LanguageServer):
         hunks = edits.hunk_edits(
             request.base_text,
             proposal.new_text,
-            encoding=self.workspace.position_encoding or types.PositionEncodingKind.Utf16,
+            encoding=self.encoding,
             annotation_id=ANNOTATION_ID if annotations and document_changes else None,
         )
         label = f"LessonL: optimize `{name}`"
@@ -342,6 +334,7 @@ def create_server() -> LessonLServer:
                 configs=ls.configs,
                 index=ls.index,
                 disabled_support=ls.supports_disabled_actions(),
+                encoding=ls.encoding,
             )
         except LessonLError as exc:
             raise wire.request_error(exc) from None

@@ -37,7 +37,6 @@ CMD_OPTIMIZE = "lessonl.optimize"
 CMD_SETUP = "lessonl.setup"
 
 REQUEST_FAILED = types.LSPErrorCodes.RequestFailed.value
-CONTENT_MODIFIED = types.LSPErrorCodes.ContentModified.value
 
 
 @attrs.define
