@@ -112,6 +112,19 @@ def make_client() -> Client:
     return client
 
 
+HIST = """\
+#pragma once
+#include <vector>
+namespace stats {
+template <typename T>
+std::vector<int> hist(const std::vector<T>& xs, int bins) {
+    std::vector<int> out(bins);
+    for (const T& x : xs) out[static_cast<int>(x) % bins]++;
+    return out;
+}
+}  // namespace stats
+"""
+
 LESSON_REPLY = "The closed form replaces the loop, so the work no longer grows with n."
 
 
@@ -130,6 +143,7 @@ def project(tmp_path: Path, fake_llm: Any) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "src" / "kern.py").write_text(SLOW, encoding="utf-8")
     (root / "src" / "free.py").write_text("def f():\n    return 2\n", encoding="utf-8")
+    (root / "src" / "hist.hpp").write_text(HIST, encoding="utf-8")
     (root / "check.py").write_text(CHECK, encoding="utf-8")
     (root / "bench.py").write_text(BENCH, encoding="utf-8")
     (root / "lessonl.toml").write_text(
@@ -155,6 +169,13 @@ timeout_s = 60
 min_pairs = 2
 max_pairs = 3
 timing_budget_s = 1
+
+[[targets]]
+name = "hist"
+files = ["src/hist.hpp"]
+build = "g++ -O2 -o {{build}}/bench bench.cpp"
+test = "{{build}}/bench check"
+bench = "{{build}}/bench time"
 """,
         encoding="utf-8",
     )
@@ -254,6 +275,14 @@ async def test_code_action_only_when_invoked_and_on_a_covered_function(
     # Automatic requests (cursor moves) get nothing.
     automatic = types.CodeActionTriggerKind.Automatic
     assert await code_actions(client, uri, line=5, trigger=automatic) == []
+
+    # C++: a template in a namespace of a header another target covers.
+    hpp = open_doc(client, project / "src" / "hist.hpp")
+    (action,) = await code_actions(client, hpp, line=6)
+    assert action.title == "Optimize `stats::hist` with lessons"
+    assert action.command is not None and action.command.arguments
+    assert action.command.arguments[0]["range"]["start"]["line"] == 3  # the template line
+    assert await code_actions(client, hpp, line=1) == []  # the #include
 
 
 async def test_uncovered_file_gets_the_setup_action_which_appends_and_opens(
@@ -366,7 +395,7 @@ def server_children(client: LanguageClient) -> list[psutil.Process]:
 
 
 async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
-    client: Client, project: Path, fake_llm: Any
+    client: Client, project: Path, fake_llm: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     seeded = seed_lesson(project)
     uri = open_doc(client, project / "src" / "kern.py")
@@ -406,6 +435,11 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     client.protocol.notify(wire.FEEDBACK, {"proposalId": result["proposalId"], "accepted": True})
     await client.protocol.send_request_async(wire.LESSONS, {})  # a round trip after it
     assert bank_lesson(project, seeded).accepted == 1
+
+    # The server's log (its stderr) names things but never holds a key or code.
+    log = capfd.readouterr().err
+    assert "lessonl" in log  # it did log (at INFO) ...
+    assert TEST_KEY not in log and "s += i * i" not in log and "2 * n - 1" not in log
 
 
 async def test_cancel_ends_the_run_within_2s_and_kills_its_processes(
