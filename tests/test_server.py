@@ -211,7 +211,8 @@ async def client(lsp_client: Client, project: Path) -> Any:
     await lsp_client.shutdown_session()
 
 
-def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
+def open_doc(client: LanguageClient, path: Path, version: int = 1, text: str | None = None) -> str:
+    """didOpen `path` with its text on disk, or `text` (an unsaved buffer)."""
     uri = path.as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
@@ -219,7 +220,7 @@ def open_doc(client: LanguageClient, path: Path, version: int = 1) -> str:
                 uri=uri,
                 language_id="python",
                 version=version,
-                text=path.read_text(encoding="utf-8"),
+                text=path.read_text(encoding="utf-8") if text is None else text,
             )
         )
     )
@@ -398,7 +399,8 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     client: Client, project: Path, fake_llm: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     seeded = seed_lesson(project)
-    uri = open_doc(client, project / "src" / "kern.py")
+    unsaved = SLOW + "\n\ndef only_in_the_buffer():\n    return 3\n"
+    uri = open_doc(client, project / "src" / "kern.py", text=unsaved)
     statuses: list[Any] = []
     client.feature(wire.STATUS)(lambda ls, params: statuses.append(params))
     client.progress_reports["tok-1"] = []
@@ -410,6 +412,8 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     assert result["newText"] is not None, (result["summary"], result["report"])
     assert result["newText"] is not None and "(n - 1) * n * (2 * n - 1) // 6" in result["newText"]
     assert "def untouched" in result["newText"]  # only the function was replaced
+    assert "def only_in_the_buffer" in result["newText"]  # the run used the unsaved buffer
+    assert (project / "src" / "kern.py").read_text(encoding="utf-8") == SLOW  # disk untouched
     report = result["report"]
     assert report["best"]["speedup"] > 1.0 and report["function"] == "total"
     assert seeded in report["best"]["lessons"]
