@@ -164,6 +164,7 @@ class Reporter:
         self.best: float | None = None
         self.percentage = 0
         self.on_cancel: Callable[[], None] | None = None
+        self.ended = False  # a cancelled run's last events may arrive after `end`
 
     def begin(self, title: str) -> None:
         if self.token is None:
@@ -198,7 +199,7 @@ class Reporter:
             done = self.round - (1 if kind == "round_started" else 0)
             self.percentage = max(self.percentage, min(99, 100 * done // self.rounds))
         message = self.message(event)
-        if self.token is not None and kind != "run_finished":
+        if self.token is not None and not self.ended and kind != "run_finished":
             self.server.work_done_progress.report(
                 self.token,
                 types.WorkDoneProgressReport(
@@ -221,8 +222,9 @@ class Reporter:
         return f"round {self.round}/{self.rounds} · best {best} · {what}"
 
     def end(self, message: str) -> None:
-        if self.token is None:
+        if self.token is None or self.ended:
             return
+        self.ended = True
         progress = self.server.work_done_progress
         progress.end(self.token, types.WorkDoneProgressEnd(message=message))
         progress.tokens.pop(self.token, None)  # pygls never forgets tokens itself
