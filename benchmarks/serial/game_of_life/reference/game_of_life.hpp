@@ -5,7 +5,7 @@
 // One Game of Life step on a row-major rows x cols grid of 0/1 cells, wrapping at the edges
 // (a torus): a live cell with 2 or 3 live neighbours lives, a dead cell with exactly 3 is born.
 // Row pointers for the wrapped rows are computed once per row; the interior columns need no
-// wrapping, so the inner loop is branch-free and vectorizes.
+// wrapping, so the inner loop is branch-free.
 std::vector<uint8_t> life_step(const std::vector<uint8_t>& grid, int rows, int cols) {
     std::vector<uint8_t> next(grid.size(), 0);
     if (rows == 0 || cols == 0) return next;

@@ -44,7 +44,7 @@ static void check(lb::Rng& rng) {
 }
 
 static void bench(lb::Rng& rng) {
-    const int n = 200000, k = 30;
+    const int n = 200000, k = 15;
     lb::time_reps(
         5, [&] { return random_values(rng, n, 50000); },
         [&](std::vector<double>& v) {
