@@ -659,3 +659,32 @@ async def test_runs_die_with_the_server_when_the_client_goes_away(project: Path)
         if run is not None:
             run.cancel()
         await client.stop()
+
+
+async def test_command_run_is_cancelled_through_its_progress_token(
+    client: Client, project: Path, fake_llm: Any
+) -> None:
+    """`workspace/executeCommand` cannot be cancelled with $/cancelRequest; the progress the
+    server creates for it can (VS Code's Cancel button on the notification)."""
+    fake_llm.delay_s = 30.0
+    uri = open_doc(client, project / "src" / "kern.py")
+    (action,) = await code_actions(client, uri, line=5)
+    assert action.command is not None
+    command = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            )
+        )
+    )
+    await eventually(lambda: len(fake_llm.requests) > 0, 30)
+    (token,) = client.progress_reports
+    begin = client.progress_reports[token][0]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable
+    started = time.monotonic()
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert await asyncio.wait_for(command, 5) is None
+    assert time.monotonic() - started < 2.0
+    assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
+    assert any("cancelled" in m.message for m in client.messages)
+    assert client.applied == []
