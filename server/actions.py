@@ -16,6 +16,7 @@ instead: a new lessonl.toml next to it would silently take precedence over that 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,8 +247,8 @@ _COMMANDS = {
         "times only the kernel",
     ),
     "python": (
-        'test = "python -m pytest -q tests"   # exit status 0 means correct',
-        'bench = "python bench.py"            # what gets timed; printing LESSONL_TIME_S=<s> '
+        'test = "{python} -m pytest -q tests"   # exit status 0 means correct',
+        'bench = "{python} bench.py"            # what gets timed; printing LESSONL_TIME_S=<s> '
         "times only the kernel",
     ),
 }
@@ -259,14 +260,15 @@ def skeleton(rel: str, language: str, *, table: str = "targets") -> list[str]:
     body = [
         f"[[{table}]]",
         f'name = "{name}"',
-        f'files = ["{rel}"]',
+        f"files = [{json.dumps(rel)}]",  # a JSON string is a valid TOML basic string
         *_COMMANDS[language],
         "timeout_s = 60",
     ]
     intro = [
         f"# LessonL target for {rel}: uncomment the lines below and adjust the commands.",
         "# Commands run at the root of a private copy of the project; {build} is its output",
-        "# folder. See the README's Configuration section.",
+        "# folder and {python} the interpreter LessonL runs under. See the README's",
+        "# Configuration section.",
     ]
     return intro + [f"# {line}" for line in body]
 

@@ -126,7 +126,9 @@ def test_skeleton_creates_config_and_uncomments_to_a_valid_target(
     # Commented: the config as written loads, with no targets yet.
     assert load_config(tmp_path).targets == ()
     # Uncommented, it is a valid target covering the file.
-    body = _uncomment("\n".join(lines[done.line + 3 : done.end_line + 1]))
+    start = lines.index("# [[targets]]")
+    assert done.line < start < done.end_line
+    body = _uncomment("\n".join(lines[start : done.end_line + 1]))
     (tmp_path / "lessonl.toml").write_text(body + "\n", encoding="utf-8")
     config = load_config(tmp_path)
     assert config.targets_for(file)
