@@ -399,3 +399,5 @@ def stop_all() -> None:
         _servers.clear()
     for server in servers:
         server.stop()
+        if server.ready:
+            server.log_path.unlink(missing_ok=True)
