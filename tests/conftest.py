@@ -11,7 +11,9 @@ the reason, when llama-cpp-python or the model packages are absent.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import FakeLLM
+
+# Timing runs take a machine-wide lock (lessonl/harness/timing.py). The suite's own runs need
+# mutual exclusion only among themselves: a lock private to this test session keeps them from
+# queueing behind unrelated lessonl runs on the same machine (subprocesses inherit it).
+os.environ.setdefault(
+    "LESSONL_TIMING_LOCK", os.path.join(tempfile.mkdtemp(prefix="lessonl-tests-"), "timing.lock")
+)
 
 
 @pytest.fixture
