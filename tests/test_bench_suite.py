@@ -10,9 +10,11 @@ the `lessonl evaluate` command itself on a problem of each language.
 Time: each problem is copied to a temporary folder (so no `.lessonl/` lands in the checkout)
 and graded with one harness: the baseline is built, checked and timed once, then the reference
 and the wrong variant are graded concurrently, with exactly 5 interleaved timing pairs (enough
-for "faster": every reference is at least about 3x faster; precision is
-benchmarks/serial/measure.py's job). About 5 s per C++ problem and 3 s per Python problem on
-a 2-core machine.
+for "faster": every reference is at least about 2.5x faster; precision is
+benchmarks/serial/measure.py's job). The work is about 5-8 s per C++ problem (three g++
+builds dominate) and 3 s per Python problem, about 2-3 minutes for the module; timed pairs wait
+for the machine-wide timing lock, so on a machine where other lessonl runs are timing, the wall
+time grows with their load (12 minutes for 2 minutes of CPU was seen on the shared dev box).
 """
 
 from __future__ import annotations
