@@ -72,7 +72,8 @@ class ProgressView:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            self.console.print(f"[bold]team:[/bold] {event.team}")
+            # Text, not markup: the description names "[[agents]]", which markup would eat.
+            self.console.print(Text.assemble(("team: ", "bold"), event.team))
             self.agents = dict.fromkeys(event.agents, "waiting")
         elif isinstance(event, RoundStarted):
             self.round = f"round {event.round + 1}/{event.rounds}"
@@ -95,7 +96,7 @@ class ProgressView:
         if self.live is not None:
             self.live.update(self._render())
         elif not isinstance(event, RunStarted | RunFinished):
-            self.console.print(event.message(), highlight=False)
+            self.console.print(event.message(), highlight=False, markup=False)
 
     def _render(self) -> Table:
         best = f"{self.best:.2f}x" if self.best is not None else "-"
@@ -103,12 +104,12 @@ class ProgressView:
         table.add_column("agent")
         table.add_column("state")
         for name, state in self.agents.items():
-            table.add_row(name, state)
+            table.add_row(Text(name), Text(state))
         return table
 
 
 def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, str]) -> None:
-    console.print(f"[bold]{report.summary}[/bold]")
+    console.print(Text(report.summary, style="bold"))
     if report.best is not None:
         console.print(
             Syntax(report.best.diff, "diff", theme="ansi_dark", background_color="default")
@@ -120,7 +121,7 @@ def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, s
             ]
             console.print(Group(*lines))
     for err in report.errors:
-        console.print(f"[yellow]warning:[/yellow] {err}", highlight=False)
+        console.print(Text.assemble(("warning: ", "yellow"), err))
     console.print(f"report: .lessonl/runs/{report.run_id}/report.json", highlight=False)
 
 
