@@ -49,7 +49,8 @@ def test_json_report_and_apply(tmp_path: Path, fake_llm: FakeLLM) -> None:
     assert report["rounds"][0]["variants"][0].keys() >= {"agent", "outcome", "speedup", "lesson_id"}
     assert set(report["usage"]) == {"input_tokens", "output_tokens", "cost_usd"}
     assert report["usage"]["input_tokens"] > 0
-    assert "team:" in err  # the team line names who was chosen
+    # The team line names who was chosen, verbatim (rich must not eat "[[agents]]").
+    assert "team: " + report["team"] in " ".join(err.split())
     assert (root / FILE).read_text() == original  # no --apply, no change
 
     proc = _lessonl("optimize", f"{FILE}:histogram", "--apply", "--no-cache", cwd=root)
