@@ -9,10 +9,14 @@
   compiler's first errors, what differed, the time limit, the signal).
 
 Each prompt is one user message; there is no chat history (method.md section 1).
+
+The last section holds the prompts of the strategies `lessonl bench` compares LessonL with
+(chain of thought, Reflexion, Mixture-of-Agents, MapCoder).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -206,3 +210,172 @@ def lesson_prompt(
         "another programmer could apply when optimizing this code."
     )
     return f"{head}\n\n{body}\n\n{tail}\n"
+
+
+# ============================================================================================
+# Benchmark strategies (`lessonl bench`): the prompts of the methods LessonL is compared with.
+#
+# Every code-writing call of every strategy is `optimize_prompt(ctx, language, ())` with the
+# strategy's material below passed as its `emphasis`, so the task and the answer format are
+# word for word the same across strategies; only the method differs.
+# ============================================================================================
+
+COT_EMPHASIS = (
+    "Think step by step before writing any code. First, say in a few sentences what the code "
+    "computes and its time and memory complexity. Second, list its performance bottlenecks: "
+    "algorithmic complexity, redundant or repeated work, memory access patterns, allocations, "
+    "branches, work the compiler cannot vectorize. Third, choose the optimizations that remove "
+    "those bottlenecks without changing any result, including on edge cases. Only then write "
+    "the code."
+)
+
+
+def outcome_text(evaluation: EvaluationLike, language: str) -> str:
+    """A variant's measured outcome in words, with the evidence (for feedback prompts)."""
+    outcome = str(evaluation.outcome)
+    detail = _clip(evaluation.detail)
+    if outcome == "correct":
+        s = evaluation.speedup if evaluation.speedup is not None else 1.0
+        interval = ""
+        if evaluation.ci95 is not None and len(evaluation.ci95) == 2:
+            lo, hi = evaluation.ci95
+            interval = f" (95% confidence interval {lo:.2f}x to {hi:.2f}x)"
+        verdict = "faster than" if s >= 1.0 else "slower than"
+        return (
+            f"It gave the same results as the original and ran {s:.2f}x as fast{interval}, "
+            f"so it is {verdict} the original."
+        )
+    evidence = f"\n```\n{detail}\n```" if detail else ""
+    if outcome == "incorrect":
+        return "It ran but gave different results from the original. What differed:" + evidence
+    if outcome == "not_compilable":
+        build = "compile" if language in ("c", "cpp") else "load"
+        return f"It did not {build}. The first error lines:" + evidence
+    if outcome == "timeout":
+        return "It did not finish within the time limit and was stopped." + evidence
+    if outcome == "crashed":
+        return "It crashed when it ran." + evidence
+    return f"Its outcome was: {outcome}." + evidence
+
+
+def reflexion_reflect_prompt(
+    ctx_code: str, language: str, attempt_code: str, evaluation: EvaluationLike
+) -> str:
+    """Reflexion's self-reflection: the actor explains its own graded attempt, in words, as a
+    note to itself for the next trial (Shinn et al. 2023)."""
+    lang = _lang(language)
+    return (
+        f"You were asked to make this {lang} code faster without changing its results:\n"
+        f"{_block(ctx_code, language)}\n\nYour attempt:\n{_block(attempt_code, language)}\n\n"
+        f"It was built, tested and timed on the same machine as the original. "
+        f"{outcome_text(evaluation, language)}\n\n"
+        "Reflect on this attempt in a few sentences: diagnose why it turned out this way, and "
+        "state concretely what you will do differently in your next attempt. Do not write code.\n"
+    )
+
+
+def reflexion_emphasis(
+    attempt_code: str, language: str, evaluation: EvaluationLike, reflections: Sequence[str]
+) -> str:
+    """The actor's next trial: its last attempt, the outcome and its own reflections."""
+    notes = "\n".join(f"{i + 1}. {' '.join(r.split())}" for i, r in enumerate(reflections))
+    return (
+        f"Your previous attempt:\n{_block(attempt_code, language)}\n"
+        f"{outcome_text(evaluation, language)}\n\n"
+        f"Your reflections on your attempts so far (most recent last):\n{notes}\n\n"
+        "Apply these reflections and write an improved version: if the previous attempt was "
+        "correct and faster, build on it; otherwise fix what went wrong."
+    )
+
+
+def moa_aggregate_emphasis(proposals: Sequence[str], language: str) -> str:
+    """Mixture-of-Agents' aggregate-and-synthesize step (Wang et al. 2024): the proposals of
+    the previous layer, unranked and ungraded, to be critically merged into one answer."""
+    shown = "\n\n".join(
+        f"Proposal {i + 1}:\n{_block(p, language)}" for i, p in enumerate(proposals)
+    )
+    return (
+        "Several programmers have each proposed a faster version of this code. Their proposals "
+        "follow; some may be incorrect, fail to compile, or be slower than the original. "
+        "Critically evaluate them and synthesize a single version that combines their sound "
+        "ideas and avoids their mistakes, rather than copying one of them.\n\n" + shown
+    )
+
+
+def mapcoder_recall_prompt(ctx_code: str, language: str, k: int) -> str:
+    """MapCoder's retrieval agent (Islam et al. 2024): the model recalls similar solved
+    problems from its own memory, each with a plan and code."""
+    lang = _lang(language)
+    return (
+        f"Here is some {lang} code that is to be made faster without changing its results:\n"
+        f"{_block(ctx_code, language)}\n\n"
+        f"Recall {k} relevant and distinct problems you know in which similar code was made "
+        "faster (not this exact code). For each one write a heading `## Example N`, then: the "
+        "problem in one or two sentences; the optimization technique that made it fast; a "
+        "step-by-step plan of that optimization; and the optimized code in a fenced block.\n"
+    )
+
+
+def mapcoder_plan_prompt(ctx_code: str, language: str, examples: str, k: int) -> str:
+    """MapCoder's planning agent: plans for this problem, learned from the recalled examples,
+    each with a confidence score used to order them."""
+    lang = _lang(language)
+    return (
+        f"Here are examples of {lang} optimization problems with their plans and solutions:\n\n"
+        f"{examples.strip()}\n\nNow the {lang} code to make faster without changing its "
+        f"results (including on edge cases):\n{_block(ctx_code, language)}\n\n"
+        f"Write {k} distinct step-by-step plans for optimizing this code, each drawing on the "
+        "examples. Start each plan with a heading `## Plan N`, and end each plan with a line "
+        "`Confidence: C`, where C is an integer from 0 to 100 saying how sure you are that the "
+        "plan gives correct and faster code. Do not write code.\n"
+    )
+
+
+def mapcoder_code_emphasis(plan: str) -> str:
+    """MapCoder's coding agent: turn the plan into code."""
+    return f"Implement this plan:\n{plan.strip()}"
+
+
+def mapcoder_debug_emphasis(
+    plan: str, attempt_code: str, language: str, evaluation: EvaluationLike
+) -> str:
+    """MapCoder's debugging agent, fed by the harness instead of sample tests: fix a failing
+    version, or, once it is correct, find what still limits its speed."""
+    if str(evaluation.outcome) == "correct":
+        task = (
+            "It is correct. Find what still limits its speed and return a faster version that "
+            "keeps it correct."
+        )
+    else:
+        task = "Debug it: find the mistake and return a corrected version that is also fast."
+    return (
+        f"You are following this plan:\n{plan.strip()}\n\nYour implementation of it:\n"
+        f"{_block(attempt_code, language)}\nIt was built, tested and timed against the original. "
+        f"{outcome_text(evaluation, language)}\n\n{task}"
+    )
+
+
+_PLAN_HEAD = re.compile(r"^\s*#{1,4}\s*Plan\s*\d+\b.*$", re.I | re.M)
+_CONFIDENCE = re.compile(r"confidence\s*[:=]?\s*(\d{1,3})", re.I)
+
+
+def parse_plans(reply: str) -> list[tuple[str, int]]:
+    """The (plan, confidence) pairs of a planning reply, most confident first (stable). A
+    reply without `## Plan` headings is one plan; a missing confidence counts as 0."""
+    heads = list(_PLAN_HEAD.finditer(reply))
+    if heads:
+        chunks = [
+            reply[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(reply)]
+            for i, h in enumerate(heads)
+        ]
+    else:
+        chunks = [reply]
+    plans: list[tuple[str, int]] = []
+    for chunk in chunks:
+        matches = list(_CONFIDENCE.finditer(chunk))
+        confidence = min(100, int(matches[-1].group(1))) if matches else 0
+        text = _CONFIDENCE.sub("", chunk).strip() if matches else chunk.strip()
+        if text:
+            plans.append((text, confidence))
+    plans.sort(key=lambda p: -p[1])
+    return plans
