@@ -30,11 +30,11 @@ from fakes import FakeLLM, FakeRequest
 from lessonl.bench import strategies
 from lessonl.bench.metrics import ProblemResult, best_by_round, by_category, geomean, summarize
 from lessonl.bench.runner import BenchPlan, load_stored, solo_agents, store
-from lessonl.bench.strategies._prompts_draft import parse_plans
 from lessonl.bench.suite import discover, select
 from lessonl.cli import main
 from lessonl.config import AgentConfig
 from lessonl.errors import UsageError
+from lessonl.prompts import parse_plans
 
 SUITE = Path(__file__).parent / "data" / "bench_suite"
 ROUNDS = 2

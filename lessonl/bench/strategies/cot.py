@@ -8,8 +8,8 @@ reasoning as from any reply.
 from __future__ import annotations
 
 from lessonl.bench.metrics import ProblemResult
-from lessonl.bench.strategies._prompts_draft import COT_EMPHASIS
 from lessonl.bench.strategies.base import Session, StrategyContext
+from lessonl.prompts import COT_EMPHASIS
 
 NAME = "cot"
 SOLO = True

@@ -16,14 +16,14 @@ rounds (4 by default) each track keeps its plan.
 from __future__ import annotations
 
 from lessonl.bench.metrics import ProblemResult
-from lessonl.bench.strategies._prompts_draft import (
+from lessonl.bench.strategies.base import Attempt, Session, StrategyContext
+from lessonl.prompts import (
     mapcoder_code_emphasis,
     mapcoder_debug_emphasis,
     mapcoder_plan_prompt,
     mapcoder_recall_prompt,
     parse_plans,
 )
-from lessonl.bench.strategies.base import Attempt, Session, StrategyContext
 
 NAME = "mapcoder"
 SOLO = True

@@ -14,8 +14,8 @@ models never see those grades.
 from __future__ import annotations
 
 from lessonl.bench.metrics import ProblemResult
-from lessonl.bench.strategies._prompts_draft import moa_aggregate_emphasis
 from lessonl.bench.strategies.base import Attempt, Session, StrategyContext
+from lessonl.prompts import moa_aggregate_emphasis
 
 NAME = "moa"
 SOLO = False

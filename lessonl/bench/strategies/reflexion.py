@@ -19,10 +19,10 @@ import asyncio
 from dataclasses import dataclass, field
 
 from lessonl.bench.metrics import ProblemResult
-from lessonl.bench.strategies._prompts_draft import reflexion_emphasis, reflexion_reflect_prompt
 from lessonl.bench.strategies.base import Attempt, Session, StrategyContext
 from lessonl.errors import LessonLError
 from lessonl.llm import Agent
+from lessonl.prompts import reflexion_emphasis, reflexion_reflect_prompt
 
 NAME = "reflexion"
 SOLO = True
