@@ -177,6 +177,17 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+def test_list_table_keeps_brackets_in_descriptions(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Descriptions are plain text: '[lo, hi]' must not be eaten as rich markup."""
+    monkeypatch.setenv("COLUMNS", "400")
+    serial = Path(__file__).resolve().parents[1] / "benchmarks" / "serial"
+    assert main(["bench", str(serial), "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "For each query [lo, hi] (inclusive)" in out
+
+
 def test_missing_suite_is_a_one_line_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from lessonl.bench import report as bench_report
 from lessonl.bench import strategies
@@ -110,7 +111,7 @@ def _print_summary(data: dict[str, object], console: Console) -> None:
     for name, s in strategies_data.items():
         cost = "unknown" if s["cost_usd"] is None else f"${s['cost_usd']:.4f}"
         table.add_row(
-            name,
+            Text(name),
             f"{100 * s['correctness']:.0f}%",
             f"{s['geomean_speedup']:.2f}x",
             f"{100 * s['share_ge_2x']:.0f}%",
@@ -136,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
             for col in ("name", "category", "language", "description"):
                 table.add_column(col)
             for p in problems:
-                table.add_row(p.name, p.category, p.language, p.description)
+                # Text cells: descriptions hold brackets ('[lo, hi)') that rich would
+                # otherwise take for markup and drop.
+                table.add_row(*(Text(v) for v in (p.name, p.category, p.language, p.description)))
             Console().print(table)
         return 0
     chosen = select(problems, args.problems)
