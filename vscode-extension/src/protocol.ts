@@ -71,8 +71,10 @@ export interface StatusParams {
   kind: string;
   message: string;
   round?: number;
+  rounds?: number | null;
   bestSpeedup?: number | null;
-  event: string;
+  /** The engine's event as JSON: `kind` plus that event's own fields. */
+  event: { kind: string; [field: string]: unknown };
 }
 
 export interface FeedbackParams {

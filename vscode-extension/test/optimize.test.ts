@@ -67,7 +67,8 @@ describe('optimize', () => {
         message: 'round 2/4 · best 1.80x · done',
         round: 2,
         bestSpeedup: 1.8,
-        event: 'round_finished',
+        rounds: 4,
+        event: { kind: 'round_finished', round: 1, rounds: 4, best_speedup: 1.8 },
       });
       statusText = stub.state.statusItems[0].text;
       expect(stub.state.statusItems[0].visible).toBe(true);
