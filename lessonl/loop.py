@@ -22,7 +22,6 @@ unwinds through it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import difflib
 import hashlib
 import logging
@@ -51,6 +50,7 @@ from lessonl.events import (
     VariantEvaluated,
 )
 from lessonl.harness import Harness, require_tools
+from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
@@ -239,8 +239,10 @@ async def optimize(
     finally:
         report.wall_s = time.monotonic() - started
         report.summary = _summary(report)
-        with contextlib.suppress(OSError):  # a report we cannot write must not mask the cause
+        try:
             report.write(state.runs)
+        except OSError as exc:  # say so, but do not mask the error that is propagating
+            log.warning("could not write the run report under %s: %s", state.runs, exc)
         best = report.best.speedup if report.best else None
         emit(
             RunFinished(
@@ -481,7 +483,7 @@ class _Runner:
             )
             if again.outcome != "correct" or again.speedup is None or again.ci95 is None:
                 continue
-            if again.ci95[0] <= 1.0:
+            if not measurably_faster(again.ci95):
                 continue  # not measurably faster than the original
             if best is None or again.speedup > best[0]:
                 best = (again.speedup, variant, again)
@@ -492,7 +494,7 @@ class _Runner:
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""
-        correct = [v for v in self._correct() if v.ci95 and v.ci95[0] > 1.0]
+        correct = [v for v in self._correct() if measurably_faster(v.ci95)]
         if not correct:
             return None
         v = correct[0]

@@ -245,3 +245,13 @@ def test_populate_overrides_without_touching_the_source(tmp_path: Path) -> None:
     assert (dest / "c/d.py").read_text() == "made"
     with pytest.raises(Exception, match="inside the project root"):
         populate(src, dest, [], {"../escape.py": "x"})
+
+
+def test_a_win_must_clear_the_noise_margin() -> None:
+    from lessonl.harness.stats import measurably_faster, measurably_slower
+
+    # Seen under heavy load for an unchanged variant: 1.06x, interval starting at 1.0004.
+    assert not measurably_faster((1.0004, 1.126))
+    assert measurably_faster((1.03, 1.09))
+    assert not measurably_faster(None) and not measurably_faster(())
+    assert measurably_slower((0.90, 0.97)) and not measurably_slower((0.97, 1.01))

@@ -30,6 +30,7 @@ from lessonl.bench.metrics import CORRECT, NO_ANSWER, ProblemResult
 from lessonl.bench.suite import Problem
 from lessonl.errors import LessonLError
 from lessonl.harness import Harness, require_tools
+from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Agent, SampleId, Team
 from lessonl.loop import REMEASURE_TOP
 from lessonl.report import Usage
@@ -268,7 +269,7 @@ class Session:
             result.outcome = CORRECT
             result.speedup = speedup
             result.ci95 = tuple(again.ci95) if again.ci95 else None
-            result.verified = bool(again.ci95 and again.ci95[0] > 1.0)
+            result.verified = measurably_faster(again.ci95)
             result.agent = attempt.agent
             result.answer_round = attempt.round
             result.code = attempt.code

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from lessonl.bench.metrics import CORRECT, ProblemResult
 from lessonl.bench.strategies.base import StrategyContext, failure_outcome
 from lessonl.events import Event
+from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Completion, Model, SampleId, Team
 from lessonl.loop import RunOptions, optimize
 from lessonl.report import Usage
@@ -71,7 +72,7 @@ async def run(ctx: StrategyContext) -> ProblemResult:
         result.outcome = CORRECT
         result.speedup = float(best["speedup"])
         result.ci95 = (float(ci95[0]), float(ci95[1])) if ci95 else None
-        result.verified = bool(ci95 and ci95[0] > 1.0)
+        result.verified = measurably_faster(ci95)
         result.agent = best["agent"]
         result.answer_round = best["round"]
         result.code = next(
