@@ -110,6 +110,7 @@ import asyncio, faulthandler, signal, sys
 faulthandler.register(signal.SIGUSR1)  # lets the test see where a slow exit is stuck
 from pathlib import Path
 from lessonl.config import Config
+from lessonl import aio
 from lessonl.llm import build_team, local
 
 async def main():
@@ -117,7 +118,7 @@ async def main():
     print(local.running_servers()[0], flush=True)
     await asyncio.sleep(600)
 
-asyncio.run(main())
+aio.run(main())  # as the commands do; plain asyncio.run may sleep through a Ctrl-C
 """
 
 

@@ -12,7 +12,6 @@ and in the report; a rerun retries it), 2 for bad usage or configuration.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from lessonl import aio
 from lessonl.bench import report as bench_report
 from lessonl.bench import strategies
 from lessonl.bench.metrics import ERROR, ProblemResult
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         with BenchProgress(console, len(chosen) * len(names)) as view:
-            results = asyncio.run(run_plan(plan, view))
+            results = aio.run(run_plan(plan, view))
     except KeyboardInterrupt:
         console.print(
             f"cancelled; finished pairs are kept in {report_dir}/results and skipped on rerun",

@@ -28,6 +28,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from lessonl import aio
 from lessonl.config import AgentConfig, Config, find_config_file, load_config
 from lessonl.errors import LessonLError
 
@@ -267,7 +268,7 @@ def diagnose(start: Path, env: Mapping[str, str]) -> Report:
     report.sections.append(("Compilers", _compilers(config)))
     report.sections.append(("Project", config_checks))
     if config is not None:
-        report.sections.append(("Agents", asyncio.run(_agents(config, env))))
+        report.sections.append(("Agents", aio.run(_agents(config, env))))
         report.sections.append(("Local model", _local_model(config, env)))
     return report
 

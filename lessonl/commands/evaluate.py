@@ -10,15 +10,16 @@ exactly one JSON object on stdout (`Evaluation.to_json()`).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lessonl import aio
 from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Evaluation, Harness, Outcome, require_tools
+from lessonl.harness.stats import measurably_faster, measurably_slower
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             f"{rel} is not one of target {target.name!r}'s files ({', '.join(target.files)})"
         )
     require_tools(target)
-    evaluation = asyncio.run(_evaluate(config, target, rel, text))
+    evaluation = aio.run(_evaluate(config, target, rel, text))
     if args.json:
         print(json.dumps(evaluation.to_json()))
     else:
@@ -59,9 +60,9 @@ def summary(evaluation: Evaluation, target: str) -> str:
     """A few human lines: the verdict first, then the numbers or what went wrong."""
     if evaluation.outcome == Outcome.CORRECT and evaluation.speedup is not None:
         lo, hi = evaluation.ci95 or (evaluation.speedup, evaluation.speedup)
-        if lo > 1.0:
+        if measurably_faster(evaluation.ci95):
             verdict = "faster"
-        elif hi < 1.0:
+        elif measurably_slower(evaluation.ci95):
             verdict = "slower"
         else:
             verdict = "no measurable difference"

@@ -8,7 +8,6 @@ byte-identical to what the run started from: a user who edited the file meanwhil
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from lessonl import aio
 from lessonl.config import load_config
 from lessonl.errors import Conflict, UsageError
 from lessonl.events import (
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         with ProgressView(console) as view:
-            report = asyncio.run(
+            report = aio.run(
                 optimize(
                     config,
                     path,
