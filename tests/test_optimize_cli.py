@@ -86,3 +86,32 @@ def test_bad_usage_is_one_line_exit_2(tmp_path: Path, fake_llm: FakeLLM) -> None
     assert out == ""
     assert err.count("\n") == 1 and "no_such_function" in err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_stops_at_once_and_keeps_a_partial_report(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """SIGINT while every model call hangs: exit 130 within seconds, the report is on disk."""
+    import signal
+
+    import psutil
+
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    fake_llm.delay_s = 60.0
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    proc = _lessonl("optimize", f"{FILE}:histogram", cwd=root)
+    deadline = time.monotonic() + 120
+    while len(fake_llm.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fake_llm.requests, "the run never reached the model"
+    children = psutil.Process(proc.pid).children(recursive=True)
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - interrupted
+    assert proc.returncode == 130, err
+    assert elapsed < 15, f"took {elapsed:.1f} s to stop"
+    assert "cancelled" in err and "Traceback" not in err
+    reports = list((root / ".lessonl" / "runs").glob("*/report.json"))
+    assert len(reports) == 1
+    assert json.loads(reports[0].read_text())["stopped"] == "cancelled"
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
