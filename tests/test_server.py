@@ -605,6 +605,41 @@ async def test_command_refuses_to_apply_when_the_document_changed(
     assert any("changed during the run" in m.message for m in client.messages)
 
 
+async def test_a_bare_client_gets_plain_changes_and_messages(project: Path) -> None:
+    """A client without documentChanges, change annotations or showDocument (older editors)."""
+    client = make_client()
+    await client.start_io(sys.executable, "-m", "lessonl_server", env=SERVER_ENV)
+    try:
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=project.as_uri(),
+                initialization_options={"lessonl": {"rounds": 1}},
+            )
+        )
+        uri, result = await run_command(client, project)
+        assert result["applied"] is True
+        (params,) = client.applied
+        assert params.edit.document_changes is None and params.edit.change_annotations is None
+        assert params.edit.changes is not None and list(params.edit.changes) == [uri]
+        hunks = params.edit.changes[uri]
+        assert all(type(e) is types.TextEdit for e in hunks)  # no annotated edits
+        assert "(n - 1) * n * (2 * n - 1) // 6" in apply(SLOW, list(hunks))
+
+        free = open_doc(client, project / "src" / "free.py")
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="lessonl.setup", arguments=[{"uri": free}])
+        )
+        assert client.shown_documents == []
+        assert any(
+            "lessonl.toml" in m.message and m.type == types.MessageType.Info
+            for m in client.messages
+        )
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+
+
 async def test_user_errors_are_one_line_request_errors(client: Client, project: Path) -> None:
     uri = open_doc(client, project / "src" / "free.py")  # no target covers it
     with pytest.raises(JsonRpcException) as err:
