@@ -255,3 +255,39 @@ def test_a_win_must_clear_the_noise_margin() -> None:
     assert measurably_faster((1.03, 1.09))
     assert not measurably_faster(None) and not measurably_faster(())
     assert measurably_slower((0.90, 0.97)) and not measurably_slower((0.97, 1.01))
+
+
+def test_prune_orphans_keeps_live_and_fresh_run_folders(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from lessonl.harness.workspace import OWNER_FILE, claim, prune_orphans
+
+    build = tmp_path / "build"
+    mine, ours_too = build / "mine", build / "live"
+    claim(mine)
+    claim(ours_too)  # another run of this very process: alive
+    dead = build / "dead"
+    dead.mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (dead / OWNER_FILE).write_text(f"{gone.pid} 12345.0\n")
+    reused = build / "reused"  # a live pid, but not the process that claimed the folder
+    reused.mkdir()
+    (reused / OWNER_FILE).write_text(f"{os.getpid()} 1.0\n")
+    garbled = build / "garbled"
+    garbled.mkdir()
+    (garbled / OWNER_FILE).write_text("not a pid\n")
+    fresh = build / "fresh"  # being created right now by someone: no owner file yet
+    fresh.mkdir()
+    stale = build / "stale"  # no owner file and an hour old
+    stale.mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+
+    removed = prune_orphans(build, keep=mine)
+    assert sorted(p.name for p in removed) == ["dead", "garbled", "reused", "stale"]
+    assert sorted(p.name for p in build.iterdir()) == ["fresh", "live", "mine"]
+    assert prune_orphans(tmp_path / "nowhere") == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import re
 import shlex
@@ -49,8 +50,16 @@ from lessonl.harness.sandbox import (
 )
 from lessonl.harness.stats import TIME_LINE, median, parse_times
 from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
-from lessonl.harness.workspace import check_relative, populate, project_files
+from lessonl.harness.workspace import (
+    check_relative,
+    claim,
+    populate,
+    project_files,
+    prune_orphans,
+)
 from lessonl.state import StateDir
+
+log = logging.getLogger(__name__)
 
 ERROR_LINES = 12  # compiler error lines kept for the lesson prompt
 DETAIL_CHARS = 1500  # bound on any detail text
@@ -182,6 +191,7 @@ class Harness:
         self._variants: dict[str, _Copy] = {}
         self._counter = itertools.count(1)
         self._live: set[int] = set()
+        self._claimed = False
         self.costs: dict[str, Costs] = {}
 
     # ------------------------------------------------------------------ lifecycle
@@ -427,6 +437,10 @@ class Harness:
         assert self._files is not None
         copy = _Copy(vid, self.run_dir / vid)
 
+        if not self._claimed:
+            self._claimed = True
+            await asyncio.to_thread(self._claim)
+
         def make() -> None:
             StateDir(self.root).ensure()
             populate(self.root, copy.tree, self._files or [], overrides)
@@ -435,6 +449,12 @@ class Harness:
 
         await asyncio.to_thread(make)
         return copy
+
+    def _claim(self) -> None:
+        StateDir(self.root).ensure()
+        claim(self.run_dir)
+        for folder in prune_orphans(self.run_dir.parent, keep=self.run_dir):
+            log.info("removed %s, left behind by a run that was killed", folder)
 
     # ------------------------------------------------------------------ outcomes
 

@@ -20,8 +20,11 @@ import fnmatch
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+
+import psutil
 
 from lessonl.errors import UsageError
 from lessonl.state import STATE_DIR_NAME
@@ -138,3 +141,55 @@ def populate(
         if target.is_symlink() or target.exists():
             target.unlink()
         target.write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------- run folders' owners
+
+OWNER_FILE = ".owner"
+# A run folder without an owner file may be one another process is creating this instant.
+_UNCLAIMED_GRACE_S = 300.0
+
+
+def claim(run_dir: Path) -> None:
+    """Record this process (pid and start time, which together survive pid reuse) as the owner
+    of `run_dir`, so a later run can tell a live run's folder from a crashed one's."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    me = psutil.Process()
+    (run_dir / OWNER_FILE).write_text(f"{me.pid} {me.create_time()!r}\n", encoding="utf-8")
+
+
+def prune_orphans(build_dir: Path, keep: Path | None = None) -> list[Path]:
+    """Remove the run folders under `build_dir` whose owner process is gone.
+
+    A run removes its own folder when it ends, even on Ctrl-C; this catches what a SIGKILL, an
+    OOM kill or a power cut left behind, which would otherwise pile up (a C++ run leaves
+    megabytes per variant). Called at the start of every run.
+    """
+    removed: list[Path] = []
+    if not build_dir.is_dir():
+        return removed
+    for folder in build_dir.iterdir():
+        if not folder.is_dir() or folder == keep or _owner_alive(folder):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _owner_alive(folder: Path) -> bool:
+    try:
+        pid_text, started_text = (folder / OWNER_FILE).read_text(encoding="utf-8").split()
+        pid, started = int(pid_text), float(started_text)
+    except FileNotFoundError:
+        try:
+            return time.time() - folder.stat().st_mtime < _UNCLAIMED_GRACE_S
+        except FileNotFoundError:
+            return True  # removed meanwhile by someone else
+    except (OSError, ValueError):
+        return False  # unreadable or garbled: nobody can claim it
+    try:
+        return abs(psutil.Process(pid).create_time() - started) < 0.01
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True  # someone else's live process
