@@ -195,3 +195,37 @@ def test_two_evaluations_at_once_never_time_concurrently(tmp_path: Path, lock: P
         for other_kind, ostart, oend in spans[i + 1 :]:
             if "bench" in (kind, other_kind):
                 assert end <= ostart or oend <= start, (kind, other_kind)
+
+
+def test_a_run_removes_what_a_killed_run_left_behind(tmp_path: Path, lock: Path) -> None:
+    """A SIGKILLed run cannot clean up; the next run on the project removes its folder."""
+    import signal
+    import time
+
+    import psutil
+
+    root = project(tmp_path)
+    (root / "hang.py").write_text("import time\ndef work(n):\n    time.sleep(60)\n")
+    killed = lessonl("evaluate", "pkg/work.py", "--candidate", "hang.py", cwd=root, lock=lock)
+    build = root / ".lessonl" / "build"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(build.glob("*/v*")):
+        time.sleep(0.1)
+    leftovers = list(build.iterdir())
+    assert leftovers, "the first run never created its build folder"
+    while time.monotonic() < deadline and not psutil.Process(killed.pid).children():
+        time.sleep(0.1)
+    children = psutil.Process(killed.pid).children(recursive=True)
+    assert children, "the first run never started its test"
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=10)
+    assert all(p.exists() for p in leftovers)  # SIGKILL: no chance to clean up
+    _, alive = psutil.wait_procs(children, timeout=10)  # but the kernel ends its commands
+    assert alive == []
+
+    code, _out, err = finish(
+        lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", cwd=root, lock=lock)
+    )
+    assert code == 0, err
+    assert not any(p.exists() for p in leftovers)
+    assert not list(build.iterdir())

@@ -13,7 +13,10 @@ test executes it), so every one goes through `run_command`:
   pipe) but only the first `output_limit` bytes are kept;
 - a wall-clock limit, and on timeout *or task cancellation* the whole tree is killed and reaped
   before returning or re-raising, so no process outlives its evaluation. After a normal exit the
-  group is killed too: a test that left a daemon behind must not keep running.
+  group is killed too: a test that left a daemon behind must not keep running;
+- on Linux, PR_SET_PDEATHSIG: if lessonl itself is SIGKILLed (no cleanup code runs), the kernel
+  kills the command it started. Grandchildren (cc1plus under g++) are not covered; their CPU
+  rlimit still ends a runaway one.
 
 Not enforced: writes outside the build directory (that would need namespaces or Landlock). The
 limits above bound the damage of runaway code, not of hostile code.
@@ -23,11 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import re
 import resource
 import shlex
 import signal
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +50,10 @@ _SECRET_NAME = re.compile(
     r"(^|_)KEY(S)?(_|$)|APIKEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|PRIVATE|SESSION",
     re.IGNORECASE,
 )
+
+# libc, loaded in the parent: the child between fork and exec should not dlopen.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
 
 DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes kept per stream
 
@@ -135,6 +144,9 @@ def _preexec(limits: Limits) -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    if _LIBC is not None:
+        # Tied to the forking thread: ours is the event loop's, which outlives every command.
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def kill_tree(pid: int, *, descendants: bool = True) -> None:
