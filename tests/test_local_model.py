@@ -14,7 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from lessonl import quiet
 from lessonl.config import Config
+from lessonl.harness.timing import TimingLock
 from lessonl.llm import LocalModelError, build_team, local
 
 
@@ -74,6 +76,14 @@ def test_model_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     assert local.model_path() == tmp_path / "lessonl" / "models" / local.MODEL_FILE
 
 
+def _status_within(p: psutil.Process, status: str, want: bool = True) -> bool:
+    """Whether `p` has (or no longer has) `status`, allowing 5 s for signal delivery."""
+    deadline = time.monotonic() + 5
+    while (p.status() == status) != want and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return p.status() == status
+
+
 @pytest.mark.local_model
 @pytest.mark.slow
 async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
@@ -96,8 +106,14 @@ async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
             temperature=0.0,
             max_tokens=120,
         )
+        # Timing a pair pauses the server (it would otherwise disturb the measurement).
+        assert pids[0] in quiet.registered()
+        async with TimingLock(tmp_path / "timing.lock").exclusive():
+            assert _status_within(server, psutil.STATUS_STOPPED)
+        assert not _status_within(server, psutil.STATUS_STOPPED, want=False)
     finally:
         await team.aclose()
+    assert pids[0] not in quiet.registered()
     assert "```" in reply.text and "add" in reply.text
     assert reply.output_tokens > 0 and reply.cost_usd == 0.0
     assert local.running_servers() == []

@@ -9,7 +9,9 @@ the `LESSONL_TIMING_LOCK` environment variable, e.g. for tests):
 - a timed pair takes it *exclusive*;
 - a `.gate` file makes it writer-preferring: everybody passes through the gate exclusively, and
   a timer keeps holding the gate while it waits for running builds to finish, so a stream of
-  builds from several agents cannot starve timing.
+  builds from several agents cannot starve timing;
+- while it holds the lock exclusively, this process's own local model servers are stopped
+  (lessonl/quiet.py): a model generating for other agents disturbed timing as much as a build.
 Acquisition polls with LOCK_NB and `asyncio.sleep`, never a blocking `flock` in a thread: a
 cancelled task must not leave behind a thread that later takes the lock and never releases it.
 flock locks belong to the open file and vanish when a process dies, so a crash never leaves the
@@ -35,6 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lessonl import quiet
 from lessonl.harness.stats import bootstrap_ci, ratio_of_medians, relative_half_width
 
 LOCK_ENV = "LESSONL_TIMING_LOCK"
@@ -92,9 +95,13 @@ class TimingLock:
         """Held by builds and tests: they may run together, never during a timed run."""
         return self._hold(fcntl.LOCK_SH)
 
-    def exclusive(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Held by one timed pair: nothing else of ours runs on the machine meanwhile."""
-        return self._hold(fcntl.LOCK_EX)
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Held by one timed pair: nothing else of ours runs on the machine meanwhile, and this
+        process's own model servers are paused (see lessonl/quiet.py)."""
+        async with self._hold(fcntl.LOCK_EX):
+            with quiet.paused():
+                yield
 
 
 class BenchFailed(Exception):

@@ -16,7 +16,8 @@ The server is one child process per model file per Python process, shared by eve
 through a reference count: `acquire()` starts it (or reuses it) and waits until `/v1/models`
 answers; the last `release()` stops it. It runs in its own process group (killed whole) and is
 also stopped at interpreter exit (which includes Ctrl-C) via atexit; on Linux, when started
-from the main thread, it also gets SIGTERM if we die without running atexit (PR_SET_PDEATHSIG).
+from the main thread, it also gets SIGKILL if we die without running atexit (PR_SET_PDEATHSIG).
+While this process times a pair, the server is paused (lessonl/quiet.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lessonl import quiet
 from lessonl.llm.errors import LocalModelError
 
 log = logging.getLogger(__name__)
@@ -212,7 +214,8 @@ def _free_port() -> int:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        # SIGKILL, not SIGTERM: the server may be paused (SIGSTOP) for timing when we die.
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -265,6 +268,7 @@ class _Server:
 
     def stop(self) -> None:
         """SIGTERM the whole process group, SIGKILL it if it lingers."""
+        quiet.unregister(self.process.pid)  # continues it if paused: a stopped one cannot exit
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -320,6 +324,7 @@ def _spawn(model: Path, alias: str) -> _Server:
             # PDEATHSIG follows the forking *thread*, so only use it from the main thread.
             preexec_fn=_die_with_parent if main_thread and sys.platform == "linux" else None,
         )
+    quiet.register(process.pid)  # its group holds still while we time a pair
     log.info("local model server pid %d on port %d (log %s)", process.pid, port, log_path)
     return _Server(model=model, alias=alias, port=port, process=process, log_path=log_path)
 
