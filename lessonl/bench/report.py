@@ -24,6 +24,7 @@ from typing import Any
 
 from lessonl.bench.metrics import ProblemResult, by_category, summarize
 from lessonl.bench.suite import Problem
+from lessonl.harness.stats import NOISE_MARGIN
 
 RESULTS_JSON = "results.json"
 REPORT_MD = "report.md"
@@ -198,7 +199,8 @@ def markdown(data: dict[str, Any]) -> str:
     out += [
         _table(["problem", "category", *strategies], rows, right_from=2),
         "",
-        "n.s.: correct but not measurably faster than the original (95% interval reaches 1).",
+        "n.s.: correct but not measurably faster than the original (its 95% interval does not "
+        f"lie above {1 + NOISE_MARGIN:.2f}x).",
         "",
         "## Plots",
         "",
