@@ -144,8 +144,15 @@ def _preexec(limits: Limits) -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    # Tied to the forking thread: ours is the event loop's, which outlives every command.
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """In a child between fork and exec: have the kernel SIGKILL it when the thread that forked
+    it dies (PR_SET_PDEATHSIG; Linux only, a no-op elsewhere). SIGKILL because the child may be
+    stopped (a paused model server) and could not act on a gentler signal."""
     if _LIBC is not None:
-        # Tied to the forking thread: ours is the event loop's, which outlives every command.
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 

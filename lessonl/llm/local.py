@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import ctypes
 import hashlib
 import importlib.util
 import logging
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lessonl import quiet
+from lessonl.harness.sandbox import die_with_parent
 from lessonl.llm.errors import LocalModelError
 
 log = logging.getLogger(__name__)
@@ -212,12 +212,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    with contextlib.suppress(Exception):
-        # SIGKILL, not SIGTERM: the server may be paused (SIGSTOP) for timing when we die.
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 @dataclass
 class _Server:
     """One llama_cpp.server child process and who uses it."""
@@ -322,7 +316,7 @@ def _spawn(model: Path, alias: str) -> _Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: killed whole, immune to our Ctrl-C
             # PDEATHSIG follows the forking *thread*, so only use it from the main thread.
-            preexec_fn=_die_with_parent if main_thread and sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if main_thread else None,
         )
     quiet.register(process.pid)  # its group holds still while we time a pair
     log.info("local model server pid %d on port %d (log %s)", process.pid, port, log_path)
