@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 _lock = threading.Lock()
 _groups: set[int] = set()
-_paused = 0  # nesting depth: one process may time several pairs' worth of code paths
+_paused = 0  # nesting depth; the exclusive flock keeps it at 1 today, the count keeps it safe
 
 
 def register(pgid: int) -> None:
