@@ -28,6 +28,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"lessonl: {message} (see '{self.prog} --help')\n")
 
 
+TARGET_HELP = "the [[targets]] entry to use (default: the one whose files include FILE)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lessonl",
@@ -43,21 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="build, check and time a candidate replacement of FILE")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--candidate", required=True, metavar="PATH", help="whole replacement of FILE")
-    p.add_argument("--target", metavar="NAME")
+    p.add_argument("--target", metavar="NAME", help=TARGET_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     p = sub.add_parser("optimize", help="run the LessonL team on FILE or FILE:FUNCTION")
     p.add_argument("spec", metavar="FILE[:FUNCTION]")
-    p.add_argument("--target", metavar="NAME")
-    p.add_argument("--rounds", type=int, metavar="T")
+    p.add_argument("--target", metavar="NAME", help=TARGET_HELP)
+    p.add_argument("--rounds", type=int, metavar="T", help="rounds (default: [run] rounds)")
     p.add_argument("--lessons", type=int, metavar="K", help="lessons per prompt")
     p.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
     p.add_argument("--apply", action="store_true", help="write the best variant into FILE")
     p.add_argument("--sequential", action="store_true", help="agents one after another")
     p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
-    p.add_argument("--max-wall-s", type=float, metavar="S")
-    p.add_argument("--max-cost-usd", type=float, metavar="USD")
-    p.add_argument("--max-tokens", type=int, metavar="N")
+    p.add_argument("--max-wall-s", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--max-cost-usd", type=float, metavar="USD", help="stop after spending USD")
+    p.add_argument(
+        "--max-tokens", type=int, metavar="N", help="stop after N tokens (prompt and completion)"
+    )
 
     p = sub.add_parser("lessons", help="list, search, export or edit the project's lesson bank")
     p.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
@@ -85,12 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="run a benchmark suite with one or more strategies")
     p.add_argument("suite", metavar="SUITE_DIR")
     p.add_argument("--list", action="store_true", help="list the problems and exit")
-    p.add_argument("--problems", nargs="+", metavar="NAME")
-    p.add_argument("--strategy", nargs="+", metavar="NAME")
-    p.add_argument("--team", metavar="TEAM.toml")
-    p.add_argument("--report", metavar="DIR")
-    p.add_argument("--rounds", type=int, metavar="T")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--problems", nargs="+", metavar="NAME", help="only these (default: all)")
+    p.add_argument(
+        "--strategy",
+        nargs="+",
+        metavar="NAME",
+        help="lessonl, single, cot, reflexion, moa, mapcoder (default: all)",
+    )
+    p.add_argument(
+        "--team", metavar="TEAM.toml", help="[[agents]] to use instead of each problem's own"
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="results and report folder; rerunning skips finished pairs "
+        "(default: bench-report/<suite>)",
+    )
+    p.add_argument("--rounds", type=int, metavar="T", help="rounds per run (default: [run] rounds)")
+    p.add_argument("--json", action="store_true", help="print results.json on stdout")
 
     sub.add_parser("doctor", help="check that a run has what it needs")
     return parser
