@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import math
+import re
 import shutil
 import struct
 import sys
@@ -220,6 +221,7 @@ class BenchRun:
     report: Path
     team: Path
     requests: dict[str, list[FakeRequest]]  # model calls made by each strategy's run
+    logs: dict[str, str]  # what each strategy's run printed on stderr
     data: dict[str, Any]  # the --json output of the final, all-strategy run
     final_err: str
     final_requests: int
@@ -254,12 +256,14 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchRun]:
         common = ["bench", str(SUITE), "--team", str(team), "--report", str(report)]
         common += ["--rounds", str(ROUNDS), "--json"]
         per_strategy: dict[str, list[FakeRequest]] = {}
+        logs: dict[str, str] = {}
         for name in strategies.NAMES:
             start = len(fake.requests)
             code, out, err = _cli([*common, "--strategy", name])
             assert code == 0, err
             json.loads(out)  # one JSON object on stdout, nothing else
             per_strategy[name] = fake.requests[start:]
+            logs[name] = err
         start = len(fake.requests)
         code, out, err = _cli([*common, "--strategy", *strategies.NAMES])
         assert code == 0, err
@@ -268,6 +272,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchRun]:
             report=report,
             team=team,
             requests=per_strategy,
+            logs=logs,
             data=json.loads(out),
             final_err=err,
             final_requests=len(fake.requests) - start,
@@ -287,6 +292,14 @@ def test_every_strategy_keeps_the_fast_variant_and_rejects_the_wrong_one(
         assert fast["outcome"] == "correct", name
         assert fast["speedup"] > 3 and fast["verified"], (name, fast)
         assert wrong["outcome"] == "incorrect" and wrong["speedup"] is None, name
+        # Why: every sample's outcome, and the check's own message for the reported failure.
+        assert wrong["outcomes"] == {"incorrect": wrong["samples"]}, name
+        assert "running maximum differs" in wrong["detail"], (name, wrong["detail"])
+        assert fast["outcomes"].get("correct", 0) >= 1 and fast["detail"] is None, name
+        assert re.search(
+            r"prefix_max: incorrect \(\d+ s\): test failed \(exit status 1\): n=\d+: running max",
+            bench_run.logs[name],
+        ), bench_run.logs[name]
         assert s["correctness"] == 0.5, name
         assert s["share_ge_2x"] == 0.5, name
         assert s["geomean_speedup"] == pytest.approx(math.sqrt(fast["speedup"]), rel=1e-3), name
@@ -311,6 +324,14 @@ def test_report_folder_has_json_markdown_and_plots(bench_run: BenchRun) -> None:
     for name in strategies.NAMES:
         assert f"\n| {name} | 2 | 50% |" in md
     assert "| prefix_max | scans | incorrect |" in md
+    failures = md.split("## Without a correct answer\n", 1)[1].split("\n## ", 1)[0]
+    for name in strategies.NAMES:
+        samples = bench_run.data["strategies"][name]["problems"]["prefix_max"]["samples"]
+        assert (
+            f"- prefix_max · {name}: incorrect ({samples} incorrect): "
+            "`test failed (exit status 1): n=" in failures
+        ), name
+    assert "unique_count" not in failures
     assert "| reductions |" in md and "| scans |" in md
     for png in ("speedup_by_round.png", "speedup_by_category.png"):
         head = (bench_run.report / png).read_bytes()[:24]

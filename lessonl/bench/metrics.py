@@ -59,6 +59,11 @@ class ProblemResult:
     answer_round: int | None = None
     code: str | None = None
     error: str | None = None
+    #: How many samples ended in each outcome, e.g. {"not_compilable": 4, "incorrect": 2}.
+    outcomes: dict[str, int] = field(default_factory=dict)
+    #: Without a correct answer: the first line of why a sample with `outcome` failed (the
+    #: compiler's error, the check's message), so a report says why, not only that.
+    detail: str | None = None
     settings: str = ""  # fingerprint of what the run depended on; resume reruns on change
 
     @property

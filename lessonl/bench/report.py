@@ -72,6 +72,8 @@ def _problem_entry(r: ProblemResult) -> dict[str, Any]:
         "output_tokens": r.output_tokens,
         "cost_usd": r.cost_usd,
         "wall_s": round(r.wall_s, 3),
+        "outcomes": r.outcomes,
+        "detail": r.detail,
         "error": r.error,
     }
 
@@ -202,6 +204,7 @@ def markdown(data: dict[str, Any]) -> str:
         "n.s.: correct but not measurably faster than the original (its 95% interval does not "
         f"lie above {1 + NOISE_MARGIN:.2f}x).",
         "",
+        *_failures(data),
         "## Plots",
         "",
         f"![best speedup after each round]({ROUNDS_PNG})",
@@ -210,6 +213,27 @@ def markdown(data: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _failures(data: dict[str, Any]) -> list[str]:
+    """'Without a correct answer': per failed problem x strategy, the samples' outcomes and the
+    first line of why one failed, so a reader can tell a weak model from a broken problem."""
+    lines = []
+    for p in data["problems"]:
+        for name, s in data["strategies"].items():
+            e = s["problems"].get(p["name"])
+            if e is None or e["outcome"] == "correct":
+                continue
+            tally = ", ".join(
+                f"{n} {o.replace('_', ' ')}" for o, n in sorted(e.get("outcomes", {}).items())
+            )
+            why = e.get("error") or e.get("detail") or "no detail recorded"
+            lines.append(
+                f"- {p['name']} · {name}: {e['outcome'].replace('_', ' ')}"
+                + (f" ({tally})" if tally else "")
+                + f": `{why.replace('`', chr(39))}`"
+            )
+    return ["## Without a correct answer", "", *lines, ""] if lines else []
 
 
 # ------------------------------------------------------------------------------- plots

@@ -62,7 +62,7 @@ class BenchProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("{task.fields[status]}"),
+                TextColumn("{task.fields[status]}", markup=False),
                 console=self.console,
             )
             self.progress.__enter__()
@@ -79,14 +79,16 @@ class BenchProgress:
             self.progress.update(self.task, description=self.current, status="starting")
         else:  # a log: say what a long pair is busy with
             self.console.print(
-                f"[{self.done + 1}/{self.total}] {self.current} ...", highlight=False
+                Text(f"[{self.done + 1}/{self.total}] {self.current} ..."), soft_wrap=True
             )
 
     def message(self, text: str) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, status=text[:80])
         if "failed" in text:
-            self.console.print(f"[yellow]{self.current}:[/yellow] {text}", highlight=False)
+            self.console.print(
+                Text.assemble((f"{self.current}:", "yellow"), f" {text}"), soft_wrap=True
+            )
 
     def pair_finished(self, result: ProblemResult, *, skipped: bool) -> None:
         self.done += 1
@@ -96,10 +98,13 @@ class BenchProgress:
             what = result.outcome.replace("_", " ")
         line = f"[{self.done}/{self.total}] {self.current}: {what}"
         line += " (stored result, skipped)" if skipped else f" ({result.wall_s:.0f} s)"
+        if result.error or result.detail:
+            line += f": {result.error or result.detail}"
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, advance=1, status="")
         if self.progress is None or not skipped:
-            self.console.print(line, highlight=False)
+            # Text, not markup: details quote code such as `a[i]`, which rich would eat.
+            self.console.print(Text(line), soft_wrap=True)  # one line per pair in a log
 
 
 def _print_summary(data: dict[str, object], console: Console) -> None:

@@ -38,7 +38,7 @@ from types import TracebackType
 
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
-from lessonl.harness.outcomes import Evaluation, Outcome
+from lessonl.harness.outcomes import Evaluation, Outcome, first_line
 from lessonl.harness.sandbox import (
     CommandResult,
     Limits,
@@ -282,7 +282,7 @@ class Harness:
         failed = await self._build(copy, self._overrides, Costs())
         if failed is not None:
             raise BaselineError(
-                f"the original code fails to build ({failed[0]}): {_first_line(failed[1])}; "
+                f"the original code fails to build ({failed[0]}): {first_line(failed[1])}; "
                 "fix the project or the target's build command"
             )
         result = await self._step(copy, "test", self.target.test, Costs())
@@ -290,7 +290,7 @@ class Harness:
         if failed is not None:
             raise BaselineError(
                 f"the original code fails the target's test ({failed[0]}): "
-                f"{_first_line(failed[1])}; fix the project or the target's test command"
+                f"{first_line(failed[1])}; fix the project or the target's test command"
             )
         try:
             async with self._lock.exclusive():
@@ -298,7 +298,7 @@ class Harness:
         except BenchFailed as exc:
             _, detail = self._classify("bench", exc.result, copy) or ("", "")  # type: ignore[arg-type]
             raise BaselineError(
-                f"the original code's bench failed: {_first_line(detail)}; fix the project or "
+                f"the original code's bench failed: {first_line(detail)}; fix the project or "
                 "the target's bench command"
             ) from None
         evaluation = Evaluation(
@@ -359,7 +359,7 @@ class Harness:
             outcome, detail = self._classify("bench", result, copy) or (Outcome.CRASHED, "")
             if exc.which == "baseline":
                 raise BaselineError(
-                    f"the original code's bench failed during timing: {_first_line(detail)}"
+                    f"the original code's bench failed during timing: {first_line(detail)}"
                 ) from None
             return Evaluation(
                 id=vid,
@@ -565,10 +565,3 @@ def _tail(text: str, lines: int) -> str:
 
 def _bound(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:300]
-    return "no output"

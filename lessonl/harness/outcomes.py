@@ -49,5 +49,14 @@ class Evaluation:
         }
 
 
+def first_line(detail: str) -> str:
+    """A detail's first non-blank line, bounded: the one-line summary of a failure. Compiler
+    details start at the first line naming an error (see the harness), so this is the error."""
+    for line in detail.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return "no output"
+
+
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)

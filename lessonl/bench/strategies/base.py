@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from lessonl.bench.metrics import CORRECT, NO_ANSWER, ProblemResult
 from lessonl.bench.suite import Problem
 from lessonl.errors import LessonLError
 from lessonl.harness import Harness, require_tools
+from lessonl.harness.outcomes import first_line
 from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Agent, SampleId, Team
 from lessonl.loop import REMEASURE_TOP
@@ -244,7 +246,10 @@ class Session:
             strategy=strategy,
             category=problem.category,
             language=problem.language,
-            outcome=failure_outcome(a.outcome for a in self.attempts),
+            **failure_fields(
+                (a.outcome, a.evaluation.detail if a.evaluation is not None else "")
+                for a in self.attempts
+            ),
             round_best=list(self.round_best),
             rounds=len(self.round_best),
             samples=sum(1 for a in self.attempts if a.evaluation is not None),
@@ -273,7 +278,23 @@ class Session:
             result.agent = attempt.agent
             result.answer_round = attempt.round
             result.code = attempt.code
+            result.detail = None
         return result
+
+
+def failure_fields(samples: Iterable[tuple[str | None, str]]) -> dict[str, Any]:
+    """From every sample's (outcome, detail): the `ProblemResult` fields that describe a
+    problem without a correct answer: `outcome` (the failure closest to correct), `outcomes`
+    (the tally) and `detail` (the first line of why a sample with that outcome failed). A
+    strategy that finds a correct answer overwrites `outcome` and clears `detail`."""
+    pairs = [(o, d) for o, d in samples if o]
+    outcome = failure_outcome(o for o, _ in pairs)
+    detail = next((d for o, d in pairs if o == outcome), None)
+    return {
+        "outcome": outcome,
+        "outcomes": dict(Counter(o for o, _ in pairs)),
+        "detail": first_line(detail) if detail else None,
+    }
 
 
 def failure_outcome(outcomes: Any) -> str:

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from lessonl.bench.metrics import CORRECT, ProblemResult
-from lessonl.bench.strategies.base import StrategyContext, failure_outcome
+from lessonl.bench.strategies.base import StrategyContext, failure_fields
 from lessonl.events import Event
 from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Completion, Model, SampleId, Team
@@ -56,7 +56,7 @@ async def run(ctx: StrategyContext) -> ProblemResult:
         strategy=NAME,
         category=problem.category,
         language=problem.language,
-        outcome=failure_outcome(v.outcome for v in variants),
+        **failure_fields((v.outcome, v.detail) for v in variants),
         round_best=[r.best_speedup for r in report.rounds],
         rounds=len(report.rounds),
         samples=sum(1 for v in variants if v.outcome is not None),
@@ -73,6 +73,7 @@ async def run(ctx: StrategyContext) -> ProblemResult:
         result.speedup = float(best["speedup"])
         result.ci95 = (float(ci95[0]), float(ci95[1])) if ci95 else None
         result.verified = measurably_faster(ci95)
+        result.detail = None
         result.agent = best["agent"]
         result.answer_round = best["round"]
         result.code = next(
