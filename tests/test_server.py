@@ -536,16 +536,24 @@ async def test_runs_on_two_documents_proceed_together_and_settings_apply(
     assert all('"stopped": "cancelled"' in text for text in reports)
 
 
-async def run_command(client: Client, project: Path) -> tuple[str, Any]:
+async def start_command(client: Client, project: Path) -> tuple[str, asyncio.Future[Any]]:
+    """Opens kern.py and starts the code action's command on `total`, without waiting for it."""
     uri = open_doc(client, project / "src" / "kern.py")
     (action,) = await code_actions(client, uri, line=5)
     assert action.command is not None
-    result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(
-            command=action.command.command, arguments=action.command.arguments
+    command = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            )
         )
     )
-    return uri, result
+    return uri, command
+
+
+async def run_command(client: Client, project: Path) -> tuple[str, Any]:
+    uri, command = await start_command(client, project)
+    return uri, await command
 
 
 async def test_command_sends_a_previewed_versioned_hunk_edit(client: Client, project: Path) -> None:
@@ -583,16 +591,7 @@ async def test_command_refuses_to_apply_when_the_document_changed(
     client: Client, project: Path, fake_llm: Any
 ) -> None:
     fake_llm.delay_s = 1.0
-    uri = open_doc(client, project / "src" / "kern.py")
-    (action,) = await code_actions(client, uri, line=5)
-    assert action.command is not None
-    command = asyncio.ensure_future(
-        client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=action.command.command, arguments=action.command.arguments
-            )
-        )
-    )
+    uri, command = await start_command(client, project)
     await eventually(lambda: len(fake_llm.requests) > 0, 30)
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -702,16 +701,7 @@ async def test_command_run_is_cancelled_through_its_progress_token(
     """`workspace/executeCommand` cannot be cancelled with $/cancelRequest; the progress the
     server creates for it can (VS Code's Cancel button on the notification)."""
     fake_llm.delay_s = 30.0
-    uri = open_doc(client, project / "src" / "kern.py")
-    (action,) = await code_actions(client, uri, line=5)
-    assert action.command is not None
-    command = asyncio.ensure_future(
-        client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=action.command.command, arguments=action.command.arguments
-            )
-        )
-    )
+    _uri, command = await start_command(client, project)
     await eventually(lambda: len(fake_llm.requests) > 0, 30)
     (token,) = client.progress_reports
     begin = client.progress_reports[token][0]

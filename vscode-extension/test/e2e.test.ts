@@ -15,7 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExtensionApi } from '../src/activate';
 import { Commands, LESSONS_VIEW_ID } from '../src/constants';
 import type { LessonRecord, OptimizeArgument } from '../src/protocol';
@@ -197,6 +197,20 @@ async function until(what: string, check: () => boolean, timeoutMs = 45_000): Pr
 
 describe.skipIf(skipReason !== undefined)('bundled extension against the real server', () => {
   let ext: ReturnType<typeof loadBundle> | undefined;
+  // A timing lock of our own (the server inherits this environment): the machine-wide default
+  // would make these tests queue behind any other lessonl run timing code on this machine.
+  const timingLock = join(mkdtempSync(join(tmpdir(), 'lessonl-e2e-lock-')), 'timing.lock');
+  const savedLock = process.env.LESSONL_TIMING_LOCK;
+  beforeAll(() => {
+    process.env.LESSONL_TIMING_LOCK = timingLock;
+  });
+  afterAll(() => {
+    if (savedLock === undefined) {
+      delete process.env.LESSONL_TIMING_LOCK;
+    } else {
+      process.env.LESSONL_TIMING_LOCK = savedLock;
+    }
+  });
   afterEach(async () => {
     await ext?.deactivate();
     ext = undefined;
@@ -313,6 +327,8 @@ describe.skipIf(skipReason !== undefined)('bundled extension against the real se
 
       const lessons = await api.lessons.getChildren();
       expect(lessons.map((l) => l.text)).toContain(LESSON);
+      // The variant was timed under this suite's own lock, not the machine-wide one.
+      expect(existsSync(timingLock)).toBe(true);
     } finally {
       await model.close();
     }
