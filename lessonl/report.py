@@ -9,11 +9,11 @@ that produced the winner; the editor records accept/reject against them) and `ne
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lessonl.atomic import write_text
 
 
 @dataclass
@@ -161,9 +161,4 @@ class RunReport:
         folder = runs_dir / self.run_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "report.json"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.to_json(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-        return path
+        return write_text(path, json.dumps(self.to_json(), indent=2) + "\n")

@@ -320,6 +320,7 @@ def test_report_folder_has_json_markdown_and_plots(bench_run: BenchRun) -> None:
     stored = json.loads((bench_run.report / "results.json").read_text(encoding="utf-8"))
     assert stored["strategies"] == bench_run.data["strategies"]
     md = (bench_run.report / "report.md").read_text(encoding="utf-8")
+    assert (bench_run.report / "report.md").stat().st_mode & 0o777 == 0o644  # not private
     assert "| strategy | problems | correct | geomean | >= 2x | mean | round 1 | round 2 |" in md
     for name in strategies.NAMES:
         assert f"\n| {name} | 2 | 50% |" in md

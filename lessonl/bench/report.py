@@ -15,13 +15,12 @@ Plots (matplotlib, Agg backend: no display needed, safe in CI and over SSH):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lessonl.atomic import write_text
 from lessonl.bench.metrics import ProblemResult, by_category, summarize
 from lessonl.bench.suite import Problem
 from lessonl.harness.stats import NOISE_MARGIN
@@ -82,20 +81,12 @@ def write(report_dir: Path, data: dict[str, Any]) -> list[Path]:
     """Write results.json, report.md and the plots; returns the paths written."""
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = [
-        _atomic(report_dir / RESULTS_JSON, json.dumps(data, indent=2) + "\n"),
-        _atomic(report_dir / REPORT_MD, markdown(data)),
+        write_text(report_dir / RESULTS_JSON, json.dumps(data, indent=2) + "\n"),
+        write_text(report_dir / REPORT_MD, markdown(data)),
     ]
     paths.append(plot_rounds(data, report_dir / ROUNDS_PNG))
     paths.append(plot_categories(data, report_dir / CATEGORIES_PNG))
     return paths
-
-
-def _atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
 
 
 # ------------------------------------------------------------------------------- Markdown

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from lessonl.atomic import write_text
 from lessonl.bench import strategies
 from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.suite import Problem, load_problem
@@ -126,15 +127,7 @@ def load_stored(path: Path, settings: str) -> ProblemResult | None:
 def store(path: Path, result: ProblemResult) -> None:
     """Write `path` atomically: an interrupted write never leaves a half file to resume from."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(result.to_json(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(result.to_json(), indent=2) + "\n")
 
 
 async def run_plan(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -21,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lessonl import aio
+from lessonl.atomic import write_text
 from lessonl.config import load_config
 from lessonl.errors import Conflict, UsageError
 from lessonl.events import (
@@ -132,12 +131,7 @@ def write_if_unchanged(path: Path, expected: str, new_text: str) -> None:
         raise Conflict(
             f"{path} changed during the run; not applied (the proposal is in the run report)"
         )
-    mode = path.stat().st_mode
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".lessonl")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(new_text)
-    os.chmod(tmp, mode & 0o7777)
-    os.replace(tmp, path)
+    write_text(path, new_text)  # keeps the file's mode
 
 
 def run(args: argparse.Namespace) -> int:
