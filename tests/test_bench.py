@@ -74,6 +74,18 @@ def test_metrics_clip_at_one_and_count_incorrect_as_one() -> None:
     assert s.share_ge_2x == pytest.approx(0.5)  # 2.0 counts (>=), 0.5 and incorrect do not
 
 
+def test_verified_geomean_counts_only_measurably_faster_answers() -> None:
+    results = [
+        _r("a", "correct", 4.0, verified=True),
+        _r("b", "correct", 1.2, verified=False),  # unchanged code, a noisy re-measurement
+        _r("c", "incorrect", None),
+    ]
+    s = summarize(results)
+    assert s.geomean_speedup == pytest.approx((4.0 * 1.2) ** (1 / 3))  # the paper's metric
+    assert s.geomean_verified == pytest.approx(4.0 ** (1 / 3))
+    assert s.to_json()["geomean_verified"] == pytest.approx(4.0 ** (1 / 3), abs=1e-4)
+
+
 def test_metrics_errors_count_as_incorrect_and_unknown_cost_stays_unknown() -> None:
     results = [
         _r("a", "correct", 9.0, input_tokens=10, output_tokens=5, cost_usd=0.5),
@@ -304,6 +316,7 @@ def test_every_strategy_keeps_the_fast_variant_and_rejects_the_wrong_one(
         assert s["share_ge_2x"] == 0.5, name
         assert s["geomean_speedup"] == pytest.approx(math.sqrt(fast["speedup"]), rel=1e-3), name
         assert s["mean_speedup"] == pytest.approx((fast["speedup"] + 1) / 2, rel=1e-3), name
+        assert s["geomean_verified"] == s["geomean_speedup"], name  # the one win is verified
         assert len(s["best_speedup_by_round"]) == ROUNDS, name
         assert s["best_speedup_by_round"][0] > 1.5, name
         assert s["input_tokens"] > 0 and s["output_tokens"] > 0, name
@@ -321,7 +334,10 @@ def test_report_folder_has_json_markdown_and_plots(bench_run: BenchRun) -> None:
     assert stored["strategies"] == bench_run.data["strategies"]
     md = (bench_run.report / "report.md").read_text(encoding="utf-8")
     assert (bench_run.report / "report.md").stat().st_mode & 0o777 == 0o644  # not private
-    assert "| strategy | problems | correct | geomean | >= 2x | mean | round 1 | round 2 |" in md
+    assert (
+        "| strategy | problems | correct | geomean | verified | >= 2x | mean | round 1 | round 2 |"
+        in md
+    )
     for name in strategies.NAMES:
         assert f"\n| {name} | 2 | 50% |" in md
     assert "| prefix_max | scans | incorrect |" in md

@@ -109,7 +109,18 @@ class BenchProgress:
 
 def _print_summary(data: dict[str, object], console: Console) -> None:
     table = Table(title="lessonl bench", title_justify="left")
-    for col in ("strategy", "correct", "geomean", ">= 2x", "mean", "tokens", "cost", "wall"):
+    columns = (
+        "strategy",
+        "correct",
+        "geomean",
+        "verified",
+        ">= 2x",
+        "mean",
+        "tokens",
+        "cost",
+        "wall",
+    )
+    for col in columns:
         table.add_column(col, justify="left" if col == "strategy" else "right")
     strategies_data = data["strategies"]
     assert isinstance(strategies_data, dict)
@@ -119,6 +130,7 @@ def _print_summary(data: dict[str, object], console: Console) -> None:
             Text(name),
             f"{100 * s['correctness']:.0f}%",
             f"{s['geomean_speedup']:.2f}x",
+            f"{s['geomean_verified']:.2f}x",
             f"{100 * s['share_ge_2x']:.0f}%",
             f"{s['mean_speedup']:.2f}x",
             str(s["tokens"]),

@@ -3,8 +3,8 @@
 The loop picks its own final answer (method.md section 3: it proposes a variant only if the
 re-measured interval lies above 1). For the benchmark we read the same re-measurements from the
 report (`best_candidates`) and apply the shared rule of `base.py`: the fastest re-measured
-correct variant is the answer even when it is not measurably faster, and the metrics clip it to
-1. So `lessonl` is scored exactly like the other strategies.
+correct variant is the answer even when it is not measurably faster; the metrics clip it at 1,
+and `geomean_verified` counts it as 1. So `lessonl` is scored exactly like the other strategies.
 
 Tokens and cost are counted by `_Metered`, a thin wrapper around each agent's model, the same
 way `Session.ask` counts them for the other strategies, so the comparison does not depend on
