@@ -371,6 +371,21 @@ def test_rerun_is_answered_from_stored_results(bench_run: BenchRun) -> None:
     assert bench_run.final_err.count("(stored result, skipped)") == pairs
 
 
+@pytest.mark.slow
+def test_summary_table_is_whole_when_printed_to_a_log(bench_run: BenchRun) -> None:
+    """Without --json the summary goes to stdout; in a pipe or a log rich would assume 80
+    columns and cut the cells short ('strat…')."""
+    argv = ["bench", str(SUITE), "--team", str(bench_run.team), "--report", str(bench_run.report)]
+    code, out, _ = _cli([*argv, "--rounds", str(ROUNDS), "--strategy", *strategies.NAMES])
+    assert code == 0
+    assert "…" not in out
+    header = next(line for line in out.splitlines() if "strategy" in line)
+    for col in ("correct", "geomean", "verified", ">= 2x", "mean", "tokens", "cost", "wall"):
+        assert col in header, (col, header)
+    for name in strategies.NAMES:
+        assert f" {name} " in out, name
+
+
 def _code_prompts(reqs: list[FakeRequest]) -> list[FakeRequest]:
     return [r for r in reqs if "fenced code block" in r.prompt]
 

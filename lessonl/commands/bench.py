@@ -183,7 +183,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data) + "\n")
     else:
-        _print_summary(data, Console())
+        out = Console()
+        if not out.is_terminal:  # a log or a pipe: rich would assume 80 columns and cut cells
+            out = Console(width=132)
+        _print_summary(data, out)
         for path in paths:
             console.print(f"wrote {path}", highlight=False)
     failed = [r for rs in results.values() for r in rs if r.outcome == ERROR]
