@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from lessonl.harness.stats import measurably_faster
+
 CORRECT = "correct"
 #: Outcome of a pair whose run raised an error (model unreachable, baseline broken, ...).
 ERROR = "error"
@@ -78,6 +80,26 @@ class ProblemResult:
     def clipped(self) -> float:
         """max(1, s) for a correct answer, 1 otherwise."""
         return max(1.0, self.speedup) if self.correct and self.speedup is not None else 1.0
+
+    def set_answer(
+        self,
+        speedup: float,
+        ci95: Sequence[float] | None,
+        *,
+        agent: str | None,
+        round: int | None,
+        code: str | None,
+    ) -> None:
+        """Record the final answer: a correct variant re-measured at `speedup` (interval `ci95`).
+        `verified` follows from the interval, and the failure `detail` no longer applies."""
+        self.outcome = CORRECT
+        self.speedup = float(speedup)
+        self.ci95 = (float(ci95[0]), float(ci95[1])) if ci95 else None
+        self.verified = measurably_faster(ci95)
+        self.agent = agent
+        self.answer_round = round
+        self.code = code
+        self.detail = None
 
     @property
     def clipped_verified(self) -> float:

@@ -32,7 +32,6 @@ from lessonl.bench.suite import Problem
 from lessonl.errors import LessonLError
 from lessonl.harness import Harness, require_tools
 from lessonl.harness.outcomes import first_line
-from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Agent, SampleId, Team
 from lessonl.loop import REMEASURE_TOP
 from lessonl.report import Usage
@@ -271,14 +270,9 @@ class Session:
                 best = (again.speedup, attempt, again)
         if best is not None:
             speedup, attempt, again = best
-            result.outcome = CORRECT
-            result.speedup = speedup
-            result.ci95 = tuple(again.ci95) if again.ci95 else None
-            result.verified = measurably_faster(again.ci95)
-            result.agent = attempt.agent
-            result.answer_round = attempt.round
-            result.code = attempt.code
-            result.detail = None
+            result.set_answer(
+                speedup, again.ci95, agent=attempt.agent, round=attempt.round, code=attempt.code
+            )
         return result
 
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from lessonl.bench.metrics import CORRECT, ProblemResult
 from lessonl.bench.strategies.base import StrategyContext, failure_fields
 from lessonl.events import Event
-from lessonl.harness.stats import measurably_faster
 from lessonl.llm import Completion, Model, SampleId, Team
 from lessonl.loop import RunOptions, optimize
 from lessonl.report import Usage
@@ -68,21 +67,16 @@ async def run(ctx: StrategyContext) -> ProblemResult:
     remeasured = [c for c in report.best_candidates if c.get("speedup") is not None]
     if remeasured:
         best = max(remeasured, key=lambda c: c["speedup"])
-        ci95 = best.get("ci95")
-        result.outcome = CORRECT
-        result.speedup = float(best["speedup"])
-        result.ci95 = (float(ci95[0]), float(ci95[1])) if ci95 else None
-        result.verified = measurably_faster(ci95)
-        result.detail = None
-        result.agent = best["agent"]
-        result.answer_round = best["round"]
-        result.code = next(
+        code = next(
             (
                 v.code
                 for v in variants
                 if v.agent == best["agent"] and v.round == best["round"] and v.outcome == CORRECT
             ),
             None,
+        )
+        result.set_answer(
+            best["speedup"], best.get("ci95"), agent=best["agent"], round=best["round"], code=code
         )
     return result
 
