@@ -25,18 +25,16 @@ import statistics
 import time
 from pathlib import Path
 
-from lessonl.config import load_config
-from lessonl.harness import Harness, require_tools
+from unchanged import unchanged_variant
+
+from lessonl.harness import Harness
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 async def measure(name: str, repeats: int) -> None:
     root = EXAMPLES / name
-    config = load_config(root)
-    target = config.target()
-    require_tools(target)
-    source = {f: (root / f).read_text(encoding="utf-8") for f in target.files}
+    config, target, source = unchanged_variant(root)
     speedups: list[float] = []
     pairs: list[int] = []
     walls: list[float] = []

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import openai
+from unchanged import unchanged_variant
 
 from lessonl import quiet
-from lessonl.config import load_config
-from lessonl.harness import Harness, require_tools
+from lessonl.harness import Harness
 from lessonl.llm import local
 
 SUITE = Path(__file__).resolve().parent / "serial"
@@ -44,10 +44,7 @@ async def _chatter(base_url: str, model: str, stop: asyncio.Event) -> int:
 
 async def measure(problem: str, repeats: int) -> None:
     root = SUITE / problem
-    config = load_config(root)
-    target = config.target()
-    require_tools(target)
-    source = {f: (root / f).read_text(encoding="utf-8") for f in target.files}
+    config, target, source = unchanged_variant(root)
     lease = await local.acquire(await asyncio.to_thread(local.ensure_model))
     stop = asyncio.Event()
     chatter = asyncio.create_task(_chatter(lease.base_url, lease.alias, stop))
