@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import stopped
 
 from lessonl.config import TargetConfig
 from lessonl.errors import EnvironmentProblem
@@ -293,18 +294,6 @@ def test_prune_orphans_keeps_live_and_fresh_run_folders(tmp_path: Path) -> None:
     assert prune_orphans(tmp_path / "nowhere") == []
 
 
-def _stopped(p: object, want: bool = True, within_s: float = 5.0) -> bool:
-    """Whether psutil process `p` is (or is not) stopped, allowing for signal delivery."""
-    import psutil
-
-    deadline = time.monotonic() + within_s
-    while True:
-        is_stopped = p.status() == psutil.STATUS_STOPPED  # type: ignore[attr-defined]
-        if is_stopped == want or time.monotonic() > deadline:
-            return is_stopped
-        time.sleep(0.01)
-
-
 async def test_exclusive_timing_pauses_registered_process_groups(tmp_path: Path) -> None:
     """A local model server is registered with lessonl.quiet; timed pairs stop it, then resume."""
     import psutil
@@ -317,20 +306,20 @@ async def test_exclusive_timing_pauses_registered_process_groups(tmp_path: Path)
     try:
         quiet.register(proc.pid)
         async with lock.exclusive():
-            assert _stopped(child)
-        assert not _stopped(child, want=False)
+            assert stopped(child)
+        assert not stopped(child, want=False)
         async with lock.shared():  # builds and tests do not pause anything
-            assert not _stopped(child, want=False)
+            assert not stopped(child, want=False)
         with pytest.raises(RuntimeError):
             async with lock.exclusive():
                 raise RuntimeError("a failing timed run")
-        assert not _stopped(child, want=False)  # resumed on errors too
+        assert not stopped(child, want=False)  # resumed on errors too
         with quiet.paused():
             late = subprocess.Popen(["sleep", "60"], start_new_session=True)
             quiet.register(late.pid)  # registered mid-pause: stopped at once
-            assert _stopped(psutil.Process(late.pid))
+            assert stopped(psutil.Process(late.pid))
             quiet.unregister(late.pid)  # and continued when it leaves
-            assert not _stopped(psutil.Process(late.pid), want=False)
+            assert not stopped(psutil.Process(late.pid), want=False)
             late.kill()
             late.wait()
     finally:

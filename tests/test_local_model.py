@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from processes import stopped
 
 from lessonl import quiet
 from lessonl.config import Config
@@ -76,14 +77,6 @@ def test_model_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     assert local.model_path() == tmp_path / "lessonl" / "models" / local.MODEL_FILE
 
 
-def _status_within(p: psutil.Process, status: str, want: bool = True) -> bool:
-    """Whether `p` has (or no longer has) `status`, allowing 5 s for signal delivery."""
-    deadline = time.monotonic() + 5
-    while (p.status() == status) != want and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return p.status() == status
-
-
 @pytest.mark.local_model
 @pytest.mark.slow
 async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
@@ -109,8 +102,8 @@ async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
         # Timing a pair pauses the server (it would otherwise disturb the measurement).
         assert pids[0] in quiet.registered()
         async with TimingLock(tmp_path / "timing.lock").exclusive():
-            assert _status_within(server, psutil.STATUS_STOPPED)
-        assert not _status_within(server, psutil.STATUS_STOPPED, want=False)
+            assert stopped(server)
+        assert not stopped(server, want=False)
     finally:
         await team.aclose()
     assert pids[0] not in quiet.registered()
