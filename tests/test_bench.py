@@ -201,6 +201,24 @@ def test_list_table_keeps_brackets_in_descriptions(
     assert "For each query [lo, hi] (inclusive)" in out
 
 
+def test_log_lines_keep_brackets_and_stay_on_one_line() -> None:
+    """A pair's line quotes the failure, which is code ('a[i]') that rich would take for markup,
+    and may be longer than the 80 columns rich assumes for a log."""
+    from rich.console import Console
+
+    from lessonl.commands.bench import BenchProgress
+
+    out = io.StringIO()
+    view = BenchProgress(Console(file=out, width=80), total=1)
+    view.pair_started("lessonl", "sliding_window_max")
+    detail = "main.cpp:7:48: error: 'out' was not declared in this scope; a[i] [-fpermissive] " * 2
+    view.pair_finished(_r("p", "not_compilable", None, detail=detail), skipped=False)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[1/1] lessonl · sliding_window_max ..."
+    assert lines[1].startswith("[1/1] lessonl · sliding_window_max: not compilable (0 s): main")
+    assert lines[1].endswith(detail) and len(lines) == 2
+
+
 def test_missing_suite_is_a_one_line_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
