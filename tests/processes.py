@@ -14,3 +14,15 @@ def stopped(p: psutil.Process, want: bool = True, within_s: float = 5.0) -> bool
     while (p.status() == psutil.STATUS_STOPPED) != want and time.monotonic() < deadline:
         time.sleep(0.01)
     return p.status() == psutil.STATUS_STOPPED
+
+
+def runs_command(procs: list[psutil.Process], needle: str) -> bool:
+    """Whether any of `procs` has `needle` in its command line. A process may exit (or linger
+    as a zombie) between being listed and being read; that one simply does not match."""
+    for p in procs:
+        try:
+            if needle in " ".join(p.cmdline()):
+                return True
+        except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+            continue
+    return False

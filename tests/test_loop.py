@@ -22,6 +22,7 @@ from loop_project import (
     is_lesson_request,
     make_project,
 )
+from processes import runs_command
 
 from lessonl.bank import LessonBank
 from lessonl.config import load_config
@@ -208,9 +209,8 @@ def test_cancel_mid_round_kills_processes_and_keeps_a_partial_report(
         # Wait until the hanging variant is running, then cancel.
         for _ in range(600):
             await asyncio.sleep(0.1)
-            if any(isinstance(e, VariantEvaluated) for e in seen) or (
-                len(_children()) > 0
-                and any("bench" in " ".join(p.cmdline()) for p in _children() if p.is_running())
+            if any(isinstance(e, VariantEvaluated) for e in seen) or runs_command(
+                _children(), "bench"
             ):
                 break
         await asyncio.sleep(1.0)

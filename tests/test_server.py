@@ -22,6 +22,7 @@ import pytest
 import pytest_lsp
 from lessonl_server import wire
 from lsprotocol import types
+from processes import runs_command
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
@@ -457,9 +458,7 @@ async def test_cancel_ends_the_run_within_2s_and_kills_its_processes(
         )
     )
     # Wait until the harness is running the (sleeping) check of the original.
-    await eventually(
-        lambda: any("check.py" in " ".join(p.cmdline()) for p in server_children(client)), 30
-    )
+    await eventually(lambda: runs_command(server_children(client), "check.py"), 30)
 
     # Meanwhile the server answers code actions promptly and refuses a second run.
     for _ in range(5):
@@ -671,9 +670,7 @@ async def test_runs_die_with_the_server_when_the_client_goes_away(project: Path)
                 wire.OPTIMIZE, {"uri": uri, "version": 1, "function": "total"}
             )
         )
-        await eventually(
-            lambda: any("check.py" in " ".join(p.cmdline()) for p in server_children(client)), 30
-        )
+        await eventually(lambda: runs_command(server_children(client), "check.py"), 30)
         assert not run.done()
         children = server_children(client)
         assert client._server is not None and client._server.stdin is not None
