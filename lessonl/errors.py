@@ -13,6 +13,9 @@ class LessonLError(Exception):
     """An error the user can fix; `str(err)` is the whole one-line message."""
 
     exit_code: int = 2
+    #: True when no other part of a run can succeed after this error (the model server every
+    #: agent uses has died): the loop stops the run at once instead of letting one agent sit out.
+    ends_run: bool = False
 
     def __init__(self, message: str) -> None:
         # Collapse to one line: messages are shown in status bars and single stderr lines.

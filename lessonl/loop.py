@@ -327,7 +327,12 @@ class _Runner:
 
         try:
             async with asyncio.timeout(remaining):
-                await all_turns()
+                try:
+                    await all_turns()
+                except* LessonLError as group:
+                    # A turn re-raised an error that ends the run (see `_turn`); the task group
+                    # has cancelled the other turns. Report it as itself, not as a group.
+                    raise group.exceptions[0] from None
         except TimeoutError:
             return "budget:max_wall_s"
         return None
@@ -417,6 +422,8 @@ class _Runner:
             variant.error = f"not asked: {hit}"
         except LessonLError as exc:
             variant.error = str(exc)
+            if exc.ends_run:  # e.g. the model server every agent uses has died: stop now
+                raise
             self.report.errors.append(f"round {t + 1}, {agent.name}: {exc}")
             self.emit(AgentFailed(round=t, agent=agent.name, error=str(exc)))
 

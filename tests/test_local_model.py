@@ -7,13 +7,14 @@ The real-model test costs one server start and one short completion (~10-60 s on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from pathlib import Path
 
 import psutil
 import pytest
-from processes import stopped
+from processes import runs_command, stopped
 
 from lessonl import quiet
 from lessonl.config import Config
@@ -163,3 +164,125 @@ def test_ctrl_c_stops_the_local_server(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --------------------------------------------------------------------------- the AMX crash
+
+_FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f {extra}\nbugs\t\t: spectre_v1\n"
+
+
+def test_repacking_is_off_exactly_on_amx_cpus_unless_the_user_says():
+    from lessonl.llm.llama_server import cpu_has_amx, repack_wanted
+
+    amx, plain = _FLAGS.format(extra="amx_bf16 amx_tile amx_int8"), _FLAGS.format(extra="")
+    assert cpu_has_amx(amx) and not cpu_has_amx(plain)
+    assert not cpu_has_amx("bugs : amx_tile\n")  # only the flags line counts
+    assert repack_wanted({}, plain) and not repack_wanted({}, amx)
+    assert repack_wanted({"LESSONL_LLAMA_REPACK": "1"}, amx)
+    assert not repack_wanted({"LESSONL_LLAMA_REPACK": "off"}, plain)
+
+
+def test_disable_repacking_sets_use_extra_bufts_on_the_real_bindings():
+    bindings = pytest.importorskip("llama_cpp.llama_cpp")
+    import types
+
+    from lessonl.llm.llama_server import disable_repacking
+
+    copy = types.SimpleNamespace(
+        llama_model_default_params=bindings.llama_model_default_params,
+        llama_model_params=bindings.llama_model_params,
+    )
+    assert bindings.llama_model_default_params().use_extra_bufts  # llama.cpp's default
+    assert disable_repacking(copy)
+    assert copy.llama_model_default_params().use_extra_bufts is False
+    older = types.SimpleNamespace(
+        llama_model_default_params=object, llama_model_params=types.SimpleNamespace(_fields_=[])
+    )
+    assert not disable_repacking(older)  # a binding without the field is left alone
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+async def test_the_amx_workaround_path_loads_and_generates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """What an AMX machine runs, forced here on any CPU: the model loaded without repacking."""
+    from lessonl.llm.openai_provider import OpenAIModel
+
+    monkeypatch.setenv("LESSONL_LLAMA_REPACK", "0")
+    lease = await local.acquire(local.ensure_model())
+    try:
+        assert "repacking off (use_extra_bufts = False)" in lease.server.log_path.read_text()
+        model = OpenAIModel(
+            agent="probe",
+            model=lease.alias,
+            base_url=lease.base_url,
+            api_key=None,
+            api_key_env=None,
+            timeout_s=300,
+            semaphore=asyncio.Semaphore(1),
+            price=None,
+            liveness=lease.check_alive,
+        )
+        reply = await model.complete(
+            [{"role": "user", "content": "Say hello."}], temperature=0.0, max_tokens=8
+        )
+        await model.aclose()
+    finally:
+        lease.release()
+    assert reply.output_tokens > 0 and reply.text.strip()
+
+
+_DEDUPE = Path(__file__).resolve().parent.parent / "examples" / "python-dedupe"
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+def test_a_model_server_that_dies_mid_run_ends_the_run_with_one_line(tmp_path: Path):
+    """The crash of issue 13 as a user saw it, with the real server killed by SIGSEGV: the run
+    must say the server died (signal, log) and stop at once, not blame base_url and retry."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    project = tmp_path / "dedupe"
+    shutil.copytree(_DEDUPE, project, ignore=shutil.ignore_patterns(".lessonl"))
+    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")}
+    cli = [sys.executable, "-m", "lessonl", "optimize", "dedupe/core.py:dedupe", "--no-cache"]
+    proc = subprocess.Popen(
+        [*cli, "--rounds", "2"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        me = psutil.Process(proc.pid)
+        server = None
+        deadline = time.monotonic() + 300
+        while server is None and time.monotonic() < deadline and proc.poll() is None:
+            kids = [p for p in me.children(recursive=True) if runs_command([p], "llama_server")]
+            server = kids[0] if kids else None
+            time.sleep(0.2)
+        assert server is not None, "the local model server never started"
+        # Let it load the model and take the first request: then it "crashes".
+        while server.cpu_times().user < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)
+        os.kill(server.pid, signal.SIGSEGV)
+        killed = time.monotonic()
+        _out, err = proc.communicate(timeout=60)
+        ended_after = time.monotonic() - killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, err
+    errors = [line for line in err.splitlines() if line.startswith("lessonl: ")]
+    assert len(errors) == 1, err
+    assert "local model server" in errors[0] and "died of SIGSEGV" in errors[0], err
+    assert "start the server or fix base_url" not in err and "Traceback" not in err
+    assert ended_after < 20, f"the run went on for {ended_after:.0f} s after the crash"

@@ -4,11 +4,13 @@ Checks, in the order a newcomer hits them: Python, the compilers (g++, gcc, clan
 versions), the config file found from the current directory and its targets (is each build
 command's program on PATH?), each agent of the team a run would use (provider, model, whether
 its key's environment variable is set, never the value, and a quick reachability probe
-through the real SDK client), and the embedded local model (installed, assembled, verified).
+through the real SDK client), and the embedded local model (installed, assembled, verified,
+and generating a few tokens).
 
 Every problem is printed with its fix; exit status 0 when a run can start, 1 otherwise.
 Missing compilers only count as problems when a target's build command needs them. The local
-model server is not started here (that takes seconds to minutes); its files are checked.
+model is proven by starting its server and generating a few tokens (a few seconds), when the team
+a run would use includes it: verified files can still crash on a CPU (see docs/local-model.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,10 @@ from lessonl.config import AgentConfig, Config, find_config_file, load_config
 from lessonl.errors import LessonLError
 
 PROBE_TIMEOUT_S = 3.0
+#: The local model's proof of life: server start, model load and a few tokens. A first start
+#: right after installing has been seen 10x slower than usual, hence the generous bound.
+GENERATE_TIMEOUT_S = 180.0
+GENERATE_TOKENS = 16
 COMPILERS = ("g++", "gcc", "clang", "clang++")
 
 
@@ -252,13 +259,76 @@ def _local_model(config: Config, env: Mapping[str, str]) -> list[Check]:
             )
         ]
     path = local.model_path()
-    if not path.is_file():
-        return [Check("local model", f"installed; assembled into {path} on first use (a few s)")]
+    if not needed:
+        if not path.is_file():
+            return [Check("local model", f"installed; assembled into {path} on first use")]
+        try:
+            local.verify_file(path, local.MODEL_SHA256)
+        except LocalModelError as exc:
+            return [Check("local model", str(path), fix=str(exc))]
+        return [Check("local model", f"{local.MODEL_NAME} at {path}, sha256 verified")]
     try:
-        local.verify_file(path, local.MODEL_SHA256)
+        path = local.ensure_model()  # assembles it on first use (a few seconds)
     except LocalModelError as exc:
         return [Check("local model", str(path), fix=str(exc))]
-    return [Check("local model", f"{local.MODEL_NAME} at {path}, sha256 verified")]
+    return [
+        Check("local model", f"{local.MODEL_NAME} at {path}, sha256 verified"),
+        aio.run(_generate(path)),
+    ]
+
+
+async def _generate(path: Path) -> Check:
+    """Start the model server and have it write a few tokens: files that verify can still
+    crash on this CPU (llama.cpp's AMX path did), and only a real decode shows that."""
+    from lessonl.llm import local
+    from lessonl.llm.errors import LLMError
+    from lessonl.llm.llama_server import repack_wanted
+    from lessonl.llm.openai_provider import OpenAIModel
+    from lessonl.llm.retry import RetryPolicy
+
+    label = "local model generates"
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(GENERATE_TIMEOUT_S):
+            lease = await local.acquire(path)
+            try:
+                model = OpenAIModel(
+                    agent="doctor",
+                    model=lease.alias,
+                    base_url=lease.base_url,
+                    api_key=None,
+                    api_key_env=None,
+                    timeout_s=GENERATE_TIMEOUT_S,
+                    semaphore=asyncio.Semaphore(1),
+                    price=None,
+                    seed=1,
+                    policy=RetryPolicy(max_retries=0, connect_retries=0, timeout_retries=0),
+                    liveness=lease.check_alive,
+                )
+                try:
+                    reply = await model.complete(
+                        [{"role": "user", "content": "Write a C++ function that adds two ints."}],
+                        temperature=0.0,
+                        max_tokens=GENERATE_TOKENS,
+                    )
+                finally:
+                    await model.aclose()
+            finally:
+                lease.release()
+    except TimeoutError:
+        return Check(
+            label,
+            f"no answer within {GENERATE_TIMEOUT_S:.0f} s",
+            fix="the machine may be overloaded; run lessonl doctor again when it is idle",
+        )
+    except LLMError as exc:
+        return Check(label, "failed", fix=str(exc))
+    wall = time.perf_counter() - started
+    return Check(
+        label,
+        f"{reply.output_tokens} tokens in {wall:.1f} s, server start included "
+        f"(weight repacking {'on' if repack_wanted() else 'off'})",
+    )
 
 
 def diagnose(start: Path, env: Mapping[str, str]) -> Report:

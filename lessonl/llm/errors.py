@@ -58,6 +58,16 @@ class LocalModelError(LLMError):
     """The embedded local model cannot be assembled, verified or started."""
 
 
+class ModelServerDied(LocalModelError):
+    """A model server that lessonl started itself has exited (a crash, a kill, out of memory).
+
+    Every agent on that server would fail the same way, and retrying a dead process only wastes
+    the user's time, so this error ends the run at once (`ends_run`) instead of making one agent
+    sit out the round. The message names the signal or exit status and the tail of its log."""
+
+    ends_run = True
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """`text` with every secret (and any 8+ character prefix or suffix of it) replaced by ***."""
     for secret in secrets:

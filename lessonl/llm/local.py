@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lessonl import quiet
-from lessonl.harness.sandbox import die_with_parent
-from lessonl.llm.errors import LocalModelError
+from lessonl.harness.sandbox import die_with_parent, signal_name
+from lessonl.llm.errors import LocalModelError, ModelServerDied
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ class _Server:
     log_path: Path
     refs: int = 0
     ready: bool = False
+    keep_log: bool = False  # it died: its log is what the user needs to read
     ready_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -239,16 +240,38 @@ class _Server:
             return ""
         return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())
 
+    def exit_description(self) -> str:
+        """'died of SIGSEGV (segmentation fault)' or 'exited with status 1' (it has exited)."""
+        code = self.process.returncode
+        if code is not None and code < 0:
+            return f"died of {signal_name(-code)}"
+        return f"exited with status {code}"
+
+    def died(self, doing: str) -> ModelServerDied:
+        """The one-line error for a server that has exited while `doing` something."""
+        tail = self.log_tail()
+        return ModelServerDied(
+            f"the local model server (pid {self.process.pid}) {self.exit_description()} "
+            f"{doing}{f' ({tail})' if tail else ''}; see {self.log_path}"
+        )
+
+    def check_alive(self, *, grace_s: float = 0.0) -> None:
+        """Raise `ModelServerDied` if the server has exited (waiting up to `grace_s` for a
+        process whose connection just broke to finish dying, so its exit status is known)."""
+        if grace_s > 0 and self.alive():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace_s)
+        if not self.alive():
+            self.keep_log = True
+            raise self.died("while serving requests")
+
     def wait_ready(self, timeout_s: float) -> None:
         """Block until /v1/models answers 200; raise LocalModelError on death or timeout."""
         with self.ready_lock:
             deadline = time.monotonic() + timeout_s
             while not self.ready:
                 if not self.alive():
-                    raise LocalModelError(
-                        f"the local model server exited with status {self.process.returncode} "
-                        f"while starting ({self.log_tail()}); see {self.log_path}"
-                    )
+                    raise self.died("while starting or loading the model")
                 if time.monotonic() > deadline:
                     raise LocalModelError(
                         f"the local model server did not answer on {self.base_url} within "
@@ -290,7 +313,7 @@ def _spawn(model: Path, alias: str) -> _Server:
     cmd = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "lessonl.llm.llama_server",  # llama_cpp.server with weight repacking off (AMX crash)
         "--model",
         str(model),
         "--model_alias",
@@ -342,6 +365,10 @@ class LocalServerLease:
     def pid(self) -> int:
         return self.server.process.pid
 
+    def check_alive(self, *, grace_s: float = 0.0) -> None:
+        """Raise `ModelServerDied` (one line: signal or status, log tail) if the server exited."""
+        self.server.check_alive(grace_s=grace_s)
+
     def release(self) -> None:
         if self.released:
             return
@@ -358,7 +385,7 @@ def _release(server: _Server) -> None:
             del _servers[server.model]
     server.stop()
     log.info("local model server pid %d stopped", server.process.pid)
-    if server.ready:  # a failed start keeps its log for the user to read
+    if server.ready and not server.keep_log:  # a failed or dead server keeps its log
         server.log_path.unlink(missing_ok=True)
 
 
@@ -398,5 +425,5 @@ def stop_all() -> None:
         _servers.clear()
     for server in servers:
         server.stop()
-        if server.ready:
+        if server.ready and not server.keep_log:
             server.log_path.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ and a semaphore shared by every agent on the same server to cap concurrent calls
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import openai
@@ -47,8 +47,12 @@ class OpenAIModel:
         seed: int | None = None,
         stream: bool = False,
         policy: RetryPolicy | None = None,
+        liveness: Callable[..., None] | None = None,
     ) -> None:
         self.model = model
+        # For a server we started ourselves (the embedded model): raises ModelServerDied when
+        # its process has exited, so a crash reads as a crash, not as "cannot connect".
+        self._liveness = liveness
         self.base_url = (base_url or DEFAULT_OPENAI_URL).rstrip("/")
         self.seed, self.stream, self.price = seed, stream, price
         self.policy = policy or RetryPolicy()
@@ -80,9 +84,17 @@ class OpenAIModel:
     ) -> Completion:
         async def once() -> Completion:
             async with self._semaphore:
-                if self.stream:
-                    return await self._streamed(messages, temperature, max_tokens)
-                return await self._plain(messages, temperature, max_tokens)
+                if self._liveness is not None:
+                    self._liveness()
+                try:
+                    if self.stream:
+                        return await self._streamed(messages, temperature, max_tokens)
+                    return await self._plain(messages, temperature, max_tokens)
+                except openai.APIConnectionError:
+                    # A connection that broke because the server died: say that, not "retry".
+                    if self._liveness is not None:
+                        await asyncio.to_thread(self._liveness, grace_s=1.0)
+                    raise
 
         return await with_retries(once, self._ctx, self.policy)
 

@@ -186,6 +186,7 @@ async def build_team(
                     ),
                     seed=a.seed,
                     policy=policy or RetryPolicy(max_retries=a.max_retries),
+                    liveness=lease.check_alive,
                 )
             else:
                 sem = semaphores.setdefault(slot, asyncio.Semaphore(limits[slot]))
