@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,16 @@ def test_no_config_and_missing_build_program(
     _project(proj, _agent(fake_llm), build="no-such-compiler-xyz main.cpp")
     code, out = _doctor(proj, monkeypatch, capsys)
     assert code == 1 and "no-such-compiler-xyz: needed by target demo but not on PATH" in out
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+def test_doctor_proves_the_local_model_by_generating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    _project(tmp_path, "")  # no [[agents]] and no keys: the embedded local team
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 0, out
+    assert re.search(r"local model generates: [1-9]\d* tokens in [\d.]+ s", out), out
