@@ -7,9 +7,13 @@ Why it looks the way it does:
   duplicate ids (method.md 7); a counter would also clash when a teammate's export is imported.
 * **Read-modify-write** (votes, feedback) happens inside `Cache.transact()`, an SQLite
   immediate transaction, so two runs updating the same lesson never lose a vote.
-* **Selection** (`select`): all lessons when there are at most k; else up to ceil(k/2) whose
-  speedup x factor >= 1.1, best first, then the most relevant of the rest (TF-IDF cosine of
-  the lesson's text against the source, `lessonl.relevance`). Ties keep the newer lesson.
+* **Selection** (`select`), the same rule in every round, round 0 of a new run included: all
+  lessons when there are at most k; else up to ceil(k/2) whose speedup x factor >= 1.1, best
+  first, then the most relevant of the rest (TF-IDF cosine of the lesson's text against the
+  source, `lessonl.relevance`). Ties keep the newer lesson. Lessons with the same text are
+  shown once, and lessons about the same function and file come first in each half. Seeding
+  by relevance alone (as before) favoured lessons whose text quotes the code ("does not
+  compile" twice) over the lessons that carried a 1,900x win.
 * **Effectiveness** (`record_votes`): for every shown lesson and every agent of the round, a
   vote of 1.1 if that agent's speedup beat the lesson's own, else 0.9; an agent without a
   correct variant (speedup None) never beats it. A lesson without a speedup of its own
@@ -32,7 +36,7 @@ import diskcache
 
 from lessonl import relevance
 from lessonl.errors import UsageError
-from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson
+from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, normal_text
 
 _PREFIX = "lesson:"
 VOTE_BEAT = 1.1
@@ -134,28 +138,50 @@ class LessonBank:
         *,
         exclude_ids: Iterable[str] = (),
         language: str | None = None,
+        function: str | None = None,
+        file: str | None = None,
     ) -> list[Lesson]:
-        """The k lessons to show next round (method.md section 3; see the module docstring)."""
+        """The k lessons to show (method.md section 3; see the module docstring), in every
+        round including round 0 of a new run.
+
+        Beyond the paper: lessons that say the same thing are shown once (the best of them by
+        score, then the newest); and within each half, lessons about the same `function` of the
+        same `file` come first, then the same file, then the rest of the project's bank (which
+        is how one function's lessons reach another)."""
         if k <= 0:
             return []
         excluded = set(exclude_ids)
-        pool = [les for les in self.all(language=language) if les.id not in excluded]
+        pool = _distinct(les for les in self.all(language=language) if les.id not in excluded)
+
+        def near(les: Lesson) -> int:
+            same_file = bool(file) and les.file == file
+            return 2 if same_file and les.function == function else 1 if same_file else 0
+
         if len(pool) <= k:
-            return pool
+            return sorted(pool, key=near, reverse=True)
         good = [les for les in pool if les.score is not None and les.score >= SIGNIFICANT_SPEEDUP]
-        good.sort(key=lambda les: (les.score or 0.0, les.created, les.id), reverse=True)
+        good.sort(key=lambda les: (near(les), les.score or 0.0, les.created, les.id), reverse=True)
         chosen = good[: math.ceil(k / 2)]
         taken = {les.id for les in chosen}
-        rest = [les for les in pool if les.id not in taken]
-        chosen += self._by_relevance(source, rest)[: k - len(chosen)]
+        rest = self._by_relevance(source, [les for les in pool if les.id not in taken])
+        rest.sort(key=near, reverse=True)  # stable: relevance order within each group
+        chosen += rest[: k - len(chosen)]
         return chosen
 
     def relevant(self, source: str, k: int, *, language: str | None) -> list[Lesson]:
-        """Up to k lessons of `language` most relevant to `source`, from any earlier run:
-        what round 0 of a new run is seeded with."""
+        """Up to k distinct lessons of `language` most relevant to `source` (relevance alone;
+        runs seed round 0 with `select`, which also weighs verified speedups)."""
         if k <= 0:
             return []
-        return self._by_relevance(source, self.all(language=language))[:k]
+        return self._by_relevance(source, _distinct(self.all(language=language)))[:k]
+
+    def prune(self, *, min_uses: int) -> list[Lesson]:
+        """Forget the lessons that never helped (see `Lesson.helped`) although they were shown
+        at least `min_uses` times; returns them."""
+        dropped = [les for les in self.all() if les.uses >= min_uses and not les.helped]
+        for les in dropped:
+            self.forget(les.id)
+        return dropped
 
     def search(self, text: str, limit: int = 20) -> list[Lesson]:
         """Lessons relevant to `text` (a query or code), best first; unrelated ones left out."""
@@ -174,9 +200,15 @@ class LessonBank:
     # -- effectiveness and feedback -----------------------------------------------------------
 
     def record_votes(
-        self, shown: Sequence[str], speedups_this_round: Sequence[float | None]
+        self,
+        shown: Sequence[str],
+        speedups_this_round: Sequence[float | None],
+        *,
+        run_id: str = "",
+        round: int | None = None,
     ) -> None:
-        """Add this round's votes to every shown lesson (see the module docstring).
+        """Add this round's votes to every shown lesson (see the module docstring), and the
+        round's speedups to its history (what `lessons show` prints).
 
         `speedups_this_round` has one entry per agent that attempted a variant: its correct
         speedup, or None. A shown lesson that was forgotten meanwhile is skipped.
@@ -193,6 +225,9 @@ class LessonBank:
                     lesson.votes.append(VOTE_BEAT if s is not None and s > own else VOTE_NOT)
                 lesson.factor = sum(lesson.votes) / len(lesson.votes)
                 lesson.uses += 1
+                lesson.history.append(
+                    {"run_id": run_id, "round": round, "speedups": list(speedups_this_round)}
+                )
                 self._store(lesson)
 
     def record_feedback(self, lesson_ids: Iterable[str], accepted: bool) -> int:
@@ -252,3 +287,14 @@ class LessonBank:
             if self._cache.add(_PREFIX + lesson.id, json.dumps(lesson.to_json()), retry=True):
                 added += 1
         return added
+
+
+def _distinct(lessons: Iterable[Lesson]) -> list[Lesson]:
+    """One lesson per text (see `normal_text`): the best by score, then the newest."""
+    best: dict[str, Lesson] = {}
+    for les in lessons:
+        key = normal_text(les.text)
+        kept = best.get(key)
+        if kept is None or (les.score or 0.0, les.created) > (kept.score or 0.0, kept.created):
+            best[key] = les
+    return sorted(best.values(), key=lambda les: (les.created, les.id))

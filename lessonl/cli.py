@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", "write the bank as JSON Lines"),
         ("import", "add lessons from a JSON Lines file"),
         ("forget", "delete one lesson"),
+        ("prune", "delete the lessons that never helped (shown --min-uses times, no win)"),
     ):
         lp = lsub.add_parser(name, help=helptext)
         if name in ("show", "forget"):
@@ -85,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
             lp.add_argument("path", metavar="PATH")
         if name in ("list", "search"):
             lp.add_argument("--limit", type=int, default=50)
+        if name == "prune":
+            lp.add_argument(
+                "--min-uses",
+                type=int,
+                default=3,
+                metavar="N",
+                help="only lessons shown at least N times (default: 3)",
+            )
         lp.add_argument("--json", action="store_true")
 
     p = sub.add_parser("bench", help="run a benchmark suite with one or more strategies")

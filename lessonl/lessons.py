@@ -12,6 +12,7 @@ the CLI use ("significantly improves performance", ...), so they never disagree.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -37,6 +38,40 @@ PUBLIC_FIELDS = (
     "uses",
     "created",
 )
+
+
+#: The longest lesson text we keep (about two sentences): prompts carry k of them every call.
+LESSON_MAX_CHARS = 360
+
+_FENCE = re.compile(r"```.*?(```|\Z)", re.S)
+_LONG_INLINE = re.compile(r"`[^`\n]{40,}`")
+_CODE_LINE = re.compile(r"^(\s{4,}|\t)|[;{}]\s*$")
+_LABEL = re.compile(r"^\s*(\*\*)?(lesson|answer|explanation)(\*\*)?\s*:\s*", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`])")
+
+
+def prose(text: str, *, max_chars: int = LESSON_MAX_CHARS) -> str:
+    """A model's answer to the lesson prompt, reduced to what a lesson is: one or two sentences
+    of prose. Fenced code blocks, long inline code and code-shaped lines are dropped (the
+    variant's code is kept in the lesson's `code` field anyway), a leading "Lesson:" label goes,
+    and the rest is cut to two sentences and `max_chars`, at a word boundary. Without this a
+    lesson was whatever the model answered, and prompts carried whole functions as lessons."""
+    text = _FENCE.sub(" ", text)
+    text = _LONG_INLINE.sub("(code)", text)
+    lines = [line for line in text.splitlines() if line.strip() and not _CODE_LINE.search(line)]
+    flat = _LABEL.sub("", " ".join(" ".join(lines).split()))
+    flat = flat.replace("**", "")
+    sentences = _SENTENCE_END.split(flat)
+    short = " ".join(sentences[:2]).strip()
+    if len(short) > max_chars:
+        cut = short[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")
+        short = cut + "…"
+    return short
+
+
+def normal_text(text: str) -> str:
+    """The key under which two lessons say the same thing: up to case, spacing, punctuation."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def now_iso() -> str:
@@ -94,10 +129,23 @@ class Lesson:
     accepted: int = 0
     rejected: int = 0
     model: str = ""
+    #: The file the lesson's variant rewrote (project-relative), to prefer lessons of the same
+    #: file when choosing what to show.
+    file: str = ""
+    #: One entry per round that showed the lesson: {"run_id", "round", "speedups"} with the
+    #: correct speedups (None for a failed variant) of the agents who read it.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def category(self) -> str:
         return category(self.outcome, self.speedup)
+
+    @property
+    def helped(self) -> bool:
+        """Whether the lesson ever helped: a reader beat its speedup (a 1.1 vote), a user
+        accepted a proposal it led to, or it carries a significant win of its own."""
+        won = self.outcome == "correct" and (self.speedup or 0.0) >= SIGNIFICANT_SPEEDUP
+        return won or self.accepted > 0 or any(v > 1.0 for v in self.votes)
 
     @property
     def score(self) -> float | None:
@@ -137,6 +185,7 @@ class Lesson:
         if kwargs.get("speedup") is not None:
             kwargs["speedup"] = float(kwargs["speedup"])
         kwargs["votes"] = [float(v) for v in kwargs.get("votes") or []]
+        kwargs["history"] = [dict(h) for h in kwargs.get("history") or [] if isinstance(h, dict)]
         lesson = cls(**kwargs)
         lesson.factor = float(lesson.factor)
         lesson.round = int(lesson.round)

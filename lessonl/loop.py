@@ -51,7 +51,7 @@ from lessonl.events import (
 )
 from lessonl.harness import Harness, require_tools
 from lessonl.harness.stats import measurably_faster
-from lessonl.lessons import Lesson
+from lessonl.lessons import Lesson, category, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
 from lessonl.state import StateDir
@@ -276,19 +276,16 @@ class _Runner:
 
     async def rounds(self) -> None:
         k = self.run.lessons_per_prompt
-        # Ours, beyond the paper: round 0 starts from the project's most relevant earlier lessons.
-        seeded = list(self.bank.relevant(self.ctx.code, k, language=self.language)) if k else []
         for t in range(self.run.rounds):
             stop = self.budget.exceeded()
             if stop:
                 self.report.stopped = stop
                 return
-            if t == 0:
-                shown = seeded
-            else:
-                shown = (
-                    list(self.bank.select(k, self.ctx.code, language=self.language)) if k else []
-                )
+            # Ours, beyond the paper: round 0 too draws on the project's earlier lessons, by the
+            # same rule as later rounds (verified speedups and relevance; see LessonBank.select).
+            shown = self.bank.select(
+                k, self.ctx.code, language=self.language, function=self.function, file=self.rel
+            )
             record = RoundRecord(round=t, shown_lessons=tuple(lesson.id for lesson in shown))
             self.report.rounds.append(record)
             self.emit(
@@ -400,7 +397,8 @@ class _Runner:
             lesson = self.bank.add(
                 Lesson(
                     id="",
-                    text=lesson_text.strip(),
+                    text=prose(lesson_text)
+                    or f"The variant {category(variant.outcome, variant.speedup)}.",
                     outcome=variant.outcome,
                     speedup=variant.speedup,
                     ci95=variant.ci95,
@@ -413,6 +411,7 @@ class _Runner:
                     round=t,
                     code=code or "",
                     source_fingerprint=self.fingerprint,
+                    file=self.rel,
                 )
             )
             variant.lesson_id = lesson.id
@@ -446,7 +445,12 @@ class _Runner:
         # Every agent that attempted a variant votes on every lesson it was shown (method.md 3).
         attempted = [v for v in record.variants if v.outcome is not None]
         if shown and attempted:
-            self.bank.record_votes([s.id for s in shown], [v.speedup for v in attempted])
+            self.bank.record_votes(
+                [s.id for s in shown],
+                [v.speedup for v in attempted],
+                run_id=self.report.run_id,
+                round=record.round,
+            )
         speeds = [v.speedup for v in record.variants if v.speedup is not None]
         record_best = max(speeds) if speeds else None
         previous = [r.best_speedup for r in self.report.rounds[:-1] if r.best_speedup is not None]

@@ -187,3 +187,107 @@ def test_two_processes_add_and_vote_at_once(tmp_path: Path) -> None:
         assert {x.text for x in lessons} == {f"{t} {i}" for t in "pq" for i in range(100)}
         s = bank.get(shared)
         assert s is not None and len(s.votes) == 100 and s.uses == 100  # no lost update
+
+
+# --------------------------------------------------------------------------- compounding
+
+
+def test_a_new_run_is_seeded_by_the_same_rule_and_sees_the_win_not_the_echoes(bank: LessonBank):
+    """Issue 16's run 2: relevance alone showed 'does not compile' twice and 'compromises
+    equivalence' twice (texts quoting the code) and not the lessons of a 1,900x variant."""
+    quoting = "for (int b = 0; b < nbins; ++b) if (data[i] == b) bins[b]++ histogram data bins"
+    for _ in range(2):
+        bank.add(_l(f"The rewrite of {quoting} does not compile.", "not_compilable"))
+        bank.add(_l(f"Dropping the check in {quoting} changes results.", "incorrect"))
+    win = bank.add(
+        _l("Counting straight into an array indexed by value is 1900x faster.", speedup=1900.0)
+    )
+    win2 = bank.add(_l("One pass over the input instead of one per bin wins big.", speedup=1850.0))
+    shown = bank.select(4, SOURCE, language="cpp")
+    texts = [les.text for les in shown]
+    assert win.id in {les.id for les in shown} and win2.id in {les.id for les in shown}
+    assert len(set(texts)) == len(texts) == 4  # never the same text twice
+    # Relevance alone (the old round-0 rule) would have shown only the echoes.
+    assert {les.id for les in bank.relevant(SOURCE, 2, language="cpp")}.isdisjoint(
+        {win.id, win2.id}
+    )
+
+
+def test_the_same_text_is_shown_once_even_when_the_bank_is_small(bank: LessonBank):
+    a = bank.add(_l("Use a set for membership tests.", speedup=3.0))
+    bank.add(_l("use a SET for membership tests", speedup=2.0))
+    assert [les.id for les in bank.select(4, SOURCE, language="cpp")] == [a.id]
+
+
+def test_lessons_of_the_same_function_and_file_come_first(bank: LessonBank):
+    for i in range(4):
+        bank.add(
+            _l(
+                f"Other function lesson {i} about histogram bins data.",
+                "incorrect",
+                file="src/other.hpp",
+                function="other",
+            )
+        )
+    mine = bank.add(
+        _l(
+            "A lesson about this very function.",
+            "incorrect",
+            file="src/hist.hpp",
+            function="histogram",
+        )
+    )
+    sibling = bank.add(
+        _l(
+            "A lesson about a sibling in the same file.",
+            "incorrect",
+            file="src/hist.hpp",
+            function="sibling",
+        )
+    )
+    shown = bank.select(2, SOURCE, language="cpp", function="histogram", file="src/hist.hpp")
+    assert [les.id for les in shown] == [mine.id, sibling.id]
+
+
+def test_transfer_a_win_on_one_function_is_shown_for_another(bank: LessonBank):
+    win = bank.add(
+        _l(
+            "Replacing the map with a flat vector was 40x faster.",
+            speedup=40.0,
+            file="src/a.hpp",
+            function="count",
+        )
+    )
+    for i in range(5):
+        bank.add(
+            _l(
+                f"Lesson {i} on histogram bins data of this function.",
+                "incorrect",
+                file="src/hist.hpp",
+                function="histogram",
+            )
+        )
+    shown = bank.select(4, SOURCE, language="cpp", function="histogram", file="src/hist.hpp")
+    assert win.id in {les.id for les in shown}
+
+
+def test_history_records_every_use_and_prune_drops_only_lessons_that_never_helped(
+    bank: LessonBank,
+):
+    useless = bank.add(_l("Unrolling by hand did not compile.", "not_compilable"))
+    helpful = bank.add(_l("Hoisting the bound check helped.", "not_compilable"))
+    new = bank.add(_l("Never shown yet.", "incorrect"))
+    winner = bank.add(_l("A lesson with a win of its own.", speedup=2.0))
+    for r in range(3):
+        bank.record_votes([useless.id, winner.id], [None, 0.8], run_id="run1", round=r)
+    bank.record_votes([helpful.id], [1.5], run_id="run1", round=0)
+    bank.record_votes([helpful.id], [None], run_id="run1", round=1)
+    bank.record_votes([helpful.id], [None], run_id="run2", round=0)
+    got = bank.get(useless.id)
+    assert got is not None and got.uses == 3
+    assert [h["round"] for h in got.history] == [0, 1, 2]
+    assert got.history[0] == {"run_id": "run1", "round": 0, "speedups": [None, 0.8]}
+    dropped = bank.prune(min_uses=3)
+    assert [les.id for les in dropped] == [useless.id]
+    assert bank.get(useless.id) is None
+    assert all(bank.get(i) is not None for i in (helpful.id, new.id, winner.id))

@@ -130,3 +130,26 @@ def test_export_import_between_projects(project: Path, tmp_path: Path) -> None:
 
     missing = _run(other, "import", str(tmp_path / "nope.jsonl"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_show_prints_the_history_and_prune_drops_lessons_that_never_helped(project: Path):
+    with LessonBank(StateDir(project).ensure().bank) as bank:
+        dud = bank.add(Lesson(id="", text="Unrolling did not compile.", outcome="not_compilable"))
+        good = bank.add(Lesson(id="", text="A set made it linear.", outcome="correct", speedup=9.0))
+        for r in range(3):
+            bank.record_votes([dud.id, good.id], [2.5, None], run_id="r1", round=r)
+    shown = _run(project, "show", dud.id)
+    assert shown.returncode == 0, shown.stderr
+    assert "run r1 round 1: 2.50x, -" in shown.stdout and "run r1 round 3" in shown.stdout
+    listed = _run(project, "list")
+    assert "shown 3x, best reader 2.50x" in listed.stdout
+    # The dud's readers beat it (2.5x > 1.0), so it helped; a dud nobody beat is pruned.
+    with LessonBank(StateDir(project).bank) as bank:
+        never = bank.add(Lesson(id="", text="Nothing useful.", outcome="incorrect"))
+        for r in range(3):
+            bank.record_votes([never.id], [None, 0.9], run_id="r2", round=r)
+    pruned = _run(project, "prune", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    assert json.loads(pruned.stdout) == {"pruned": [never.id]}
+    left = {les["id"] for les in json.loads(_run(project, "list", "--json").stdout)}
+    assert left == {dud.id, good.id}

@@ -158,3 +158,22 @@ def test_category_and_prompt_round_trip_through_extract() -> None:
     # what the prompt asks for is what extract_code reads back
     reply = "Sure.\n```cpp\n" + VARIANT + "```\n"
     assert extract_code(reply, "cpp") == VARIANT
+
+
+def test_a_lesson_is_prose_without_code_and_capped():
+    from lessonl.lessons import LESSON_MAX_CHARS, prose
+
+    answer = (
+        "**Lesson:** Code B is faster because it tests membership in a set instead of a list.\n"
+        "```python\ndef dedupe(items):\n    return list(dict.fromkeys(items))\n```\n"
+        "    seen = set()\n"
+        "Each lookup is O(1), so the loop is linear. A third sentence that is dropped."
+    )
+    text = prose(answer)
+    assert text == (
+        "Code B is faster because it tests membership in a set instead of a list. "
+        "Each lookup is O(1), so the loop is linear."
+    )
+    long = prose("word " * 400)
+    assert len(long) <= LESSON_MAX_CHARS and long.endswith("…")
+    assert prose("```cpp\nint f();\n```") == ""

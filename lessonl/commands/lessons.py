@@ -40,10 +40,29 @@ def _table(lessons: list[Lesson], console: Console) -> None:
         speed = f" {_speed(les)}" if les.speedup is not None else ""
         console.print(
             f"[bold]{les.id}[/bold]  {les.category}{speed}  factor {les.factor:.2f}"
-            f" (shown {les.uses}x)  {les.agent}  {les.function or '(file)'}  {les.created[:10]}",
+            f" (shown {les.uses}x{_after(les)})  {les.agent}  {les.function or '(file)'}"
+            f"  {les.created[:10]}",
             highlight=False,
         )
         console.print(f"    {les.text}", highlight=False, markup=False)
+
+
+def _after(lesson: Lesson) -> str:
+    """', best reader 3.10x': the best speedup of an agent who was shown the lesson."""
+    seen = [s for h in lesson.history for s in h.get("speedups", []) if s is not None]
+    return f", best reader {max(seen):.2f}x" if seen else ""
+
+
+def _history(lesson: Lesson) -> list[str]:
+    """One line per round that showed the lesson: where, and the speedups of its readers
+    ('-' for a reader without a correct variant); each reader's vote follows from these."""
+    lines = []
+    for h in lesson.history:
+        speeds = h.get("speedups", [])
+        shown = ", ".join("-" if s is None else f"{s:.2f}x" for s in speeds) or "no readers"
+        where = f"run {h.get('run_id') or '?'} round {(h.get('round') or 0) + 1}"
+        lines.append(f"{where}: {shown}")
+    return lines
 
 
 def _show(lesson: Lesson, console: Console) -> None:
@@ -60,6 +79,11 @@ def _show(lesson: Lesson, console: Console) -> None:
     ]
     for key, value in rows:
         console.print(f"[bold]{key:>9}[/bold]  {value}", highlight=False)
+    history = _history(lesson)
+    if history:
+        console.print(f"[bold]{'used':>9}[/bold]  " + history[0], highlight=False)
+        for line in history[1:]:
+            console.print(f"{'':>9}  {line}", highlight=False)
     console.print()
     console.print(lesson.text, highlight=False)
     if lesson.code:
@@ -77,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console(soft_wrap=False)
 
     if not state.bank.exists():
+        if action == "prune":
+            if as_json:
+                _emit_json({"pruned": []})
+            else:
+                console.print("no lessons")
+            return 0
         if action in ("list", "search"):
             if as_json:
                 _emit_json([])
@@ -127,6 +157,16 @@ def run(args: argparse.Namespace) -> int:
                 _emit_json({"forgotten": lesson.id})
             else:
                 console.print(f"forgot lesson {lesson.id}", highlight=False)
+        elif action == "prune":
+            dropped = bank.prune(min_uses=args.min_uses)
+            if as_json:
+                _emit_json({"pruned": [les.id for les in dropped]})
+            else:
+                console.print(
+                    f"pruned {len(dropped)} lessons shown at least {args.min_uses}x that never "
+                    "helped",
+                    highlight=False,
+                )
         else:  # argparse restricts the choices; this guards a future action without a branch
             raise UsageError(f"unknown lessons action {action!r}")
     return 0
