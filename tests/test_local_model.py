@@ -286,3 +286,16 @@ def test_a_model_server_that_dies_mid_run_ends_the_run_with_one_line(tmp_path: P
     assert "local model server" in errors[0] and "died of SIGSEGV" in errors[0], err
     assert "start the server or fix base_url" not in err and "Traceback" not in err
     assert ended_after < 20, f"the run went on for {ended_after:.0f} s after the crash"
+
+
+@pytest.mark.local_model
+async def test_a_model_that_fails_to_load_is_reported_with_status_and_log(tmp_path: Path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 4096)  # the magic, then nothing llama.cpp can load
+    with pytest.raises(LocalModelError) as err:
+        await local.acquire(local.check_gguf(broken), timeout_s=120)
+    message = str(err.value)
+    assert "while starting or loading the model" in message and "\n" not in message
+    assert "exited with status" in message or "died of" in message
+    assert "see " in message and ".log" in message
+    assert local.running_servers() == []
