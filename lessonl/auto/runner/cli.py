@@ -1,0 +1,223 @@
+"""`record`, `verify`, `check` and `bench`: what LessonL's automatic target runs.
+
+Output contract with LessonL (lessonl/auto/recording.py reads it): a problem LessonL must show
+as an error is one line `LESSONL_ERROR: <message>` and exit status 3; a variant that does not
+reproduce a call prints `LESSONL_MISMATCH: call I of N, ...` as its last line and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import store, target
+from .record import Plugin, Recorder
+from .replay import replay
+from .timing import bench, fresh, one_pass
+
+ERROR_EXIT = 3
+
+_PYTEST_CONFIG = (
+    ("pytest.ini", ""),
+    (".pytest.ini", ""),
+    ("pyproject.toml", "[tool.pytest.ini_options]"),
+    ("tox.ini", "[pytest]"),
+    ("setup.cfg", "[tool:pytest]"),
+)
+
+
+def fail(message: str) -> int:
+    print(f"LESSONL_ERROR: {' '.join(message.split())}", flush=True)
+    return ERROR_EXIT
+
+
+def pytest_args(root: Path) -> list[str]:
+    """Options that make pytest use the project's own configuration and nothing above it.
+
+    Without a configuration file in the project root pytest would search the parent folders
+    and could adopt somebody else's (a monorepo's, a home folder's); an empty one stops it."""
+    base = ["-p", "no:cacheprovider", "-q", "--rootdir", str(root)]
+    for name, marker in _PYTEST_CONFIG:
+        path = root / name
+        if path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if not marker or marker in text:
+                return base
+    empty = Path(tempfile.gettempdir()) / "lessonl-empty-pytest.ini"
+    empty.write_text("[pytest]\n", encoding="utf-8")
+    return [*base, "-c", str(empty)]
+
+
+def _spec(args: argparse.Namespace) -> target.Spec:
+    return target.Spec(
+        root=Path(args.root).resolve(),
+        file=args.file,
+        qualname=args.qualname,
+        import_root=args.import_root,
+        module=args.module,
+    )
+
+
+def _function(spec: target.Spec) -> tuple[Any, Any]:
+    spec.add_to_path()
+    module = target.load_module(spec)
+    owner, name = target.owner_of(module, spec.qualname)
+    return module, target.raw_function(owner, name, spec.qualname)
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    try:
+        import pytest
+    except ImportError:
+        return fail(f"pytest is not installed in {sys.executable}")
+    spec = _spec(args)
+    folder = Path(args.recording)
+    meta = store.Meta(module=spec.module, qualname=spec.qualname)
+    recorder = Recorder(
+        meta,
+        max_calls=args.max_calls,
+        per_shape=args.per_shape,
+        max_call_bytes=args.max_call_bytes,
+    )
+    spec.add_to_path()
+    state: dict[str, Any] = {}
+
+    def install() -> None:
+        if "raw" not in state:
+            module = target.load_module(spec)
+            owner, name = target.owner_of(module, spec.qualname)
+            raw = target.raw_function(owner, name, spec.qualname)
+            state.update(raw=raw, wrapper=recorder.wrap(raw))
+            target.install(owner, name, state["wrapper"])
+        target.rebind_references(state["raw"], state["wrapper"])
+
+    try:
+        install()
+    except target.Unsupported as exc:
+        if "cannot import" not in str(exc):
+            return fail(str(exc))
+        state["import_error"] = str(exc)  # maybe the project's conftest sets the path up
+
+    def rebind() -> None:
+        try:
+            install()
+        except target.Unsupported as exc:
+            state["import_error"] = str(exc)
+
+    code = pytest.main(
+        [*pytest_args(spec.root), *args.pytest_args], plugins=[Plugin(recorder, rebind)]
+    )
+    if "raw" not in state:
+        return fail(state.get("import_error", f"{spec.module} was never imported"))
+    meta.exit_code = int(code)
+    meta.tests = [t for t in recorder.tests if t != "<no test>"]
+    calls = recorder.chosen()
+    meta.kept = len(calls)
+    store.save(folder, calls, meta)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Replay the recording on the original itself, in a fresh process: calls that depend on
+    a test's context (a fixture, a monkeypatch, global state) do not reproduce outside it and
+    are dropped, so they cannot fail every variant. Also measures one pass, for `--loops`."""
+    spec = _spec(args)
+    folder = Path(args.recording)
+    try:
+        _module, fn = _function(spec)
+    except target.Unsupported as exc:
+        return fail(str(exc))
+    calls = store.load_calls(folder)
+    meta = store.load_meta(folder)
+    bad = {i for i, _ in replay(fn, calls, spec.qualname)}
+    # Once more: a call that only reproduces in the order it was recorded is dropped too.
+    kept = [c for i, c in enumerate(calls) if i not in bad]
+    bad2 = {i for i, _ in replay(fn, kept, spec.qualname)}
+    kept = [c for i, c in enumerate(kept) if i not in bad2]
+    meta.dropped_on_replay = len(calls) - len(kept)
+    meta.kept = len(kept)
+    if kept:
+        inputs = fresh(kept, 1)
+        start = time.process_time()
+        one_pass(fn, inputs)
+        meta.pass_s = time.process_time() - start
+    store.save(folder, kept, meta)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    folder = Path(args.recording)
+    try:
+        _module, fn = _function(spec)
+    except target.Unsupported as exc:
+        return fail(str(exc))
+    calls = store.load_calls(folder)
+    meta = store.load_meta(folder)
+    for i, found in replay(fn, calls, spec.qualname):
+        print(f"LESSONL_MISMATCH: call {i + 1} of {len(calls)}, {found}", flush=True)
+        return 1
+    if meta.tests and not args.no_tests:
+        import pytest
+
+        code = pytest.main([*pytest_args(spec.root), "-x", *meta.tests])
+        if code != 0:
+            print(f"LESSONL_MISMATCH: the project's tests fail (pytest exit status {code})")
+            return 1
+    print(f"ok: {len(calls)} recorded calls reproduced, {len(meta.tests)} tests passed")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    try:
+        module, fn = _function(spec)
+    except target.Unsupported as exc:
+        return fail(str(exc))
+    calls = store.load_calls(Path(args.recording))
+    bench(fn, module, calls, loops=args.loops, reps=args.reps)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lessonl-auto-runner")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("record", "verify", "check", "bench"):
+        s = sub.add_parser(name)
+        s.add_argument("--root", default=".")
+        s.add_argument("--file", required=True)
+        s.add_argument("--qualname", required=True)
+        s.add_argument("--module", required=True)
+        s.add_argument("--import-root", default=".")
+        s.add_argument("--recording", required=True)
+        if name == "record":
+            s.add_argument("--max-calls", type=int, default=64)
+            s.add_argument("--per-shape", type=int, default=16)
+            s.add_argument("--max-call-bytes", type=int, default=1 << 20)
+            s.add_argument("pytest_args", nargs="*")
+        if name == "check":
+            s.add_argument("--no-tests", action="store_true")
+        if name == "bench":
+            s.add_argument("--loops", type=int, default=1)
+            s.add_argument("--reps", type=int, default=5)
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(list(argv))
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    handlers = {"record": cmd_record, "verify": cmd_verify, "check": cmd_check, "bench": cmd_bench}
+    try:
+        return handlers[args.command](args)
+    except pickle.UnpicklingError as exc:
+        return fail(f"the recording cannot be read: {exc}; run lessonl again to record anew")

@@ -1,0 +1,62 @@
+"""The recording on disk: `calls.pkl` (the kept calls) and `meta.json` (what happened).
+
+Each call keeps its arguments pickled *before* the call and again *after* it (to see
+mutation), and its return value pickled, or the qualified name of the exception it raised. The
+pickles stay bytes inside the list, so every replay and every timing repetition unpickles its
+own fresh copy of the inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CALLS = "calls.pkl"
+META = "meta.json"
+
+
+@dataclass
+class Call:
+    args: bytes  # pickle of (args tuple, kwargs dict) before the call
+    after: bytes  # the same after the call
+    result: bytes | None  # pickle of the return value; None when it raised
+    raised: str | None  # "module.QualName" of the exception raised, or None
+    test: str  # the test (pytest node id) that made the call
+    shape: str  # what the diversity selection grouped it by
+
+
+@dataclass
+class Meta:
+    """What the recording run saw; LessonL turns it into the report's `verification`."""
+
+    module: str
+    qualname: str
+    exit_code: int = 0
+    collected: int = 0
+    failed: list[str] = field(default_factory=list)  # node ids of failing tests
+    errors: list[str] = field(default_factory=list)  # collection errors
+    tests: list[str] = field(default_factory=list)  # node ids that called the function
+    seen: int = 0  # calls observed
+    kept: int = 0  # calls kept
+    left_out: dict[str, int] = field(default_factory=dict)  # reason -> count
+    examples: dict[str, str] = field(default_factory=dict)  # reason -> first message
+    pass_s: float | None = None  # one pass over the kept calls on the original (verify)
+    dropped_on_replay: int = 0  # kept calls the original itself did not reproduce alone
+
+
+def save(folder: Path, calls: list[Call], meta: Meta) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CALLS).write_bytes(pickle.dumps([asdict(c) for c in calls], protocol=4))
+    (folder / META).write_text(json.dumps(asdict(meta), indent=2) + "\n", encoding="utf-8")
+
+
+def load_calls(folder: Path) -> list[Call]:
+    data: list[dict[str, Any]] = pickle.loads((folder / CALLS).read_bytes())
+    return [Call(**d) for d in data]
+
+
+def load_meta(folder: Path) -> Meta:
+    return Meta(**json.loads((folder / META).read_text(encoding="utf-8")))
