@@ -95,11 +95,12 @@ def check_kind(fn: Callable[..., Any], qualname: str) -> None:
 
 def install(owner: Any, name: str, replacement: Callable[..., Any]) -> None:
     """Put `replacement` where the function was, keeping a static/class method's wrapper."""
+    value: Any = replacement
     if inspect.isclass(owner):
         current = owner.__dict__.get(name)
         if isinstance(current, staticmethod | classmethod):
-            replacement = type(current)(replacement)
-    setattr(owner, name, replacement)
+            value = type(current)(replacement)
+    setattr(owner, name, value)
 
 
 def rebind_references(original: Any, replacement: Any) -> int:

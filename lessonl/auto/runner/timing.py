@@ -15,7 +15,7 @@ import gc
 import inspect
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -30,7 +30,7 @@ class Memo:
     def __init__(self, module: ModuleType, fn: Callable[..., Any]) -> None:
         self.saved: list[tuple[Any, Any]] = []
         self.cached: list[Any] = []
-        spaces: list[dict[str, Any]] = [vars(module)]
+        spaces: list[Mapping[str, Any]] = [vars(module)]
         spaces += [vars(v) for v in vars(module).values() if inspect.isclass(v)]
         for space in spaces:
             for key, value in list(space.items()):
