@@ -28,6 +28,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"lessonl: {message} (see '{self.prog} --help')\n")
 
 
+INTERPRETER_HELP = (
+    "the Python that runs the project's tests for an automatic target "
+    "(default: [run] interpreter, else the project's .venv or venv, else this Python)"
+)
 TARGET_HELP = "the [[targets]] entry to use (default: the one whose files include FILE)"
 
 
@@ -63,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-tokens", type=int, metavar="N", help="stop after N tokens (prompt and completion)"
     )
+    p.add_argument(
+        "--team", metavar="TEAM.toml", help="[[agents]] to use instead of the project's own"
+    )
+    p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
+
+    p = sub.add_parser(
+        "target", help="print the automatic [[targets]] entry for a Python FILE:FUNCTION"
+    )
+    p.add_argument("spec", metavar="FILE:FUNCTION")
+    p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
+    p.add_argument("--json", action="store_true", help="print the entry and its verification")
 
     p = sub.add_parser("lessons", help="list, search, export or edit the project's lesson bank")
     p.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")

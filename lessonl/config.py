@@ -59,6 +59,9 @@ class RunConfig:
     max_cost_usd: float | None = None
     cache: bool = True
     sequential: bool = False
+    # The Python that runs an automatic target's tests (default: the project's .venv/venv,
+    # else the one running LessonL); see lessonl/auto/project.py.
+    interpreter: str | None = None
 
 
 @dataclass(frozen=True)

@@ -143,12 +143,15 @@ async def optimize(
     options: RunOptions | None = None,
     team: Team | None = None,
     on_event: EventCallback | None = None,
+    verification: dict[str, Any] | None = None,
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
     `source_text` is the code to optimize when it differs from the file on disk (an editor's
     unsaved buffer); the baseline is built from it too. A `team` passed in stays open (the
     caller owns it); otherwise one is built from the config and closed at the end.
+    `verification` goes into the report as is (how an automatic target judges); without it
+    the report names the target's own test command.
     """
     run = (options or RunOptions()).resolve(config.run)
     file = Path(file).resolve()
@@ -179,6 +182,11 @@ async def optimize(
     report = RunReport(
         run_id=run_id, target=target_cfg.name, function=function, file=rel, usage=usage
     )
+    report.verification = verification or {
+        "kind": "target",
+        "target": target_cfg.name,
+        "test": target_cfg.test,
+    }
 
     def emit(event: Event) -> None:
         if on_event is not None:

@@ -137,6 +137,8 @@ class RunReport:
     errors: list[str] = field(default_factory=list)
     summary: str = ""
     best_candidates: list[dict[str, Any]] = field(default_factory=list)
+    # How correctness was judged: the target's own test, or recorded calls (lessonl/auto).
+    verification: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +156,7 @@ class RunReport:
             "errors": self.errors,
             "summary": self.summary,
             "remeasured": self.best_candidates,
+            "verification": self.verification,
         }
 
     def write(self, runs_dir: Path) -> Path:

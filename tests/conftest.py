@@ -26,6 +26,10 @@ from fakes import FakeLLM
 # Timing runs take a machine-wide lock (lessonl/harness/timing.py). The suite's own runs need
 # mutual exclusion only among themselves: a lock private to this test session keeps them from
 # queueing behind unrelated lessonl runs on the same machine (subprocesses inherit it).
+# tests/data holds small projects with their own tests (some failing on purpose): they are
+# run by the tests, never collected as part of this suite.
+collect_ignore = ["data"]
+
 os.environ.setdefault(
     "LESSONL_TIMING_LOCK", os.path.join(tempfile.mkdtemp(prefix="lessonl-tests-"), "timing.lock")
 )

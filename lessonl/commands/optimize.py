@@ -8,9 +8,12 @@ byte-identical to what the run started from: a user who edited the file meanwhil
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -20,7 +23,8 @@ from rich.text import Text
 
 from lessonl import aio
 from lessonl.atomic import write_text
-from lessonl.config import load_config
+from lessonl.auto.project import python_root
+from lessonl.config import Config, language_for_path, load_config, parse_agents_file
 from lessonl.errors import Conflict, UsageError
 from lessonl.events import (
     AgentFailed,
@@ -107,8 +111,25 @@ class ProgressView:
         return table
 
 
+def judged_by(verification: dict[str, Any] | None) -> str:
+    """One line on how correctness was judged, printed beside the speedup."""
+    if not verification:
+        return ""
+    if verification.get("kind") == "recorded_calls":
+        tests = len(verification["tests"])
+        left = sum(verification["left_out"].values())
+        text = (
+            f"judged by {verification['recorded_calls']} recorded calls and the {tests} "
+            f"tests that make them, with {verification['interpreter_source']}"
+        )
+        return text + (f" ({left} calls left out: see the report)" if left else "")
+    return f"judged by the target's test: {verification.get('test', '')}"
+
+
 def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, str]) -> None:
     console.print(Text(report.summary, style="bold"))
+    if report.verification:
+        console.print(Text(judged_by(report.verification)))
     if report.best is not None:
         console.print(
             Syntax(report.best.diff, "diff", theme="ansi_dark", background_color="default")
@@ -134,13 +155,49 @@ def write_if_unchanged(path: Path, expected: str, new_text: str) -> None:
     write_text(path, new_text)  # keeps the file's mode
 
 
+def project_config(path: Path) -> Config:
+    """The project's config; a Python file in a project without one gets the defaults, rooted
+    at the nearest Python project folder (the automatic target needs no lessonl.toml)."""
+    config = load_config(path, required=False)
+    if config.path is None:
+        if language_for_path(path) != "python":
+            load_config(path)  # raises the usual "no lessonl.toml found" error
+        config = dataclasses.replace(config, root=python_root(path))
+    return config
+
+
+async def resolve_target(
+    config: Config,
+    path: Path,
+    function: str | None,
+    target: str | None,
+    *,
+    interpreter: str | None,
+    say: Callable[[str], None],
+) -> tuple[Config, str | None, dict[str, Any] | None]:
+    """(config, target name, verification): the explicit target if one applies, else the
+    automatic one for a Python function (recorded from the project's tests)."""
+    from lessonl import auto
+
+    if not auto.wants_auto(config, path, target):
+        return config, target, None
+    say(
+        f"no [[targets]] entry covers {config.relative(path)}: recording the calls of "
+        f"{function or 'the function'} while the project's tests run"
+    )
+    made = await auto.prepare(config, path, function, interpreter=interpreter)
+    say(auto.describe(made))
+    return made.config, made.target.name, made.verification
+
+
 def run(args: argparse.Namespace) -> int:
     from lessonl.bank import LessonBank
     from lessonl.loop import RunOptions, optimize
 
     path, function = parse_spec(args.spec)
-    config = load_config(path)
+    config = project_config(path)
     original = path.read_text(encoding="utf-8")
+    agents = parse_agents_file(Path(args.team)) if args.team else None
     options = RunOptions(
         rounds=args.rounds,
         lessons_per_prompt=args.lessons,
@@ -151,19 +208,40 @@ def run(args: argparse.Namespace) -> int:
         max_cost_usd=args.max_cost_usd,
     )
     console = Console(stderr=True)
+
+    def say(line: str) -> None:
+        console.print(Text(line), highlight=False)
+
+    async def go(view: ProgressView) -> RunReport:
+        cfg, target, verification = await resolve_target(
+            config, path, function, args.target, interpreter=args.interpreter, say=say
+        )
+        from lessonl.llm.team import build_team
+
+        team = None
+        if agents is not None:
+            team = await build_team(
+                cfg, agents=agents, cache=options.cache is not False, source=f"{args.team} (--team)"
+            )
+        try:
+            return await optimize(
+                cfg,
+                path,
+                function=function,
+                target=target,
+                source_text=original,
+                options=options,
+                on_event=view,
+                verification=verification,
+                team=team,
+            )
+        finally:
+            if team is not None:
+                await team.aclose()
+
     try:
         with ProgressView(console) as view:
-            report = aio.run(
-                optimize(
-                    config,
-                    path,
-                    function=function,
-                    target=args.target,
-                    source_text=original,
-                    options=options,
-                    on_event=view,
-                )
-            )
+            report = aio.run(go(view))
     except KeyboardInterrupt:
         console.print("cancelled; the partial report is under .lessonl/runs/", highlight=False)
         return 130

@@ -19,7 +19,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
-from lessonl.config import AgentConfig, Config
+from lessonl.config import AgentConfig, Config, parse_agents_file
 from lessonl.llm import local, pricing
 from lessonl.llm.anthropic_provider import AnthropicModel
 from lessonl.llm.cache import CachedModel, ResponseCache
@@ -86,15 +86,28 @@ def key_team(env: Mapping[str, str]) -> tuple[AgentConfig, ...]:
     return tuple(team)
 
 
+def user_team_file(env: Mapping[str, str]) -> Path:
+    """The user-level team file: `$XDG_CONFIG_HOME/lessonl/config.toml`, else
+    `~/.config/lessonl/config.toml` (set up a team once, not per repository)."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "lessonl" / "config.toml"
+
+
 def choose_agents(
-    config: Config, agents: Sequence[AgentConfig] | None, env: Mapping[str, str]
+    config: Config,
+    agents: Sequence[AgentConfig] | None,
+    env: Mapping[str, str],
+    source: str | None = None,
 ) -> tuple[tuple[AgentConfig, ...], str]:
     """The agent configs to use and why (the reason part of `Team.description`)."""
     if agents:
-        return tuple(agents), "the given team"
+        return tuple(agents), source or "the given team"
     if config.agents:
         where = config.path.name if config.path else "the configuration"
         return config.agents, f"[[agents]] in {where}"
+    user = user_team_file(env)
+    if user.is_file():
+        return parse_agents_file(user), f"[[agents]] in {user} (the project configures none)"
     found = key_team(env)
     if found:
         names = " and ".join(k for k in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY") if env.get(k))
@@ -135,14 +148,16 @@ async def build_team(
     cache: bool = True,
     env: Mapping[str, str] | None = None,
     policy: RetryPolicy | None = None,
+    source: str | None = None,
 ) -> Team:
     """Build the team for a run (see the module docstring for how it is chosen).
 
     `cache` is ANDed with `[run] cache` of the config, so `cache = false` there always wins.
-    `policy` (an extension of the design.md signature) overrides retry timing, for tests.
+    `policy` (an extension of the design.md signature) overrides retry timing, for tests;
+    `source` names where `agents` came from, for the description (e.g. a --team file).
     """
     env = os.environ if env is None else env
-    chosen, why = choose_agents(config, agents, env)
+    chosen, why = choose_agents(config, agents, env, source)
     keys = {a.name: resolve_key(a, env) for a in chosen}  # all missing keys before any work
     team = Team(agents=[], description="")
     try:

@@ -1,0 +1,215 @@
+"""Recording the function's calls on the original: the runner's `record` then `verify`.
+
+Both run in a private copy of the project under `.lessonl/auto/<key>/tree` (the user's tree is
+never touched, not even by `__pycache__`), with the project's interpreter, the harness's
+limits and scrubbed environment. What the runner reports becomes either a `Recording` or one
+of the errors of `lessonl.auto.errors`, each one line with what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lessonl.auto.runner as runner_package
+from lessonl.auto.errors import (
+    CannotRecord,
+    NothingReachesFunction,
+    PytestMissing,
+    TestsFailOnOriginal,
+    UnsupportedFunction,
+)
+from lessonl.auto.project import Interpreter, ModuleLocation
+from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
+from lessonl.harness.workspace import populate, project_files
+from lessonl.state import StateDir
+
+RUNNER = Path(runner_package.__file__).resolve().parent
+MAX_CALLS = 64  # calls kept per function
+RECORD_WALL_S = 600.0  # the whole test suite, once
+TARGET_PASS_S = 0.005  # each timed repetition covers about this much of the original's work
+MAX_TIMED_BYTES = 64 << 20  # bound on the inputs unpickled for one repetition
+_ERROR = re.compile(r"^LESSONL_ERROR: (.*)$", re.M)
+
+
+@dataclass(frozen=True)
+class Recording:
+    folder: Path  # holds calls.pkl and meta.json
+    meta: dict[str, Any]
+    interpreter: Interpreter
+    location: ModuleLocation
+    loops: int
+    record_wall_s: float
+
+
+def folder_for(root: Path, rel: str, qualname: str) -> Path:
+    """`.lessonl/auto/<readable>-<hash>/`: stable, so `lessonl target` output stays valid."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{rel}-{qualname}").strip("-")[-60:]
+    digest = hashlib.sha256(f"{rel}:{qualname}".encode()).hexdigest()[:8]
+    return StateDir(root).path / "auto" / f"{readable}-{digest}"
+
+
+def runner_argv(
+    python: str, command: str, rel: str, qualname: str, location: ModuleLocation, recording: str
+) -> list[str]:
+    return [
+        python,
+        str(RUNNER),
+        command,
+        "--file",
+        rel,
+        "--qualname",
+        qualname,
+        "--module",
+        location.module,
+        "--import-root",
+        location.import_root,
+        "--recording",
+        recording,
+    ]
+
+
+async def record(
+    root: Path,
+    rel: str,
+    qualname: str,
+    interpreter: Interpreter,
+    location: ModuleLocation,
+    *,
+    secret_names: list[str],
+) -> Recording:
+    folder = folder_for(root, rel, qualname)
+    work = folder / "work"
+    recording = folder / "recording"
+    await asyncio.to_thread(_fresh_copy, root, work, recording)
+    env = scrub_env(os.environ, secret_names)
+    tmp = work / "home" / "tmp"
+    env.update(
+        HOME=str(work / "home"),
+        TMPDIR=str(tmp),
+        TMP=str(tmp),
+        TEMP=str(tmp),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    limits = Limits(wall_s=RECORD_WALL_S, cpu_s=RECORD_WALL_S, memory_mb=4096, file_size_mb=512)
+    tree = work / "tree"
+
+    async def run(argv: list[str]) -> CommandResult:
+        return await run_command(argv, cwd=tree, env=env, limits=limits)
+
+    try:
+        probe = await run([interpreter.path, "-c", "import pytest"])
+        if not probe.ok:
+            raise PytestMissing(
+                f"pytest is not installed in {interpreter.path} ({interpreter.source}): "
+                f"run `{interpreter.path} -m pip install pytest`, or set [run] interpreter"
+            )
+        started = time.monotonic()
+        result = await run(
+            runner_argv(interpreter.path, "record", rel, qualname, location, str(recording))
+        )
+        wall = time.monotonic() - started
+        _raise_for(result, "recording")
+        meta = _meta(recording)
+        _judge(meta, rel, qualname)
+        result = await run(
+            runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
+        )
+        _raise_for(result, "replaying the recorded calls on the original")
+        meta = _meta(recording)
+        if not meta["kept"]:
+            raise CannotRecord(
+                f"none of the {meta['seen']} recorded calls of {qualname} gives the same result "
+                "outside its test (they depend on fixtures or global state); add a [[targets]] "
+                "entry with your own check (lessonl target prints one to start from)"
+            )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    return Recording(
+        folder=recording,
+        meta=meta,
+        interpreter=interpreter,
+        location=location,
+        loops=_loops(meta, recording),
+        record_wall_s=wall,
+    )
+
+
+def _fresh_copy(root: Path, work: Path, recording: Path) -> None:
+    StateDir(root).ensure()
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(recording, ignore_errors=True)
+    populate(root, work / "tree", project_files(root))
+    (work / "home" / "tmp").mkdir(parents=True, exist_ok=True)
+
+
+def _meta(recording: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((recording / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CannotRecord(f"the recording run left no readable meta.json ({exc})") from exc
+    return data
+
+
+def _raise_for(result: CommandResult, what: str) -> None:
+    found = _ERROR.findall(result.stdout)
+    if found:
+        message = found[-1]
+        if "pytest is not installed" in message:
+            raise PytestMissing(f"{message}: install it there, or set [run] interpreter")
+        if "not supported yet" in message:
+            raise UnsupportedFunction(message)
+        raise CannotRecord(message)
+    if result.timed_out:
+        raise CannotRecord(
+            f"{what}: the project's tests did not finish within {RECORD_WALL_S:g} s; make "
+            "them faster or add a [[targets]] entry"
+        )
+    if result.returncode != 0:
+        tail = " ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
+        raise CannotRecord(f"{what} failed (exit status {result.returncode}): {tail[-400:]}")
+
+
+def _listed(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _judge(meta: dict[str, Any], rel: str, qualname: str) -> None:
+    """Refuse to go on when the recording cannot be trusted or says nothing."""
+    broken = meta["errors"] + meta["failed"]
+    if broken:
+        raise TestsFailOnOriginal(
+            f"{len(broken)} of the project's tests fail on the original code "
+            f"({_listed(broken)}); fix them first: LessonL judges variants by them"
+        )
+    if meta["seen"] == 0:
+        ran = f"{meta['collected']} tests ran" if meta["collected"] else "no tests were found"
+        raise NothingReachesFunction(
+            f"no test calls {qualname} ({ran}); add a test that calls it, or a [[targets]] "
+            f"entry covering {rel} (`lessonl target {rel}:{qualname}` prints one to start from)"
+        )
+    if meta["kept"] == 0:
+        reasons = meta.get("examples", {})
+        why = reasons.get("unpicklable") or reasons.get("huge") or "every call was left out"
+        raise CannotRecord(
+            f"none of the {meta['seen']} calls of {qualname} could be recorded: {why}; add a "
+            f"[[targets]] entry with your own check for {rel}"
+        )
+
+
+def _loops(meta: dict[str, Any], recording: Path) -> int:
+    """Passes per timed repetition, so one repetition is long enough to time well."""
+    pass_s = meta.get("pass_s") or 0.0
+    loops = math.ceil(TARGET_PASS_S / pass_s) if pass_s > 0 else 100
+    size = max(1, (recording / "calls.pkl").stat().st_size)
+    return max(1, min(loops, 10_000, MAX_TIMED_BYTES // size))

@@ -1,0 +1,33 @@
+"""`lessonl target FILE:FUNCTION`: the automatic target, printed as the `[[targets]]` entry it
+amounts to, so a user can see how variants will be judged, commit the entry and tune it.
+
+It records the calls like `optimize` would (the project's tests run once, in a copy), so the
+printed commands point at a real recording.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from lessonl import aio, auto
+from lessonl.auto.target import to_toml
+from lessonl.commands.optimize import parse_spec, project_config
+from lessonl.config import language_for_path
+from lessonl.errors import UsageError
+
+
+def run(args: argparse.Namespace) -> int:
+    path, function = parse_spec(args.spec)
+    if language_for_path(path) != "python":
+        raise UsageError(f"{path}: automatic targets are for Python files; write a [[targets]]")
+    config = project_config(path)
+    made = aio.run(auto.prepare(config, path, function, interpreter=args.interpreter))
+    text = to_toml(made.target, made.recording)
+    if args.json:
+        out = {"toml": text, "target": made.target.name, "verification": made.verification}
+        sys.stdout.write(json.dumps(out) + "\n")
+    else:
+        sys.stdout.write(text)
+    return 0

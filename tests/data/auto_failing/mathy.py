@@ -1,0 +1,5 @@
+"""A module whose own tests fail before any change: LessonL must refuse to optimize it."""
+
+
+def mean(values):
+    return sum(values) / len(values)
