@@ -1,0 +1,178 @@
+"""The automatic target's parts on their own: comparison, the diversity of kept calls, cache
+clearing between timed repetitions, kinds of functions, the user-level team file, and the
+one-line errors for values that cannot be recorded."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from lessonl.auto.errors import UnsupportedFunction
+from lessonl.auto.project import check_supported, module_location
+from lessonl.auto.runner.compare import difference
+from lessonl.auto.runner.record import Recorder
+from lessonl.auto.runner.store import Meta
+from lessonl.auto.runner.timing import Memo
+from lessonl.config import Config, parse_config
+from lessonl.llm.team import choose_agents
+
+
+def test_difference_exact_close_and_ordered() -> None:
+    assert difference([1, "a", (2, 3)], [1, "a", (2, 3)]) is None
+    assert difference(0.1 + 0.2, 0.3) is None  # close for floats
+    assert difference(float("nan"), float("nan")) is None
+    assert difference([1.0], [1.001]) == "1.001 instead of 1.0 at [0]"
+    assert difference([1, 2], (1, 2)) == "tuple instead of list"
+    assert difference(True, 1) == "int instead of bool"
+    assert difference({"a": 1, "b": 2}, {"b": 2, "a": 1}) == "the same keys in another order"
+    assert difference({"a": 1}, {"a": 1, "z": 0}) == "extra keys ['z']"
+    assert difference(["the", "cat"], ["hat", "cat"]) == "'hat' instead of 'the' at [0]"
+    assert difference({1, 2}, {2, 1}) is None
+
+
+def test_difference_compares_plain_objects_by_their_attributes() -> None:
+    class Point:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    assert difference(Point(1), Point(1)) is None
+    assert difference(Point(1), Point(2)) == "2 instead of 1 at .attributes['x']"
+
+
+def test_difference_numpy_arrays() -> None:
+    np = pytest.importorskip("numpy")
+    a = np.array([1.0, 2.0, np.nan])
+    assert difference(a, a + 1e-13) is None
+    assert difference(a, a[:2]) == "shape (2,) instead of (3,)"
+    assert "dtype float32" in (difference(a, a.astype("float32")) or "")
+
+
+def test_kept_calls_are_diverse_not_the_first_n() -> None:
+    meta = Meta(module="m", qualname="f")
+    recorder = Recorder(meta, max_calls=4, per_shape=16, max_call_bytes=1 << 20)
+    fn = recorder.wrap(lambda xs: len(xs))
+    for i in range(50):
+        fn([i] * 8 + list(range(i % 5)))  # fifty calls of one shape (8 to 12 items) ...
+    fn([])  # ... then two rare ones
+    fn({"k": 1})
+    kept = recorder.chosen()
+    assert len(kept) == 4
+    shapes = {c.shape for c in kept}
+    assert "list~2^-1" in shapes and "dict~2^0" in shapes
+    assert meta.seen == 52 and meta.left_out["similar"] > 0
+
+
+def test_unpicklable_and_huge_values_are_left_out_with_a_reason() -> None:
+    meta = Meta(module="m", qualname="f")
+    recorder = Recorder(meta, max_calls=8, per_shape=8, max_call_bytes=1000)
+    fn = recorder.wrap(lambda x: 0)
+    fn(lambda: 1)
+    fn("x" * 5000)
+    assert recorder.chosen() == []
+    assert meta.left_out == {"unpicklable": 1, "huge": 1}
+    assert "cannot be copied" in meta.examples["unpicklable"]
+    assert "over the 0.0 MB bound" in meta.examples["huge"]
+
+
+def test_memo_puts_caches_and_module_memos_back() -> None:
+    module = types.ModuleType("fake")
+    memo_dict: dict[int, int] = {}
+
+    @functools.cache
+    def cached(x: int) -> int:
+        return x
+
+    def f(x: int, _seen: list[int] = []) -> int:  # noqa: B006 (a memo in a default, on purpose)
+        _seen.append(x)
+        memo_dict[x] = x
+        return cached(x)
+
+    module.__dict__.update(cached=cached, f=f, memo=memo_dict)
+    memo = Memo(module, f)
+    f(1)
+    f(2)
+    assert cached.cache_info().currsize == 2 and memo_dict and f.__defaults__[0]
+    memo.reset()
+    assert cached.cache_info().currsize == 0
+    assert memo_dict == {} and f.__defaults__[0] == []
+
+
+def test_kinds_of_functions() -> None:
+    source = (
+        "def f():\n    return 1\n"
+        "class C:\n    def m(self):\n        return 2\n"
+        "    @property\n    def p(self):\n        return 3\n"
+        "def g():\n    yield 1\n"
+        "def outer():\n    def inner():\n        return 1\n    return inner\n"
+    )
+    assert check_supported(source, "f") == "function"
+    assert check_supported(source, "C.m") == "method"
+    for name, words in (("C.p", "property"), ("g", "generator"), ("outer.inner", "closure")):
+        with pytest.raises(UnsupportedFunction, match=words):
+            check_supported(source, name)
+
+
+def test_module_location(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "__init__.py").write_text("")
+    assert module_location(tmp_path, "pkg/sub/core.py").module == "pkg.sub.core"
+    loc = module_location(tmp_path, "src/dedupe.py")
+    assert (loc.import_root, loc.module) == ("src", "dedupe")
+
+
+def test_user_team_file_is_used_when_the_project_has_no_agents(tmp_path: Path) -> None:
+    folder = tmp_path / "xdg" / "lessonl"
+    folder.mkdir(parents=True)
+    (folder / "config.toml").write_text(
+        '[[agents]]\nname = "mine"\nprovider = "openai"\nmodel = "m"\n'
+        'base_url = "http://127.0.0.1:9/v1"\n',
+        encoding="utf-8",
+    )
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "OPENAI_API_KEY": "sk-test"}
+    agents, why = choose_agents(Config(path=None, root=tmp_path), None, env)
+    assert [a.name for a in agents] == ["mine"]
+    assert why == f"[[agents]] in {folder / 'config.toml'} (the project configures none)"
+    own = parse_config(
+        {"agents": [{"name": "proj", "provider": "openai", "model": "x"}]},
+        path=tmp_path / "lessonl.toml",
+        root=tmp_path,
+    )
+    agents, why = choose_agents(own, None, env)
+    assert [a.name for a in agents] == ["proj"] and why == "[[agents]] in lessonl.toml"
+    agents, why = choose_agents(Config(path=None, root=tmp_path), None, {"HOME": str(tmp_path)})
+    assert "local model" in why  # no XDG file, no ~/.config file, no keys
+
+
+def test_unpicklable_arguments_are_one_clear_line(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '0'\n")
+    (root / "lines.py").write_text("def count(handle):\n    return sum(1 for _ in handle)\n")
+    (root / "tests" / "test_lines.py").write_text(
+        "from lines import count\n\n"
+        "def test_count(tmp_path):\n"
+        "    p = tmp_path / 'f.txt'\n"
+        "    p.write_text('a\\nb\\n')\n"
+        "    with open(p) as handle:\n"
+        "        assert count(handle) == 2\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "lessonl", "target", "lines.py:count"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "none of the 1 calls of count could be recorded" in done.stderr
+    assert "cannot pickle '_io.TextIOWrapper' object" in done.stderr
+    assert not (root / "__pycache__").exists()  # the user's tree is left alone
+    shutil.rmtree(root)
