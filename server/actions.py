@@ -12,6 +12,9 @@ config stays valid until the user fills it in) to the project's lessonl.toml, cr
 needed, and does nothing but open the file when a target or skeleton for this file is already
 there. A project configured through pyproject.toml's `[tool.lessonl]` gets the skeleton there
 instead: a new lessonl.toml next to it would silently take precedence over that configuration.
+
+A Python function that no target covers gets "Optimize" too when its project has tests: the
+run then uses the automatic target (lessonl/auto: the tests' recorded calls judge variants).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from lessonl.auto.project import has_tests, python_root
 from lessonl.config import (
     CONFIG_NAME,
     Config,
@@ -83,6 +87,16 @@ class ConfigCache:
         self._cache[cfg_file] = (stamp, config)
         return config
 
+    def for_run(self, path: Path) -> Config:
+        """The config a run on `path` uses: its covering target's, else (a Python file in a
+        project with tests) one for the automatic target, else the usual one-line error."""
+        config = self.for_file(path)
+        if auto_applies(config, path):
+            return auto_config(config, path)
+        config = self.require(path)
+        config.target(None, file=path)  # no or several covering targets: say so now
+        return config
+
     def require(self, path: Path) -> Config:
         config = self.for_file(path)
         if config is None:
@@ -91,6 +105,22 @@ class ConfigCache:
                 f"'{SETUP_TITLE}' or create one with a [[targets]] entry"
             )
         return config
+
+
+def auto_applies(config: Config | None, path: Path) -> bool:
+    """No target covers this Python file, and its project has tests to record calls from."""
+    if language_for_path(path) != "python":
+        return False
+    if config is not None and config.targets_for(path):
+        return False
+    root = config.root if config is not None else python_root(path)
+    return has_tests(root)
+
+
+def auto_config(config: Config | None, path: Path) -> Config:
+    if config is not None:
+        return config
+    return Config(path=None, root=python_root(path))
 
 
 @dataclass(frozen=True)
@@ -191,16 +221,16 @@ def code_actions(
                 disabled=types.CodeActionDisabled(reason=str(exc)),
             )
         ]
-    if config is None or not config.targets_for(path):
-        return [
-            types.CodeAction(
-                title=SETUP_TITLE,
-                kind=KIND,
-                command=types.Command(
-                    title=SETUP_TITLE, command=wire.CMD_SETUP, arguments=[{"uri": uri}]
-                ),
-            )
-        ]
+    setup = types.CodeAction(
+        title=SETUP_TITLE,
+        kind=KIND,
+        command=types.Command(title=SETUP_TITLE, command=wire.CMD_SETUP, arguments=[{"uri": uri}]),
+    )
+    # A Python function in a project with tests: the automatic target judges it, and set-up
+    # stays offered for writing a target by hand.
+    automatic = auto_applies(config, path)
+    if not automatic and (config is None or not config.targets_for(path)):
+        return [setup]
     function = index.at(uri, version, source, language, params.range.start.line, encoding)
     if function is None:
         return None
@@ -211,13 +241,12 @@ def code_actions(
         "function": function.name,
         "range": wire.to_json(function.range),
     }
-    return [
-        types.CodeAction(
-            title=title,
-            kind=KIND,
-            command=types.Command(title=title, command=wire.CMD_OPTIMIZE, arguments=[argument]),
-        )
-    ]
+    optimize = types.CodeAction(
+        title=title,
+        kind=KIND,
+        command=types.Command(title=title, command=wire.CMD_OPTIMIZE, arguments=[argument]),
+    )
+    return [optimize, setup] if automatic else [optimize]
 
 
 # --------------------------------------------------------------------------- set-up

@@ -270,14 +270,14 @@ class Job:
             self._server_loop.call_soon_threadsafe(self._settle, task)
 
     async def _run(self) -> RunReport:
-        from lessonl.loop import optimize
+        from lessonl.auto import optimize_any
 
         r = self.request
 
         def on_event(event: Event) -> None:
             self._server_loop.call_soon_threadsafe(self.reporter.event, event)
 
-        return await optimize(
+        return await optimize_any(
             r.config,
             r.path,
             function=r.function,

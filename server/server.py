@@ -171,8 +171,7 @@ class LessonLServer(LanguageServer):
                     "cursor inside a function"
                 )
             function = found.name
-        config = self.configs.require(path)
-        config.target(None, file=path)  # no or several covering targets: say so before starting
+        config = self.configs.for_run(path)  # explicit target, else automatic (Python)
         settings = await self.settings_for(p.uri)
         # The engine's first import takes seconds (LLM SDKs); never on the event loop.
         await asyncio.to_thread(importlib.import_module, "lessonl.loop")

@@ -176,3 +176,40 @@ def test_unpicklable_arguments_are_one_clear_line(tmp_path: Path) -> None:
     assert "cannot pickle '_io.TextIOWrapper' object" in done.stderr
     assert not (root / "__pycache__").exists()  # the user's tree is left alone
     shutil.rmtree(root)
+
+
+def test_editor_offers_optimize_on_python_functions_of_a_project_with_tests(
+    tmp_path: Path,
+) -> None:
+    from lsprotocol import types as lsp
+
+    from lessonl_server.actions import ConfigCache, FunctionIndex, code_actions
+
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '0'\n")
+    source = "def f(xs):\n    return sorted(xs)\n"
+    (root / "m.py").write_text(source)
+
+    def titles(path: Path) -> list[str]:
+        params = lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+            range=lsp.Range(start=lsp.Position(line=1, character=4), end=lsp.Position(1, 4)),
+            context=lsp.CodeActionContext(
+                diagnostics=[], trigger_kind=lsp.CodeActionTriggerKind.Invoked
+            ),
+        )
+        found = code_actions(
+            params,
+            source=source,
+            version=1,
+            configs=ConfigCache(),
+            index=FunctionIndex(),
+            disabled_support=True,
+        )
+        return [a.title for a in found or []]
+
+    assert titles(root / "m.py") == ["Optimize `f` with lessons", "Set up LessonL for this file"]
+    assert ConfigCache().for_run(root / "m.py").root == root
+    shutil.rmtree(root / "tests")  # without tests nothing could judge it: set-up only
+    assert titles(root / "m.py") == ["Set up LessonL for this file"]

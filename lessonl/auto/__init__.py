@@ -17,9 +17,11 @@ functions, properties, closures.
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lessonl import regions
 from lessonl.auto.project import check_supported, choose_interpreter, module_location
@@ -27,6 +29,11 @@ from lessonl.auto.recording import Recording, record
 from lessonl.auto.target import auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
+
+if TYPE_CHECKING:
+    from lessonl.report import RunReport
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,3 +103,34 @@ async def prepare(
     target = auto_target(recording, rel, qualname)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     return AutoTarget(new_config, target, recording, verification(recording))
+
+
+async def optimize_any(
+    config: Config,
+    file: Path,
+    *,
+    function: str | None,
+    target: str | None = None,
+    interpreter: str | None = None,
+    say: Callable[[str], None] | None = None,
+    **kwargs: Any,
+) -> RunReport:
+    """`loop.optimize` with the automatic target when no explicit one applies (the CLI and
+    the language server both run this). `say` gets the lines about the recording."""
+    from lessonl.loop import optimize
+
+    tell = say or log.info
+    verification = None
+    if wants_auto(config, file, target):
+        tell(
+            f"no [[targets]] entry covers {config.relative(Path(file))}: recording the calls "
+            f"of {function or 'the function'} while the project's tests run"
+        )
+        made = await prepare(
+            config, file, function, source=kwargs.get("source_text"), interpreter=interpreter
+        )
+        tell(describe(made))
+        config, target, verification = made.config, made.target.name, made.verification
+    return await optimize(
+        config, file, function=function, target=target, verification=verification, **kwargs
+    )

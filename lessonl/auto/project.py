@@ -33,6 +33,14 @@ def python_root(file: Path) -> Path:
     return start
 
 
+def has_tests(root: Path) -> bool:
+    """Whether the project looks like it has pytest tests (cheap: no collection), which is
+    what an automatic target needs; the editor offers "Optimize" on that basis."""
+    if (root / "tests").is_dir() or (root / "test").is_dir():
+        return True
+    return any(root.glob("test_*.py")) or any(root.glob("*/test_*.py"))
+
+
 @dataclass(frozen=True)
 class ModuleLocation:
     import_root: str  # relative to the project root, POSIX, "." for the root itself

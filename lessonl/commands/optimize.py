@@ -11,7 +11,6 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,33 +165,9 @@ def project_config(path: Path) -> Config:
     return config
 
 
-async def resolve_target(
-    config: Config,
-    path: Path,
-    function: str | None,
-    target: str | None,
-    *,
-    interpreter: str | None,
-    say: Callable[[str], None],
-) -> tuple[Config, str | None, dict[str, Any] | None]:
-    """(config, target name, verification): the explicit target if one applies, else the
-    automatic one for a Python function (recorded from the project's tests)."""
-    from lessonl import auto
-
-    if not auto.wants_auto(config, path, target):
-        return config, target, None
-    say(
-        f"no [[targets]] entry covers {config.relative(path)}: recording the calls of "
-        f"{function or 'the function'} while the project's tests run"
-    )
-    made = await auto.prepare(config, path, function, interpreter=interpreter)
-    say(auto.describe(made))
-    return made.config, made.target.name, made.verification
-
-
 def run(args: argparse.Namespace) -> int:
     from lessonl.bank import LessonBank
-    from lessonl.loop import RunOptions, optimize
+    from lessonl.loop import RunOptions
 
     path, function = parse_spec(args.spec)
     config = project_config(path)
@@ -213,26 +188,28 @@ def run(args: argparse.Namespace) -> int:
         console.print(Text(line), highlight=False)
 
     async def go(view: ProgressView) -> RunReport:
-        cfg, target, verification = await resolve_target(
-            config, path, function, args.target, interpreter=args.interpreter, say=say
-        )
+        from lessonl.auto import optimize_any
         from lessonl.llm.team import build_team
 
         team = None
         if agents is not None:
             team = await build_team(
-                cfg, agents=agents, cache=options.cache is not False, source=f"{args.team} (--team)"
+                config,
+                agents=agents,
+                cache=options.cache is not False,
+                source=f"{args.team} (--team)",
             )
         try:
-            return await optimize(
-                cfg,
+            return await optimize_any(
+                config,
                 path,
                 function=function,
-                target=target,
+                target=args.target,
+                interpreter=args.interpreter,
+                say=say,
                 source_text=original,
                 options=options,
                 on_event=view,
-                verification=verification,
                 team=team,
             )
         finally:
