@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fakes import FakeLLM
-from loop_project import by_agent
+from fakes import FakeLLM, FakeRequest
+from loop_project import by_agent, is_lesson_request
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -189,8 +189,61 @@ def test_no_test_reaching_the_function_says_what_to_add(tmp_path: Path, fake_llm
     assert code == 2
     last = err.strip().splitlines()[-1]
     assert "no test calls total (1 tests ran)" in last
+    # The one agent asked for an input generator answered without one ("OK"): nothing judges.
+    assert "generated inputs did not help (alpha wrote no generate_inputs() function)" in last
     assert "add a test that calls it, or a [[targets]] entry" in last
-    assert fake_llm.requests == []
+    assert len(fake_llm.requests) == 1 and "generate_inputs" in fake_llm.requests[0].prompt
+
+
+GENERATOR = """```python
+import random
+
+
+def generate_inputs():
+    rng = random.Random(1234)
+    out = [((v,), {}) for v in ([], [0], [-3, 3])]
+    for n in (5, 50, 500):
+        out.append(((([rng.randint(-9, 9) for _ in range(n)]),), {}))
+    return out
+```"""
+
+TOTAL_RIGHT = """```python
+def total(values):
+    return sum(values)
+```"""
+
+TOTAL_WRONG = """```python
+def total(values):
+    return sum(v for v in values if v > 0)
+```"""
+
+
+def test_generated_inputs_judge_a_function_no_test_reaches(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    def reply(req: FakeRequest) -> str:
+        if "generate_inputs" in req.prompt:
+            return GENERATOR
+        if is_lesson_request(req):
+            return "A lesson."
+        return TOTAL_RIGHT if req.model == "alpha" else TOTAL_WRONG
+
+    fake_llm.script_fn(reply)
+    root = _project(tmp_path, "auto_untested")
+    team = _team(tmp_path, fake_llm, ("alpha", "beta"))
+    code, out, err = _lessonl(
+        "optimize", "lonely.py:total", "--rounds", "1", "--json", "--team", str(team), cwd=root
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    v = report["verification"]
+    assert v["recorded_calls"] == 0 and v["tests"] == []
+    assert v["generated_inputs"] == 6
+    outcomes = {x["agent"]: x for x in _variants(report)}
+    assert outcomes["alpha"]["outcome"] == "correct"
+    assert outcomes["beta"]["outcome"] == "incorrect"
+    assert "total([-3, 3]): returned 3, expected 0" in outcomes["beta"]["detail"]
+    assert "plus 6 generated inputs" in err
 
 
 def test_generators_and_async_functions_are_refused_in_one_line(tmp_path: Path) -> None:

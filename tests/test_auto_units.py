@@ -181,9 +181,8 @@ def test_unpicklable_arguments_are_one_clear_line(tmp_path: Path) -> None:
 def test_editor_offers_optimize_on_python_functions_of_a_project_with_tests(
     tmp_path: Path,
 ) -> None:
-    from lsprotocol import types as lsp
-
     from lessonl_server.actions import ConfigCache, FunctionIndex, code_actions
+    from lsprotocol import types as lsp
 
     root = tmp_path / "proj"
     (root / "tests").mkdir(parents=True)

@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lessonl import regions
+from lessonl.auto.generate import make_generator
 from lessonl.auto.project import check_supported, choose_interpreter, module_location
 from lessonl.auto.recording import Recording, record
-from lessonl.auto.target import auto_target, verification
+from lessonl.auto.target import FEW_CALLS, auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
 
 if TYPE_CHECKING:
+    from lessonl.llm import Agent
     from lessonl.report import RunReport
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ def describe(made: AutoTarget) -> str:
         f"{made.target.name.removeprefix('auto-')} from {len(v['tests'])} tests "
         f"({v['calls_seen']} calls seen) with {v['interpreter']} ({v['interpreter_source']})"
     )
+    if v["generated_inputs"]:
+        text += f", plus {v['generated_inputs']} generated inputs"
     return "; ".join([text, *v["notes"]])
 
 
@@ -72,7 +76,10 @@ async def prepare(
     *,
     source: str | None = None,
     interpreter: str | None = None,
+    generator_agent: Agent | None = None,
 ) -> AutoTarget:
+    """Record the function's calls and build the automatic target. With `generator_agent`,
+    fewer than `FEW_CALLS` recorded calls make that agent write an input generator."""
     file = Path(file).resolve()
     if function is None:
         raise UsageError(
@@ -92,6 +99,12 @@ async def prepare(
         setting_name="--interpreter" if interpreter else "[run] interpreter",
     )
     secrets = [a.api_key_env for a in config.agents if a.api_key_env]
+    generator = None
+    if generator_agent is not None:
+        code = regions.prompt_context(text, "python", function).code
+        generator = make_generator(
+            generator_agent, code, qualname, max_tokens=config.run.code_max_tokens
+        )
     recording = await record(
         config.root,
         rel,
@@ -99,6 +112,8 @@ async def prepare(
         chosen,
         module_location(config.root, rel),
         secret_names=secrets,
+        generator=generator,
+        few=FEW_CALLS,
     )
     target = auto_target(recording, rel, qualname)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
@@ -117,20 +132,40 @@ async def optimize_any(
 ) -> RunReport:
     """`loop.optimize` with the automatic target when no explicit one applies (the CLI and
     the language server both run this). `say` gets the lines about the recording."""
-    from lessonl.loop import optimize
+    from lessonl.llm import build_team
+    from lessonl.loop import RunOptions, optimize
 
+    if not wants_auto(config, file, target):
+        return await optimize(config, file, function=function, target=target, **kwargs)
     tell = say or log.info
-    verification = None
-    if wants_auto(config, file, target):
+    team = kwargs.pop("team", None)
+    own_team = team is None
+    if team is None:  # the first agent may write an input generator: build the team first
+        run = (kwargs.get("options") or RunOptions()).resolve(config.run)
+        team = await build_team(config, cache=run.cache)
+    try:
         tell(
             f"no [[targets]] entry covers {config.relative(Path(file))}: recording the calls "
             f"of {function or 'the function'} while the project's tests run"
         )
         made = await prepare(
-            config, file, function, source=kwargs.get("source_text"), interpreter=interpreter
+            config,
+            file,
+            function,
+            source=kwargs.get("source_text"),
+            interpreter=interpreter,
+            generator_agent=team.agents[0] if team.agents else None,
         )
         tell(describe(made))
-        config, target, verification = made.config, made.target.name, made.verification
-    return await optimize(
-        config, file, function=function, target=target, verification=verification, **kwargs
-    )
+        return await optimize(
+            made.config,
+            file,
+            function=function,
+            target=made.target.name,
+            verification=made.verification,
+            team=team,
+            **kwargs,
+        )
+    finally:
+        if own_team:
+            await team.aclose()

@@ -28,7 +28,9 @@ from lessonl.auto.errors import (
     TestsFailOnOriginal,
     UnsupportedFunction,
 )
+from lessonl.auto.generate import Generator
 from lessonl.auto.project import Interpreter, ModuleLocation
+from lessonl.errors import LessonLError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
 from lessonl.state import StateDir
@@ -36,6 +38,7 @@ from lessonl.state import StateDir
 RUNNER = Path(runner_package.__file__).resolve().parent
 MAX_CALLS = 64  # calls kept per function
 RECORD_WALL_S = 600.0  # the whole test suite, once
+GENERATE = Limits(wall_s=60.0, cpu_s=60.0, memory_mb=4096, file_size_mb=64)  # the generator
 TARGET_PASS_S = 0.005  # each timed repetition covers about this much of the original's work
 MAX_TIMED_BYTES = 64 << 20  # bound on the inputs unpickled for one repetition
 _ERROR = re.compile(r"^LESSONL_ERROR: (.*)$", re.M)
@@ -49,6 +52,7 @@ class Recording:
     location: ModuleLocation
     loops: int
     record_wall_s: float
+    generator_error: str | None = None  # why generated inputs were wanted but not had
 
 
 def folder_for(root: Path, rel: str, qualname: str) -> Path:
@@ -86,7 +90,11 @@ async def record(
     location: ModuleLocation,
     *,
     secret_names: list[str],
+    generator: Generator | None = None,
+    few: int = 6,
 ) -> Recording:
+    """Record, then (fewer than `few` calls and a `generator`) add generated inputs, then
+    verify. Raises the errors of `lessonl.auto.errors`."""
     folder = folder_for(root, rel, qualname)
     work = folder / "work"
     recording = folder / "recording"
@@ -120,7 +128,24 @@ async def record(
         wall = time.monotonic() - started
         _raise_for(result, "recording")
         meta = _meta(recording)
-        _judge(meta, rel, qualname)
+        _judge_tests(meta)
+        generator_error = None
+        if meta["kept"] < few and generator is not None:
+            try:
+                code = await generator(meta)
+                path = recording / "generator.py"
+                path.write_text(code, encoding="utf-8")
+                argv = runner_argv(
+                    interpreter.path, "generate", rel, qualname, location, str(recording)
+                )
+                result = await run_command(
+                    [*argv, "--generator", str(path)], cwd=tree, env=env, limits=GENERATE
+                )
+                _raise_for(result, "running the input generator")
+            except LessonLError as exc:  # said in the report (or the error below), not lost
+                generator_error = str(exc)
+            meta = _meta(recording)
+        _judge_reach(meta, rel, qualname, generator_error)
         result = await run(
             runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
         )
@@ -141,6 +166,7 @@ async def record(
         location=location,
         loops=_loops(meta, recording),
         record_wall_s=wall,
+        generator_error=generator_error,
     )
 
 
@@ -184,19 +210,27 @@ def _listed(names: list[str], limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _judge(meta: dict[str, Any], rel: str, qualname: str) -> None:
-    """Refuse to go on when the recording cannot be trusted or says nothing."""
+def _judge_tests(meta: dict[str, Any]) -> None:
+    """Refuse to go on when the tests fail on the original: nothing to trust."""
     broken = meta["errors"] + meta["failed"]
     if broken:
         raise TestsFailOnOriginal(
             f"{len(broken)} of the project's tests fail on the original code "
             f"({_listed(broken)}); fix them first: LessonL judges variants by them"
         )
-    if meta["seen"] == 0:
+
+
+def _judge_reach(
+    meta: dict[str, Any], rel: str, qualname: str, generator_error: str | None
+) -> None:
+    """Refuse to go on when nothing recorded or generated can judge a variant."""
+    if meta["seen"] == 0 and not meta.get("generated"):
         ran = f"{meta['collected']} tests ran" if meta["collected"] else "no tests were found"
+        tried = f"; generated inputs did not help ({generator_error})" if generator_error else ""
         raise NothingReachesFunction(
-            f"no test calls {qualname} ({ran}); add a test that calls it, or a [[targets]] "
-            f"entry covering {rel} (`lessonl target {rel}:{qualname}` prints one to start from)"
+            f"no test calls {qualname} ({ran}){tried}; add a test that calls it, or a "
+            f"[[targets]] entry covering {rel} (`lessonl target {rel}:{qualname}` prints one "
+            "to start from)"
         )
     if meta["kept"] == 0:
         reasons = meta.get("examples", {})

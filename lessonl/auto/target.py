@@ -51,6 +51,8 @@ def verification(recording: Recording) -> dict[str, Any]:
     if meta.get("dropped_on_replay"):
         left_out["not reproducible outside its test"] = meta["dropped_on_replay"]
     notes = [f"{reason}: {text}" for reason, text in meta.get("examples", {}).items() if text]
+    if recording.generator_error:
+        notes.append(f"generated inputs were wanted but not used: {recording.generator_error}")
     if meta["kept"] < FEW_CALLS:
         notes.append(
             f"only {meta['kept']} recorded calls: correctness rests on few inputs; a test "
@@ -62,9 +64,9 @@ def verification(recording: Recording) -> dict[str, Any]:
         "interpreter_source": recording.interpreter.source,
         "tests": list(meta["tests"]),
         "tests_collected": meta["collected"],
-        "recorded_calls": meta["kept"],
+        "recorded_calls": meta["kept"] - meta.get("generated", 0),
         "calls_seen": meta["seen"],
-        "generated_inputs": 0,
+        "generated_inputs": meta.get("generated", 0),
         "left_out": left_out,
         "notes": notes,
         "recording": str(recording.folder),

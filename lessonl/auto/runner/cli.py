@@ -8,6 +8,7 @@ reproduce a call prints `LESSONL_MISMATCH: call I of N, ...` as its last line an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import store, target
 from .record import Plugin, Recorder
-from .replay import replay
+from .replay import call_text, replay
 from .timing import bench, fresh, one_pass
 
 ERROR_EXIT = 3
@@ -123,7 +124,72 @@ def cmd_record(args: argparse.Namespace) -> int:
     meta.tests = [t for t in recorder.tests if t != "<no test>"]
     calls = recorder.chosen()
     meta.kept = len(calls)
+    meta.samples = _samples(calls, spec.qualname)
     store.save(folder, calls, meta)
+    return 0
+
+
+def _samples(calls: list[store.Call], name: str, limit: int = 3) -> list[str]:
+    out = []
+    for call in calls[:limit]:
+        try:
+            args, kwargs = pickle.loads(call.args)
+        except Exception:
+            continue
+        out.append(call_text(name, args, kwargs))
+    return out
+
+
+GENERATED = "<generated>"
+MAX_GENERATED = 200
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Run an input generator (`generate_inputs()` in `--generator`) twice on the original:
+    it must return the same inputs both times (deterministic), a list of (args, kwargs)
+    pairs; the original's results on them join the recording as calls of `<generated>`."""
+    spec = _spec(args)
+    folder = Path(args.recording)
+    try:
+        _module, fn = _function(spec)
+    except target.Unsupported as exc:
+        return fail(str(exc))
+    source = Path(args.generator).read_text(encoding="utf-8")
+    made = []
+    for _ in range(2):
+        namespace: dict[str, Any] = {"__name__": "lessonl_input_generator"}
+        try:
+            exec(compile(source, "generator.py", "exec"), namespace)
+            inputs = namespace["generate_inputs"]()
+            made.append((inputs, pickle.dumps(inputs, protocol=4)))
+        except Exception as exc:
+            return fail(f"the input generator failed: {type(exc).__name__}: {exc}")
+    if made[0][1] != made[1][1]:
+        return fail("the input generator is not deterministic (two runs gave other inputs)")
+    inputs = made[0][0]
+    if not isinstance(inputs, list) or not all(
+        isinstance(i, tuple | list)
+        and len(i) == 2
+        and isinstance(i[0], tuple | list)
+        and isinstance(i[1], dict)
+        for i in inputs
+    ):
+        return fail("the input generator must return a list of (args tuple, kwargs dict) pairs")
+    meta = store.load_meta(folder)
+    calls = store.load_calls(folder)
+    seen = meta.seen  # calls seen stays the tests' count
+    recorder = Recorder(meta, max_calls=MAX_GENERATED, per_shape=16, max_call_bytes=1 << 20)
+    recorder.current_test = GENERATED
+    wrapped = recorder.wrap(fn)
+    for call_args, call_kwargs in inputs[:MAX_GENERATED]:
+        with contextlib.suppress(Exception):  # recorded: raising is behaviour too
+            wrapped(*call_args, **call_kwargs)
+    added = recorder.chosen()[: max(0, args.max_calls - len(calls))]
+    meta.generated = len(added)
+    meta.seen = seen
+    meta.kept = len(calls) + len(added)
+    meta.samples = meta.samples or _samples(added, spec.qualname)
+    store.save(folder, calls + added, meta)
     return 0
 
 
@@ -146,6 +212,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     kept = [c for i, c in enumerate(kept) if i not in bad2]
     meta.dropped_on_replay = len(calls) - len(kept)
     meta.kept = len(kept)
+    meta.generated = sum(1 for c in kept if c.test == GENERATED)
     if kept:
         inputs = fresh(kept, 1)
         start = time.process_time()
@@ -192,7 +259,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lessonl-auto-runner")
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("record", "verify", "check", "bench"):
+    for name in ("record", "verify", "check", "bench", "generate"):
         s = sub.add_parser(name)
         s.add_argument("--root", default=".")
         s.add_argument("--file", required=True)
@@ -200,6 +267,9 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--module", required=True)
         s.add_argument("--import-root", default=".")
         s.add_argument("--recording", required=True)
+        if name == "generate":
+            s.add_argument("--generator", required=True)
+            s.add_argument("--max-calls", type=int, default=64)
         if name == "record":
             s.add_argument("--max-calls", type=int, default=64)
             s.add_argument("--per-shape", type=int, default=16)
@@ -216,7 +286,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(list(argv))
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    handlers = {"record": cmd_record, "verify": cmd_verify, "check": cmd_check, "bench": cmd_bench}
+    handlers = {
+        "record": cmd_record,
+        "verify": cmd_verify,
+        "check": cmd_check,
+        "bench": cmd_bench,
+        "generate": cmd_generate,
+    }
     try:
         return handlers[args.command](args)
     except pickle.UnpicklingError as exc:

@@ -45,6 +45,8 @@ class Meta:
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first message
     pass_s: float | None = None  # one pass over the kept calls on the original (verify)
     dropped_on_replay: int = 0  # kept calls the original itself did not reproduce alone
+    generated: int = 0  # calls from an input generator (run on the original), not from tests
+    samples: list[str] = field(default_factory=list)  # a few calls as text, for prompts
 
 
 def save(folder: Path, calls: list[Call], meta: Meta) -> None:

@@ -1,0 +1,60 @@
+"""Asking one agent for an input generator when the tests record too few calls.
+
+The generator is untrusted code like any variant: it runs in the runner, in the copy, under
+the sandbox's limits, and it must be deterministic (run twice, the same inputs) and return
+plain (args, kwargs) pairs. The ORIGINAL's results on those inputs become the expected ones,
+so a wrong generator can only make the check stricter or useless, never let a wrong variant
+through that the recorded calls would have caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from lessonl import regions
+from lessonl.auto.errors import CannotRecord
+from lessonl.llm import Agent, SampleId
+
+#: Inputs asked for; the runner keeps at most 200 and the recording at most 64 calls in all.
+WANTED = 40
+
+Generator = Callable[[dict[str, Any]], Awaitable[str]]
+
+
+def generator_prompt(code: str, qualname: str, samples: Sequence[str]) -> str:
+    shown = "\n".join(f"    {s}" for s in samples) or "    (none were recorded)"
+    return f"""We need test inputs for the Python function `{qualname}` below, to check that
+faster rewrites of it behave exactly the same.
+
+```python
+{code}
+```
+
+Calls recorded from the project's tests:
+{shown}
+
+Write a Python function `generate_inputs()` that returns a list of about {WANTED} inputs, each
+a pair `(args, kwargs)`: `args` a tuple of positional arguments (for a method, the instance
+first), `kwargs` a dict. Cover edge cases (empty, single element, duplicates, ties,
+negative numbers, ...) and a few larger inputs (a few thousand elements at most). It must be
+deterministic (use `random.Random(1234)`, never the global random or the clock), do no I/O,
+and finish within a second. You may import the standard library and the function's own
+module. Reply with one ```python fenced block containing only that code."""
+
+
+def make_generator(agent: Agent, code: str, qualname: str, *, max_tokens: int) -> Generator:
+    async def generate(meta: dict[str, Any]) -> str:
+        prompt = generator_prompt(code, qualname, meta.get("samples", []))
+        completion = await agent.model.complete(
+            [{"role": "user", "content": prompt}],
+            temperature=0.0,
+            max_tokens=max_tokens,
+            sample=SampleId(run_id="auto-inputs", round=0, agent=agent.name, purpose="inputs"),
+        )
+        found = regions.extract_code(completion.text, "python")
+        if not found or "generate_inputs" not in found:
+            raise CannotRecord(f"{agent.name} wrote no generate_inputs() function")
+        return found
+
+    return generate
