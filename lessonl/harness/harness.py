@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 ERROR_LINES = 12  # compiler error lines kept for the lesson prompt
 DETAIL_CHARS = 1500  # bound on any detail text
+WAIT_REPEAT_S = 15.0  # a progress line about the same wait is repeated at most this often
 
 _INSTALL_HINTS = {
     "g++": "apt-get install g++",
@@ -174,6 +175,7 @@ class Harness:
         waiting for the timing lock (and for whom), building, testing, each timed pair."""
         self.config = config
         self.on_progress = on_progress
+        self._last_wait = ("", 0.0)
         self.target = target
         self.run_id = run_id
         self.root = Path(config.root)
@@ -429,7 +431,8 @@ class Harness:
         """Run a build or test: bounded concurrency, and never during a timed run."""
         async with self._slots:
             asked = time.perf_counter()
-            self._say(f"{step} of {'the original' if copy.vid == 'baseline' else copy.vid}")
+            who = "the original" if copy.vid == "baseline" else copy.vid
+            self._say(f"{'building' if step == 'build' else 'testing'} {who}")
             async with self._lock.shared(self._waiting):
                 costs.lock_wait_s += time.perf_counter() - asked
                 result = await self._run(copy, command)
@@ -448,20 +451,26 @@ class Harness:
             raise BenchFailed(which, result)
         times = parse_times(result.stdout)
         figure = median(times) if times else result.wall_s
-        return Sample(figure, result.wall_s, result.cpu_s, tuple(times))
+        return Sample(figure, result.wall_s, result.cpu_s, tuple(times), result.max_threads)
 
     def _say(self, line: str) -> None:
         if self.on_progress is not None:
             self.on_progress(line)
 
     def _waiting(self, holder: int | None) -> None:
+        """Say whom we wait for; the same line again only after WAIT_REPEAT_S, so a run that
+        waits between every pair does not fill the screen."""
         if holder is not None:
-            self._say(f"waiting for the machine-wide timing lock, held by pid {holder} (timing)")
+            line = f"waiting for the machine-wide timing lock, held by pid {holder} (timing)"
         else:
-            self._say(
-                "waiting for the machine-wide timing lock (other lessonl runs are timing, "
+            line = (
+                "waiting for the machine-wide timing lock (other lessonl processes are timing, "
                 "building or testing)"
             )
+        now = time.monotonic()
+        if line != self._last_wait[0] or now - self._last_wait[1] >= WAIT_REPEAT_S:
+            self._last_wait = (line, now)
+            self._say(line)
 
     async def _run(self, copy: _Copy, command: str) -> CommandResult:
         argv = expand(

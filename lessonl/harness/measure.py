@@ -10,16 +10,21 @@ bootstrap interval (stats.py):
 - *bench*: the bench's own figures, as the user wrote them (wall or CPU clock, their choice).
 - *cpu*: the same runs in CPU time, valid only for single-threaded, CPU-bound code (below).
   Without `LESSONL_TIME_S` lines it is the process's CPU time. With them, if the bench's clock
-  is evidently wall time (the calls it reports add up to more than the CPU time the whole
-  process used: only a wall clock counts time spent waiting for a core), each run's figure is
-  scaled by that run's CPU share (CPU time / wall time): the share of the run the process
-  actually had a core, assumed to spread evenly over its calls. A bench whose clock already is
-  CPU time (the examples') needs no scaling: its figures are the cpu estimate.
+  is wall time, each run's figure is scaled by that run's CPU share (CPU time / wall time): the
+  share of the run the process actually had a core, assumed to spread evenly over its calls.
+  A bench whose clock already is CPU time (the examples') needs no scaling: its figures are the
+  cpu estimate. The clock is wall time when a run's calls add up to more than the CPU time of
+  its whole process (only a wall clock counts waiting), or when scaling makes the figures of
+  each side vary less from run to run (the share explains their variation only if the clock
+  counts the waiting; a CPU clock's figures would get noisier). On a quiet machine the share
+  is about constant and either choice gives the same ratio.
 
 How CPU time is decided valid, per side, from the runs themselves:
-- single-threaded: no run used more CPU than wall time (beyond 5% and 5 ms of slack). A
-  multi-threaded run's CPU time counts every core, so a parallel rewrite would look slower;
-  its wall time is what the user waits for, so the bench's figures are kept;
+- single-threaded: no process of a run was seen with more than one thread (the sandbox's
+  CPU watcher looks at 10, 30, 70 ms, ... into every run), and no run used more CPU than wall
+  time (beyond 5% and 5 ms of slack; this also catches parallel processes). A multi-threaded
+  run's CPU time counts every core, so a parallel rewrite would look slower; its wall time is
+  what the user waits for, so the bench's figures are kept;
 - CPU-bound: at its best run the process had a core at least 30% of its wall time. Code that
   mostly sleeps or waits for I/O is not measured by its CPU time. The bar is low because wall
   time here includes spawning and reaping the process: a 0.08 s Python bench reads 0.6 on a
@@ -42,13 +47,14 @@ that much faster; such a figure comes from a broken clock). Such a variant stays
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lessonl.harness.stats import bootstrap_ci, median, ratio_of_medians
 
 IMPLAUSIBLE = 1e6  # a speedup above this is a broken measurement, never a win
-_TICKS_S = (0.001, 0.004, 0.010)  # 1000, 250 and 100 Hz scheduler ticks
+_TICKS_S = (0.010, 0.004, 0.001)  # 100, 250 and 1000 Hz scheduler ticks, coarsest first
 _GRID_TOLERANCE_S = 1e-6
 _THREAD_SLACK = (1.05, 0.005)  # cpu <= 1.05 * wall + 5 ms still counts as one thread
 _MIN_CPU_SHARE = 0.3
@@ -62,6 +68,7 @@ class Sample:
     wall_s: float
     cpu_s: float | None
     times: tuple[float, ...] = ()
+    threads: int = 0  # the most threads seen in one process of the run (0: not seen)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,10 @@ class Estimate:
 
 def _single_threaded(samples: Sequence[Sample]) -> bool:
     factor, slack = _THREAD_SLACK
-    return all(s.cpu_s is not None and s.cpu_s <= factor * s.wall_s + slack for s in samples)
+    return all(
+        s.cpu_s is not None and s.cpu_s <= factor * s.wall_s + slack and s.threads <= 1
+        for s in samples
+    )
 
 
 def _cpu_bound(samples: Sequence[Sample]) -> bool:
@@ -110,6 +120,26 @@ def wall_clocked(samples: Sequence[Sample]) -> bool:
     return any(
         s.times and s.cpu_s is not None and sum(s.times) > 1.02 * s.cpu_s + 0.001 for s in samples
     )
+
+
+def _spread(values: Sequence[float]) -> float:
+    """Median absolute deviation of the logs: run-to-run variation, robust to a few outliers."""
+    logs = [math.log(v) for v in values]
+    mid = median(logs)
+    return median([abs(v - mid) for v in logs])
+
+
+def share_explains(*sides: Sequence[Sample]) -> bool:
+    """True when scaling by the CPU share makes every side's figures vary less: their noise is
+    the waiting a wall clock counts (module docstring)."""
+    for side in sides:
+        raw = [s.figure_s for s in side]
+        scaled = [cpu_figure(s, scale=True) for s in side]
+        if len(side) < 3 or min(raw) <= 0 or min(scaled) <= 0:
+            return False
+        if not _spread(scaled) < _spread(raw):
+            return False
+    return True
 
 
 def cpu_figure(sample: Sample, *, scale: bool) -> float:
@@ -133,17 +163,24 @@ def _grid(values: Sequence[float]) -> float | None:
     return None
 
 
+def _zeros(which: str, samples: Sequence[Sample]) -> str:
+    calls = [t for s in samples for t in s.times] or [s.figure_s for s in samples]
+    zeros = sum(1 for t in calls if t <= 0)
+    if not zeros:
+        return ""
+    return (
+        f"{zeros} of {len(calls)} {which} timings read 0 s: the bench's clock is coarser than "
+        "what it times (time several calls per LESSONL_TIME_S line, or use a finer clock)"
+    )
+
+
 def distrust(which: str, samples: Sequence[Sample]) -> str:
     """Why one side's figures cannot be trusted, or ''."""
+    zeros = _zeros(which, samples)
+    if zeros:
+        return zeros
     figures = [s.figure_s for s in samples]
     calls = [t for s in samples for t in s.times] or figures
-    zeros = sum(1 for t in calls if t <= 0)
-    if zeros:
-        return (
-            f"{zeros} of {len(calls)} {which} timings read 0 s: the bench's clock is coarser "
-            "than what it times (time several calls per LESSONL_TIME_S line, or use a finer "
-            "clock)"
-        )
     tick = _grid(calls)
     if tick is not None and median(figures) < 50 * tick:
         return (
@@ -161,14 +198,23 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     """Both estimates, the one to report, and whether to trust it (module docstring)."""
     base_fig = [s.figure_s for s in baseline]
     cand_fig = [s.figure_s for s in candidate]
-    untrusted = distrust("baseline", baseline) or distrust("candidate", candidate)
+    untrusted = (
+        _zeros("candidate", candidate)
+        or _zeros("baseline", baseline)
+        or distrust("candidate", candidate)
+        or distrust("baseline", baseline)
+    )
     if untrusted:
         return Estimate(None, None, "bench", None, None, None, None, None, None, untrusted)
     s_bench = ratio_of_medians(base_fig, cand_fig)
     ci_bench = bootstrap_ci(base_fig, cand_fig)
     s_cpu = ci_cpu = base_cpu = cand_cpu = None
     if cpu_time_valid(baseline) and cpu_time_valid(candidate):
-        scale = wall_clocked(baseline) or wall_clocked(candidate)
+        scale = (
+            wall_clocked(baseline)
+            or wall_clocked(candidate)
+            or (any(s.times for s in baseline) and share_explains(baseline, candidate))
+        )
         a = [cpu_figure(s, scale=scale) for s in baseline]
         b = [cpu_figure(s, scale=scale) for s in candidate]
         if min(a) > 0 and min(b) > 0:

@@ -131,6 +131,10 @@ class CommandResult:
     # (they hold the exclusive timing lock). Builds and tests may overlap: there it is a bound.
     cpu_s: float | None = None
     cpu_exceeded: bool = False  # we killed it at the CPU-time limit (see `_watch_cpu`)
+    # The most threads one process of the tree had when `_watch_cpu` looked (0: never looked,
+    # the command ended within about 10 ms). Tells single-threaded code from multi-threaded
+    # even where a busy machine runs the threads one after another.
+    max_threads: int = 0
 
     @property
     def ok(self) -> bool:
@@ -202,14 +206,24 @@ def cpu_poll_interval(cpu_s: float) -> float:
     return min(0.5, max(0.02, cpu_s / 20))
 
 
-async def _watch_cpu(pid: int, cpu_s: float, exceeded: list[bool]) -> None:
+@dataclass
+class _Watch:
+    exceeded: bool = False
+    max_threads: int = 0
+
+
+async def _watch_cpu(pid: int, cpu_s: float, watch: _Watch) -> None:
     """Until cancelled: SIGKILL the tree of `pid` once one of its processes has used more than
-    `cpu_s` of CPU time, and note it in `exceeded`. Per process, like RLIMIT_CPU, so a parallel
-    build is bounded as before; processes that left the tree with their own setsid and a
-    re-parenting are beyond reach (they die with the group at the end)."""
+    `cpu_s` of CPU time, and note it in `watch` (with the most threads seen in one process).
+    Per process, like RLIMIT_CPU, so a parallel build is bounded as before; processes that left
+    the tree with their own setsid and a re-parenting are beyond reach (they die with the group
+    at the end). The first looks come early (10, 30, 70 ms, ...) so that a short bench's
+    threads are seen, then every `cpu_poll_interval`."""
     interval = cpu_poll_interval(cpu_s)
+    delay = 0.01
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(delay)
+        delay = min(interval, delay * 2)
         try:
             leader = psutil.Process(pid)
             tree = [leader, *leader.children(recursive=True)]
@@ -217,10 +231,11 @@ async def _watch_cpu(pid: int, cpu_s: float, exceeded: list[bool]) -> None:
             continue
         used = 0.0
         for member in tree:
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error), member.oneshot():
                 used = max(used, _own_cpu_s(member))
+                watch.max_threads = max(watch.max_threads, member.num_threads())
         if used > cpu_s:
-            exceeded.append(True)
+            watch.exceeded = True
             kill_tree(pid)
             return
 
@@ -278,8 +293,8 @@ async def run_command(
     if live is not None:
         live.add(proc.pid)
     readers = asyncio.gather(_drain(proc.stdout, output_limit), _drain(proc.stderr, 64 << 10))
-    cpu_exceeded: list[bool] = []
-    watcher = asyncio.ensure_future(_watch_cpu(proc.pid, limits.cpu_s, cpu_exceeded))
+    watch = _Watch()
+    watcher = asyncio.ensure_future(_watch_cpu(proc.pid, limits.cpu_s, watch))
     timed_out = False
     killed = False
     try:
@@ -292,7 +307,7 @@ async def run_command(
         wall = time.perf_counter() - started
         cpu = max(0.0, _children_cpu_s() - cpu_before)
         watcher.cancel()
-        killed = killed or bool(cpu_exceeded)
+        killed = killed or watch.exceeded
         # Leftovers of a normal exit (background jobs) still in the group. A daemon that left
         # the group with its own setsid after the leader exited is beyond reach.
         kill_tree(proc.pid, descendants=False)
@@ -325,7 +340,8 @@ async def run_command(
         timed_out=timed_out,
         stdout_truncated=out_trunc,
         cpu_s=cpu,
-        cpu_exceeded=bool(cpu_exceeded),
+        cpu_exceeded=watch.exceeded,
+        max_threads=watch.max_threads,
     )
 
 
