@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -48,8 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("evaluate", help="build, check and time a candidate replacement of FILE")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--candidate", required=True, metavar="PATH", help="whole replacement of FILE")
+    p.add_argument("file", metavar="FILE[:FUNCTION]")
+    p.add_argument(
+        "--candidate",
+        required=True,
+        metavar="PATH",
+        help="whole replacement of FILE, or with :FUNCTION that function (spliced in)",
+    )
     p.add_argument("--target", metavar="NAME", help=TARGET_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -159,3 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lessonl: cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `lessonl bench --list | head`: the reader has all it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again (Python docs, signal).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # what a shell reports for SIGPIPE

@@ -15,9 +15,12 @@ import io
 import itertools
 import json
 import math
+import os
 import re
+import shlex
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -199,6 +202,36 @@ def test_list_table_keeps_brackets_in_descriptions(
     assert main(["bench", str(serial), "--list"]) == 0
     out = capsys.readouterr().out
     assert "For each query [lo, hi] (inclusive)" in out
+
+
+def test_list_in_a_pipe_is_one_whole_line_per_problem() -> None:
+    """`lessonl bench --list | ...`: every name whole (pasteable into --problems), one line
+    per problem, however long the description, and `| head` ends quietly."""
+    serial = Path(__file__).resolve().parents[1] / "benchmarks" / "serial"
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    out = subprocess.run(
+        [sys.executable, "-m", "lessonl", "bench", str(serial), "--list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    lines = out.splitlines()
+    problems = discover(serial)
+    assert len(lines) == 2 + len(problems)  # the title, the header, one line per problem
+    for problem, line in zip(problems, lines[2:], strict=True):
+        assert line.split()[:3] == [problem.name, problem.category, problem.language]
+        assert line.endswith(problem.description)
+    assert "…" not in out
+    head = subprocess.run(
+        f"{shlex.quote(sys.executable)} -m lessonl bench {shlex.quote(str(serial))} --list"
+        " | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert head.stdout.startswith(str(serial)) and "Traceback" not in head.stderr
 
 
 def test_log_lines_keep_brackets_and_stay_on_one_line() -> None:

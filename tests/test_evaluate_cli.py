@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -101,7 +103,7 @@ def test_json_is_one_object_and_user_file_is_untouched(tmp_path: Path, lock: Pat
     )
     assert code == 0, err
     data = json.loads(out)  # the whole of stdout is one JSON object
-    assert set(data) == {
+    assert list(data) == [
         "outcome",
         "speedup",
         "ci95",
@@ -109,12 +111,21 @@ def test_json_is_one_object_and_user_file_is_untouched(tmp_path: Path, lock: Pat
         "candidate_s",
         "pairs",
         "detail",
-    }
+        # added by issue 20 (never renamed): which clock, both estimates, CPU-time medians
+        "clock",
+        "speedup_bench",
+        "ci95_bench",
+        "speedup_cpu",
+        "ci95_cpu",
+        "baseline_cpu_s",
+        "candidate_cpu_s",
+    ]
+    assert data["clock"] in ("cpu", "bench")
     assert data["outcome"] == "correct" and data["speedup"] > 5 and data["pairs"] >= 3
     assert data["ci95"][0] <= data["speedup"] <= data["ci95"][1]
     assert (root / "pkg/work.py").read_bytes() == before
     assert (root / "pkg/work.py").stat().st_mtime_ns == mtime
-    assert not list((root / ".lessonl" / "build").iterdir())  # pruned
+    assert not (root / ".lessonl").exists()  # an evaluation keeps no state
 
 
 def test_bad_candidate_is_exit_0_with_outcome(tmp_path: Path, lock: Path) -> None:
@@ -229,3 +240,51 @@ def test_a_run_removes_what_a_killed_run_left_behind(tmp_path: Path, lock: Path)
     assert code == 0, err
     assert not any(p.exists() for p in leftovers)
     assert not list(build.iterdir())
+
+
+def test_progress_goes_to_stderr_while_stdout_stays_one_object(tmp_path: Path, lock: Path) -> None:
+    """While another process holds the timing lock the evaluation says so, naming it; then
+    each timed pair. stdout is still the one JSON object."""
+    root = project(tmp_path)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # what a timing lessonl holds, with its pid beside it
+    lock.with_name(lock.name + ".holder").write_text(f"{os.getpid()}\n")
+    try:
+        proc = lessonl(
+            "evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock
+        )
+        time.sleep(4)
+    finally:
+        os.close(fd)  # releases the lock
+    code, out, err = finish(proc)
+    assert code == 0, err
+    assert json.loads(out)["outcome"] == "correct"
+    lines = err.splitlines()
+    assert f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)" in lines
+    assert "building the original" not in lines  # this project has no build step
+    assert "testing the original" in lines and "testing v1-candidate" in lines
+    assert "candidate: timed pair 1 of at most 5" in lines
+    assert any(line.startswith("candidate: timed pair 3 of at most 5: ") for line in lines)
+
+
+def test_file_function_takes_a_candidate_holding_only_that_function(
+    tmp_path: Path, lock: Path
+) -> None:
+    root = project(tmp_path)
+    (root / "pkg/work.py").write_text(
+        "import math\n\n\n" + PY_SLOW + "\n\ndef other():\n    return 1\n"
+    )
+    (root / "fn.py").write_text(PY_FAST)  # just the function
+    (root / ".lessonl/bank").mkdir(parents=True)  # a project's state: kept
+    code, out, err = finish(
+        lessonl("evaluate", "pkg/work.py:work", "--candidate", "fn.py", cwd=root, lock=lock)
+    )
+    assert code == 0, err
+    assert out.startswith("correct, faster:"), out
+    assert (root / ".lessonl/bank").is_dir()
+    (root / "nofn.py").write_text("def something_else():\n    return 2\n")
+    code, out, err = finish(
+        lessonl("evaluate", "pkg/work.py:work", "--candidate", "nofn.py", cwd=root, lock=lock)
+    )
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "does not contain the function `work`" in err, err

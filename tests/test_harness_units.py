@@ -193,6 +193,23 @@ async def test_cpu_limit_is_reported_as_such(tmp_path: Path) -> None:
     assert spin.cpu_limited and not spin.timed_out and spin.wall_s < 10
 
 
+async def test_commands_get_no_rlimit_cpu_and_report_their_cpu_time(tmp_path: Path) -> None:
+    """RLIMIT_CPU made CPU clocks tick in 4 ms steps; the limit is now the parent's watcher.
+    The command's own CPU time comes back beside its wall time."""
+    script = (
+        "import resource, time\n"
+        "print(resource.getrlimit(resource.RLIMIT_CPU) == (resource.RLIM_INFINITY,) * 2)\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.2: pass\n"
+    )
+    run = await run_command(
+        [sys.executable, "-c", script], cwd=tmp_path, env=os.environ, limits=LIMITS
+    )
+    assert run.ok and run.stdout.strip() == "True"
+    assert run.cpu_s is not None and 0.2 <= run.cpu_s <= run.wall_s + 0.01
+    assert run.max_threads >= 1
+
+
 def test_require_tools_names_the_missing_compiler() -> None:
     target = TargetConfig(
         name="t", files=("a.cpp",), test="{build}/a", bench="{build}/a", build="g++-none -o x"

@@ -33,7 +33,7 @@ from lessonl import aio
 from lessonl.bench import report as bench_report
 from lessonl.bench import strategies
 from lessonl.bench.metrics import ERROR, ProblemResult
-from lessonl.bench.suite import discover, select
+from lessonl.bench.suite import Problem, discover, select
 from lessonl.errors import UsageError
 
 
@@ -140,6 +140,31 @@ def _print_summary(data: dict[str, object], console: Console) -> None:
     console.print(table)
 
 
+def _print_listing(suite: Path, problems: list[Problem]) -> None:
+    """The problems, one per line in a pipe or a log (aligned columns, nothing cut or wrapped,
+    so a name can be pasted into --problems and `grep`/`cut` work); a table on a terminal,
+    where only descriptions wrap and a name is never cut."""
+    rows = [(p.name, p.category, p.language, p.description) for p in problems]
+    out = Console()
+    if not out.is_terminal:
+        header = ("name", "category", "language", "description")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        sys.stdout.write(f"{suite}: {len(problems)} problems\n")
+        for row in [header, *rows]:
+            cells = [row[i].ljust(widths[i]) for i in range(3)]
+            sys.stdout.write("  ".join([*cells, row[3]]).rstrip() + "\n")
+        return
+    table = Table(title=f"{suite}: {len(problems)} problems", title_justify="left")
+    for col in ("name", "category", "language"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("description", ratio=1)
+    for row in rows:
+        # Text cells: descriptions hold brackets ('[lo, hi)') that rich would otherwise take
+        # for markup and drop.
+        table.add_row(*(Text(v) for v in row))
+    out.print(table)
+
+
 def run(args: argparse.Namespace) -> int:
     from lessonl.bench.runner import BenchPlan, run_plan
     from lessonl.config import parse_agents_file
@@ -150,14 +175,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(json.dumps([p.listing() for p in problems]) + "\n")
         else:
-            table = Table(title=f"{suite}: {len(problems)} problems", title_justify="left")
-            for col in ("name", "category", "language", "description"):
-                table.add_column(col)
-            for p in problems:
-                # Text cells: descriptions hold brackets ('[lo, hi)') that rich would
-                # otherwise take for markup and drop.
-                table.add_row(*(Text(v) for v in (p.name, p.category, p.language, p.description)))
-            Console().print(table)
+            _print_listing(suite, problems)
         return 0
     chosen = select(problems, args.problems)
     names = strategies.choose(args.strategy)

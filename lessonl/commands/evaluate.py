@@ -1,31 +1,44 @@
-"""`lessonl evaluate FILE --candidate PATH [--target NAME] [--json]`.
+"""`lessonl evaluate FILE[:FUNCTION] --candidate PATH [--target NAME] [--json]`.
 
-Compares PATH (a whole replacement of FILE) against FILE as it is now, with the same harness
-the optimization loop uses. Exit 0 whenever it could evaluate, whatever the outcome (a slower
-or broken candidate is a result, not an error); usage and configuration problems raise
-`LessonLError` and become exit 2 with one line on stderr (see lessonl.cli). `--json` prints
-exactly one JSON object on stdout (`Evaluation.to_json()`).
+Compares PATH against FILE as it is now, with the same harness the optimization loop uses.
+PATH is a whole replacement of FILE, or, with `:FUNCTION`, that function alone (plus any new
+helpers, types and includes), spliced into FILE as `optimize` splices a model's answer
+(`regions.splice`). Exit 0 whenever it could evaluate, whatever the outcome (a slower or broken
+candidate is a result, not an error); usage and configuration problems raise `LessonLError` and
+become exit 2 with one line on stderr (see lessonl.cli). `--json` prints exactly one JSON
+object on stdout (`Evaluation.to_json()`); progress (waiting for the machine-wide timing lock,
+building, each timed pair) goes to stderr either way, so a silent minute never looks hung.
+
+State: an evaluation keeps nothing. Its copies live under `<project>/.lessonl/build/` while it
+runs (beside the project, so relative paths and the project's tools work as in a run) and are
+removed at the end; a `.lessonl/` folder that the evaluation itself had to create is removed
+too, so evaluating in a folder leaves it as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+from rich.text import Text
+
 from lessonl import aio
-from lessonl.config import load_config
+from lessonl.commands.optimize import parse_spec
+from lessonl.config import Config, TargetConfig, language_for_path, load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Evaluation, Harness, Outcome, require_tools
 from lessonl.harness.stats import measurably_faster, measurably_slower
+from lessonl.state import StateDir
 
 
 def run(args: argparse.Namespace) -> int:
-    file = Path(args.file)
-    if not file.is_file():
-        raise UsageError(f"{file}: no such file; give the source file the candidate replaces")
+    file, function = parse_spec(args.file)
     candidate = Path(args.candidate)
     try:
         text = candidate.read_text(encoding="utf-8")
@@ -40,8 +53,21 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{rel} is not one of target {target.name!r}'s files ({', '.join(target.files)})"
         )
+    if function is not None:
+        text = _spliced(file, function, text)
     require_tools(target)
-    evaluation = aio.run(_evaluate(config, target, rel, text))
+    console = Console(stderr=True)
+
+    def progress(line: str) -> None:
+        console.print(Text(line), soft_wrap=True)
+
+    state = StateDir(config.root)
+    existed = state.path.exists()
+    try:
+        evaluation = aio.run(_evaluate(config, target, rel, text, progress))
+    finally:
+        if not existed:
+            _remove_if_empty(state)
     if args.json:
         print(json.dumps(evaluation.to_json()))
     else:
@@ -49,9 +75,40 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _evaluate(config: object, target: object, rel: str, text: str) -> Evaluation:
+def _spliced(file: Path, function: str, candidate: str) -> str:
+    """FILE with FUNCTION replaced by the candidate's version (SpliceError is a one-line
+    LessonLError: the candidate lacks the function, or FILE does not have it)."""
+    from lessonl import regions
+
+    language = language_for_path(file)
+    if language is None:
+        raise UsageError(
+            f"{file}: FILE:FUNCTION needs a C, C++ or Python file; give the whole file instead"
+        )
+    return regions.splice(file.read_text(encoding="utf-8"), language, function, candidate)
+
+
+def _remove_if_empty(state: StateDir) -> None:
+    """Remove a `.lessonl/` holding nothing but its .gitignore and empty folders (what an
+    evaluation leaves); anything else in it (another run's state) keeps it."""
+    with contextlib.suppress(OSError):
+        for sub in (state.build, state.runs, state.cache, state.bank):
+            if sub.is_dir():
+                sub.rmdir()  # fails, and keeps everything, unless empty
+        if {p.name for p in state.path.iterdir()} <= {".gitignore"}:
+            (state.path / ".gitignore").unlink(missing_ok=True)
+            state.path.rmdir()
+
+
+async def _evaluate(
+    config: Config,
+    target: TargetConfig,
+    rel: str,
+    text: str,
+    progress: Callable[[str], None],
+) -> Evaluation:
     run_id = datetime.now(UTC).strftime("eval-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    async with Harness(config, target, run_id=run_id) as harness:  # type: ignore[arg-type]
+    async with Harness(config, target, run_id=run_id, on_progress=progress) as harness:
         await harness.baseline()
         return await harness.evaluate({rel: text}, label="candidate")
 
@@ -66,10 +123,16 @@ def summary(evaluation: Evaluation, target: str) -> str:
             verdict = "slower"
         else:
             verdict = "no measurable difference"
-        return (
+        clock = "CPU time" if evaluation.clock == "cpu" else "the bench's figures"
+        lines = [
             f"correct, {verdict}: {evaluation.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f}) "
-            f"on target {target}\n"
+            f"on target {target}, by {clock}",
             f"baseline {evaluation.baseline_s:.6f} s, candidate {evaluation.candidate_s:.6f} s, "
-            f"{evaluation.pairs} interleaved pairs"
-        )
+            f"{evaluation.pairs} interleaved pairs",
+        ]
+        if evaluation.detail:
+            lines.append(evaluation.detail)
+        return "\n".join(lines)
+    if evaluation.outcome == Outcome.CORRECT:
+        return f"correct, but not timed on target {target}\n{evaluation.detail}"
     return f"{evaluation.outcome.replace('_', ' ')} on target {target}\n{evaluation.detail}"

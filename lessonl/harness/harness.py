@@ -31,13 +31,14 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
+from lessonl.harness.measure import Sample
 from lessonl.harness.outcomes import Evaluation, Outcome, first_line
 from lessonl.harness.sandbox import (
     CommandResult,
@@ -49,7 +50,7 @@ from lessonl.harness.sandbox import (
     signal_name,
 )
 from lessonl.harness.stats import TIME_LINE, median, parse_times
-from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
+from lessonl.harness.timing import BenchFailed, PairProgress, TimingLock, time_pairs
 from lessonl.harness.workspace import (
     check_relative,
     claim,
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 
 ERROR_LINES = 12  # compiler error lines kept for the lesson prompt
 DETAIL_CHARS = 1500  # bound on any detail text
+WAIT_REPEAT_S = 15.0  # a progress line about the same wait is repeated at most this often
 
 _INSTALL_HINTS = {
     "g++": "apt-get install g++",
@@ -167,8 +169,13 @@ class Harness:
         *,
         run_id: str,
         baseline_overrides: Mapping[str, str] | None = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_progress`, if given, gets one line per step worth telling a user who waits:
+        waiting for the timing lock (and for whom), building, testing, each timed pair."""
         self.config = config
+        self.on_progress = on_progress
+        self._last_wait = ("", 0.0)
         self.target = target
         self.run_id = run_id
         self.root = Path(config.root)
@@ -293,8 +300,9 @@ class Harness:
                 f"{first_line(failed[1])}; fix the project or the target's test command"
             )
         try:
-            async with self._lock.exclusive():
-                first = await self._measure(copy, "baseline", Costs())
+            self._say("timing the original once")
+            async with self._lock.exclusive(self._waiting):
+                first = (await self._measure(copy, "baseline", Costs())).figure_s
         except BenchFailed as exc:
             _, detail = self._classify("bench", exc.result, copy) or ("", "")  # type: ignore[arg-type]
             raise BaselineError(
@@ -344,6 +352,19 @@ class Harness:
     ) -> Evaluation:
         assert self._baseline is not None
         baseline_copy = self._baseline.copy
+
+        def pair_done(progress: PairProgress) -> None:
+            line = f"{label}: timed pair {progress.pair} of at most {progress.max_pairs}"
+            est = progress.estimate
+            if est is not None and est.speedup is not None and est.ci95 is not None:
+                line += (
+                    f": {est.speedup:.3f}x (95% CI {est.ci95[0]:.3f}-{est.ci95[1]:.3f}, "
+                    f"{'CPU time' if est.clock == 'cpu' else 'the bench figures'})"
+                )
+            elif est is not None and est.untrusted:
+                line += f": {est.note}"
+            self._say(line)
+
         try:
             timing = await time_pairs(
                 lambda: self._measure(baseline_copy, "baseline", costs),
@@ -353,6 +374,8 @@ class Harness:
                 max_pairs=self.target.max_pairs,
                 budget_s=self.target.timing_budget_s,
                 ci_target=self.target.ci_target,
+                on_pair=pair_done if self.on_progress is not None else None,
+                on_wait=self._waiting,
             )
         except BenchFailed as exc:
             result: CommandResult = exc.result  # type: ignore[assignment]
@@ -369,15 +392,24 @@ class Harness:
                 detail=_bound(detail),
             )
         costs.lock_wait_s += timing.waited_s
+        est = timing.estimate
         return Evaluation(
             id=vid,
             label=label,
             outcome=Outcome.CORRECT,
-            speedup=timing.speedup,
-            ci95=timing.ci95,
+            speedup=est.speedup,
+            ci95=est.ci95,
             baseline_s=median(timing.baseline),
             candidate_s=median(timing.candidate),
             pairs=timing.pairs,
+            detail=est.note,
+            clock=est.clock,
+            speedup_bench=est.speedup_bench,
+            ci95_bench=est.ci95_bench,
+            speedup_cpu=est.speedup_cpu,
+            ci95_cpu=est.ci95_cpu,
+            baseline_cpu_s=est.baseline_cpu_s,
+            candidate_cpu_s=est.candidate_cpu_s,
         )
 
     async def _build(
@@ -399,7 +431,9 @@ class Harness:
         """Run a build or test: bounded concurrency, and never during a timed run."""
         async with self._slots:
             asked = time.perf_counter()
-            async with self._lock.shared():
+            who = "the original" if copy.vid == "baseline" else copy.vid
+            self._say(f"{'building' if step == 'build' else 'testing'} {who}")
+            async with self._lock.shared(self._waiting):
                 costs.lock_wait_s += time.perf_counter() - asked
                 result = await self._run(copy, command)
         if step == "build":
@@ -408,14 +442,35 @@ class Harness:
             costs.test_s += result.wall_s
         return result
 
-    async def _measure(self, copy: _Copy, which: str, costs: Costs) -> float:
-        """One bench run (the caller holds the exclusive lock): its time in seconds."""
+    async def _measure(self, copy: _Copy, which: str, costs: Costs) -> Sample:
+        """One bench run (the caller holds the exclusive lock, which also makes the run's
+        rusage CPU time its own): its figure, wall and CPU time."""
         result = await self._run(copy, self.target.bench)
         costs.timed_s += result.wall_s
         if not result.ok:
             raise BenchFailed(which, result)
         times = parse_times(result.stdout)
-        return median(times) if times else result.wall_s
+        figure = median(times) if times else result.wall_s
+        return Sample(figure, result.wall_s, result.cpu_s, tuple(times), result.max_threads)
+
+    def _say(self, line: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(line)
+
+    def _waiting(self, holder: int | None) -> None:
+        """Say whom we wait for; the same line again only after WAIT_REPEAT_S, so a run that
+        waits between every pair does not fill the screen."""
+        if holder is not None:
+            line = f"waiting for the machine-wide timing lock, held by pid {holder} (timing)"
+        else:
+            line = (
+                "waiting for the machine-wide timing lock (other lessonl processes are timing, "
+                "building or testing)"
+            )
+        now = time.monotonic()
+        if line != self._last_wait[0] or now - self._last_wait[1] >= WAIT_REPEAT_S:
+            self._last_wait = (line, now)
+            self._say(line)
 
     async def _run(self, copy: _Copy, command: str) -> CommandResult:
         argv = expand(

@@ -23,7 +23,14 @@ class Outcome(StrEnum):
 class Evaluation:
     """One variant's grade. `speedup` and `ci95` are set only when `outcome` is correct;
     `baseline_s` / `candidate_s` are the median times of the timed runs (`baseline_s` is the
-    baseline's first measurement when the variant never got to timing)."""
+    baseline's first measurement when the variant never got to timing), in the bench's own
+    figures.
+
+    Timing details (see lessonl/harness/measure.py): `clock` says which estimate `speedup` is
+    ("cpu": CPU time, "bench": the bench's own figures); `speedup_bench`/`ci95_bench` and
+    `speedup_cpu`/`ci95_cpu` are both estimates (cpu None when CPU time is not valid for this
+    code), `baseline_cpu_s`/`candidate_cpu_s` the medians behind the cpu one. A correct variant
+    whose timing cannot be trusted has `speedup` and `ci95` None and says why in `detail`."""
 
     id: str
     label: str
@@ -34,18 +41,33 @@ class Evaluation:
     candidate_s: float | None = None
     pairs: int = 0
     detail: str = ""
+    clock: str | None = None
+    speedup_bench: float | None = None
+    ci95_bench: tuple[float, float] | None = None
+    speedup_cpu: float | None = None
+    ci95_cpu: tuple[float, float] | None = None
+    baseline_cpu_s: float | None = None
+    candidate_cpu_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the `lessonl evaluate --json` object of architecture.md."""
+        """The `lessonl evaluate --json` object of architecture.md: its seven original keys,
+        then the timing details added later (never renamed)."""
         correct = self.outcome == Outcome.CORRECT
         return {
             "outcome": str(self.outcome),
             "speedup": _round(self.speedup) if correct else None,
-            "ci95": [_round(self.ci95[0]), _round(self.ci95[1])] if correct and self.ci95 else None,
+            "ci95": _pair(self.ci95) if correct else None,
             "baseline_s": _round(self.baseline_s, 6),
             "candidate_s": _round(self.candidate_s, 6),
             "pairs": self.pairs,
             "detail": self.detail,
+            "clock": self.clock if correct else None,
+            "speedup_bench": _round(self.speedup_bench) if correct else None,
+            "ci95_bench": _pair(self.ci95_bench) if correct else None,
+            "speedup_cpu": _round(self.speedup_cpu) if correct else None,
+            "ci95_cpu": _pair(self.ci95_cpu) if correct else None,
+            "baseline_cpu_s": _round(self.baseline_cpu_s, 6) if correct else None,
+            "candidate_cpu_s": _round(self.candidate_cpu_s, 6) if correct else None,
         }
 
 
@@ -60,3 +82,7 @@ def first_line(detail: str) -> str:
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
+
+
+def _pair(values: tuple[float, float] | None) -> list[float | None] | None:
+    return None if values is None else [_round(values[0]), _round(values[1])]

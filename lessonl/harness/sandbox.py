@@ -6,7 +6,14 @@ test executes it), so every one goes through `run_command`:
 - its own session and process group (`start_new_session`), so one `killpg` reaches everything it
   spawned; descendants that left the group with their own `setsid` are found with psutil before
   the kill, because once the leader dies they are re-parented and can no longer be traced;
-- RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE (and no core files) set in the child before exec;
+- RLIMIT_AS, RLIMIT_FSIZE (and no core files) set in the child before exec;
+- a CPU-time limit enforced from the parent (`_watch_cpu`), *not* with RLIMIT_CPU: on some
+  kernels (measured on this project's 6.x VM kernel) setting RLIMIT_CPU switches the process
+  to tick-based CPU accounting, so `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)` and
+  `time.process_time()` then move in whole 4 ms ticks and a sub-tick call reads 0 s, which
+  turned a 75x win into 36,000,000,000x. The parent polls the CPU time of every process of the
+  tree and SIGKILLs the tree when one of them passes `cpu_s` (the same per-process bound
+  RLIMIT_CPU gave);
 - HOME and TMPDIR inside the variant's build directory, stdin from /dev/null;
 - an environment scrubbed of anything that looks like a credential (see `scrub_env`);
 - bounded output capture: the pipes are always drained (a chatty test must not block on a full
@@ -15,8 +22,10 @@ test executes it), so every one goes through `run_command`:
   before returning or re-raising, so no process outlives its evaluation. After a normal exit the
   group is killed too: a test that left a daemon behind must not keep running;
 - on Linux, PR_SET_PDEATHSIG: if lessonl itself is SIGKILLed (no cleanup code runs), the kernel
-  kills the command it started. Grandchildren (cc1plus under g++) are not covered; their CPU
-  rlimit still ends a runaway one.
+  kills the command it started. Grandchildren (cc1plus under g++) are not covered by it.
+
+Each result carries the command's CPU time (`CommandResult.cpu_s`, from `getrusage` of this
+process's reaped children), which the harness compares with its wall time (see timing.py).
 
 Not enforced: writes outside the build directory (that would need namespaces or Landlock). The
 limits above bound the damage of runaway code, not of hostile code.
@@ -117,6 +126,15 @@ class CommandResult:
     wall_s: float
     timed_out: bool  # we killed it at the wall-clock limit
     stdout_truncated: bool = False
+    # User + system CPU time of the children this process reaped while the command ran: the
+    # command's own tree when nothing else of ours exits meanwhile, which timed runs guarantee
+    # (they hold the exclusive timing lock). Builds and tests may overlap: there it is a bound.
+    cpu_s: float | None = None
+    cpu_exceeded: bool = False  # we killed it at the CPU-time limit (see `_watch_cpu`)
+    # The most threads one process of the tree had when `_watch_cpu` looked (0: never looked,
+    # the command ended within about 10 ms). Tells single-threaded code from multi-threaded
+    # even where a busy machine runs the threads one after another.
+    max_threads: int = 0
 
     @property
     def ok(self) -> bool:
@@ -124,16 +142,16 @@ class CommandResult:
 
     @property
     def cpu_limited(self) -> bool:
-        """Killed by RLIMIT_CPU (SIGXCPU at the soft limit)."""
-        return self.signal == signal.SIGXCPU
+        """Killed at the CPU-time limit by our watcher, or by SIGXCPU (an RLIMIT_CPU the
+        command set for itself)."""
+        return self.cpu_exceeded or self.signal == signal.SIGXCPU
 
 
 def _preexec(limits: Limits) -> None:
-    """Runs in the child between fork and exec: only async-signal-safe-ish work here."""
-    cpu = max(1, int(limits.cpu_s + 0.999))
-    # Soft limit sends SIGXCPU (terminates by default); hard limit one second later is SIGKILL
-    # for code that catches SIGXCPU.
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    """Runs in the child between fork and exec: only async-signal-safe-ish work here.
+
+    No RLIMIT_CPU on purpose: it breaks the CPU clocks a bench reads (module docstring);
+    `_watch_cpu` enforces `limits.cpu_s` from the parent instead."""
     mem = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     size = limits.file_size_mb * 1024 * 1024
@@ -175,6 +193,58 @@ def kill_tree(pid: int, *, descendants: bool = True) -> None:
             proc.kill()
 
 
+def _own_cpu_s(proc: psutil.Process) -> float:
+    """The CPU time of `proc` itself (all its threads), as RLIMIT_CPU counts it."""
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def cpu_poll_interval(cpu_s: float) -> float:
+    """How often `_watch_cpu` looks: about 1/20 of the limit, between 20 ms and 0.5 s. Walking
+    /proc costs about a millisecond, so at 0.5 s (the default 60 s limit) it is invisible next
+    to a timed run, and a runaway process overshoots the limit by at most one interval."""
+    return min(0.5, max(0.02, cpu_s / 20))
+
+
+@dataclass
+class _Watch:
+    exceeded: bool = False
+    max_threads: int = 0
+
+
+async def _watch_cpu(pid: int, cpu_s: float, watch: _Watch) -> None:
+    """Until cancelled: SIGKILL the tree of `pid` once one of its processes has used more than
+    `cpu_s` of CPU time, and note it in `watch` (with the most threads seen in one process).
+    Per process, like RLIMIT_CPU, so a parallel build is bounded as before; processes that left
+    the tree with their own setsid and a re-parenting are beyond reach (they die with the group
+    at the end). The first looks come early (10, 30, 70 ms, ...) so that a short bench's
+    threads are seen, then every `cpu_poll_interval`."""
+    interval = cpu_poll_interval(cpu_s)
+    delay = 0.01
+    while True:
+        await asyncio.sleep(delay)
+        delay = min(interval, delay * 2)
+        try:
+            leader = psutil.Process(pid)
+            tree = [leader, *leader.children(recursive=True)]
+        except psutil.Error:
+            continue
+        used = 0.0
+        for member in tree:
+            with contextlib.suppress(psutil.Error), member.oneshot():
+                used = max(used, _own_cpu_s(member))
+                watch.max_threads = max(watch.max_threads, member.num_threads())
+        if used > cpu_s:
+            watch.exceeded = True
+            kill_tree(pid)
+            return
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def _drain(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
     """Read `stream` to EOF, keeping the first `limit` bytes; (data, truncated)."""
     if stream is None:
@@ -204,6 +274,7 @@ async def run_command(
     the reason on stderr, like a shell would. Cancellation kills the tree, then re-raises.
     `live`, if given, holds the pid while the command runs (the owner kills leftovers)."""
     started = time.perf_counter()
+    cpu_before = _children_cpu_s()
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -222,6 +293,8 @@ async def run_command(
     if live is not None:
         live.add(proc.pid)
     readers = asyncio.gather(_drain(proc.stdout, output_limit), _drain(proc.stderr, 64 << 10))
+    watch = _Watch()
+    watcher = asyncio.ensure_future(_watch_cpu(proc.pid, limits.cpu_s, watch))
     timed_out = False
     killed = False
     try:
@@ -232,6 +305,9 @@ async def run_command(
             kill_tree(proc.pid)
             await proc.wait()
         wall = time.perf_counter() - started
+        cpu = max(0.0, _children_cpu_s() - cpu_before)
+        watcher.cancel()
+        killed = killed or watch.exceeded
         # Leftovers of a normal exit (background jobs) still in the group. A daemon that left
         # the group with its own setsid after the leader exited is beyond reach.
         kill_tree(proc.pid, descendants=False)
@@ -249,6 +325,7 @@ async def run_command(
         readers.cancel()
         raise
     finally:
+        watcher.cancel()
         if live is not None:
             live.discard(proc.pid)
     rc = proc.returncode
@@ -262,6 +339,9 @@ async def run_command(
         wall_s=wall,
         timed_out=timed_out,
         stdout_truncated=out_trunc,
+        cpu_s=cpu,
+        cpu_exceeded=watch.exceeded,
+        max_threads=watch.max_threads,
     )
 
 

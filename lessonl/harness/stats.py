@@ -37,8 +37,15 @@ def median(values: Sequence[float]) -> float:
 
 
 def ratio_of_medians(baseline: Sequence[float], candidate: Sequence[float]) -> float:
-    """The speedup: median baseline time over median candidate time (> 1 means faster)."""
-    return median(baseline) / max(median(candidate), 1e-12)
+    """The speedup: median baseline time over median candidate time (> 1 means faster).
+
+    Raises ValueError for a non-positive median: a zero time is a clock too coarse for what it
+    timed, and dividing by a stand-in (it once was 1e-12) reported 36,000,000,000x. Callers
+    check the times first (lessonl/harness/measure.py)."""
+    den = median(candidate)
+    if not den > 0:
+        raise ValueError("the candidate's median time is not positive; nothing to divide by")
+    return median(baseline) / den
 
 
 def bootstrap_ci(
@@ -54,9 +61,11 @@ def bootstrap_ci(
     b = np.asarray(candidate, dtype=float)
     if a.shape != b.shape or a.size == 0:
         raise ValueError("baseline and candidate need the same, non-zero number of runs")
+    if not (b > 0).all():
+        raise ValueError("candidate times must be positive (see ratio_of_medians)")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, a.size, size=(resamples, a.size))
-    ratios = np.median(a[idx], axis=1) / np.maximum(np.median(b[idx], axis=1), 1e-12)
+    ratios = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
     tail = (1 - confidence) / 2 * 100
     lo, hi = np.percentile(ratios, [tail, 100 - tail])
     return float(lo), float(hi)
@@ -64,7 +73,7 @@ def bootstrap_ci(
 
 def relative_half_width(ci: tuple[float, float], estimate: float) -> float:
     """Half the interval's width relative to the estimate (0.02 means +/-2%)."""
-    return (ci[1] - ci[0]) / 2 / max(estimate, 1e-12)
+    return (ci[1] - ci[0]) / 2 / estimate if estimate > 0 else float("inf")
 
 
 # A win must clear the harness's own resolution, not just 1.0: timing stops once the interval

@@ -15,7 +15,9 @@ the `LESSONL_TIMING_LOCK` environment variable, e.g. for tests):
 Acquisition polls with LOCK_NB and `asyncio.sleep`, never a blocking `flock` in a thread: a
 cancelled task must not leave behind a thread that later takes the lock and never releases it.
 flock locks belong to the open file and vanish when a process dies, so a crash never leaves the
-machine locked.
+machine locked. The exclusive holder writes its pid to a `.holder` file beside the lock, so a
+waiter can say whom it waits for (`TimingLock.holder`); a stale pid (a crashed holder) is
+recognised because that process no longer exists.
 
 The loop. Baseline (A) and variant (B) run back to back in pairs, alternating the order
 (AB, BA, AB, ...) so that any first-run or second-run effect cancels. The exclusive lock is held
@@ -23,7 +25,9 @@ per pair, not for the whole session, so other variants' builds proceed between p
 `min_pairs`, it stops as soon as the 95% interval of the ratio of medians is within
 `ci_target` (relative half-width), or the time spent in timed runs reaches the budget, or
 `max_pairs` is reached. Time spent waiting for the lock does not count against the budget: a
-busy machine should delay a measurement, not make it sloppier.
+busy machine should delay a measurement, not make it sloppier. The interval is the one of
+measure.py's `assess` (CPU time where valid, widened when clocks disagree); a measurement it
+does not trust stops at `min_pairs`, since more pairs of a broken clock do not help.
 """
 
 from __future__ import annotations
@@ -34,15 +38,23 @@ import fcntl
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from lessonl import quiet
-from lessonl.harness.stats import bootstrap_ci, ratio_of_medians, relative_half_width
+from lessonl.harness.measure import Estimate, Sample, assess
+from lessonl.harness.stats import relative_half_width
 
 LOCK_ENV = "LESSONL_TIMING_LOCK"
 DEFAULT_LOCK_PATH = "/tmp/lessonl-timing.lock"
 _POLL_S = 0.005
+WAIT_NOTICE_S = 1.0  # a wait longer than this is reported (`on_wait`)
+
+# Called once per wait that lasts longer than WAIT_NOTICE_S, with the exclusive holder's pid if
+# one is known (None: builds and tests of other runs hold it shared).
+OnWait = Callable[[int | None], None]
 
 
 def lock_path() -> Path:
@@ -58,13 +70,17 @@ def _open(path: Path) -> int:
     return fd
 
 
-async def _flock(fd: int, mode: int) -> None:
+async def _flock(fd: int, mode: int, notice: Callable[[], None] | None = None) -> None:
     delay = _POLL_S
+    asked = time.perf_counter()
     while True:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
             return
         except BlockingIOError:
+            if notice is not None and time.perf_counter() - asked > WAIT_NOTICE_S:
+                notice()
+                notice = None
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.05)
 
@@ -75,15 +91,46 @@ class TimingLock:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or lock_path()
         self.gate = self.path.with_name(self.path.name + ".gate")
+        self.holder_file = self.path.with_name(self.path.name + ".holder")
+
+    def holder(self) -> int | None:
+        """The pid of the process timing right now, if another live process is (best effort:
+        read without the lock, so it may be a moment out of date)."""
+        try:
+            pid = int(self.holder_file.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            return None
+        if pid <= 0 or pid == os.getpid() or not psutil.pid_exists(pid):
+            return None
+        return pid
+
+    def _mark(self, pid: int | None) -> None:
+        """Record (or clear) the exclusive holder; a failure only costs the waiters' message."""
+        with contextlib.suppress(OSError):
+            if pid is None:
+                if self.holder() is None:  # ours, or stale: never clear a live other's
+                    self.holder_file.write_text("", encoding="ascii")
+            else:
+                self.holder_file.write_text(f"{pid}\n", encoding="ascii")
+                with contextlib.suppress(OSError):
+                    os.chmod(self.holder_file, 0o666)
 
     @contextlib.asynccontextmanager
-    async def _hold(self, mode: int) -> AsyncIterator[None]:
+    async def _hold(self, mode: int, on_wait: OnWait | None = None) -> AsyncIterator[None]:
         gate_fd = _open(self.gate)
         main_fd = _open(self.path)
+        fired = False
+
+        def notice() -> None:  # once per acquisition, gate or main lock
+            nonlocal fired
+            if on_wait is not None and not fired:
+                fired = True
+                on_wait(self.holder())
+
         try:
-            await _flock(gate_fd, fcntl.LOCK_EX)
+            await _flock(gate_fd, fcntl.LOCK_EX, notice)
             try:
-                await _flock(main_fd, mode)
+                await _flock(main_fd, mode, notice)
             finally:
                 fcntl.flock(gate_fd, fcntl.LOCK_UN)
             yield
@@ -91,17 +138,21 @@ class TimingLock:
             os.close(main_fd)  # closing releases the lock
             os.close(gate_fd)
 
-    def shared(self) -> contextlib.AbstractAsyncContextManager[None]:
+    def shared(self, on_wait: OnWait | None = None) -> contextlib.AbstractAsyncContextManager[None]:
         """Held by builds and tests: they may run together, never during a timed run."""
-        return self._hold(fcntl.LOCK_SH)
+        return self._hold(fcntl.LOCK_SH, on_wait)
 
     @contextlib.asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
+    async def exclusive(self, on_wait: OnWait | None = None) -> AsyncIterator[None]:
         """Held by one timed pair: nothing else of ours runs on the machine meanwhile, and this
         process's own model servers are paused (see lessonl/quiet.py)."""
-        async with self._hold(fcntl.LOCK_EX):
-            with quiet.paused():
-                yield
+        async with self._hold(fcntl.LOCK_EX, on_wait):
+            self._mark(os.getpid())
+            try:
+                with quiet.paused():
+                    yield
+            finally:
+                self._mark(None)
 
 
 class BenchFailed(Exception):
@@ -115,53 +166,94 @@ class BenchFailed(Exception):
 
 @dataclass(frozen=True)
 class TimingResult:
-    baseline: tuple[float, ...]
-    candidate: tuple[float, ...]
-    speedup: float
-    ci95: tuple[float, float]
+    """The pairs and what measure.py's `assess` made of them (`estimate`)."""
+
+    baseline_samples: tuple[Sample, ...]
+    candidate_samples: tuple[Sample, ...]
+    estimate: Estimate
     waited_s: float = 0.0  # time spent waiting for the lock (other timers, running builds)
 
     @property
+    def baseline(self) -> tuple[float, ...]:
+        """The bench's own figures of the baseline runs."""
+        return tuple(s.figure_s for s in self.baseline_samples)
+
+    @property
+    def candidate(self) -> tuple[float, ...]:
+        return tuple(s.figure_s for s in self.candidate_samples)
+
+    @property
+    def speedup(self) -> float | None:
+        return self.estimate.speedup
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        return self.estimate.ci95
+
+    @property
     def pairs(self) -> int:
-        return len(self.baseline)
+        return len(self.baseline_samples)
+
+
+@dataclass
+class PairProgress:
+    """Reported after each timed pair (`on_pair`): pair `pair` of at most `max_pairs`, and the
+    estimate so far (None before `min_pairs`)."""
+
+    pair: int
+    max_pairs: int
+    estimate: Estimate | None = field(default=None)
+
+
+def _sample(value: float | Sample) -> Sample:
+    """Plain seconds (a caller without CPU accounting) count as a wall-clock figure."""
+    return value if isinstance(value, Sample) else Sample(value, value, None)
 
 
 async def time_pairs(
-    run_baseline: Callable[[], Awaitable[float]],
-    run_candidate: Callable[[], Awaitable[float]],
+    run_baseline: Callable[[], Awaitable[float | Sample]],
+    run_candidate: Callable[[], Awaitable[float | Sample]],
     *,
     lock: TimingLock,
     min_pairs: int,
     max_pairs: int,
     budget_s: float,
     ci_target: float,
+    on_pair: Callable[[PairProgress], None] | None = None,
+    on_wait: OnWait | None = None,
 ) -> TimingResult:
     """Interleave `run_baseline` and `run_candidate` until the stopping rule holds.
 
-    Each callable returns one measured time in seconds, or raises `BenchFailed`."""
-    base: list[float] = []
-    cand: list[float] = []
+    Each callable returns one run's `Sample` (or plain seconds), or raises `BenchFailed`."""
+    base: list[Sample] = []
+    cand: list[Sample] = []
     spent = waited = 0.0
-    ci = (0.0, 0.0)
     while True:
         i = len(base)
         asked = time.perf_counter()
-        async with lock.exclusive():
+        async with lock.exclusive(on_wait):
             started = time.perf_counter()
             waited += started - asked
             if i % 2 == 0:
-                a = await run_baseline()
-                b = await run_candidate()
+                a = _sample(await run_baseline())
+                b = _sample(await run_candidate())
             else:
-                b = await run_candidate()
-                a = await run_baseline()
+                b = _sample(await run_candidate())
+                a = _sample(await run_baseline())
             spent += time.perf_counter() - started
         base.append(a)
         cand.append(b)
         n = len(base)
         if n < min_pairs:
+            if on_pair is not None:
+                on_pair(PairProgress(n, max_pairs))
             continue
-        speedup = ratio_of_medians(base, cand)
-        ci = bootstrap_ci(base, cand)
-        if relative_half_width(ci, speedup) <= ci_target or spent >= budget_s or n >= max_pairs:
-            return TimingResult(tuple(base), tuple(cand), speedup, ci, waited)
+        estimate = assess(base, cand)
+        if on_pair is not None:
+            on_pair(PairProgress(n, max_pairs, estimate))
+        done = estimate.speedup is None or estimate.ci95 is None
+        if not done:
+            assert estimate.speedup is not None and estimate.ci95 is not None
+            done = relative_half_width(estimate.ci95, estimate.speedup) <= ci_target
+        if done or spent >= budget_s or n >= max_pairs:
+            return TimingResult(tuple(base), tuple(cand), estimate, waited)

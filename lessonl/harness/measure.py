@@ -1,0 +1,250 @@
+"""What a set of timed bench runs says: which clock to believe, and whether to believe it at all.
+
+Every timed run gives three numbers (`Sample`): the bench's own figure (the median of its
+`LESSONL_TIME_S` lines, or the process's wall time when it prints none), the process's wall
+time, and its CPU time (user + system of the whole process tree, from `getrusage`).
+
+Two estimates of the speedup come out of them (`assess`), each a ratio of medians with a
+bootstrap interval (stats.py):
+
+- *bench*: the bench's own figures, as the user wrote them (wall or CPU clock, their choice).
+- *cpu*: the same runs in CPU time, valid only for single-threaded, CPU-bound code (below).
+  Without `LESSONL_TIME_S` lines it is the process's CPU time. With them, if the bench's clock
+  is wall time, each run's figure is scaled by that run's CPU share (CPU time / wall time): the
+  share of the run the process actually had a core, assumed to spread evenly over its calls.
+  A bench whose clock already is CPU time (the examples') needs no scaling: its figures are the
+  cpu estimate. The clock is wall time when a run's calls add up to more than the CPU time of
+  its whole process (only a wall clock counts waiting), or when scaling makes the figures of
+  each side vary less from run to run (the share explains their variation only if the clock
+  counts the waiting; a CPU clock's figures would get noisier). On a quiet machine the share
+  is about constant and either choice gives the same ratio.
+
+How CPU time is decided valid, per side, from the runs themselves:
+- single-threaded: no process of a run was seen with more than one thread (the sandbox's
+  CPU watcher looks at 10, 30, 70 ms, ... into every run), and no run used more CPU than wall
+  time (beyond 5% and 5 ms of slack; this also catches parallel processes). A multi-threaded
+  run's CPU time counts every core, so a parallel rewrite would look slower; its wall time is
+  what the user waits for, so the bench's figures are kept;
+- CPU-bound: at its best run the process had a core at least 30% of its wall time. Code that
+  mostly sleeps or waits for I/O is not measured by its CPU time. The bar is low because wall
+  time here includes spawning and reaping the process: a 0.08 s Python bench reads 0.6 on a
+  quiet machine, and a busy one (two cores, load 3) takes another third. Code that waits less
+  than that but whose waiting the rewrite changes shows up as the two clocks disagreeing.
+
+The speedup reported is the cpu estimate when valid, else the bench's. When both exist and
+their intervals do not overlap, the machine's load (or waiting the code does) moved one of
+them: the reported interval is widened to cover both and the evaluation says so, so a noise
+"win" on one clock cannot pass the win threshold alone.
+
+Some measurements are not trusted at all (`Estimate.untrusted`, one line saying why): a zero
+figure or a call timed at 0 s (the clock is coarser than the call: the symptom of tick-based
+CPU accounting, which once reported a 75x win as 36,000,000,000x), figures that all sit on a
+1, 4 or 10 ms grid (a ticking clock) while being shorter than 50 of its steps, and a speedup
+above `IMPLAUSIBLE` (no rewrite of one function makes a bench that finishes within its timeout
+that much faster; such a figure comes from a broken clock). Such a variant stays `correct`
+(its test passed) but gets no speedup and no interval, so it never wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lessonl.harness.stats import bootstrap_ci, median, ratio_of_medians
+
+IMPLAUSIBLE = 1e6  # a speedup above this is a broken measurement, never a win
+_TICKS_S = (0.010, 0.004, 0.001)  # 100, 250 and 1000 Hz scheduler ticks, coarsest first
+_GRID_TOLERANCE_S = 1e-6
+_THREAD_SLACK = (1.05, 0.005)  # cpu <= 1.05 * wall + 5 ms still counts as one thread
+_MIN_CPU_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One timed bench run; `times` are its LESSONL_TIME_S values (empty: wall-timed)."""
+
+    figure_s: float
+    wall_s: float
+    cpu_s: float | None
+    times: tuple[float, ...] = ()
+    threads: int = 0  # the most threads seen in one process of the run (0: not seen)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What `assess` concluded. `speedup`/`ci95` are None when `untrusted` says why not."""
+
+    speedup: float | None
+    ci95: tuple[float, float] | None
+    clock: str  # "cpu" or "bench": which estimate `speedup` is
+    speedup_bench: float | None
+    ci95_bench: tuple[float, float] | None
+    speedup_cpu: float | None
+    ci95_cpu: tuple[float, float] | None
+    baseline_cpu_s: float | None  # median CPU-time figures behind speedup_cpu
+    candidate_cpu_s: float | None
+    untrusted: str = ""
+    warning: str = ""
+
+    @property
+    def note(self) -> str:
+        """The one line an evaluation's detail carries about its timing ('' if all is well)."""
+        if self.untrusted:
+            return f"timing cannot be trusted: {self.untrusted}"
+        return self.warning
+
+
+def _single_threaded(samples: Sequence[Sample]) -> bool:
+    factor, slack = _THREAD_SLACK
+    return all(
+        s.cpu_s is not None and s.cpu_s <= factor * s.wall_s + slack and s.threads <= 1
+        for s in samples
+    )
+
+
+def _cpu_bound(samples: Sequence[Sample]) -> bool:
+    shares = [s.cpu_s / s.wall_s for s in samples if s.cpu_s and s.wall_s > 0]
+    return bool(shares) and max(shares) >= _MIN_CPU_SHARE
+
+
+def cpu_time_valid(samples: Sequence[Sample]) -> bool:
+    """True when these runs' CPU time measures what their wall time would on an idle machine
+    (single-threaded and CPU-bound; see the module docstring)."""
+    return bool(samples) and _single_threaded(samples) and _cpu_bound(samples)
+
+
+def wall_clocked(samples: Sequence[Sample]) -> bool:
+    """True when a run's reported calls add up to more than the CPU time its process used:
+    only a wall clock counts time spent waiting, so the bench times with one."""
+    return any(
+        s.times and s.cpu_s is not None and sum(s.times) > 1.02 * s.cpu_s + 0.001 for s in samples
+    )
+
+
+def _spread(values: Sequence[float]) -> float:
+    """Median absolute deviation of the logs: run-to-run variation, robust to a few outliers."""
+    logs = [math.log(v) for v in values]
+    mid = median(logs)
+    return median([abs(v - mid) for v in logs])
+
+
+def share_explains(*sides: Sequence[Sample]) -> bool:
+    """True when scaling by the CPU share makes every side's figures vary less: their noise is
+    the waiting a wall clock counts (module docstring)."""
+    for side in sides:
+        raw = [s.figure_s for s in side]
+        scaled = [cpu_figure(s, scale=True) for s in side]
+        if len(side) < 3 or min(raw) <= 0 or min(scaled) <= 0:
+            return False
+        if not _spread(scaled) < _spread(raw):
+            return False
+    return True
+
+
+def cpu_figure(sample: Sample, *, scale: bool) -> float:
+    """One run's figure in CPU time (see the module docstring)."""
+    assert sample.cpu_s is not None
+    if not sample.times:
+        return sample.cpu_s
+    if not scale or sample.wall_s <= 0:
+        return sample.figure_s
+    return sample.figure_s * min(1.0, sample.cpu_s / sample.wall_s)
+
+
+def _grid(values: Sequence[float]) -> float | None:
+    """The tick (in seconds) every value sits on, if there is one."""
+    positive = [v for v in values if v > 0]
+    if len(positive) < 3:
+        return None
+    for tick in _TICKS_S:
+        if all(abs(v / tick - round(v / tick)) * tick <= _GRID_TOLERANCE_S for v in positive):
+            return tick
+    return None
+
+
+def _zeros(which: str, samples: Sequence[Sample]) -> str:
+    calls = [t for s in samples for t in s.times] or [s.figure_s for s in samples]
+    zeros = sum(1 for t in calls if t <= 0)
+    if not zeros:
+        return ""
+    return (
+        f"{zeros} of {len(calls)} {which} timings read 0 s: the bench's clock is coarser than "
+        "what it times (time several calls per LESSONL_TIME_S line, or use a finer clock)"
+    )
+
+
+def distrust(which: str, samples: Sequence[Sample]) -> str:
+    """Why one side's figures cannot be trusted, or ''."""
+    zeros = _zeros(which, samples)
+    if zeros:
+        return zeros
+    figures = [s.figure_s for s in samples]
+    calls = [t for s in samples for t in s.times] or figures
+    tick = _grid(calls)
+    if tick is not None and median(figures) < 50 * tick:
+        return (
+            f"every {which} timing is a multiple of {tick * 1e3:g} ms (a ticking clock) and "
+            f"the median is only {median(figures) / tick:.0f} steps: too coarse to compare"
+        )
+    return ""
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
+    """Both estimates, the one to report, and whether to trust it (module docstring)."""
+    base_fig = [s.figure_s for s in baseline]
+    cand_fig = [s.figure_s for s in candidate]
+    untrusted = (
+        _zeros("candidate", candidate)
+        or _zeros("baseline", baseline)
+        or distrust("candidate", candidate)
+        or distrust("baseline", baseline)
+    )
+    if untrusted:
+        return Estimate(None, None, "bench", None, None, None, None, None, None, untrusted)
+    s_bench = ratio_of_medians(base_fig, cand_fig)
+    ci_bench = bootstrap_ci(base_fig, cand_fig)
+    s_cpu = ci_cpu = base_cpu = cand_cpu = None
+    if cpu_time_valid(baseline) and cpu_time_valid(candidate):
+        scale = (
+            wall_clocked(baseline)
+            or wall_clocked(candidate)
+            or (any(s.times for s in baseline) and share_explains(baseline, candidate))
+        )
+        a = [cpu_figure(s, scale=scale) for s in baseline]
+        b = [cpu_figure(s, scale=scale) for s in candidate]
+        if min(a) > 0 and min(b) > 0:
+            s_cpu, ci_cpu = ratio_of_medians(a, b), bootstrap_ci(a, b)
+            base_cpu, cand_cpu = median(a), median(b)
+    speedup, ci, clock, warning = s_bench, ci_bench, "bench", ""
+    if s_cpu is not None and ci_cpu is not None:
+        speedup, ci, clock = s_cpu, ci_cpu, "cpu"
+        if not _overlap(ci_bench, ci_cpu):
+            ci = (min(ci_bench[0], ci_cpu[0]), max(ci_bench[1], ci_cpu[1]))
+            warning = (
+                f"the bench's figures ({s_bench:.3f}x, 95% CI {ci_bench[0]:.3f}-"
+                f"{ci_bench[1]:.3f}) and CPU time ({s_cpu:.3f}x, {ci_cpu[0]:.3f}-"
+                f"{ci_cpu[1]:.3f}) disagree (a busy machine, or code that waits): "
+                "the interval covers both"
+            )
+    if speedup > IMPLAUSIBLE or speedup < 1 / IMPLAUSIBLE:
+        return Estimate(
+            None,
+            None,
+            clock,
+            s_bench,
+            ci_bench,
+            s_cpu,
+            ci_cpu,
+            base_cpu,
+            cand_cpu,
+            f"a speedup of {speedup:.3g}x is beyond anything a rewrite of one function gives "
+            "on a bench that finishes in time: the clock the bench reads is broken",
+        )
+    return Estimate(
+        speedup, ci, clock, s_bench, ci_bench, s_cpu, ci_cpu, base_cpu, cand_cpu, "", warning
+    )

@@ -1,0 +1,207 @@
+"""Timing the user can trust, end to end with real g++ and python (issue 20).
+
+- a bench reading process CPU time under the CPU limit measures a sub-tick call (the limit
+  once made that clock tick in 4 ms steps, and a 75x win read 36,000,000,000x);
+- a bench whose clock is too coarse for its calls gets no speedup, so it never wins;
+- the CPU limit still kills a runaway loop, classified as a CPU-time timeout;
+- CPU time is the reported clock for single-threaded code and not for multi-threaded code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lessonl.config import load_config
+from lessonl.harness import Harness, Outcome
+from lessonl.harness.stats import measurably_faster
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+
+
+@pytest.fixture(autouse=True)
+def private_timing_lock(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    lock = tmp_path_factory.mktemp("lock") / "timing.lock"
+    monkeypatch.setenv("LESSONL_TIMING_LOCK", str(lock))
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+def harness_for(root: Path) -> Harness:
+    config = load_config(root)
+    return Harness(config, config.target(), run_id="t")
+
+
+WORK = """
+#pragma once
+inline long work(long n) {
+    long s = 0;
+    for (long i = 0; i < n; ++i) s += i % 7;
+    return s;
+}
+"""
+
+
+def cpp_project(root: Path, main: str, *, toml: str = "", flags: str = "") -> Path:
+    return write(
+        root,
+        {
+            "src/work.hpp": WORK,
+            "main.cpp": main,
+            "lessonl.toml": f"""
+                [[targets]]
+                name = "work"
+                files = ["src/work.hpp"]
+                build = "g++ -O1 -std=c++17 {flags} -I src main.cpp -o {{build}}/main"
+                test = "{{build}}/main check"
+                bench = "{{build}}/main time"
+                min_pairs = 3
+                max_pairs = 6
+                timing_budget_s = 4
+                {toml}
+            """,
+        },
+    )
+
+
+# A call of about 0.3 ms (well under a 4 ms tick), timed by process CPU time like the
+# examples' benches.
+CPU_CLOCK_MAIN = """
+#include <cstdio>
+#include <cstring>
+#include <time.h>
+#include "work.hpp"
+static double cpu() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "check") == 0) return work(1000) == 2997 ? 0 : 1;
+    volatile long n = 300000;
+    for (int r = 0; r < 15; ++r) {
+        double t0 = cpu();
+        volatile long s = work(n);
+        (void)s;
+        std::printf("LESSONL_TIME_S=%.9f\\n", cpu() - t0);
+    }
+    return 0;
+}
+"""
+
+
+async def test_a_sub_tick_call_is_measured_under_the_cpu_limit(tmp_path: Path) -> None:
+    root = cpp_project(tmp_path, CPU_CLOCK_MAIN, toml="timeout_s = 20\ncpu_limit_s = 20")
+    async with harness_for(root) as h:
+        same = await h.evaluate({"src/work.hpp": WORK}, label="same")
+    assert same.outcome == Outcome.CORRECT, same.detail
+    assert "cannot be trusted" not in same.detail
+    assert same.candidate_s is not None and 0 < same.candidate_s < 0.004  # below one tick
+    assert same.speedup is not None and 0.5 < same.speedup < 2.0
+
+
+COARSE_PY_BENCH = """
+import time
+from pkg.work import work
+for _ in range(5):
+    t0 = time.perf_counter()
+    work(300000)
+    # A clock with 10 ms steps, as a tick-based CPU clock has: the fast version reads 0.
+    print(f"LESSONL_TIME_S={round(time.perf_counter() - t0, 2):.9f}")
+"""
+
+
+async def test_a_clock_coarser_than_the_call_never_wins(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/work.py": "def work(n):\n    return sum(i % 7 for i in range(n))\n",
+            "check.py": "import sys\nfrom pkg.work import work\nsys.exit(work(1000) != 2997)\n",
+            "bench.py": COARSE_PY_BENCH,
+            "lessonl.toml": """
+                [[targets]]
+                name = "work"
+                files = ["pkg/work.py"]
+                test = "{python} check.py"
+                bench = "{python} bench.py"
+                timeout_s = 20
+                min_pairs = 3
+                max_pairs = 6
+            """,
+        },
+    )
+    fast = "def work(n):\n    return (n // 7) * 21 + sum(range(n % 7))\n"
+    async with harness_for(root) as h:
+        ev = await h.evaluate({"pkg/work.py": fast}, label="fast")
+    assert ev.outcome == Outcome.CORRECT  # its test passed: it is correct, just not timed
+    assert ev.speedup is None and ev.ci95 is None and not measurably_faster(ev.ci95)
+    assert ev.detail.startswith("timing cannot be trusted: ") and "read 0 s" in ev.detail
+    assert ev.to_json()["speedup"] is None and ev.to_json()["candidate_s"] == 0.0
+
+
+async def test_the_cpu_limit_still_stops_a_runaway_loop(tmp_path: Path) -> None:
+    root = cpp_project(tmp_path, CPU_CLOCK_MAIN, toml="timeout_s = 60\ncpu_limit_s = 1")
+    loop = WORK.replace("long s = 0;", "long s = 0; if (n == 1000) for (;;) {}")
+    async with harness_for(root) as h:
+        ev = await h.evaluate({"src/work.hpp": loop}, label="loop")
+    assert ev.outcome == Outcome.TIMEOUT
+    assert "exceeded the 1 s CPU-time limit (cpu_limit_s)" in ev.detail
+
+
+# No LESSONL_TIME_S lines: the harness times the whole process. With THREADS > 1 that many
+# threads each do the same share of the work; with 1 the main thread does it all.
+THREADS_MAIN = """
+#include <cstring>
+#include <thread>
+#include <vector>
+#include "work.hpp"
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "check") == 0) return work(1000) == 2997 ? 0 : 1;
+    static volatile long sink[64];
+    if (THREADS == 1) {
+        sink[0] = work(100000000);
+        return 0;
+    }
+    std::vector<std::thread> pool;
+    for (int t = 0; t < THREADS; ++t)
+        pool.emplace_back([t] { sink[t] = work(100000000 / THREADS); });
+    for (auto& th : pool) th.join();
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 8])
+async def test_cpu_time_is_the_clock_for_single_threaded_code_only(
+    tmp_path: Path, threads: int
+) -> None:
+    root = cpp_project(
+        tmp_path,
+        THREADS_MAIN.replace("THREADS", str(threads)),
+        toml="timeout_s = 30",
+        flags="-pthread",
+    )
+    async with harness_for(root) as h:
+        same = await h.evaluate({"src/work.hpp": WORK}, label="same")
+    assert same.outcome == Outcome.CORRECT, same.detail
+    assert same.speedup_bench is not None and same.baseline_s is not None
+    if threads == 1:
+        assert same.clock == "cpu" and same.speedup == same.speedup_cpu
+        assert same.baseline_cpu_s is not None and 0 < same.baseline_cpu_s <= same.baseline_s
+    else:
+        # Eight threads: CPU time would count every core, so the process's wall time is kept
+        # (decided from the threads seen, as a busy machine may run them one after another).
+        assert same.clock == "bench" and same.speedup_cpu is None
+        assert same.speedup == same.speedup_bench
+    data = same.to_json()
+    assert data["clock"] == same.clock and "speedup_cpu" in data and "ci95_bench" in data

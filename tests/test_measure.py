@@ -1,0 +1,83 @@
+"""measure.py's decisions on given runs: which clock, when to distrust, when to widen.
+
+The harness tests (test_harness.py) show the same decisions on real benches; these pin down
+the rules on runs whose numbers are known exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from lessonl.harness.measure import IMPLAUSIBLE, Sample, assess, cpu_time_valid
+from lessonl.harness.stats import bootstrap_ci, measurably_faster, ratio_of_medians
+
+
+def runs(figures: list[float], *, cpu: float = 1.0, wall: float = 1.0) -> list[Sample]:
+    return [Sample(f, wall, cpu, (f,) * 5) for f in figures]
+
+
+def test_a_zero_time_is_never_a_ratio() -> None:
+    with pytest.raises(ValueError):
+        ratio_of_medians([0.03, 0.03], [0.0, 0.0])
+    with pytest.raises(ValueError):
+        bootstrap_ci([0.03, 0.03], [0.0, 0.001])
+    est = assess(runs([0.036] * 5), runs([0.0] * 5))  # what the issue saw
+    assert est.speedup is None and est.ci95 is None
+    assert "read 0 s" in est.note and est.note.startswith("timing cannot be trusted")
+    assert not measurably_faster(est.ci95)
+
+
+def test_a_ticking_clock_is_distrusted() -> None:
+    """The symptom RLIMIT_CPU caused: every call a whole number of 4 ms ticks."""
+    est = assess(runs([0.036, 0.040, 0.036, 0.032, 0.036]), runs([0.004, 0.004, 0.008] * 2)[:5])
+    assert est.speedup is None and "multiple of 4 ms" in est.note
+    # Precise times that happen to be near a tick are fine.
+    est = assess(runs([0.0360013, 0.0400021, 0.0360107]), runs([0.0040031, 0.0040072, 0.00412]))
+    assert est.speedup is not None and 8 < est.speedup < 10
+
+
+def test_an_implausible_speedup_is_distrusted() -> None:
+    est = assess(runs([10.0123] * 3), runs([10.0123 / IMPLAUSIBLE / 4] * 3))
+    assert est.speedup is None and "beyond anything" in est.note
+
+
+def test_multi_threaded_or_waiting_code_keeps_the_bench_figures() -> None:
+    threads = runs([0.1012, 0.1013, 0.1011], cpu=1.9, wall=1.0)  # two cores busy
+    sleepy = runs([0.1012, 0.1013, 0.1011], cpu=0.1, wall=1.0)  # waits 90% of the time
+    assert not cpu_time_valid(threads) and not cpu_time_valid(sleepy)
+    assert cpu_time_valid(runs([0.1012] * 3, cpu=0.6, wall=1.0))  # a busy machine, one thread
+    est = assess(threads, threads)
+    assert est.clock == "bench" and est.speedup_cpu is None and est.speedup == 1.0
+
+
+def test_wall_clocked_figures_are_scaled_by_the_cpu_share() -> None:
+    """Identical code, a neighbour taking half the core in some runs: the wall-clock figures
+    (and their ratio) move with the share; scaled by it they do not."""
+    shares_a = [0.99, 0.51, 0.98, 0.52, 0.97]
+    shares_b = [0.53, 0.96, 0.99, 0.95, 0.5]
+    base = [Sample(0.0101 / s, 1.0, s, (0.0101 / s,)) for s in shares_a]
+    cand = [Sample(0.0101 / s, 1.0, s, (0.0101 / s,)) for s in shares_b]
+    est = assess(base, cand)
+    assert est.speedup_bench is not None and est.speedup_bench != pytest.approx(1.0)
+    assert est.clock == "cpu" and est.speedup == pytest.approx(1.0)
+    assert est.baseline_cpu_s == pytest.approx(0.0101)
+
+
+def test_cpu_clocked_figures_are_not_scaled() -> None:
+    """A bench that already reads process CPU time: its figures do not follow the share, and
+    scaling them would only add noise."""
+    shares = [1.0, 0.5, 0.8, 0.6, 0.9]
+    base = [Sample(0.0202, 1.0, s, (0.0202,)) for s in shares]
+    cand = [Sample(0.0101, 1.0, s, (0.0101,)) for s in reversed(shares)]
+    est = assess(base, cand)
+    assert est.clock == "cpu" and est.speedup == pytest.approx(2.0) == est.speedup_bench
+
+
+def test_disagreeing_clocks_widen_the_interval_and_say_so() -> None:
+    """Process-timed runs (no LESSONL lines): the wall figures say 1.3x, CPU time 1.0x."""
+    base = [Sample(1.3 + d, 1.3 + d, 1.0 + d / 10, ()) for d in (0.0, 0.01, -0.01, 0.02, 0.0)]
+    cand = [Sample(1.0 + d, 1.0 + d, 1.0 + d / 10, ()) for d in (0.0, -0.01, 0.01, 0.0, 0.02)]
+    est = assess(base, cand)
+    assert est.clock == "cpu" and est.speedup == pytest.approx(1.0, abs=0.01)
+    assert est.ci95 is not None and est.ci95_bench is not None and est.ci95_cpu is not None
+    assert est.ci95[0] <= est.ci95_cpu[0] and est.ci95[1] >= est.ci95_bench[1]
+    assert "disagree" in est.note and not measurably_faster(est.ci95)
