@@ -249,18 +249,26 @@ def test_progress_goes_to_stderr_while_stdout_stays_one_object(tmp_path: Path, l
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     fcntl.flock(fd, fcntl.LOCK_EX)  # what a timing lessonl holds, with its pid beside it
     lock.with_name(lock.name + ".holder").write_text(f"{os.getpid()}\n")
+    waiting = f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)"
+    early: list[str] = []
     try:
         proc = lessonl(
             "evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock
         )
-        time.sleep(4)
+        assert proc.stderr is not None
+        # Hold the lock until the evaluation says it waits (however slow a loaded machine is).
+        deadline = time.monotonic() + 120
+        while waiting not in early and time.monotonic() < deadline and proc.poll() is None:
+            line = proc.stderr.readline()
+            if line:
+                early.append(line.rstrip("\n"))
     finally:
         os.close(fd)  # releases the lock
     code, out, err = finish(proc)
     assert code == 0, err
     assert json.loads(out)["outcome"] == "correct"
-    lines = err.splitlines()
-    assert f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)" in lines
+    lines = early + err.splitlines()
+    assert waiting in lines
     assert "building the original" not in lines  # this project has no build step
     assert "testing the original" in lines and "testing v1-candidate" in lines
     assert "candidate: timed pair 1 of at most 5" in lines
