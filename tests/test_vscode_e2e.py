@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from fakes import FakeLLM, FakeRequest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,8 +43,12 @@ DRIVER = E2E / "vscode_user.mjs"
 # winner comes from round 1, whose prompt shows round 0's lesson: the review's hover then has a
 # lesson to show. A later run is seeded with the bank's lessons and answers FAST at once.
 WRONG = "def dedupe(items):\n    return list(set(items))\n"
-FAST = "def dedupe(items):\n    return list(dict.fromkeys(items))\n"
-LESSON = "A set loses the order of first occurrences; dict.fromkeys keeps it and is a C loop."
+FAST = (
+    "def dedupe(items):\n"
+    "    seen = set()\n"
+    "    return [x for x in items if not (x in seen or seen.add(x))]\n"
+)
+LESSON = "A set alone loses the order of first occurrences; a seen-set beside the list keeps it."
 #: Seconds each lesson answer takes, so the progress notification stays long enough to be seen.
 LESSON_DELAY_S = 1.0
 
@@ -63,7 +66,9 @@ def _why_not(tools: Path) -> str | None:
     if shutil.which("chromium") is None:
         return "Debian's chromium is not installed (run tests/e2e/install_tools.sh)"
     if not (tools / ".complete").exists():
-        return f"code-server and playwright-core are not in {tools} (run tests/e2e/install_tools.sh)"
+        return (
+            f"code-server and playwright-core are not in {tools} (run tests/e2e/install_tools.sh)"
+        )
     if not VSIX.exists():
         return (
             "vscode-extension/lessonl.vsix is missing (cd vscode-extension && npm ci && npm run "
@@ -121,7 +126,7 @@ class _Agent:
         if self.hold.exists():
             self.held += 1
             self.release.wait(timeout=120)
-        code = FAST if "fromkeys" in req.prompt else WRONG  # round 0's lesson names it
+        code = FAST if "seen-set" in req.prompt else WRONG  # round 0's lesson names it
         return f"Here it is:\n\n```python\n{code}```\n"
 
 
@@ -255,7 +260,7 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         "function": "dedupe",
         "line": 15,
         "original": original,
-        "fastLine": FAST.splitlines()[1].strip(),
+        "fastLine": FAST.splitlines()[-1].strip(),
         "lesson": LESSON,
         "hold": str(agent.hold),
         "artifacts": str(artifacts),

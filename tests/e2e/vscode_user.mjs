@@ -133,8 +133,8 @@ async function main() {
     await modified.first().waitFor({ state: 'visible' });
     const hover = page.locator('.monaco-hover:visible', { hasText: 'Lessons that led' });
     await until('the review hover with the lessons', async () => {
-      const line = modified.nth(Math.min(14, (await modified.count()) - 1));
-      await line.hover({ position: { x: 40, y: 5 } });
+      // Over the proposal's own text (Monaco's line elements are not in line order).
+      await modified.filter({ hasText: spec.fastLine }).first().hover({ position: { x: 60, y: 8 } });
       try {
         await hover.first().waitFor({ state: 'visible', timeout: 2500 });
         return true;

@@ -193,7 +193,7 @@ export class ProposalReview implements vscode.TextDocumentContentProvider, vscod
     const lines = [`### LessonL: \`${report.function ?? report.target}\` ${formatSpeedup(best?.speedup)} faster`, ''];
     if (best) {
       const ci = best.ci95 ? `95% CI ${formatSpeedup(best.ci95[0])}–${formatSpeedup(best.ci95[1])} · ` : '';
-      lines.push(`${ci}agent ${best.agent} · round ${best.round} · run ${report.run_id}`, '');
+      lines.push(`${ci}agent ${best.agent} · round ${best.round + 1} · run ${report.run_id}`, '');
     }
     lines.push(summary, '', verificationLine(report), '');
     const ids = best?.lessons ?? [];
