@@ -29,6 +29,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -144,8 +145,21 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> str |
     return f"code-server did not answer on {url} within {timeout:.0f} s"
 
 
+@dataclass
+class Session:
+    """A running code-server on a prepared workspace, for the driver."""
+
+    url: str
+    project: Path
+    agent: _Agent
+    env: dict[str, str]
+    node: str
+    tools: Path
+    tmp: Path
+
+
 @pytest.fixture
-def code_server(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[dict[str, object]]:
+def code_server(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[Session]:
     tools = _tools_dir()
     reason = _why_not(tools)
     if reason:
@@ -214,15 +228,7 @@ def code_server(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[dict[str, object]
         problem = _wait_http(url + "healthz", proc, timeout=60)
         if problem:
             pytest.skip(f"code-server cannot start: {problem}")
-        yield {
-            "url": url,
-            "project": project,
-            "agent": agent,
-            "env": env,
-            "node": str(node_bin / "node"),
-            "tools": tools,
-            "tmp": tmp_path,
-        }
+        yield Session(url, project, agent, env, str(node_bin / "node"), tools, tmp_path)
     finally:
         agent.release.set()
         with contextlib.suppress(ProcessLookupError):
@@ -242,19 +248,16 @@ def _artifacts() -> Path:
 
 
 def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
-    code_server: dict[str, object], fake_llm: FakeLLM
+    code_server: Session, fake_llm: FakeLLM
 ) -> None:
-    project = code_server["project"]
-    assert isinstance(project, Path)
-    agent = code_server["agent"]
-    assert isinstance(agent, _Agent)
+    project, agent = code_server.project, code_server.agent
     source = project / "dedupe" / "core.py"
     original = source.read_text(encoding="utf-8")
     artifacts = _artifacts()
     spec = {
-        "url": code_server["url"],
+        "url": code_server.url,
         "chromium": shutil.which("chromium"),
-        "tools": str(code_server["tools"]),
+        "tools": str(code_server.tools),
         "project": str(project),
         "file": "dedupe/core.py",
         "function": "dedupe",
@@ -265,12 +268,12 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         "hold": str(agent.hold),
         "artifacts": str(artifacts),
     }
-    spec_path = Path(str(code_server["tmp"])) / "spec.json"
+    spec_path = code_server.tmp / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     started = time.monotonic()
     driver = subprocess.run(
-        [str(code_server["node"]), str(DRIVER), str(spec_path)],
-        env=code_server["env"],  # type: ignore[arg-type]
+        [code_server.node, str(DRIVER), str(spec_path)],
+        env=code_server.env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -280,7 +283,7 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         pytest.skip(driver.stderr.strip().splitlines()[-1])
     assert driver.returncode == 0, (
         f"the browser session failed after {wall:.0f} s:\n{driver.stdout}\n{driver.stderr}\n"
-        f"screenshots in {artifacts}; code-server log in {code_server['tmp']}/code-server.log"
+        f"screenshots in {artifacts}; code-server log in {code_server.tmp}/code-server.log"
     )
     steps = [json.loads(line) for line in driver.stdout.splitlines() if line.startswith("{")]
     done = {s["step"] for s in steps}
