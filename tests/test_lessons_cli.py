@@ -94,6 +94,11 @@ def test_list_show_search_forget_json(project: Path) -> None:
     assert shown["id"] == first and shown["code"] == "void add(int v) {}"
     assert shown["ci95"] == [1.6, 1.8]
 
+    # A person reads rounds 1-based (as in the progress); the JSON keeps the 0-based field.
+    r = _run(project, "show", second[:6])
+    assert r.returncode == 0 and "r1 round 2," in r.stdout
+    assert json.loads(_run(project, "show", second, "--json").stdout)["round"] == 1
+
     r = _run(project, "search", "bounds check input", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["id"] == second

@@ -65,6 +65,10 @@ def _history(lesson: Lesson) -> list[str]:
     return lines
 
 
+def _round(round_: int | None) -> str:
+    return "-" if round_ is None else str(round_ + 1)
+
+
 def _show(lesson: Lesson, console: Console) -> None:
     ci = f" [{lesson.ci95[0]:.2f}, {lesson.ci95[1]:.2f}]" if lesson.ci95 else ""
     rows = [
@@ -75,7 +79,8 @@ def _show(lesson: Lesson, console: Console) -> None:
         ("feedback", f"{lesson.accepted} accepted, {lesson.rejected} rejected"),
         ("where", f"{lesson.language} target {lesson.target} function {lesson.function or '-'}"),
         ("by", f"{lesson.agent} ({lesson.model or 'model unknown'})"),
-        ("run", f"{lesson.run_id} round {lesson.round}, {lesson.created}"),
+        # Rounds read 1-based wherever a person reads them; the JSON `round` stays 0-based.
+        ("run", f"{lesson.run_id} round {_round(lesson.round)}, {lesson.created}"),
     ]
     for key, value in rows:
         console.print(f"[bold]{key:>9}[/bold]  {value}", highlight=False)

@@ -52,7 +52,7 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonRecord>, v
     tooltip.appendText(lesson.text);
     tooltip.appendMarkdown(
       `\n\n---\n\n${parts.join(' · ')} · target ${lesson.target ?? '?'} · \`${lesson.function ?? '?'}\`` +
-        ` · agent ${lesson.agent ?? '?'} · round ${lesson.round ?? '?'} · used ${lesson.uses ?? 0}×\n\n${lesson.id}`,
+        ` · agent ${lesson.agent ?? '?'} · round ${typeof lesson.round === 'number' ? lesson.round + 1 : '?'} · used ${lesson.uses ?? 0}×\n\n${lesson.id}`,
     );
     item.tooltip = tooltip;
     item.iconPath = new vscode.ThemeIcon(lesson.outcome === 'correct' ? 'lightbulb' : 'warning');

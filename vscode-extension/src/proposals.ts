@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Methods, PROPOSAL_SCHEME, SUMMARY_SCHEME } from './constants';
-import type { FeedbackParams, LessonRecord, OptimizeResult } from './protocol';
+import type { FeedbackParams, LessonRecord, OptimizeReport, OptimizeResult } from './protocol';
 import type { LspClient } from './server';
 
 export interface Proposal {
@@ -31,6 +31,28 @@ export function formatSpeedup(speedup: number | null | undefined): string {
 
 export function diffTitle(result: OptimizeResult, fileUri: vscode.Uri): string {
   return `${path.posix.basename(fileUri.path)}: proposal ${formatSpeedup(result.report.best?.speedup)} faster (LessonL)`;
+}
+
+/**
+ * How the proposal's correctness was judged. A report may carry a `verification` object (the
+ * engine's own check, when it has one): its `summary`, else its scalar fields, are shown.
+ * Without it the target's own `test` command was the judge, and the line says so, so a reader
+ * never mistakes "it passed our test" for more than it is.
+ */
+export function verificationLine(report: OptimizeReport): string {
+  const v = report.verification;
+  if (v && typeof v === 'object') {
+    if (typeof v.summary === 'string' && v.summary) {
+      return `**Correctness:** ${v.summary}`;
+    }
+    const parts = Object.entries(v)
+      .filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value))
+      .map(([key, value]) => `${key.replace(/_/g, ' ')} ${String(value)}`);
+    if (parts.length) {
+      return `**Correctness:** ${parts.join(' · ')}`;
+    }
+  }
+  return "**Correctness:** judged by the target's own `test` command (lessonl.toml); passing it is all that was checked.";
 }
 
 export class ProposalReview implements vscode.TextDocumentContentProvider, vscode.HoverProvider, vscode.Disposable {
@@ -171,9 +193,9 @@ export class ProposalReview implements vscode.TextDocumentContentProvider, vscod
     const lines = [`### LessonL: \`${report.function ?? report.target}\` ${formatSpeedup(best?.speedup)} faster`, ''];
     if (best) {
       const ci = best.ci95 ? `95% CI ${formatSpeedup(best.ci95[0])}–${formatSpeedup(best.ci95[1])} · ` : '';
-      lines.push(`${ci}agent ${best.agent} · round ${best.round} · run ${report.run_id}`, '');
+      lines.push(`${ci}agent ${best.agent} · round ${best.round + 1} · run ${report.run_id}`, '');
     }
-    lines.push(summary, '');
+    lines.push(summary, '', verificationLine(report), '');
     const ids = best?.lessons ?? [];
     if (ids.length) {
       lines.push('**Lessons that led to this proposal**', '');

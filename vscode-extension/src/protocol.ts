@@ -53,6 +53,8 @@ export interface OptimizeReport {
   usage: { input_tokens: number; output_tokens: number; cost_usd: number | null };
   wall_s: number;
   stopped?: string | null;
+  /** How correctness was judged, when the engine checked more than the target's test. */
+  verification?: { summary?: string; [field: string]: unknown } | null;
 }
 
 /** Result of `lessonl/optimize`. `newText` null means nothing better than the original. */

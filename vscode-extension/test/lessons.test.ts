@@ -61,6 +61,8 @@ describe('lessons view', () => {
     expect(first.label).toBe('Use a local array');
     expect(first.description).toBe('correct · 2.5x · cpp');
     expect((first.tooltip as any).value).toContain('then merge');
+    // The record's round 1 (0-based on the wire) reads as round 2, as in the progress.
+    expect((first.tooltip as any).value).toContain('round 2 ·');
     expect(first.contextValue).toBe('lesson');
     expect(ctx.provider.getTreeItem(items[1]).description).toBe('incorrect · cpp');
     expect(ctx.client.requests[0].params).toEqual({ limit: 200 });

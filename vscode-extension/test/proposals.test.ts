@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Methods, PROPOSAL_SCHEME, SUMMARY_SCHEME } from '../src/constants';
-import { ProposalReview } from '../src/proposals';
+import { ProposalReview, verificationLine } from '../src/proposals';
 import { FakeClient } from './fakeClient';
 import { optimizeResult } from './helpers';
 import { Position, Range, stub, TabInputTextDiff, Uri, window } from './vscode-stub';
@@ -110,5 +110,24 @@ describe('proposal review', () => {
     expect(ctx.review.provideTextDocumentContent(summaryUri)).toContain('Hoist the bounds check');
     // One fetch serves the hover and the summary.
     expect(ctx.client.requests.filter((r) => r.method === Methods.lessons)).toHaveLength(1);
+  });
+});
+
+describe('the review summary', () => {
+  it('says how correctness was judged: the report\'s verification when present, else the target\'s test', () => {
+    const result = optimizeResult();
+    expect(verificationLine(result.report)).toContain("the target's own `test` command");
+    const verified = { ...result.report, verification: { summary: 'recorded calls replayed: 12 of 12 equal' } };
+    expect(verificationLine(verified)).toBe('**Correctness:** recorded calls replayed: 12 of 12 equal');
+    const fields = { ...result.report, verification: { method: 'replay', calls: 3 } };
+    expect(verificationLine(fields)).toBe('**Correctness:** method replay · calls 3');
+  });
+
+  it('shows the round 1-based, as the progress does (the report field is 0-based)', () => {
+    const result = optimizeResult();
+    const review = new ProposalReview({ current: undefined }, window.createOutputChannel('t') as any);
+    const text = review.summaryMarkdown({ result, fileUri: Uri.parse(result.uri) } as any);
+    expect(text).toContain(`round ${(result.report.best?.round ?? 0) + 1} ·`);
+    expect(text).toContain('**Correctness:**');
   });
 });
