@@ -1067,9 +1067,12 @@ def _find_item(root: ts.Node, language: str, key: str) -> ts.Node | None:
     stack = [root]
     while stack:
         n = stack.pop()
-        if n.is_named and n.type not in ("translation_unit", "module"):
-            if _item_key(n, language) == key:
-                return n
+        if (
+            n.is_named
+            and n.type not in ("translation_unit", "module")
+            and _item_key(n, language) == key
+        ):
+            return n
         stack.extend(n.named_children)
     return None
 
