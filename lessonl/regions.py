@@ -999,13 +999,18 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
                 continue
         key = _item_key(item, language)
         if key is None:
-            if item.type != "comment":
+            docstring = (
+                item.type == "expression_statement"
+                and len(item.named_children) == 1
+                and item.named_children[0].type == "string"
+            )
+            if item.type != "comment" and not docstring:
                 ignored.append(
                     AnswerPart(
                         "code",
                         _item_name(item, language),
-                        "a demo `main` or script code is not added: the target's own program "
-                        "runs it"
+                        "a demo `main` or script code is not added: the project's own build, test "
+                        "and bench drive the target"
                         if item.type != "ERROR"
                         else "it does not parse",
                     )
