@@ -301,7 +301,8 @@ def _iter_py(node: ts.Node, scope: list[str], where: str) -> Iterator[_Found]:
             name_node = child.child_by_field_name("name")
             body = child.child_by_field_name("body")
             if body is not None:
-                yield from _iter_py(body, [*scope, _text(name_node)], "class")
+                cls = _text(name_node) if name_node is not None else "<anonymous>"
+                yield from _iter_py(body, [*scope, cls], "class")
         elif child.type in ("if_statement", "try_statement", "with_statement", "block") or (
             child.type in ("else_clause", "elif_clause", "except_clause", "finally_clause")
         ):
@@ -709,13 +710,13 @@ def _item_key(node: ts.Node, language: str) -> str | None:
         decl = node.child_by_field_name("declarator")
         if decl is not None and decl.type == "function_declarator":
             return "proto:" + "".join(_text(decl).split())
-        name = _declared_name(decl)
-        if name is not None:
-            return f"var:{name}"  # a global: a changed initializer is not a new variable
+        declared = _declared_name(decl)
+        if declared is not None:
+            return f"var:{declared}"  # a global: a changed initializer is not a new variable
     if t == "type_definition":
-        name = _declared_name(node.child_by_field_name("declarator"))
-        if name is not None:
-            return f"type:{name}"
+        declared = _declared_name(node.child_by_field_name("declarator"))
+        if declared is not None:
+            return f"type:{declared}"
     return "text:" + _norm(_text(node))
 
 
