@@ -362,17 +362,28 @@ class _Runner:
                 agent.temperature if agent.temperature is not None else self.run.temperature,
             )
             code = regions.extract_code(reply, self.language)
+            parts: regions.SpliceResult | None = None
             evaluation: Any
             if code is None:
                 evaluation = _NotBuilt("the reply contained no fenced code block")
             else:
                 variant.code = code
                 try:
-                    new_text = regions.splice(self.source, self.language, self.function, code)
+                    parts = regions.splice_parts(self.source, self.language, self.function, code)
                 except LessonLError as exc:  # SpliceError: the answer lacks the function
                     evaluation = _NotBuilt(str(exc))
                 else:
+                    new_text = parts.text
                     variant.new_text = new_text
+                    variant.answer_parts = parts.to_json()
+                    for part in parts.ignored:  # never measure less than the answer silently
+                        log.warning(
+                            "round %d, %s: part of the answer not used: %s (%s)",
+                            t + 1,
+                            agent.name,
+                            part.name,
+                            part.reason,
+                        )
                     evaluation = await self.harness.evaluate(
                         {self.rel: new_text}, label=f"r{t}-{agent.name}"
                     )
@@ -392,7 +403,11 @@ class _Runner:
                 )
             )
             lesson_prompt = prompts.lesson_prompt(
-                self.ctx, self.language, code if code is not None else reply, evaluation
+                self.ctx,
+                self.language,
+                code if code is not None else reply,
+                evaluation,
+                parts=parts,
             )
             lesson_text = await self._ask(
                 agent,
@@ -532,6 +547,7 @@ class _Runner:
             round=v.round,
             lessons=v.shown_lessons,
             new_text=v.new_text,
+            answer_parts=v.answer_parts,
         )
 
 

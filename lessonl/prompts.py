@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category
-from lessonl.regions import PromptContext
+from lessonl.regions import PromptContext, SpliceResult
 
 _NAMES = {"c": "C", "cpp": "C++", "python": "Python"}
 _FENCE_TAGS = {"c": "c", "cpp": "cpp", "python": "python"}
@@ -94,9 +94,14 @@ def optimize_prompt(
         "original for every input."
     ]
     if ctx.context.strip():
+        readonly = (
+            "read-only, except for the function's own helpers named below"
+            if ctx.name is not None and ctx.helpers
+            else "read-only: do not return it"
+        )
         parts.append(
-            "For reference, here is the rest of the file it belongs to (read-only: do not "
-            "return it):\n" + _block(ctx.context, language)
+            f"For reference, here is the rest of the file it belongs to ({readonly}):\n"
+            + _block(ctx.context, language)
         )
     label = (
         "The file to optimize" if ctx.name is None else f"The function to optimize, `{ctx.name}`"
@@ -134,6 +139,19 @@ def optimize_prompt(
             f"```{_FENCE_TAGS.get(language, language)} fenced code block, keeping its name and "
             f"signature unchanged. You may add helper functions and {extra} in the same block."
         )
+        if ctx.helpers:
+            names = ", ".join(f"`{h}`" for h in ctx.helpers)
+            ask += (
+                f" You may also rewrite `{ctx.name}`'s own helpers, {names} (the functions "
+                f"of the file that only `{ctx.name}` uses): return each one you change, "
+                "complete and under the same name, in the same block. Changes to any other "
+                "existing function, type or global are ignored."
+            )
+        else:
+            ask += (
+                " Changes to the other existing functions, types or globals of the file are "
+                "ignored."
+            )
     if language in _COMPILED:
         ask += (
             " The code is built with the project's own compiler and flags, which you cannot "
@@ -145,20 +163,57 @@ def optimize_prompt(
     return "\n\n".join(parts) + "\n"
 
 
+def _parts_note(parts: SpliceResult) -> str:
+    """What of the answer ran, for the lesson prompt: the lesson must be about that code."""
+    used = [p for p in parts.used if p.kind != "target"]
+    lines: list[str] = []
+    if used:
+        what = {"helper": "rewritten helper", "new": "new", "include": "added"}
+        lines.append(
+            "Used from Code B besides the function itself: "
+            + "; ".join(f"{what.get(p.kind, p.kind)} `{p.name}`" for p in used)
+            + "."
+        )
+    if parts.ignored:
+        lines.append(
+            "NOT used from Code B (the file's original code ran instead, or nothing): "
+            + "; ".join(f"`{p.name}`: {p.reason}" for p in parts.ignored)
+            + ". The outcome below is of Code B without these parts; explain that outcome."
+        )
+    return "\n".join(lines)
+
+
 def lesson_prompt(
-    ctx: PromptContext, language: str, variant_code: str, evaluation: EvaluationLike
+    ctx: PromptContext,
+    language: str,
+    variant_code: str,
+    evaluation: EvaluationLike,
+    *,
+    parts: SpliceResult | None = None,
 ) -> str:
-    """The prompt asking the agent that wrote `variant_code` to explain its graded outcome."""
+    """The prompt asking the agent that wrote `variant_code` to explain its graded outcome.
+
+    `parts` (from `regions.splice_parts`) says which parts of the answer were used: rewritten
+    helpers join Code A in their original form, and parts that were not used are named, so
+    the lesson explains the code that actually ran.
+    """
     lang = _lang(language)
     same = (
         "Both were built with the same compiler and flags and run on the same machine."
         if language in _COMPILED
         else "Both were run with the same Python interpreter on the same machine."
     )
+    code_a = ctx.code
+    if parts is not None:
+        for helper in parts.rewritten_helpers:
+            code_a = code_a.rstrip("\n") + "\n\n" + helper.original
     head = (
         f"Code A is the original {lang} code. Code B is a rewrite of it meant to be faster.\n\n"
-        f"Code A:\n{_block(ctx.code, language)}\n\nCode B:\n{_block(variant_code, language)}"
+        f"Code A:\n{_block(code_a, language)}\n\nCode B:\n{_block(variant_code, language)}"
     )
+    note = _parts_note(parts) if parts is not None else ""
+    if note:
+        head += "\n\n" + note
     outcome = evaluation.outcome
     detail = _clip(evaluation.detail)
     speedup = evaluation.speedup

@@ -15,16 +15,28 @@ Design choices worth knowing:
   blocks, namespaces and classes, so header files with include guards work.
 * Python nested functions are listed with dotted qualified names (`outer.inner`, `C.m`);
   C++ uses `ns::S::f` (out-of-line definitions keep their written qualifier).
-* `splice` only rewrites the target function. Other code in the answer is used only when it is
-  *new* (a helper, a type, an include the file lacks): repeating or editing existing helpers
-  would risk redefinition errors and silently change code the user did not ask us to touch.
+* `splice` rewrites the target function and the target's *own helpers*: the functions of the
+  same file that the target calls, directly or through other own helpers, and that no code
+  outside the target and its own helpers mentions (`own_helpers`). The hot loop often lives in
+  such a helper (a recursive `dfs_helper` called by `componentCount`), and rewriting it changes
+  nothing any other code of the file sees. A function some other code of the file uses is
+  never rewritten: that would change code the user did not ask us to touch. Only this file is
+  looked at: another file of the project that calls an own helper sees its rewrite, and the
+  target's build and test judge that. References are matched by name (a local variable of
+  another function named like a helper keeps that helper from being the target's own).
+* Other code in the answer is used only when it is *new* (a helper, a type, an include the
+  file lacks): repeating existing types or globals would risk redefinition errors.
   New includes/imports go after the file's last include/import, new helpers just before the
-  top-level item that holds the target, new class members just before the target method.
-  A `main` the model adds as a demo is dropped: the target's own program has one.
+  first top-level item that holds the target or a rewritten helper, new class members just
+  before the target method. A `main` the model adds as a demo is dropped: the target's own
+  program has one.
+* Nothing is dropped silently: `splice_parts` says which parts of the answer were used and
+  which were not, and why, so the loop can report it and tell the agent what actually ran.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +87,51 @@ class PromptContext:
     context: str
     name: str | None
     qualified_name: str | None = None
+    # The target's own helpers (see `own_helpers`): an answer may rewrite these too.
+    helpers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """One part of a model's answer and what `splice_parts` did with it.
+
+    `kind`: used parts are "target", "helper" (a rewrite of one of the target's own helpers),
+    "new" (a function, type, global or member the file lacks) or "include" (an include, import
+    or `using` line); ignored parts are "function", "definition" (a type or global the file
+    already has, changed) or "code" (a demo `main`, script statements, unparsable text).
+    `reason` says why an ignored part was not used. `original` is the file's text of a
+    rewritten helper (for the lesson prompt's "before"); it is not part of the JSON.
+    """
+
+    kind: str
+    name: str
+    reason: str = ""
+    original: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        data = {"kind": self.kind, "name": self.name}
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass(frozen=True)
+class SpliceResult:
+    """The spliced file plus which parts of the answer went into it and which did not."""
+
+    text: str
+    used: tuple[AnswerPart, ...] = ()
+    ignored: tuple[AnswerPart, ...] = ()
+
+    def to_json(self) -> dict[str, list[dict[str, str]]]:
+        return {
+            "used": [p.to_json() for p in self.used],
+            "ignored": [p.to_json() for p in self.ignored],
+        }
+
+    @property
+    def rewritten_helpers(self) -> tuple[AnswerPart, ...]:
+        return tuple(p for p in self.used if p.kind == "helper")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +301,8 @@ def _iter_py(node: ts.Node, scope: list[str], where: str) -> Iterator[_Found]:
             name_node = child.child_by_field_name("name")
             body = child.child_by_field_name("body")
             if body is not None:
-                yield from _iter_py(body, [*scope, _text(name_node)], "class")
+                cls = _text(name_node) if name_node is not None else "<anonymous>"
+                yield from _iter_py(body, [*scope, cls], "class")
         elif child.type in ("if_statement", "try_statement", "with_statement", "block") or (
             child.type in ("else_clause", "elif_clause", "except_clause", "finally_clause")
         ):
@@ -389,12 +447,133 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
         if len(context) > CONTEXT_LIMIT_CHARS:
             note = _comment(language, "... (rest of the file omitted) ...").encode()
             context = context[:CONTEXT_LIMIT_CHARS] + b"\n" + note + b"\n"
+    owned, _ = _own_helpers(root, language, hit)
     return PromptContext(
         code=code,
         context=context.decode("utf-8", errors="replace"),
         name=name,
         qualified_name=info.qualified_name,
+        helpers=tuple(dict.fromkeys(f.info.qualified_name for f in owned)),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The target's own helpers
+
+_REF_TYPES = {"identifier", "field_identifier"}
+
+
+def _is_definition_name(node: ts.Node, language: str) -> bool:
+    """True for the name a function definition or prototype declares (not a use of it)."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if language == "python":
+        name = parent.child_by_field_name("name")
+        return parent.type in ("function_definition", "class_definition") and (
+            name is not None and name.start_byte == node.start_byte
+        )
+    child = node
+    while parent is not None and parent.type in ("qualified_identifier", "destructor_name"):
+        child, parent = parent, parent.parent
+    if parent is None or parent.type != "function_declarator":
+        return False
+    decl = parent.child_by_field_name("declarator")
+    return decl is not None and decl.start_byte == child.start_byte
+
+
+def _references(root: ts.Node, language: str) -> list[tuple[int, str]]:
+    """(byte offset, name) of every identifier that is a use, in file order."""
+    refs: list[tuple[int, str]] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type in _REF_TYPES and not _is_definition_name(n, language):
+            refs.append((n.start_byte, _text(n)))
+        stack.extend(n.children)
+    refs.sort()
+    return refs
+
+
+def _inside(a: ts.Node, b: ts.Node) -> bool:
+    return b.start_byte <= a.start_byte and a.end_byte <= b.end_byte
+
+
+def _own_helpers(
+    root: ts.Node, language: str, target: _Found
+) -> tuple[list[_Found], dict[str, str]]:
+    """The target's own helpers, and for every other function name why it is not one.
+
+    Own helpers: the largest set of functions (outside the target, not enclosing it, not nested
+    in another function) that the target reaches by calls, directly or through each other,
+    and whose names no code outside the target and that set mentions. Names stand for all the
+    file's functions of that name (overloads go together): matching is by name, so it errs on
+    the side of leaving a function alone.
+    """
+    found = _found(root, language)
+    pool = [
+        f
+        for f in found
+        if not _inside(f.outer, target.outer)
+        and not _inside(target.outer, f.outer)
+        and not any(g is not f and _inside(f.outer, g.outer) for g in found)
+        and f.info.name != target.info.name
+    ]
+    by_name: dict[str, list[_Found]] = {}
+    for f in pool:
+        by_name.setdefault(f.info.name, []).append(f)
+    refs = _references(root, language)
+    positions = [r[0] for r in refs]
+
+    def names_in(node: ts.Node) -> set[str]:
+        lo = bisect.bisect_left(positions, node.start_byte)
+        hi = bisect.bisect_left(positions, node.end_byte)
+        return {refs[i][1] for i in range(lo, hi)}
+
+    reach: set[str] = set()
+    todo = [target.outer]
+    while todo:
+        for nm in names_in(todo.pop()):
+            if nm in by_name and nm not in reach:
+                reach.add(nm)
+                todo.extend(f.outer for f in by_name[nm])
+    why: dict[str, str] = {
+        nm: f"it is not called by `{target.info.qualified_name}`"
+        for nm in by_name
+        if nm not in reach
+    }
+
+    def user(pos: int) -> str:
+        holders = [f for f in found if f.outer.start_byte <= pos < f.outer.end_byte]
+        if holders:
+            inner = min(holders, key=lambda f: f.outer.end_byte - f.outer.start_byte)
+            return f"`{inner.info.qualified_name}`"
+        line = (root.text or b"")[:pos].count(b"\n") + 1
+        return f"the code at line {line}"
+
+    owned = set(reach)
+    changed = True
+    while changed:
+        changed = False
+        zone = [target.outer, *(f.outer for nm in owned for f in by_name[nm])]
+        for nm in sorted(owned):
+            for pos, ref in refs:
+                if ref == nm and not any(z.start_byte <= pos < z.end_byte for z in zone):
+                    why[nm] = (
+                        f"it is also used by {user(pos)}, outside `{target.info.qualified_name}`"
+                    )
+                    owned.discard(nm)
+                    changed = True
+                    break
+            if changed:
+                break
+    return [f for f in pool if f.info.name in owned], why
+
+
+def own_helpers(source: str, language: str, name: str) -> list[FunctionInfo]:
+    """The functions a rewrite of `name` may change along with it (see `_own_helpers`)."""
+    _, root, hit = _find(source, language, name)
+    return [f.info for f in _own_helpers(root, language, hit)[0]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,13 +710,13 @@ def _item_key(node: ts.Node, language: str) -> str | None:
         decl = node.child_by_field_name("declarator")
         if decl is not None and decl.type == "function_declarator":
             return "proto:" + "".join(_text(decl).split())
-        name = _declared_name(decl)
-        if name is not None:
-            return f"var:{name}"  # a global: a changed initializer is not a new variable
+        declared = _declared_name(decl)
+        if declared is not None:
+            return f"var:{declared}"  # a global: a changed initializer is not a new variable
     if t == "type_definition":
-        name = _declared_name(node.child_by_field_name("declarator"))
-        if name is not None:
-            return f"type:{name}"
+        declared = _declared_name(node.child_by_field_name("declarator"))
+        if declared is not None:
+            return f"type:{declared}"
     return "text:" + _norm(_text(node))
 
 
@@ -662,50 +841,110 @@ def _items_around(answer_root: ts.Node, target: ts.Node, language: str) -> Itera
 
 
 def splice(source: str, language: str, name: str | None, answer: str) -> str:
-    """`source` with the target function replaced by the answer's version of it.
+    """`source` with the target function (and its own helpers) replaced by the answer's.
 
-    Whole-file mode (`name` None): the answer is the new file. Otherwise the answer may be the
-    function alone or with new helpers, types and includes/imports; see the module docstring
-    for where each goes. Raises SpliceError if the answer lacks the target function.
+    The text of `splice_parts`; callers that report what was used call that instead.
     """
-    if name is None:
-        if not answer.strip():
-            raise SpliceError("the answer is empty; expected the whole file")
-        return answer if answer.endswith("\n") or not source.endswith("\n") else answer + "\n"
-    data, root, target = _find(source, language, name)
-    adata, aroot = _parse(answer, language)
-    mine = _answer_target(_found(aroot, language), target, adata)
-    if mine is None:
-        raise SpliceError(
-            f"the answer does not contain the function `{target.info.name}`; "
-            "it must return the complete function with its name unchanged"
-        )
+    return splice_parts(source, language, name, answer).text
 
-    # The answer's function text, with a qualifier removed when the file defines it in-class
-    # (`int S::f()` cannot stand inside `struct S`).
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _replacement(
+    mine: _Found, dest: _Found, adata: bytes, data: bytes, language: str
+) -> tuple[int, int, bytes]:
+    """The edit putting the answer's function `mine` in place of the file's `dest`: reindented
+    to `dest`'s column, keeping the file's decorators / template header if the answer dropped
+    them, and without a qualifier when the file defines it in-class (`int S::f()` cannot
+    stand inside `struct S`)."""
     a_start, a_end = mine.outer.start_byte, mine.outer.end_byte
-    t_node = target.outer
-    if mine.outer == mine.func and target.outer != target.func:
-        # The answer dropped the decorators / template header: keep the file's.
-        t_node = target.func
+    t_node = dest.outer
+    if mine.outer == mine.func and dest.outer != dest.func:
+        t_node = dest.func
     new_func = adata[a_start:a_end]
     if (
         language != "python"
-        and target.in_class
+        and dest.in_class
         and mine.name_node is not None
         and mine.name_node.type == "qualified_identifier"
     ):
         nn = mine.name_node
         new_func = (
-            adata[a_start : nn.start_byte] + target.info.name.encode() + adata[nn.end_byte : a_end]
+            adata[a_start : nn.start_byte] + dest.info.name.encode() + adata[nn.end_byte : a_end]
         )
     t_start = t_node.start_byte
     t_indent = data[_line_start(data, t_start) : t_start].decode("utf-8")
     if t_indent.strip():
         t_indent = ""  # something precedes the function on its line; leave layout alone
-    a_col = mine.outer.start_point[1]
-    new_text = _reindent(new_func.decode("utf-8"), a_col, t_indent)
-    edits: list[tuple[int, int, bytes]] = [(t_start, t_node.end_byte, new_text.encode())]
+    new_text = _reindent(new_func.decode("utf-8"), mine.outer.start_point[1], t_indent)
+    return (t_start, t_node.end_byte, new_text.encode())
+
+
+def _file_match(pool: list[_Found], mine: _Found) -> _Found | None:
+    """The file's function an answer's function stands for: same qualified name, else same
+    short name; among overloads the one with the same parameters, else the only one."""
+    same = [f for f in pool if f.info.name == mine.info.name]
+    exact = [f for f in same if f.info.qualified_name == mine.info.qualified_name]
+    cands = exact or same
+    if len(cands) <= 1:
+        return cands[0] if cands else None
+    params = mine.func.child_by_field_name("parameters") or mine.func.child_by_field_name(
+        "declarator"
+    )
+    want = _squash(_text(params)) if params is not None else None
+    for f in cands:
+        d = f.func.child_by_field_name("parameters") or f.func.child_by_field_name("declarator")
+        if d is not None and _squash(_text(d)) == want:
+            return f
+    return None  # a new overload
+
+
+def _item_name(node: ts.Node, language: str) -> str:
+    first = _text(node).strip().split("\n")[0]
+    return first if len(first) <= 60 else first[:57] + "..."
+
+
+def splice_parts(source: str, language: str, name: str | None, answer: str) -> SpliceResult:
+    """`source` with the target function replaced by the answer's version of it, plus what of
+    the answer was used and what was not (and why).
+
+    Whole-file mode (`name` None): the answer is the new file. Otherwise the answer may be the
+    function alone or with rewrites of the target's own helpers and new helpers, types and
+    includes/imports; see the module docstring for where each goes. Raises SpliceError if the
+    answer lacks the target function.
+    """
+    if name is None:
+        if not answer.strip():
+            raise SpliceError("the answer is empty; expected the whole file")
+        text = answer if answer.endswith("\n") or not source.endswith("\n") else answer + "\n"
+        return SpliceResult(text, used=(AnswerPart("target", "the whole file"),))
+    data, root, target = _find(source, language, name)
+    adata, aroot = _parse(answer, language)
+    afound = _found(aroot, language)
+    mine = _answer_target(afound, target, adata)
+    if mine is None:
+        raise SpliceError(
+            f"the answer does not contain the function `{target.info.name}`; "
+            "it must return the complete function with its name unchanged"
+        )
+    used: list[AnswerPart] = [AnswerPart("target", target.info.qualified_name)]
+    ignored: list[AnswerPart] = []
+    edits: list[tuple[int, int, bytes]] = [_replacement(mine, target, adata, data, language)]
+    t_start = edits[0][0]
+    t_indent = data[_line_start(data, t_start) : t_start].decode("utf-8")
+    t_indent = "" if t_indent.strip() else t_indent
+
+    owned, why_not = _own_helpers(root, language, target)
+    owned_names = {f.info.name for f in owned}
+    file_found = _found(root, language)
+    pool = [
+        f
+        for f in file_found
+        if not _inside(f.outer, target.outer) and not _inside(target.outer, f.outer)
+    ]
+    rewritten: list[_Found] = []
 
     # New members next to the target (same class in the answer), new helpers before the
     # target's top-level item, new includes after the last include.
@@ -716,8 +955,9 @@ def splice(source: str, language: str, name: str | None, answer: str) -> str:
     members: list[str] = []
     helpers: list[str] = []
     answer_container = _container(mine.outer, language)
+    answer_includes = _include_nodes(aroot, language)
     for item in _items_around(aroot, mine.outer, language):
-        if item in _include_nodes(aroot, language) or item.type in (
+        if item in answer_includes or item.type in (
             "preproc_include",
             "using_declaration",
             "import_statement",
@@ -727,9 +967,67 @@ def splice(source: str, language: str, name: str | None, answer: str) -> str:
             text = _norm(_text(item))
             if text not in have_incl and text not in new_incl:
                 new_incl.append(text)
+                used.append(AnswerPart("include", text))
             continue
+        func = next((f for f in afound if f.outer == item), None)
+        if func is not None:
+            dest = _file_match(pool, func)
+            if dest is not None:
+                if _squash(_text(dest.outer)) == _squash(_text(func.outer)) or _squash(
+                    _text(dest.func)
+                ) == _squash(_text(func.outer)):
+                    continue  # repeated unchanged
+                qn = dest.info.qualified_name
+                if any(r is dest for r in rewritten):
+                    ignored.append(AnswerPart("function", qn, "given twice; the first was used"))
+                elif dest.info.name in owned_names:
+                    rewritten.append(dest)
+                    edits.append(_replacement(func, dest, adata, data, language))
+                    used.append(AnswerPart("helper", qn, original=_text(dest.outer)))
+                else:
+                    reason = why_not.get(
+                        dest.info.name, f"it is not one of `{target.info.qualified_name}`'s helpers"
+                    )
+                    ignored.append(
+                        AnswerPart(
+                            "function",
+                            qn,
+                            f"not rewritten: {reason}, so it is not one of "
+                            f"`{target.info.qualified_name}`'s own helpers; the file's version "
+                            "was kept",
+                        )
+                    )
+                continue
         key = _item_key(item, language)
-        if key is None or key in have:
+        if key is None:
+            docstring = (
+                item.type == "expression_statement"
+                and len(item.named_children) == 1
+                and item.named_children[0].type == "string"
+            )
+            if item.type != "comment" and not docstring:
+                ignored.append(
+                    AnswerPart(
+                        "code",
+                        _item_name(item, language),
+                        "a demo `main` or script code is not added: the project's own build, test "
+                        "and bench drive the target"
+                        if item.type != "ERROR"
+                        else "it does not parse",
+                    )
+                )
+            continue
+        if key in have:
+            if key.startswith(("type:", "var:", "assign:", "define:", "class_definition:")):
+                twin = _find_item(root, language, key)
+                if twin is None or _squash(_text(twin)) != _squash(_text(item)):
+                    ignored.append(
+                        AnswerPart(
+                            "definition",
+                            key.split(":", 1)[1],
+                            "the file already defines it; its own definition was kept",
+                        )
+                    )
             continue
         have.add(key)
         text = _text(item)
@@ -740,6 +1038,7 @@ def splice(source: str, language: str, name: str | None, answer: str) -> str:
             and _container(item, language) == answer_container
             and answer_container.type in ("field_declaration_list", "block")
         )
+        used.append(AnswerPart("new", _display_key(key, item, language)))
         if is_member:
             members.append(_reindent(text, item.start_point[1], t_indent))
         else:
@@ -750,7 +1049,14 @@ def splice(source: str, language: str, name: str | None, answer: str) -> str:
         m_pos = target.outer.start_byte
         edits.append((m_pos, m_pos, block.encode()))
     if helpers:
+        # Before the first of the target's and the rewritten helpers' top-level items in the
+        # target's scope, so a rewritten helper defined above the target sees a new helper.
         top = _top_item(target.outer, language)
+        scope = top.parent
+        for r in rewritten:
+            rtop = _top_item(r.outer, language)
+            if rtop.parent == scope and rtop.start_byte < top.start_byte:
+                top = rtop
         pos = _line_start(data, top.start_byte)
         indent = data[pos : top.start_byte].decode("utf-8")
         indent = indent if not indent.strip() else ""
@@ -758,7 +1064,32 @@ def splice(source: str, language: str, name: str | None, answer: str) -> str:
         edits.append((pos, pos, block.encode()))
     if new_incl:
         edits.append(_include_edit(data, root, language, includes, new_incl))
-    return _apply(data, edits).decode("utf-8")
+    return SpliceResult(
+        _apply(data, edits).decode("utf-8"), used=tuple(used), ignored=tuple(ignored)
+    )
+
+
+def _find_item(root: ts.Node, language: str, key: str) -> ts.Node | None:
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if (
+            n.is_named
+            and n.type not in ("translation_unit", "module")
+            and _item_key(n, language) == key
+        ):
+            return n
+        stack.extend(n.named_children)
+    return None
+
+
+def _display_key(key: str, item: ts.Node, language: str) -> str:
+    kind, _, rest = key.partition(":")
+    if kind in ("fn", "proto"):
+        return rest.split("(")[0] or _item_name(item, language)
+    if kind in ("text",):
+        return _item_name(item, language)
+    return rest
 
 
 def _include_edit(

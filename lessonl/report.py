@@ -3,7 +3,10 @@
 The JSON shape is a public contract (architecture.md): `run_id, target, function, best, rounds,
 lessons_added, usage, wall_s`. We extend it (never rename) with `stopped`, `errors`, `file`,
 `team`, `summary`, and inside `best` with `lessons` (the ids of the lessons shown in the prompt
-that produced the winner; the editor records accept/reject against them) and `new_text`.
+that produced the winner; the editor records accept/reject against them), `new_text` and
+`answer_parts`; each variant of `rounds` gets `answer_parts` too: which parts of the answer
+were used (the target, rewritten own helpers, new helpers, includes) and which were not, and
+why, so a report never shows a variant as the model's code when part of it never ran.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class VariantRecord:
     code: str | None = None
     new_text: str | None = None
     shown_lessons: tuple[str, ...] = ()
+    # Which parts of the answer were spliced in and which were not, and why
+    # (regions.SpliceResult.to_json()); None when the answer never got that far.
+    answer_parts: dict[str, Any] | None = None
     evaluation: Any = None  # the harness Evaluation, kept for re-timing; not serialized
 
     def to_json(self) -> dict[str, Any]:
@@ -78,6 +84,8 @@ class VariantRecord:
             data["detail"] = self.detail
         if self.error:
             data["error"] = self.error
+        if self.answer_parts is not None:
+            data["answer_parts"] = self.answer_parts
         return data
 
 
@@ -107,6 +115,7 @@ class BestVariant:
     round: int
     lessons: tuple[str, ...]
     new_text: str
+    answer_parts: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +127,7 @@ class BestVariant:
             "round": self.round,
             "lessons": list(self.lessons),
             "new_text": self.new_text,
+            "answer_parts": self.answer_parts,
         }
 
 

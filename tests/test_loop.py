@@ -242,3 +242,69 @@ def test_sequential_runs_agents_one_at_a_time(tmp_path: Path, fake_llm: FakeLLM)
     fake_llm.delay_s = 0.3
     _run(root)
     assert fake_llm.max_in_flight >= 2
+
+
+HELPER_SRC = """\
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+inline void count_values(const std::vector<int>& values, int bins,
+                         std::map<int, std::uint64_t>& seen) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        int v = values[i];
+        if (v >= 0 && v < bins) seen[v] += 1;
+    }
+}
+
+inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int bins) {
+    std::map<int, std::uint64_t> seen;
+    count_values(values, bins, seen);
+    std::vector<std::uint64_t> counts;
+    for (int b = 0; b < bins; ++b) {
+        auto it = seen.find(b);
+        counts.push_back(it == seen.end() ? 0 : it->second);
+    }
+    return counts;
+}
+"""
+
+# The helper's signature changes with its caller: if the helper rewrite were dropped, this
+# would not compile, so a correct outcome proves the model's helper is what ran.
+HELPER_FAST = """```cpp
+inline void count_values(const std::vector<int>& values, int bins,
+                         std::vector<std::uint64_t>& counts) {
+    for (int v : values) if (v >= 0 && v < bins) counts[v]++;
+}
+
+inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int bins) {
+    std::vector<std::uint64_t> counts(bins > 0 ? bins : 0, 0);
+    count_values(values, bins, counts);
+    return counts;
+}
+```"""
+
+
+def test_a_rewrite_of_the_targets_own_helper_runs_and_is_reported(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": HELPER_FAST}))
+    root = make_project(tmp_path, fake_llm, agents=["alpha"], run="rounds = 1")
+    (root / FILE).write_text(HELPER_SRC, encoding="utf-8")
+    report, _ = _run(root)
+
+    code_prompt = next(r for r in fake_llm.requests if not is_lesson_request(r)).prompt
+    assert "own helpers, `count_values`" in code_prompt
+    (variant,) = report.rounds[0].variants
+    assert variant.outcome == "correct", variant.detail
+    assert report.best is not None and "counts[v]++" in report.best.diff
+    assert "std::map<int, std::uint64_t>& seen" in report.best.diff  # the old helper, removed
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    parts = saved["rounds"][0]["variants"][0]["answer_parts"]
+    assert {"kind": "helper", "name": "count_values"} in parts["used"]
+    assert parts["ignored"] == []
+    assert saved["best"]["answer_parts"] == parts
+    lesson_prompt = next(r for r in fake_llm.requests if is_lesson_request(r)).prompt
+    assert "rewritten helper `count_values`" in lesson_prompt

@@ -177,3 +177,36 @@ def test_a_lesson_is_prose_without_code_and_capped():
     long = prose("word " * 400)
     assert len(long) <= LESSON_MAX_CHARS and long.endswith("…")
     assert prose("```cpp\nint f();\n```") == ""
+
+
+GRAPH = """\
+#include <vector>
+static int deg(const std::vector<int>& v) { return (int)v.size(); }
+static void walk(const std::vector<int>& v, int& n) { n += (int)v.size(); }
+int count(const std::vector<int>& v) { int n = deg(v); walk(v, n); return n; }
+int other(const std::vector<int>& v) { return deg(v); }
+"""
+GRAPH_ANSWER = """\
+static int deg(const std::vector<int>& v) { return v.size() + 0; }
+static void walk(const std::vector<int>& v, int& n) { n += v.size(); }
+int count(const std::vector<int>& v) { int n = deg(v); walk(v, n); return n; }
+"""
+
+
+def test_prompts_name_the_own_helpers_and_what_of_the_answer_ran() -> None:
+    from lessonl.regions import splice_parts
+
+    ctx = prompt_context(GRAPH, "cpp", "count")
+    prompt = optimize_prompt(ctx, "cpp", [])
+    assert "You may also rewrite `count`'s own helpers, `walk`" in prompt
+    assert "`deg`" not in prompt.split("fenced code block")[-1]  # deg is shared: not offered
+    parts = splice_parts(GRAPH, "cpp", "count", GRAPH_ANSWER)
+    lesson = lesson_prompt(ctx, "cpp", GRAPH_ANSWER, Ev("correct", 1.0, (0.99, 1.01)), parts=parts)
+    assert "rewritten helper `walk`" in lesson
+    assert "NOT used from Code B" in lesson and "`deg`: not rewritten" in lesson
+    assert "`other`" in lesson  # why: the other user of deg
+    # Code A shows the helper as it was, so the lesson compares like with like.
+    code_a = lesson.split("Code B:")[0]
+    assert "n += (int)v.size();" in code_a
+    # Without parts (bench strategies), the prompt is as before.
+    assert "NOT used" not in lesson_prompt(ctx, "cpp", GRAPH_ANSWER, Ev("correct", 1.0))

@@ -16,8 +16,10 @@ from lessonl.regions import (
     extract_code,
     find_function,
     list_functions,
+    own_helpers,
     prompt_context,
     splice,
+    splice_parts,
 )
 
 C_SRC = """\
@@ -338,3 +340,148 @@ def test_prompt_context_very_long_file_keeps_what_the_target_calls() -> None:
     assert "int helper_3(int x) { /* ... */ }" in ctx.context  # its signature, body elided
     assert "helper_500" not in ctx.context  # not used by the target: dropped
     assert "vec_t;" in ctx.context and "#include <stdio.h>" in ctx.context
+
+
+# The target's own helpers (issue 20 part 1): `dfs_helper` is used only by `componentCount`,
+# `degree` also by `maxDegree`.
+GRAPH_CPP = """\
+#include <algorithm>
+#include <vector>
+
+using Graph = std::vector<std::vector<int>>;
+
+static void dfs_helper(int u, const Graph& adj, std::vector<char>& seen) {
+    seen[u] = 1;
+    for (int v : adj[u]) if (!seen[v]) dfs_helper(v, adj, seen);
+}
+
+static int degree(const Graph& adj, int u) { return (int)adj[u].size(); }
+
+int componentCount(const Graph& adj) {
+    std::vector<char> seen(adj.size(), 0);
+    int n = 0;
+    for (int u = 0; u < (int)adj.size(); ++u) {
+        if (!seen[u] && degree(adj, u) >= 0) { dfs_helper(u, adj, seen); ++n; }
+    }
+    return n;
+}
+
+int maxDegree(const Graph& adj) {
+    int best = 0;
+    for (int u = 0; u < (int)adj.size(); ++u) best = std::max(best, degree(adj, u));
+    return best;
+}
+"""
+
+GRAPH_ANSWER = """\
+#include <vector>
+
+static inline void push_unseen(int v, std::vector<char>& seen, std::vector<int>& stack) {
+    if (!seen[v]) { seen[v] = 1; stack.push_back(v); }
+}
+
+static void dfs_helper(int s, const Graph& adj, std::vector<char>& seen) {
+    std::vector<int> stack;
+    push_unseen(s, seen, stack);
+    while (!stack.empty()) {
+        int u = stack.back();
+        stack.pop_back();
+        for (int v : adj[u]) push_unseen(v, seen, stack);
+    }
+}
+
+static int degree(const Graph& adj, int u) { return static_cast<int>(adj[u].size()); }
+
+int componentCount(const Graph& adj) {
+    std::vector<char> seen(adj.size(), 0);
+    int n = 0;
+    for (int u = 0; u < (int)adj.size(); ++u) if (!seen[u]) { dfs_helper(u, adj, seen); ++n; }
+    return n;
+}
+"""
+
+
+def test_splice_rewrites_the_targets_own_cpp_helper_and_reports_it(tmp_path: Path) -> None:
+    assert [f.name for f in own_helpers(GRAPH_CPP, "cpp", "componentCount")] == ["dfs_helper"]
+    assert prompt_context(GRAPH_CPP, "cpp", "componentCount").helpers == ("dfs_helper",)
+    result = splice_parts(GRAPH_CPP, "cpp", "componentCount", GRAPH_ANSWER)
+    out = result.text
+    # The iterative helper replaced the recursive one, in place, once.
+    assert "dfs_helper(v, adj, seen)" not in out
+    assert out.count("static void dfs_helper(") == 1 and "stack.pop_back();" in out
+    # The new helper it calls goes before it, so it compiles.
+    assert out.index("push_unseen(int v") < out.index("static void dfs_helper(")
+    assert splice(GRAPH_CPP, "cpp", "componentCount", GRAPH_ANSWER) == out
+    used = {(p.kind, p.name) for p in result.used}
+    assert used == {("target", "componentCount"), ("helper", "dfs_helper"), ("new", "push_unseen")}
+    # `degree` is also used by maxDegree: its rewrite is not applied, and the report says why.
+    assert "return (int)adj[u].size();" in out and "static_cast<int>(adj[u]" not in out
+    (ignored,) = result.ignored
+    assert ignored.name == "degree" and "`maxDegree`" in ignored.reason
+    assert result.to_json()["ignored"][0]["reason"] == ignored.reason
+    _gxx_syntax(out, tmp_path)
+
+
+PY_HELPERS = """\
+import math
+
+
+def _dist(a, b):
+    return math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2)
+
+
+class Points:
+    def __init__(self, pts):
+        self.pts = pts
+
+    def _pairs(self):
+        n = len(self.pts)
+        return [(self.pts[i], self.pts[j]) for i in range(n) for j in range(i + 1, n)]
+
+    def closest(self):
+        return min(_dist(a, b) for a, b in self._pairs())
+
+    def spread(self):
+        return max(_dist(a, b) for a, b in self._pairs())
+
+
+def nearest(p, pts):
+    return min(pts, key=lambda q: _dist(p, q))
+"""
+
+
+def test_splice_rewrites_a_python_methods_own_helper_and_not_shared_ones() -> None:
+    # `_pairs` is also used by `spread`, `_dist` by `nearest`: neither is closest's own.
+    assert own_helpers(PY_HELPERS, "python", "Points.closest") == []
+    solo = PY_HELPERS.replace("max(_dist(a, b) for a, b in self._pairs())", "0")
+    assert [f.qualified_name for f in own_helpers(solo, "python", "Points.closest")] == [
+        "Points._pairs"
+    ]
+    answer = """\
+import itertools
+
+def _pairs(self):
+    return list(itertools.combinations(self.pts, 2))
+
+def _dist(a, b):
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+def closest(self):
+    return min(_dist(a, b) for a, b in self._pairs())
+"""
+    result = splice_parts(solo, "python", "Points.closest", answer)
+    ast.parse(result.text)
+    assert "    def _pairs(self):\n        return list(itertools.combinations" in result.text
+    assert "import itertools" in result.text
+    assert {(p.kind, p.name) for p in result.used} == {
+        ("target", "Points.closest"),
+        ("helper", "Points._pairs"),
+        ("include", "import itertools"),
+    }
+    (ignored,) = result.ignored
+    assert ignored.name == "_dist" and "`nearest`" in ignored.reason
+    assert "math.hypot" not in result.text
+    ns: dict[str, object] = {}
+    exec(compile(result.text, "spliced.py", "exec"), ns)
+    points = ns["Points"]([(0, 0), (3, 4), (10, 10)])  # type: ignore[operator]
+    assert points.closest() == 5.0
