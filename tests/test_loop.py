@@ -93,7 +93,7 @@ def test_outcomes_reach_the_right_lesson_prompts(tmp_path: Path, fake_llm: FakeL
         "prose": "I would use a vector.",
     }
     fake_llm.script_fn(by_agent(dict(agents)))
-    root = make_project(tmp_path, fake_llm, agents=list(agents), run="rounds = 1", timeout_s=3)
+    root = make_project(tmp_path, fake_llm, agents=list(agents), run="rounds = 1", timeout_s=10)
     report, _ = _run(root)
 
     outcomes = {v.agent: v.outcome for v in report.rounds[0].variants}
