@@ -491,9 +491,10 @@ class Harness:
     ) -> tuple[Outcome, str] | None:
         """Map a finished command to (outcome, detail), or None if it succeeded."""
         if result.timed_out:
-            return Outcome.TIMEOUT, (
-                f"{step} exceeded the {self._limits.wall_s:g} s wall-clock limit (timeout_s)"
-            )
+            why = f"{step} exceeded the {self._limits.wall_s:g} s wall-clock limit (timeout_s)"
+            if result.output_held:
+                why += ": a process it started kept its output open"
+            return Outcome.TIMEOUT, why
         if result.cpu_limited:
             return Outcome.TIMEOUT, (
                 f"{step} exceeded the {self._limits.cpu_s:g} s CPU-time limit (cpu_limit_s)"
