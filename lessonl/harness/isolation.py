@@ -206,6 +206,7 @@ def wrap(
     hidden: Sequence[Path],
     network: bool = False,
     bwrap: str | None = None,
+    env_path: str | None = None,
 ) -> list[str]:
     """`argv` as a bwrap command line with the policy of the module docstring.
 
@@ -213,7 +214,7 @@ def wrap(
     to cover with an empty tmpfs (the real HOME, the project root). Mount order matters to
     bwrap: the covers first (outer ones first), then the read-only re-exposures, then the
     writable folder, then the covers are made read-only (so they cannot be used as a scratch
-    disk that fills memory)."""
+    disk that fills memory). `env_path` is the PATH to re-expose (default: ours)."""
     tool = bwrap or shutil.which("bwrap") or "bwrap"
     writable = Path(os.path.realpath(writable))
     covers = sorted(
@@ -227,7 +228,7 @@ def wrap(
     out += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for cover in covers:
         out += ["--tmpfs", str(cover)]
-    for path in exposed(covers):
+    for path in exposed(covers, env_path):
         if not _inside(writable, path):
             out += ["--ro-bind", str(path), str(path)]
     out += ["--bind", str(writable), str(writable)]
