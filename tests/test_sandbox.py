@@ -572,3 +572,20 @@ def test_evaluate_cli_says_once_that_it_runs_unsandboxed(tmp_path: Path) -> None
 def _harness(root: Path) -> Harness:
     config = load_config(root)
     return Harness(config, config.target(), run_id="t")
+
+
+def test_an_exposed_folder_never_uncovers_a_hidden_one(tmp_path: Path) -> None:
+    """A PATH entry that holds the project (~/code with the project in ~/code/proj) is not
+    re-exposed: its bind mount would bring back the hidden project folder."""
+    home = tmp_path / "home"
+    code = home / "code"
+    variant = code / "proj" / ".lessonl" / "build" / "r" / "v1"
+    variant.mkdir(parents=True)
+    argv = isolation.wrap(
+        ["true"],
+        cwd=variant,
+        writable=variant,
+        hidden=[home, code / "proj"],
+        env_path=f"{code}:/usr/bin",
+    )
+    assert f"--ro-bind {code} {code}" not in " ".join(argv)

@@ -26,8 +26,9 @@ What it does not cover is in the README ("Generated code is untrusted"): CPU sid
 the compiler and linker reading system headers and libraries (they are readable), the number
 of processes (bounded only by the timeout and the kernel), /dev/shm and tmpfs memory.
 
-Start-up cost is a few milliseconds per command (benchmarks/sandbox_overhead.py), paid by the
-baseline and the variant alike, so ratios stay unbiased.
+Start-up cost is some 10-30 ms per command, mostly creating the network and PID namespaces
+(benchmarks/sandbox_overhead.py), paid by the baseline and the variant alike and outside a
+bench's in-process timing, so ratios stay unbiased.
 """
 
 from __future__ import annotations
@@ -192,7 +193,11 @@ def exposed(hidden: Iterable[Path], env_path: str | None = None) -> list[Path]:
     for path in wanted:
         if not path.is_dir() or path in out:
             continue
-        if any(_inside(path, h) and path != h for h in hidden):
+        # Strictly inside a hidden folder, and holding none: binding e.g. ~/code (on PATH)
+        # would bring back the project folder hidden below it.
+        if any(_inside(path, h) and path != h for h in hidden) and not any(
+            _inside(h, path) for h in hidden
+        ):
             out.append(path)
     # A folder inside another exposed one is already visible.
     return [p for p in out if not any(q != p and _inside(p, q) for q in out)]
@@ -229,7 +234,7 @@ def wrap(
     for cover in covers:
         out += ["--tmpfs", str(cover)]
     for path in exposed(covers, env_path):
-        if not _inside(writable, path):
+        if not _inside(writable, path) and not _inside(path, writable):
             out += ["--ro-bind", str(path), str(path)]
     out += ["--bind", str(writable), str(writable)]
     for cover in covers:
