@@ -23,6 +23,7 @@ from lessonl.errors import ConfigError
 CONFIG_NAME = "lessonl.toml"
 PROVIDERS = ("openai", "anthropic", "local")
 LANGUAGES = ("c", "cpp", "python")
+SANDBOX_MODES = ("auto", "required", "off")  # see lessonl.harness.isolation
 
 _EXTENSION_LANGUAGE = {
     ".c": "c",
@@ -62,6 +63,10 @@ class RunConfig:
     # The Python that runs an automatic target's tests (default: the project's .venv/venv,
     # else the one running LessonL); see lessonl/auto/project.py.
     interpreter: str | None = None
+    # Sandbox for every command of every target (lessonl.harness.isolation): "auto" uses
+    # bubblewrap when it works and says once when it does not, "required" makes that an error,
+    # "off" runs commands unsandboxed. A target's own `sandbox` wins.
+    sandbox: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,10 @@ class TargetConfig:
     # benchmark's hidden reference solution.
     exclude: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # None: the [run] sandbox setting. `network = true` lets sandboxed commands use the network
+    # (e.g. a build that downloads); without it they get only a private loopback.
+    sandbox: str | None = None
+    network: bool = False
 
     @property
     def language(self) -> str | None:
@@ -353,6 +362,8 @@ def _check_semantics(
         value = getattr(run, key)
         if value is not None and value <= 0:
             fail(f"run.{key}", f"expected a positive number, got {value}")
+    if run.sandbox not in SANDBOX_MODES:
+        fail("run.sandbox", f"expected one of {', '.join(SANDBOX_MODES)}, got {run.sandbox!r}")
     names: set[str] = set()
     for i, a in enumerate(agents):
         if a.provider not in PROVIDERS:
@@ -386,6 +397,11 @@ def _check_semantics(
             fail(f"targets[{i}].cpu_limit_s", f"expected a positive number, got {t.cpu_limit_s}")
         if t.memory_mb < 16 or t.file_size_mb < 1:
             fail(f"targets[{i}]", "memory_mb must be >= 16 and file_size_mb >= 1")
+        if t.sandbox is not None and t.sandbox not in SANDBOX_MODES:
+            fail(
+                f"targets[{i}].sandbox",
+                f"expected one of {', '.join(SANDBOX_MODES)}, got {t.sandbox!r}",
+            )
         if t.min_pairs < 2 or t.max_pairs < t.min_pairs:
             fail(f"targets[{i}].min_pairs", "expected 2 <= min_pairs <= max_pairs")
 

@@ -109,3 +109,30 @@ def test_doctor_proves_the_local_model_by_generating(
     code, out = _doctor(tmp_path, monkeypatch, capsys)
     assert code == 0, out
     assert re.search(r"local model generates: [1-9]\d* tokens in [\d.]+ s", out), out
+
+
+def test_sandbox_line_names_bubblewrap_or_the_fix(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    from lessonl.harness import isolation
+
+    monkeypatch.setenv("DOC_KEY", KEY)
+    _project(tmp_path, _agent(fake_llm))  # an agent, so doctor does not start a local model
+    isolation.probe.cache_clear()
+    try:
+        if isolation.probe().ok:
+            _, out = _doctor(tmp_path, monkeypatch, capsys)
+            assert "sandbox: bubblewrap: bubblewrap " in out
+        # Without bwrap on PATH: a note with the fix, and a problem once a target requires it.
+        isolation.probe.cache_clear()
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+        _, out = _doctor(tmp_path, monkeypatch, capsys)
+        assert "commands will run WITHOUT a sandbox" in out
+        assert "apt-get install bubblewrap" in out
+        with (tmp_path / "lessonl.toml").open("a") as f:
+            f.write('sandbox = "required"\n')
+        code, out = _doctor(tmp_path, monkeypatch, capsys)
+        assert code == 1 and "required by demo but unavailable" in out
+        assert "fix: install bubblewrap (apt-get install bubblewrap" in out
+    finally:
+        isolation.probe.cache_clear()

@@ -17,11 +17,14 @@ PY_SLOW = "def work(n):\n    s = 0\n    for i in range(n):\n        s += i % 7\n
 PY_FAST = "def work(n):\n    return (n // 7) * 21 + sum(range(n % 7))\n"
 
 # check.py and bench.py log their own [start, end] (CLOCK_MONOTONIC is machine-wide on Linux)
-# to $INTERVALS, so a test can see whether any two of them overlapped.
+# to $INTERVALS, if set, so a test can see whether any two of them overlapped. That file is
+# outside the build folder, so the test that sets it turns the sandbox off.
 LOGGER = """
 import os, time
 _t0 = time.monotonic()
 def log(kind):
+    if "INTERVALS" not in os.environ:
+        return
     with open(os.environ["INTERVALS"], "a") as f:
         f.write(f"{kind} {_t0} {time.monotonic()}\\n")
 """
@@ -60,7 +63,6 @@ def project(root: Path, *, extra: str = "") -> Path:
             min_pairs = 3
             max_pairs = 5
             timing_budget_s = 3
-            env = {{ INTERVALS = "{root / "intervals.log"}" }}
             {extra}
         """,
     }
@@ -189,7 +191,9 @@ def test_file_outside_every_target_is_exit_2(tmp_path: Path, lock: Path) -> None
 def test_two_evaluations_at_once_never_time_concurrently(tmp_path: Path, lock: Path) -> None:
     """Two processes evaluate at the same time: no timed run overlaps another timed run or a
     test run (builds and tests hold the timing lock shared, timed pairs exclusive)."""
-    root = project(tmp_path)
+    root = project(
+        tmp_path, extra=f'sandbox = "off"\nenv = {{ INTERVALS = "{tmp_path / "intervals.log"}" }}'
+    )
     procs = [
         lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock)
         for _ in range(2)

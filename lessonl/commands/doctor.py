@@ -2,10 +2,10 @@
 
 Checks, in the order a newcomer hits them: Python, the compilers (g++, gcc, clang, with
 versions), the config file found from the current directory and its targets (is each build
-command's program on PATH?), each agent of the team a run would use (provider, model, whether
-its key's environment variable is set, never the value, and a quick reachability probe
-through the real SDK client), and the embedded local model (installed, assembled, verified,
-and generating a few tokens).
+command's program on PATH?), the sandbox (does bubblewrap work here?), each agent of the
+team a run would use (provider, model, whether its key's environment variable is set, never
+the value, and a quick reachability probe through the real SDK client), and the embedded
+local model (installed, assembled, verified, and generating a few tokens).
 
 Every problem is printed with its fix; exit status 0 when a run can start, 1 otherwise.
 Missing compilers only count as problems when a target's build command needs them. The local
@@ -331,12 +331,46 @@ async def _generate(path: Path) -> Check:
     )
 
 
+def _sandbox(config: Config | None) -> list[Check]:
+    """Whether generated code will run in bubblewrap. Without it a run still starts (and says
+    so once), unless the config requires the sandbox: only then is it a problem."""
+    from lessonl.harness import isolation
+
+    found = isolation.probe()
+    modes = {}
+    if config is not None:
+        modes = {t.name: t.sandbox or config.run.sandbox for t in config.targets}
+        modes = modes or {"": config.run.sandbox}
+    if modes and all(m == "off" for m in modes.values()):
+        return [Check("sandbox", 'off (sandbox = "off"): commands run unsandboxed', note=True)]
+    if found.ok:
+        return [Check("sandbox", f"bubblewrap: {found.detail}")]
+    requiring = sorted(name or "[run]" for name, m in modes.items() if m == "required")
+    how = found.fix or "run on Linux"
+    if requiring:
+        return [
+            Check(
+                "sandbox",
+                f"required by {', '.join(requiring)} but unavailable: {found.detail}",
+                fix=f'{how}, or set sandbox = "off"',
+            )
+        ]
+    return [
+        Check(
+            "sandbox",
+            f"unavailable, commands will run WITHOUT a sandbox: {found.detail}; fix: {how}",
+            note=True,
+        )
+    ]
+
+
 def diagnose(start: Path, env: Mapping[str, str]) -> Report:
     report = Report()
     report.sections.append(("Python", _python()))
     config, config_checks = _config(start)
     report.sections.append(("Compilers", _compilers(config)))
     report.sections.append(("Project", config_checks))
+    report.sections.append(("Sandbox", _sandbox(config)))
     if config is not None:
         report.sections.append(("Agents", aio.run(_agents(config, env))))
         report.sections.append(("Local model", _local_model(config, env)))

@@ -11,6 +11,10 @@ own copy under `<root>/.lessonl/build/<run_id>/<variant-id>/`:
 Command placeholders: `{build}` (that folder), `{python}` (this interpreter, `sys.executable`,
 so a Python target runs under the same venv as lessonl), `{root}` (the copy's root).
 
+Every command runs through `sandbox.run_command` (limits, scrubbed environment, whole-tree
+kills) and, unless the target's or `[run]`'s `sandbox = "off"`, inside bubblewrap with only
+that variant's folder writable (see isolation.py).
+
 Steps for a variant: write its files, a Python syntax check of `.py` files (so a Python target
 without a build step still gets `not_compilable`), build, test, compare output if asked, time.
 Builds and tests of several variants run concurrently (bounded by the number of cores) and
@@ -22,6 +26,7 @@ Variants that are not correct are pruned at once; correct ones are kept for `ret
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import os
@@ -38,6 +43,7 @@ from types import TracebackType
 
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
+from lessonl.harness import isolation
 from lessonl.harness.measure import Sample
 from lessonl.harness.outcomes import Evaluation, Outcome, first_line
 from lessonl.harness.sandbox import (
@@ -189,6 +195,12 @@ class Harness:
             file_size_mb=target.file_size_mb,
         )
         self._secret_names = [a.api_key_env for a in config.agents if a.api_key_env]
+        # Decided once, at the start: "required" without bwrap fails here, before any work.
+        self.sandboxed = isolation.enabled(
+            target.sandbox or config.run.sandbox,
+            where=f"target {target.name!r}:" if target.sandbox else "[run]",
+        )
+        self._hidden = [*isolation.real_homes(), self.root] if self.sandboxed else []
         self._lock = TimingLock()
         self._slots = asyncio.Semaphore(os.cpu_count() or 2)
         self._files: list[str] | None = None
@@ -477,9 +489,25 @@ class Harness:
             command,
             {"build": str(copy.out), "python": sys.executable, "root": str(copy.tree)},
         )
-        return await run_command(
-            argv, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+        if not self.sandboxed:
+            return await run_command(
+                argv, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+            )
+        wrapped = isolation.wrap(
+            argv,
+            cwd=copy.tree,
+            writable=copy.path,
+            hidden=self._hidden,
+            network=self.target.network,
         )
+        result = await run_command(
+            wrapped, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+        )
+        # Report the command, not bwrap; and its death by a signal as an unsandboxed one would.
+        sig = None if result.timed_out else isolation.exit_signal(result.returncode)
+        if sig is not None:
+            return dataclasses.replace(result, argv=tuple(argv), returncode=-sig, signal=sig)
+        return dataclasses.replace(result, argv=tuple(argv))
 
     def _env(self, copy: _Copy) -> dict[str, str]:
         env = scrub_env(os.environ, self._secret_names)
@@ -518,9 +546,10 @@ class Harness:
     ) -> tuple[Outcome, str] | None:
         """Map a finished command to (outcome, detail), or None if it succeeded."""
         if result.timed_out:
-            return Outcome.TIMEOUT, (
-                f"{step} exceeded the {self._limits.wall_s:g} s wall-clock limit (timeout_s)"
-            )
+            why = f"{step} exceeded the {self._limits.wall_s:g} s wall-clock limit (timeout_s)"
+            if result.output_held:
+                why += ": a process it started kept its output open"
+            return Outcome.TIMEOUT, why
         if result.cpu_limited:
             return Outcome.TIMEOUT, (
                 f"{step} exceeded the {self._limits.cpu_s:g} s CPU-time limit (cpu_limit_s)"

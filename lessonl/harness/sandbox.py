@@ -18,17 +18,21 @@ test executes it), so every one goes through `run_command`:
 - an environment scrubbed of anything that looks like a credential (see `scrub_env`);
 - bounded output capture: the pipes are always drained (a chatty test must not block on a full
   pipe) but only the first `output_limit` bytes are kept;
-- a wall-clock limit, and on timeout *or task cancellation* the whole tree is killed and reaped
-  before returning or re-raising, so no process outlives its evaluation. After a normal exit the
-  group is killed too: a test that left a daemon behind must not keep running;
+- a wall-clock limit covering the command *and its output pipes*: a process it started that
+  keeps stdout open (out of reach after its own `setsid`) ends it at the limit as a timeout,
+  with what was read kept and no reader or transport left for the garbage collector;
+- on timeout *or task cancellation* the whole tree is killed and reaped before returning or
+  re-raising, so no process outlives its evaluation. After a normal exit the group is killed
+  too: a test that left a daemon behind must not keep running;
 - on Linux, PR_SET_PDEATHSIG: if lessonl itself is SIGKILLed (no cleanup code runs), the kernel
   kills the command it started. Grandchildren (cc1plus under g++) are not covered by it.
 
 Each result carries the command's CPU time (`CommandResult.cpu_s`, from `getrusage` of this
 process's reaped children), which the harness compares with its wall time (see timing.py).
 
-Not enforced: writes outside the build directory (that would need namespaces or Landlock). The
-limits above bound the damage of runaway code, not of hostile code.
+This bounds runaway code. Hostile code (writes outside the build directory, reading the user's
+files, the network, daemons that escape with `setsid`) is the job of the sandbox the harness
+wraps every argv in when bubblewrap works (see isolation.py); without it those stay possible.
 """
 
 from __future__ import annotations
@@ -135,6 +139,7 @@ class CommandResult:
     # the command ended within about 10 ms). Tells single-threaded code from multi-threaded
     # even where a busy machine runs the threads one after another.
     max_threads: int = 0
+    output_held: bool = False  # timed out because a process it started kept its output open
 
     @property
     def ok(self) -> bool:
@@ -245,19 +250,48 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _drain(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
-    """Read `stream` to EOF, keeping the first `limit` bytes; (data, truncated)."""
+class _Capture:
+    """What one pipe delivered so far: the first `limit` bytes, and whether more came. Kept
+    outside the reading task so that a reader cancelled at the wall-clock limit loses nothing
+    it had read."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.truncated = False
+
+
+async def _drain(stream: asyncio.StreamReader | None, into: _Capture) -> None:
+    """Read `stream` to EOF into `into`, keeping its first `into.limit` bytes."""
     if stream is None:
-        return b"", False
-    kept = bytearray()
-    truncated = False
+        return
     while chunk := await stream.read(1 << 16):
-        room = limit - len(kept)
+        room = into.limit - len(into.data)
         if room > 0:
-            kept += chunk[:room]
+            into.data += chunk[:room]
         if len(chunk) > room:
-            truncated = True
-    return bytes(kept), truncated
+            into.truncated = True
+
+
+async def _exited(proc: asyncio.subprocess.Process, timeout: float) -> None:
+    """Wait until `proc` itself has exited, at most `timeout` seconds. Not `proc.wait()`: on
+    Python 3.11 that also waits for its pipes to close, which a process out of our reach (one
+    that left the group before the leader died) can hold open for ever."""
+    end = time.monotonic() + timeout
+    while proc.returncode is None and time.monotonic() < end:
+        await asyncio.sleep(0.01)
+
+
+async def _abandon(proc: asyncio.subprocess.Process, readers: Sequence[asyncio.Task[None]]) -> None:
+    """Stop reading pipes that something still holds open: cancel the readers and wait for
+    them (no 'exception was never retrieved'), then close the transport now, while the loop
+    runs (not at garbage collection after the loop closed: 'Event loop is closed')."""
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 async def run_command(
@@ -272,7 +306,12 @@ async def run_command(
     """Run `argv` under the sandbox and return what happened; never raises for the command's
     own failure. An `OSError` (e.g. the executable does not exist) becomes returncode 127 with
     the reason on stderr, like a shell would. Cancellation kills the tree, then re-raises.
-    `live`, if given, holds the pid while the command runs (the owner kills leftovers)."""
+    `live`, if given, holds the pid while the command runs (the owner kills leftovers).
+
+    The command is done when it has exited and its output pipes are closed, all within
+    `limits.wall_s`: a process it started that keeps stdout open past that (out of our reach,
+    e.g. after its own `setsid`) makes it a timeout with `output_held`, and what was read so
+    far is kept."""
     started = time.perf_counter()
     cpu_before = _children_cpu_s()
     try:
@@ -292,18 +331,25 @@ async def run_command(
         )
     if live is not None:
         live.add(proc.pid)
-    readers = asyncio.gather(_drain(proc.stdout, output_limit), _drain(proc.stderr, 64 << 10))
+    out, err = _Capture(output_limit), _Capture(64 << 10)
+    readers = [
+        asyncio.ensure_future(_drain(proc.stdout, out)),
+        asyncio.ensure_future(_drain(proc.stderr, err)),
+    ]
     watch = _Watch()
     watcher = asyncio.ensure_future(_watch_cpu(proc.pid, limits.cpu_s, watch))
     timed_out = False
     killed = False
+    held = False
     try:
         try:
             await asyncio.wait_for(proc.wait(), timeout=limits.wall_s)
         except TimeoutError:
-            timed_out = killed = True
-            kill_tree(proc.pid)
-            await proc.wait()
+            timed_out = True
+            if proc.returncode is None:  # the command itself overran
+                killed = True
+                kill_tree(proc.pid)
+                await _exited(proc, 5.0)
         wall = time.perf_counter() - started
         cpu = max(0.0, _children_cpu_s() - cpu_before)
         watcher.cancel()
@@ -311,18 +357,19 @@ async def run_command(
         # Leftovers of a normal exit (background jobs) still in the group. A daemon that left
         # the group with its own setsid after the leader exited is beyond reach.
         kill_tree(proc.pid, descendants=False)
-        try:
-            (out, out_trunc), (err, _) = await asyncio.wait_for(asyncio.shield(readers), 5.0)
-        except TimeoutError:
-            # Something outside our reach still holds the pipes open: give up on the rest.
-            readers.cancel()
-            out, out_trunc, err = b"", True, b""
+        # The pipes close within the wall-clock limit, or (after a kill) promptly.
+        left = 0.5 if killed else max(0.0, started + limits.wall_s - time.perf_counter())
+        _, pending = await asyncio.wait(readers, timeout=left)
+        if pending:
+            held = timed_out = True
+            await _abandon(proc, readers)
     except BaseException:
         # Cancelled (or anything else): the tree dies before the exception leaves this frame.
         kill_tree(proc.pid, descendants=proc.returncode is None)
         with contextlib.suppress(BaseException):
-            await asyncio.shield(proc.wait())
-        readers.cancel()
+            await asyncio.shield(_exited(proc, 5.0))
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(_abandon(proc, readers))
         raise
     finally:
         watcher.cancel()
@@ -334,14 +381,15 @@ async def run_command(
         argv=tuple(argv),
         returncode=rc,
         signal=sig,
-        stdout=out.decode("utf-8", "replace"),
-        stderr=err.decode("utf-8", "replace"),
+        stdout=bytes(out.data).decode("utf-8", "replace"),
+        stderr=bytes(err.data).decode("utf-8", "replace"),
         wall_s=wall,
         timed_out=timed_out,
-        stdout_truncated=out_trunc,
+        stdout_truncated=out.truncated,
         cpu_s=cpu,
         cpu_exceeded=watch.exceeded,
         max_threads=watch.max_threads,
+        output_held=held,
     )
 
 
