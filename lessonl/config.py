@@ -118,6 +118,10 @@ class TargetConfig:
     # (e.g. a build that downloads); without it they get only a private loopback.
     sandbox: str | None = None
     network: bool = False
+    # Paths (absolute, or relative to the root) that sandboxed commands may read although they
+    # lie in a folder the sandbox hides (the real HOME, the project itself): the automatic
+    # target's recording and the project's own interpreter, say. Read-only.
+    readable: tuple[str, ...] = ()
 
     @property
     def language(self) -> str | None:

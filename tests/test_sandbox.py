@@ -244,7 +244,9 @@ async def test_python_hostile_variants_get_nothing_out(world: World) -> None:
             assert ev.outcome == Outcome.CORRECT, (name, ev.detail)
         else:
             assert ev.outcome == Outcome.CORRECT, (name, ev.detail)
-            assert ev.speedup is not None, (name, ev)  # timed; the ratio is not the point
+            # Timed (the ratio is not the point; a closed-form variant can be too fast for the
+            # clock, which the harness then says instead of dividing by zero).
+            assert ev.speedup is not None or "timing cannot be trusted" in ev.detail, (name, ev)
     assert world.written_outside() == []
     assert (root / "pkg" / "work.py").read_bytes() == source_before
     assert world.listener.accepted == 0
@@ -385,7 +387,9 @@ async def test_cpp_hostile_variants_get_nothing_out(world: World) -> None:
             assert "2 MB file-size limit" in ev.detail
         else:
             assert ev.outcome == Outcome.CORRECT, (name, ev.detail)
-            assert ev.speedup is not None, (name, ev)  # timed; the ratio is not the point
+            # Timed (the ratio is not the point; a closed-form variant can be too fast for the
+            # clock, which the harness then says instead of dividing by zero).
+            assert ev.speedup is not None or "timing cannot be trusted" in ev.detail, (name, ev)
     assert world.written_outside() == []
     assert (root / "src" / "work.hpp").read_bytes() == source_before
     assert world.listener.accepted == 0

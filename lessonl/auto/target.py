@@ -15,6 +15,7 @@ from typing import Any
 
 from lessonl.auto.recording import Recording, runner_argv
 from lessonl.config import TargetConfig
+from lessonl.harness import isolation
 
 #: Below this many recorded calls, the report warns that correctness rests on few inputs.
 FEW_CALLS = 6
@@ -41,6 +42,12 @@ def auto_target(recording: Recording, rel: str, qualname: str) -> TargetConfig:
         # The check re-runs the tests that call the function: allow for a slow suite.
         timeout_s=float(max(60, math.ceil(recording.record_wall_s * 3))),
         env={"PYTHONDONTWRITEBYTECODE": "1"},
+        # The sandbox hides the project folder and HOME: the commands read the recording and
+        # may run the project's own interpreter, which live there.
+        readable=(
+            str(recording.folder),
+            *(str(p) for p in isolation.interpreter_paths(recording.interpreter.path)),
+        ),
     )
 
 
@@ -92,5 +99,6 @@ def to_toml(target: TargetConfig, recording: Recording) -> str:
         f"bench = {q(target.bench)}",
         f"timeout_s = {target.timeout_s:g}",
         "env = { " + ", ".join(f"{k} = {q(val)}" for k, val in target.env.items()) + " }",
+        f"readable = [{', '.join(q(p) for p in target.readable)}]",
     ]
     return "\n".join(lines) + "\n"

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import lessonl
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
 from lessonl.harness import isolation
@@ -201,6 +202,12 @@ class Harness:
             where=f"target {target.name!r}:" if target.sandbox else "[run]",
         )
         self._hidden = [*isolation.real_homes(), self.root] if self.sandboxed else []
+        # The runner scripts of the automatic target live in this package: an editable install
+        # under HOME would otherwise be hidden from them.
+        self._readable = [
+            Path(lessonl.__file__).resolve().parent,
+            *(self.root / p for p in target.readable),  # absolute paths stay as they are
+        ]
         self._lock = TimingLock()
         self._slots = asyncio.Semaphore(os.cpu_count() or 2)
         self._files: list[str] | None = None
@@ -499,6 +506,7 @@ class Harness:
             writable=copy.path,
             hidden=self._hidden,
             network=self.target.network,
+            readable=self._readable,
         )
         result = await run_command(
             wrapped, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live

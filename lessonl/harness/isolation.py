@@ -212,6 +212,7 @@ def wrap(
     network: bool = False,
     bwrap: str | None = None,
     env_path: str | None = None,
+    readable: Sequence[Path] = (),
 ) -> list[str]:
     """`argv` as a bwrap command line with the policy of the module docstring.
 
@@ -219,7 +220,8 @@ def wrap(
     to cover with an empty tmpfs (the real HOME, the project root). Mount order matters to
     bwrap: the covers first (outer ones first), then the read-only re-exposures, then the
     writable folder, then the covers are made read-only (so they cannot be used as a scratch
-    disk that fills memory). `env_path` is the PATH to re-expose (default: ours)."""
+    disk that fills memory). `env_path` is the PATH to re-expose (default: ours); `readable`
+    more paths to re-expose read-only (a target's `readable`, see `interpreter_paths`)."""
     tool = bwrap or shutil.which("bwrap") or "bwrap"
     writable = Path(os.path.realpath(writable))
     covers = sorted(
@@ -233,7 +235,8 @@ def wrap(
     out += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for cover in covers:
         out += ["--tmpfs", str(cover)]
-    for path in exposed(covers, env_path):
+    extra = [Path(os.path.realpath(p)) for p in readable if Path(p).exists()]
+    for path in [*exposed(covers, env_path), *extra]:
         if not _inside(writable, path) and not _inside(path, writable):
             out += ["--ro-bind", str(path), str(path)]
     out += ["--bind", str(writable), str(writable)]
@@ -241,6 +244,24 @@ def wrap(
         out += ["--remount-ro", str(cover)]
     out += ["--chdir", str(Path(os.path.realpath(cwd))), "--", *argv]
     return out
+
+
+def interpreter_paths(python: str) -> list[Path]:
+    """What another Python needs to start inside the sandbox: its venv (the folder above its
+    `bin/`), the installation the venv was made from (`home` in pyvenv.cfg) and where its
+    executable really lives. For an automatic target run with the project's own `.venv`, which
+    the sandbox would otherwise hide with the project folder."""
+    exe = Path(python)
+    out = [exe.parent.parent, Path(os.path.realpath(exe)).parent.parent]
+    cfg = exe.parent.parent / "pyvenv.cfg"
+    try:
+        for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                out.append(Path(value.strip()).parent)
+    except OSError:
+        pass
+    return list(dict.fromkeys(p for p in out if p != Path("/")))
 
 
 def exit_signal(returncode: int | None) -> int | None:
