@@ -6,6 +6,7 @@ Retry-After test checks a lower bound only, which noisy shared machines cannot b
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 import time
@@ -371,3 +372,17 @@ async def test_fake_server_serves_concurrently(fake_llm: FakeLLM):
     )
     await client.close()
     assert time.monotonic() - started < 2.5 and fake_llm.max_in_flight == 3
+
+
+def test_the_llm_layer_does_not_import_the_harness() -> None:
+    """The local model server shares process hygiene (`lessonl.process`) with the harness, not
+    the harness itself (whose package pulls in numpy and the timing machinery). Read from the
+    source rather than by importing: the SDK imports would cost seconds per run."""
+    offenders = []
+    for path in sorted(Path(pricing.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("lessonl.harness")]
+    assert offenders == []

@@ -39,13 +39,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import re
 import resource
 import shlex
 import signal
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,29 +51,13 @@ from pathlib import Path
 
 import psutil
 
+from lessonl.process import die_with_parent, scrub_env, signal_name  # noqa: F401 (re-exported)
+
 # Characters that only mean something to a shell. A command containing none of them is split
 # with shlex and exec'd directly: no shell process in the tree, no quoting surprises.
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?\[\]~\n]|^\s*\w+=")
 
-# Names of environment variables that plausibly carry credentials. Matching is generous on
-# purpose: losing e.g. SSH_AUTH_SOCK in a benchmark costs nothing, leaking a key costs a lot.
-_SECRET_NAME = re.compile(
-    r"(^|_)KEY(S)?(_|$)|APIKEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|PRIVATE|SESSION",
-    re.IGNORECASE,
-)
-
-# libc, loaded in the parent: the child between fork and exec should not dlopen.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-_PR_SET_PDEATHSIG = 1
-
 DEFAULT_OUTPUT_LIMIT = 1 << 20  # bytes kept per stream
-
-
-def scrub_env(env: Mapping[str, str], extra_names: Sequence[str] = ()) -> dict[str, str]:
-    """`env` without credential-like variables (`*_KEY`, `*TOKEN*`, `*SECRET*`, ...) and without
-    the names in `extra_names` (e.g. every agent's `api_key_env`, whatever it is called)."""
-    drop = set(extra_names)
-    return {k: v for k, v in env.items() if k not in drop and not _SECRET_NAME.search(k)}
 
 
 def needs_shell(command: str) -> bool:
@@ -169,14 +151,6 @@ def _preexec(limits: Limits) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     # Tied to the forking thread: ours is the event loop's, which outlives every command.
     die_with_parent()
-
-
-def die_with_parent() -> None:
-    """In a child between fork and exec: have the kernel SIGKILL it when the thread that forked
-    it dies (PR_SET_PDEATHSIG; Linux only, a no-op elsewhere). SIGKILL because the child may be
-    stopped (a paused model server) and could not act on a gentler signal."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def kill_tree(pid: int, *, descendants: bool = True) -> None:
@@ -391,13 +365,3 @@ async def run_command(
         max_threads=watch.max_threads,
         output_held=held,
     )
-
-
-def signal_name(number: int) -> str:
-    """'SIGSEGV (segmentation fault)' for 11; falls back to the number."""
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-    desc = signal.strsignal(number)
-    return f"{name} ({desc.lower()})" if desc else name

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lessonl import quiet
-from lessonl.harness.sandbox import die_with_parent, signal_name
 from lessonl.llm.errors import LocalModelError, ModelServerDied
+from lessonl.process import die_with_parent, signal_name
 
 log = logging.getLogger(__name__)
 
