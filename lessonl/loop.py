@@ -174,7 +174,6 @@ async def optimize(
     function = ctx.name if function is not None else None
 
     state = StateDir(config.root).ensure()
-    bank = LessonBank(state.bank)
     run_id = new_run_id()
     usage = Usage()
     started = time.monotonic()
@@ -196,6 +195,7 @@ async def optimize(
     if team is None:
         team = await build_team(config, cache=run.cache)
     report.team = team.description
+    bank = LessonBank(state.bank)  # opened last before the try whose finally closes it
     try:
         emit(
             RunStarted(
@@ -245,6 +245,7 @@ async def optimize(
         report.errors.append(str(exc))
         raise
     finally:
+        bank.close()
         report.wall_s = time.monotonic() - started
         report.summary = _summary(report)
         try:

@@ -166,6 +166,11 @@ def test_failing_agent_sits_out_and_all_failing_is_an_error(
     fake_llm.script_fn(lambda req: (_ for _ in ()).throw(FakeError(404, "no such model")))
     with pytest.raises(LessonLError, match="all 2 agents failed"):
         _run(root)
+    # Both runs, the failed one too, closed the lesson bank they opened.
+    bank_dir = StateDir(root).bank.resolve()
+    assert not [
+        f.path for f in psutil.Process().open_files() if Path(f.path).is_relative_to(bank_dir)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -225,12 +225,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
-        bank = LessonBank(StateDir(config.root).bank)
         texts = {}
-        for lesson_id in report.best.lessons if report.best else ():
-            lesson = bank.get(lesson_id)
-            if lesson is not None:
-                texts[lesson_id] = lesson.text
+        with LessonBank(StateDir(config.root).bank) as bank:
+            for lesson_id in report.best.lessons if report.best else ():
+                lesson = bank.get(lesson_id)
+                if lesson is not None:
+                    texts[lesson_id] = lesson.text
         _print_result(report, Console(), texts)
     if args.apply:
         if report.best is None:
