@@ -4,6 +4,53 @@ Every failure a user can act on (bad config, missing compiler, unreachable model
 is raised as a `LessonLError` subclass whose message is one line naming the problem and what to
 do. The CLI prints `lessonl: <message>` on stderr and exits with `exit_code`; the language
 server turns it into a request error. Anything else is a bug and keeps its traceback.
+
+Every exception class of the project, where it lives, who raises it and who catches it (the
+classes stay next to the code that raises them; this is the one map of them). "Top level"
+means the two places every `LessonLError` ends up: `lessonl.cli.main` (one stderr line, exit
+code) and the server's request wrappers (`server/wire.py`, a one-line request error).
+
+User-facing, `LessonLError` and its subclasses:
+
+- `ConfigError` (here, exit 2): `lessonl.config` (invalid lessonl.toml, unknown keys),
+  `bench.suite` (a problem folder that is not a valid problem), `server/actions.py` and
+  `server/settings.py` (editor settings). Caught at top level; `bench.runner.FATAL` stops a
+  benchmark on it.
+- `UsageError` (here, exit 2): command arguments and what they name (commands/*, `loop`,
+  `regions.find_function`, `bank` id prefixes, `harness` and `harness.workspace`, the server's
+  optimize request). Top level; fatal to a benchmark.
+- `EnvironmentProblem` (here, exit 2): `harness.require_tools` (a compiler is missing).
+  Top level; fatal to a benchmark.
+- `Cancelled` (here, exit 130): reserved for the contract's exit status; nothing raises it today.
+  Cancellation travels as `asyncio.CancelledError` (runs, the server) or `KeyboardInterrupt`
+  (caught by `cli.main`, exit 130).
+- `Conflict` (here, exit 1): `commands/optimize.py` `--apply` when the file changed meanwhile.
+  Top level.
+- `BaselineError` (`lessonl.harness.harness`): the original does not build, pass its test or
+  run its bench. `Harness.baseline` caches and re-raises it; the loop marks the run `failed`;
+  `bench.runner` records the pair as failed and goes on.
+- `SpliceError` (`lessonl.regions`): the model's answer lacks the target function. A model
+  defect, not a user one: the loop (`_turn`) and `bench.strategies.base.Session.grade` catch it
+  and grade the variant `not_compilable` with its message.
+- `LLMError` (`lessonl.llm.errors`, exit 1) and its subclasses `MissingKey` (exit 2),
+  `AuthError`, `UnknownModel`, `Unreachable`, `ContextTooLong`, `MalformedResponse`,
+  `RateLimited`, `ServerError`, `LocalModelError`: raised by the providers
+  (`llm.retry.classify` maps SDK exceptions to them, after retries), `llm.team` (a missing key)
+  and `llm.local` (the local model). The loop records them against the agent (`AgentFailed`)
+  and fails the run only when every agent of a round failed (a plain `LessonLError`);
+  `commands/doctor.py` catches `MissingKey` and `LocalModelError` to report them as checks;
+  `bench.runner.FATAL` stops a benchmark on those that would repeat on every pair.
+- `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
+- `RunInProgress` (`server/jobs.py`): a second run on a document that already has one. Returned
+  to the editor as a request error.
+
+Internal signals, never shown to a user:
+
+- `BenchFailed` (`lessonl.harness.timing`, a plain `Exception`): a timed run gave no time.
+  Caught in `lessonl.harness.harness`, which turns it into a `crashed`/`timeout` outcome (or a
+  `BaselineError` for the original).
+- `_BudgetHit` (`lessonl.loop`): a budget forbids another model call inside an agent's turn;
+  caught in the same turn, which records "not asked".
 """
 
 from __future__ import annotations
