@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,7 +179,7 @@ class FunctionIndex:
         return Function(name=best.qualified_name, range=rng)
 
 
-def _kind_wanted(only: list[str] | None) -> bool:
+def _kind_wanted(only: Sequence[str] | None) -> bool:
     """Whether `context.only` admits refactor.rewrite ("refactor" does, "quickfix" does not)."""
     if not only:
         return True

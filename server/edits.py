@@ -49,7 +49,7 @@ def hunk_edits(
     *,
     encoding: str = types.PositionEncodingKind.Utf16,
     annotation_id: str | None = None,
-) -> list[types.TextEdit]:
+) -> list[types.TextEdit | types.AnnotatedTextEdit]:
     """Edits turning `old` into `new`, one per differing run of lines.
 
     Ranges refer to `old` (LSP applies all edits of one TextDocumentEdit against the original),
@@ -58,7 +58,7 @@ def hunk_edits(
     """
     a, b = split_lines(old), split_lines(new)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    edits: list[types.TextEdit] = []
+    edits: list[types.TextEdit | types.AnnotatedTextEdit] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue

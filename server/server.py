@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -268,8 +268,8 @@ class LessonLServer(LanguageServer):
                     else None
                 ),
             )
-        else:
-            edit = types.WorkspaceEdit(changes={request.uri: hunks})
+        else:  # no annotation id was passed, so every hunk is a plain TextEdit
+            edit = types.WorkspaceEdit(changes={request.uri: cast("list[types.TextEdit]", hunks)})
         answer = await self.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=label)
         )

@@ -63,7 +63,7 @@ class ResponseCache:
         )
         cache, self._cache = self._cache, None
         if cache is not None:
-            with contextlib.suppress(_FAILURES):
+            with contextlib.suppress(*_FAILURES):
                 cache.close()
 
     def get(self, key: str) -> Completion | None:

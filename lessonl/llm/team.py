@@ -18,6 +18,7 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 from lessonl.config import AgentConfig, Config, parse_agents_file
 from lessonl.llm import local, pricing
@@ -141,6 +142,21 @@ def resolve_key(agent: AgentConfig, env: Mapping[str, str]) -> tuple[str | None,
     return value, name
 
 
+class _ProviderArgs(TypedDict):
+    """The constructor arguments OpenAIModel and AnthropicModel share (typed, so that passing
+    them as `**common` is checked against both signatures)."""
+
+    agent: str
+    model: str
+    base_url: str | None
+    api_key: str | None
+    api_key_env: str | None
+    timeout_s: float
+    semaphore: asyncio.Semaphore
+    price: tuple[float, float] | None
+    policy: RetryPolicy
+
+
 async def build_team(
     config: Config,
     *,
@@ -206,7 +222,7 @@ async def build_team(
             else:
                 sem = semaphores.setdefault(slot, asyncio.Semaphore(limits[slot]))
                 price = pricing.resolve(a.model, a.price_in_per_mtok, a.price_out_per_mtok)
-                common = {
+                common: _ProviderArgs = {
                     "agent": a.name,
                     "model": a.model,
                     "base_url": a.base_url,
