@@ -3,7 +3,7 @@
 The argument shapes are the contract in architecture.md (users and the acceptance checks call
 them), so they all live here, in one place. Each subcommand's work is in
 `lessonl.commands.<name>.run(args) -> int`, imported only when that subcommand runs so that
-`lessonl evaluate` does not pay for importing the LLM SDKs or scikit-learn.
+`lessonl evaluate` does not pay for importing the LLM SDKs.
 
 Errors: a `LessonLError` becomes one line on stderr (`lessonl: ...`) and its exit code (2 for
 usage and configuration); Ctrl-C exits 130 after the command has written what it could.

@@ -1,15 +1,22 @@
-"""Relevance of lesson texts to a piece of code: TF-IDF cosine similarity (scikit-learn).
+"""Relevance of lesson texts to a piece of code: TF-IDF cosine similarity, in plain Python.
 
 The paper scored relevance with CodeBERT [CLS] vectors; TF-IDF needs no model download and
-scores a few hundred lessons in about a millisecond, which matters because selection runs every
-round (scikit-learn itself takes about a second to import, so it is imported on first use).
+scores a bank of a hundred lessons in milliseconds, which matters because selection runs every
+round. It is the same weighting scikit-learn's `TfidfVectorizer(sublinear_tf=True)` computes
+(tf = 1 + ln(count), smoothed idf = ln((1 + n) / (1 + df)) + 1, unit-length vectors), written
+out here because that is all we used of scikit-learn and scipy (about 200 MB installed, a second
+or more to import). `benchmarks/relevance_quality.py` checks the rankings agree with it and
+measures both on a realistic bank.
+
 Tokens are identifiers and words, with snake_case and camelCase split as well as kept whole, so
 a lesson that says "the inner loop over `bins`" meets code that uses `bins[i]`.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -36,17 +43,21 @@ def scores(query: str, documents: Sequence[str]) -> list[float]:
     """
     if not documents:
         return []
-    # Imported here: scikit-learn takes about a second to import, which every `lessonl`
-    # command and the language server would otherwise pay at start-up.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
+    counts = [Counter(tokenize(text)) for text in (query, *documents)]
+    df: Counter[str] = Counter()
+    for c in counts:
+        df.update(c.keys())
+    n = len(counts)
+    idf = {term: math.log((1 + n) / (1 + d)) + 1.0 for term, d in df.items()}
+    vectors = [{t: (1.0 + math.log(k)) * idf[t] for t, k in c.items()} for c in counts]
+    q = vectors[0]
+    q_norm = _norm(q)
+    out = []
+    for doc in vectors[1:]:
+        dot = sum(w * doc[t] for t, w in q.items() if t in doc)
+        out.append(dot / (q_norm * _norm(doc)) if dot else 0.0)
+    return out
 
-    vectorizer = TfidfVectorizer(
-        tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True
-    )
-    try:
-        matrix = vectorizer.fit_transform([query, *documents])
-    except ValueError:  # empty vocabulary: no identifiers anywhere
-        return [0.0] * len(documents)
-    sims = cosine_similarity(matrix[0], matrix[1:])[0]
-    return [float(s) for s in sims]
+
+def _norm(vector: dict[str, float]) -> float:
+    return math.sqrt(sum(w * w for w in vector.values()))

@@ -1,7 +1,7 @@
 """Optimize runs inside the server: one per document, cancellable, reported as LSP progress.
 
 Where a run executes. `lessonl.loop.optimize` is async, but parts of the engine are synchronous
-and occasionally slow (the first import of scikit-learn, TF-IDF selection, diskcache, tree-sitter,
+and occasionally slow (the first import of an LLM SDK, TF-IDF selection, diskcache, tree-sitter,
 report writes). Run on the server's own event loop, each of those would stall `codeAction` and
 `$/cancelRequest` handling for its duration. So runs live on a second event loop in one daemon
 thread (`EngineThread`), started on the first run: the server's loop only reads stdin, answers

@@ -27,6 +27,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lessonl import __version__
+from lessonl.bank import LessonBank
 from lessonl.config import find_project_root, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.state import StateDir
@@ -43,8 +44,8 @@ T = TypeVar("T")
 CONFIG_TIMEOUT_S = 2.0
 ANNOTATION_ID = "lessonl-proposal"
 #: Modules a run needs; imported in a thread after `initialized` so the first run and the first
-#: code action do not pay for the LLM SDKs and scikit-learn on the event loop.
-WARM_MODULES = ("lessonl.regions", "lessonl.loop", "lessonl.bank", "lessonl.relevance")
+#: code action do not pay for tree-sitter and the LLM SDKs (seconds) on the event loop.
+WARM_MODULES = ("lessonl.regions", "lessonl.loop")
 
 
 class LessonLServer(LanguageServer):
@@ -193,8 +194,6 @@ class LessonLServer(LanguageServer):
         bank_path = StateDir(proposal.root).bank
 
         def record() -> int:
-            from lessonl.bank import LessonBank
-
             with LessonBank(bank_path) as bank:
                 return bank.record_feedback(proposal.lesson_ids, accepted)
 
@@ -416,8 +415,6 @@ def create_server() -> LessonLServer:
         def read() -> list[dict[str, Any]]:
             if not bank_path.exists():
                 return []  # reading must not create .lessonl/ as a side effect
-            from lessonl.bank import LessonBank
-
             with LessonBank(bank_path) as bank:
                 if p.query:
                     found = bank.search(p.query, limit)
@@ -436,8 +433,6 @@ def create_server() -> LessonLServer:
         def forget() -> bool:
             if not bank_path.exists():
                 return False
-            from lessonl.bank import LessonBank
-
             with LessonBank(bank_path) as bank:
                 return bank.forget(p.id)
 

@@ -423,6 +423,30 @@ def test_rerun_is_answered_from_stored_results(bench_run: BenchRun) -> None:
 
 
 @pytest.mark.slow
+def test_without_matplotlib_the_report_is_whole_but_the_plots(
+    bench_run: BenchRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib is the optional `bench` extra: without it a rerun (answered from the stored
+    results) still writes results.json and report.md, skips the plots and says so in one line."""
+    report = tmp_path / "report"
+    shutil.copytree(bench_run.report / "results", report / "results")
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    argv = ["bench", str(SUITE), "--team", str(bench_run.team), "--report", str(report)]
+    argv += ["--rounds", str(ROUNDS), "--strategy", *strategies.NAMES, "--json"]
+    code, out, err = _cli(argv)
+    assert code == 0, err
+    assert json.loads(out)["strategies"] == bench_run.data["strategies"]
+    assert sorted(p.name for p in report.iterdir()) == ["report.md", "results", "results.json"]
+    said = [line for line in err.splitlines() if "matplotlib" in line]
+    assert said == ["plots skipped: matplotlib is not installed (pip install 'lessonl[bench]')"]
+    md = (report / "report.md").read_text(encoding="utf-8")
+    assert "pip install 'lessonl[bench]'" in md and ".png" not in md
+    assert "| prefix_max | scans | incorrect |" in md
+
+
+@pytest.mark.slow
 def test_summary_table_is_whole_when_printed_to_a_log(bench_run: BenchRun) -> None:
     """Without --json the summary goes to stdout; in a pipe or a log rich would assume 80
     columns and cut the cells short ('strat…')."""

@@ -10,6 +10,9 @@ Plots (matplotlib, Agg backend: no display needed, safe in CI and over SSH):
 - `speedup_by_round.png`: per strategy, the geometric-mean best speedup after each round (the
   paper's Figure 3);
 - `speedup_by_category.png`: geometric-mean speedup per category, one bar per strategy.
+matplotlib (35 MB with its dependencies) is the optional `bench` extra: only these two pictures
+need it, so without it the report is written whole except for them, `report.md` says how to get
+them, and the command says so in one line (`PLOTS_MISSING`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ RESULTS_JSON = "results.json"
 REPORT_MD = "report.md"
 ROUNDS_PNG = "speedup_by_round.png"
 CATEGORIES_PNG = "speedup_by_category.png"
+PLOTS_MISSING = "plots skipped: matplotlib is not installed (pip install 'lessonl[bench]')"
 _CATEGORY_KEYS = ("n_problems", "correctness", "geomean_speedup", "share_ge_2x", "mean_speedup")
 
 
@@ -78,15 +82,27 @@ def _problem_entry(r: ProblemResult) -> dict[str, Any]:
 
 
 def write(report_dir: Path, data: dict[str, Any]) -> list[Path]:
-    """Write results.json, report.md and the plots; returns the paths written."""
+    """Write results.json, report.md and the plots (if matplotlib is installed, see
+    `plots_available`); returns the paths written."""
     report_dir.mkdir(parents=True, exist_ok=True)
+    plots = plots_available()
     paths = [
         write_text(report_dir / RESULTS_JSON, json.dumps(data, indent=2) + "\n"),
-        write_text(report_dir / REPORT_MD, markdown(data)),
+        write_text(report_dir / REPORT_MD, markdown(data, plots=plots)),
     ]
-    paths.append(plot_rounds(data, report_dir / ROUNDS_PNG))
-    paths.append(plot_categories(data, report_dir / CATEGORIES_PNG))
+    if plots:
+        paths.append(plot_rounds(data, report_dir / ROUNDS_PNG))
+        paths.append(plot_categories(data, report_dir / CATEGORIES_PNG))
     return paths
+
+
+def plots_available() -> bool:
+    """Whether matplotlib can be imported (the `bench` extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------- Markdown
@@ -115,8 +131,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int
     return "\n".join(lines)
 
 
-def markdown(data: dict[str, Any]) -> str:
-    """The report as Markdown: summary per strategy, per category, per problem, plots."""
+def markdown(data: dict[str, Any], *, plots: bool = True) -> str:
+    """The report as Markdown: summary per strategy, per category, per problem, plots (or,
+    with `plots` false, a line on how to get them)."""
     strategies: dict[str, Any] = data["strategies"]
     rounds = max((len(s["best_speedup_by_round"]) for s in strategies.values()), default=0)
     out = [
@@ -201,9 +218,15 @@ def markdown(data: dict[str, Any]) -> str:
         *_failures(data),
         "## Plots",
         "",
-        f"![best speedup after each round]({ROUNDS_PNG})",
-        "",
-        f"![geomean speedup per category]({CATEGORIES_PNG})",
+        *(
+            [
+                f"![best speedup after each round]({ROUNDS_PNG})",
+                "",
+                f"![geomean speedup per category]({CATEGORIES_PNG})",
+            ]
+            if plots
+            else [PLOTS_MISSING[0].upper() + PLOTS_MISSING[1:] + "."]
+        ),
         "",
     ]
     return "\n".join(out)

@@ -207,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         _print_summary(data, out)
         for path in paths:
             console.print(f"wrote {path}", highlight=False)
+    if not bench_report.plots_available():
+        console.print(Text(bench_report.PLOTS_MISSING), soft_wrap=True)  # [bench] is no markup
     failed = [r for rs in results.values() for r in rs if r.outcome == ERROR]
     if failed:
         console.print(

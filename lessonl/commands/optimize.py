@@ -23,6 +23,7 @@ from rich.text import Text
 from lessonl import aio
 from lessonl.atomic import write_text
 from lessonl.auto.project import python_root
+from lessonl.bank import LessonBank
 from lessonl.config import Config, language_for_path, load_config, parse_agents_file
 from lessonl.errors import Conflict, UsageError
 from lessonl.events import (
@@ -166,7 +167,6 @@ def project_config(path: Path) -> Config:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lessonl.bank import LessonBank
     from lessonl.loop import RunOptions
 
     path, function = parse_spec(args.spec)
