@@ -1,10 +1,10 @@
-"""The per-project lesson bank: a diskcache store under `.lessonl/bank/` (method.md 3 and 4).
+"""The per-project lesson bank: a diskcache store under `.lessonl/bank/` (docs/method.md 3 and 4).
 
 Why it looks the way it does:
 
 * **Ids** are random (`uuid4`, 10 hex digits) and claimed with `Cache.add`, which stores only
   if the key is absent, atomically across processes. The authors' counter gave later lessons
-  duplicate ids (method.md 7); a counter would also clash when a teammate's export is imported.
+  duplicate ids (docs/method.md 7); a counter would also clash when a teammate's export is imported.
 * **Read-modify-write** (votes, feedback) happens inside `Cache.transact()`, an SQLite
   immediate transaction, so two runs updating the same lesson never lose a vote.
 * **Selection** (`select`), the same rule in every round, round 0 of a new run included: all
@@ -141,7 +141,7 @@ class LessonBank:
         function: str | None = None,
         file: str | None = None,
     ) -> list[Lesson]:
-        """The k lessons to show (method.md section 3; see the module docstring), in every
+        """The k lessons to show (docs/method.md section 3; see the module docstring), in every
         round including round 0 of a new run.
 
         Beyond the paper: lessons that say the same thing are shown once (the best of them by

@@ -1,6 +1,6 @@
 """The `lessonl` command: argument parsing and error handling only.
 
-The argument shapes are the contract in architecture.md (users and the acceptance checks call
+The argument shapes are the contract in docs/contracts.md (users and the acceptance checks call
 them), so they all live here, in one place. Each subcommand's work is in
 `lessonl.commands.<name>.run(args) -> int`, imported only when that subcommand runs so that
 `lessonl evaluate` does not pay for importing the LLM SDKs.

@@ -1,6 +1,6 @@
-"""Lesson records: what an agent learned from one graded variant (method.md section 3).
+"""Lesson records: what an agent learned from one graded variant (docs/method.md section 3).
 
-A `Lesson` keeps the public record fields of architecture.md (`id, text, outcome, speedup,
+A `Lesson` keeps the public record fields of docs/contracts.md (`id, text, outcome, speedup,
 language, target, function, agent, run_id, round, factor, uses, created`) plus what we need
 internally: the speedup's confidence interval, the variant's code, a fingerprint of the source
 it was written against, the effectiveness votes, the user's accept/reject counts and the model.
@@ -18,11 +18,11 @@ from typing import Any
 
 OUTCOMES = ("correct", "incorrect", "not_compilable", "timeout", "crashed")
 
-# Speedup at or above which a correct variant counts as "significantly" faster (method.md 2),
-# and at or above which speedup x factor makes a lesson an exploitation pick (method.md 3).
+# Speedup at or above which a correct variant counts as "significantly" faster (docs/method.md 2),
+# and at or above which speedup x factor makes a lesson an exploitation pick (docs/method.md 3).
 SIGNIFICANT_SPEEDUP = 1.1
 
-# The fields `lessons list --json` prints, in order (architecture.md).
+# The fields `lessons list --json` prints, in order (docs/contracts.md).
 PUBLIC_FIELDS = (
     "id",
     "text",
@@ -161,7 +161,7 @@ class Lesson:
         return ordered
 
     def public_json(self) -> dict[str, Any]:
-        """The record of `lessons list --json` (architecture.md)."""
+        """The record of `lessons list --json` (docs/contracts.md)."""
         data = self.to_json()
         return {k: data[k] for k in PUBLIC_FIELDS}
 

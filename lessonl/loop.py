@@ -1,6 +1,6 @@
 """The LessonL run: rounds of agents proposing variants, grading, lessons, selection.
 
-This follows ../shared/docs/method.md section 1 and avoids the mistakes of section 7:
+This follows docs/method.md section 1 and avoids the mistakes of section 7:
 
 - Agents run concurrently, one asyncio task each (`sequential` runs them one after another for
   comparison with the authors' implementation). Their builds run concurrently in the harness;
@@ -466,7 +466,7 @@ class _Runner:
         return completion.text
 
     def _finish_round(self, record: RoundRecord, shown: Sequence[Lesson]) -> None:
-        # Every agent that attempted a variant votes on every lesson it was shown (method.md 3).
+        # Agents that attempted a variant vote on every lesson they were shown (docs/method.md 3).
         attempted = [v for v in record.variants if v.outcome is not None]
         if shown and attempted:
             self.bank.record_votes(

@@ -1,4 +1,4 @@
-"""Every prompt LessonL sends, in one place (method.md section 2; our wording, their structure).
+"""Every prompt LessonL sends, in one place (docs/method.md section 2: our wording, its structure).
 
 * `optimize_prompt`: the code to rewrite, read-only context, and (from round 1, or round 0
   when seeded from the project bank) the selected lessons, numbered, each opened by its
@@ -8,7 +8,7 @@
   result in one or two sentences, with the evidence we have (speedup and its interval, the
   compiler's first errors, what differed, the time limit, the signal).
 
-Each prompt is one user message; there is no chat history (method.md section 1).
+Each prompt is one user message; there is no chat history (docs/method.md section 1).
 
 The last section holds the prompts of the strategies `lessonl bench` compares LessonL with
 (chain of thought, Reflexion, Mixture-of-Agents, MapCoder).

@@ -1,6 +1,6 @@
 """The run report: what `lessonl optimize --json` prints and `.lessonl/runs/<id>/report.json` keeps.
 
-The JSON shape is a public contract (architecture.md): `run_id, target, function, best, rounds,
+The JSON shape is a public contract (docs/contracts.md): `run_id, target, function, best, rounds,
 lessons_added, usage, wall_s`. We extend it (never rename) with `stopped`, `errors`, `file`,
 `team`, `summary`, and inside `best` with `lessons` (the ids of the lessons shown in the prompt
 that produced the winner; the editor records accept/reject against them), `new_text` and

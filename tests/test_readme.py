@@ -37,3 +37,23 @@ def test_readme_main_job_targets_a_real_function() -> None:
     assert config.target(file=file).name
     names = [f.name for f in regions.list_functions(file.read_text(), language_for_path(file))]
     assert function in names
+
+
+def test_the_repository_cites_only_its_own_docs() -> None:
+    """A clone must be readable on its own: nothing cites the steering repo's shared docs, and
+    every `docs/NAME.md` cited in code or docs exists."""
+    roots = [
+        "README.md",
+        "docs",
+        "lessonl",
+        "server",
+        "tests",
+        "benchmarks",
+        "vscode-extension/src",
+    ]
+    files = [p for r in roots for p in ([ROOT / r] if r.endswith(".md") else (ROOT / r).rglob("*"))]
+    texts = {p: p.read_text(encoding="utf-8") for p in files if p.suffix in {".md", ".py", ".ts"}}
+    shared = "../" + "shared"  # spelled apart so this file does not cite it either
+    assert [str(p) for p, t in texts.items() if shared in t] == []
+    cited = {m for t in texts.values() for m in re.findall(r"docs/([a-z][\w-]*\.md)", t)}
+    assert cited and all((ROOT / "docs" / name).is_file() for name in cited), cited

@@ -3,6 +3,6 @@
 - `suite`: discover the problems of `benchmarks/<suite>/` (`--list`);
 - `strategies/`: LessonL and the methods the paper compares it with, one module each;
 - `runner`: resumable execution of problem x strategy pairs;
-- `metrics`: method.md section 6;
+- `metrics`: docs/method.md section 6;
 - `report`: results.json, report.md and the PNG plots.
 """

@@ -1,4 +1,4 @@
-"""Per-problem results and the suite metrics of method.md section 6.
+"""Per-problem results and the suite metrics of docs/method.md section 6.
 
 Definitions (the same for every strategy, so the numbers compare):
 
@@ -182,7 +182,7 @@ class Summary:
 
 
 def summarize(results: Sequence[ProblemResult], rounds: int | None = None) -> Summary:
-    """The method.md section 6 metrics of `results` (one strategy's problems)."""
+    """The docs/method.md section 6 metrics of `results` (one strategy's problems)."""
     n = len(results)
     clipped = [r.clipped for r in results]
     cost: float | None = 0.0

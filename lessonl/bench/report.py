@@ -1,7 +1,7 @@
 """The benchmark report: `results.json`, `report.md` and two PNG plots in the report folder.
 
 `build(...)` makes the JSON object that `lessonl bench --json` prints and `results.json` keeps
-(architecture.md: per strategy `correctness`, `geomean_speedup`, `share_ge_2x`, `mean_speedup`,
+(docs/contracts.md: per strategy `correctness`, `geomean_speedup`, `share_ge_2x`, `mean_speedup`,
 the best speedup after each round, tokens, cost and wall time, and per problem its outcome and
 speedup). The Markdown and the plots are rendered from that object only, so what a reader sees
 can never disagree with the JSON.

@@ -34,7 +34,7 @@ class Problem:
     language: str
 
     def listing(self) -> dict[str, Any]:
-        """The `bench --list --json` entry (architecture.md)."""
+        """The `bench --list --json` entry (docs/contracts.md)."""
         return {"name": self.name, "category": self.category, "language": self.language}
 
 

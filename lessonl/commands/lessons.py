@@ -1,7 +1,7 @@
 """`lessonl lessons list|show|search|export|import|forget`: look after the project's bank.
 
 `--json` prints exactly one JSON value on stdout (list/search: an array of the public lesson
-records of architecture.md; show: the full record including code and votes; the others a small
+records of docs/contracts.md; show: the full record including code and votes; the others a small
 object saying what was done). Ids may be abbreviated to a unique prefix for show and forget.
 Read-only actions on a project without a bank print an empty result rather than creating
 `.lessonl/` as a side effect.

@@ -1,4 +1,4 @@
-"""Build, check and time variants of a target's files (method.md section 5).
+"""Build, check and time variants of a target's files (docs/method.md section 5).
 
 `Harness` is the entry point (see harness.py); `Evaluation` and `Outcome` are its results;
 `require_tools` checks that the programs a target needs (e.g. g++) exist, for the CLI and the

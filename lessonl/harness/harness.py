@@ -1,4 +1,4 @@
-"""`Harness`: build, check and time variants of a target's files (method.md section 5).
+"""`Harness`: build, check and time variants of a target's files (docs/method.md section 5).
 
 One `Harness` serves one run and one target. The baseline (the original code, or the editor's
 unsaved buffer via `baseline_overrides`) is copied and built once, then every variant gets its

@@ -50,7 +50,7 @@ class Evaluation:
     candidate_cpu_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The `lessonl evaluate --json` object of architecture.md: its seven original keys,
+        """The `lessonl evaluate --json` object of docs/contracts.md: its seven original keys,
         then the timing details added later (never renamed)."""
         correct = self.outcome == Outcome.CORRECT
         return {

@@ -78,7 +78,7 @@ def relative_half_width(ci: tuple[float, float], estimate: float) -> float:
 
 # A win must clear the harness's own resolution, not just 1.0: timing stops once the interval
 # is within +/-2%, and under heavy load an *unchanged* variant was seen at 1.06x with its
-# interval starting at 1.0004 (method.md section 7: noise must not pick the answer).
+# interval starting at 1.0004 (docs/method.md section 7: noise must not pick the answer).
 NOISE_MARGIN = 0.02
 
 

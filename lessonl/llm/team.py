@@ -1,4 +1,4 @@
-"""Choosing and building the team (architecture.md, "Default team").
+"""Choosing and building the team (docs/contracts.md, `[[agents]]`: the team).
 
 In order of what the machine offers: the `[[agents]]` of the config (or the `agents` passed in,
 e.g. `lessonl bench --team`); else API keys found in the environment (ANTHROPIC_API_KEY,

@@ -33,7 +33,7 @@ export const Commands = {
   forgetLesson: 'lessonl.forgetLesson',
 } as const;
 
-/** Custom LSP methods (architecture.md, "Language server contract"). */
+/** Custom LSP methods (docs/contracts.md, "Language server"). */
 export const Methods = {
   optimize: 'lessonl/optimize',
   status: 'lessonl/status',

@@ -1,5 +1,5 @@
 /**
- * Wire types of LessonL's custom LSP methods. They mirror architecture.md's JSON exactly
+ * Wire types of LessonL's custom LSP methods. They mirror docs/contracts.md's JSON exactly
  * (snake_case inside the report, camelCase in the LSP envelopes) so nothing is renamed between
  * the CLI's `--json` output and what the editor shows.
  */

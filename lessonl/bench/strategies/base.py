@@ -13,7 +13,7 @@ here, once:
   re-timed with fresh interleaved pairs and the fastest re-measured one is the answer; incorrect
   code never wins. Unlike `lessonl optimize`, which proposes nothing that is not measurably
   faster, the benchmark keeps that answer even when its speedup is below 1, and the metrics clip
-  it to 1 (method.md section 6); `verified` says whether its interval lies above 1.
+  it to 1 (docs/method.md section 6); `verified` says whether its interval lies above 1.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`lessonl`: the team with lessons, i.e. `lessonl.loop.optimize` on the problem's function.
 
-The loop picks its own final answer (method.md section 3: it proposes a variant only if the
+The loop picks its own final answer (docs/method.md section 3: it proposes a variant only if the
 re-measured interval lies above 1). For the benchmark we read the same re-measurements from the
 report (`best_candidates`) and apply the shared rule of `base.py`: the fastest re-measured
 correct variant is the answer even when it is not measurably faster; the metrics clip it at 1,
