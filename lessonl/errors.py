@@ -34,10 +34,12 @@ User-facing, `LessonLError` and its subclasses:
   and grade the variant `not_compilable` with its message.
 - `LLMError` (`lessonl.llm.errors`, exit 1) and its subclasses `MissingKey` (exit 2),
   `AuthError`, `UnknownModel`, `Unreachable`, `ContextTooLong`, `MalformedResponse`,
-  `RateLimited`, `ServerError`, `LocalModelError`: raised by the providers
-  (`llm.retry.classify` maps SDK exceptions to them, after retries), `llm.team` (a missing key)
-  and `llm.local` (the local model). The loop records them against the agent (`AgentFailed`)
-  and fails the run only when every agent of a round failed (a plain `LessonLError`);
+  `RateLimited`, `ServerError`, `LocalModelError` and its subclass `ModelServerDied`: raised by
+  the providers (`llm.retry.classify` maps SDK exceptions to them, after retries), `llm.team`
+  (a missing key) and `llm.local` (the local model; `ModelServerDied` when the server we
+  started exited). The loop records them against the agent (`AgentFailed`) and fails the run
+  only when every agent of a round failed (a plain `LessonLError`), except an error with
+  `ends_run` set (`ModelServerDied`), which `_turn` re-raises to stop the run at once;
   `commands/doctor.py` catches `MissingKey` and `LocalModelError` to report them as checks;
   `bench.runner.FATAL` stops a benchmark on those that would repeat on every pair.
 - `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
