@@ -207,23 +207,11 @@ async def test_the_amx_workaround_path_loads_and_generates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """What an AMX machine runs, forced here on any CPU: the model loaded without repacking."""
-    from lessonl.llm.openai_provider import OpenAIModel
-
     monkeypatch.setenv("LESSONL_LLAMA_REPACK", "0")
     lease = await local.acquire(local.ensure_model())
     try:
         assert "repacking off (use_extra_bufts = False)" in lease.server.log_path.read_text()
-        model = OpenAIModel(
-            agent="probe",
-            model=lease.alias,
-            base_url=lease.base_url,
-            api_key=None,
-            api_key_env=None,
-            timeout_s=300,
-            semaphore=asyncio.Semaphore(1),
-            price=None,
-            liveness=lease.check_alive,
-        )
+        model = lease.client("probe", timeout_s=300, semaphore=asyncio.Semaphore(1))
         reply = await model.complete(
             [{"role": "user", "content": "Say hello."}], temperature=0.0, max_tokens=8
         )

@@ -283,7 +283,6 @@ async def _generate(path: Path) -> Check:
     from lessonl.llm import local
     from lessonl.llm.errors import LLMError
     from lessonl.llm.llama_server import repack_wanted
-    from lessonl.llm.openai_provider import OpenAIModel
     from lessonl.llm.retry import RetryPolicy
 
     label = "local model generates"
@@ -292,18 +291,12 @@ async def _generate(path: Path) -> Check:
         async with asyncio.timeout(GENERATE_TIMEOUT_S):
             lease = await local.acquire(path)
             try:
-                model = OpenAIModel(
-                    agent="doctor",
-                    model=lease.alias,
-                    base_url=lease.base_url,
-                    api_key=None,
-                    api_key_env=None,
+                model = lease.client(
+                    "doctor",
                     timeout_s=GENERATE_TIMEOUT_S,
                     semaphore=asyncio.Semaphore(1),
-                    price=None,
                     seed=1,
                     policy=RetryPolicy(max_retries=0, connect_retries=0, timeout_retries=0),
-                    liveness=lease.check_alive,
                 )
                 try:
                     reply = await model.complete(

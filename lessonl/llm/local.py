@@ -44,6 +44,8 @@ from pathlib import Path
 
 from lessonl import quiet
 from lessonl.llm.errors import LocalModelError, ModelServerDied
+from lessonl.llm.openai_provider import OpenAIModel
+from lessonl.llm.retry import RetryPolicy
 from lessonl.process import die_with_parent, signal_name
 
 log = logging.getLogger(__name__)
@@ -368,6 +370,32 @@ class LocalServerLease:
     def check_alive(self, *, grace_s: float = 0.0) -> None:
         """Raise `ModelServerDied` (one line: signal or status, log tail) if the server exited."""
         self.server.check_alive(grace_s=grace_s)
+
+    def client(
+        self,
+        agent: str,
+        *,
+        timeout_s: float,
+        semaphore: asyncio.Semaphore,
+        price: tuple[float, float] | None = None,
+        seed: int | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> OpenAIModel:
+        """A model client on this server that reports the server's death as such (the one
+        place that wires `check_alive` into the provider: team, doctor and tests use it)."""
+        return OpenAIModel(
+            agent=agent,
+            model=self.alias,
+            base_url=self.base_url,
+            api_key=None,
+            api_key_env=None,
+            timeout_s=timeout_s,
+            semaphore=semaphore,
+            price=price,
+            seed=seed,
+            policy=policy,
+            liveness=self.check_alive,
+        )
 
     def release(self) -> None:
         if self.released:

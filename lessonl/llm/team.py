@@ -204,12 +204,8 @@ async def build_team(
                     team.closers.append(_closer_sync(leases[path].release))
                 lease = leases[path]
                 sem = semaphores.setdefault(slot, asyncio.Semaphore(1))
-                model = OpenAIModel(
-                    agent=a.name,
-                    model=lease.alias,
-                    base_url=lease.base_url,
-                    api_key=None,
-                    api_key_env=None,
+                model = lease.client(
+                    a.name,
                     timeout_s=a.timeout_s,
                     semaphore=sem,
                     price=pricing.resolve(
@@ -217,7 +213,6 @@ async def build_team(
                     ),
                     seed=a.seed,
                     policy=policy or RetryPolicy(max_retries=a.max_retries),
-                    liveness=lease.check_alive,
                 )
             else:
                 sem = semaphores.setdefault(slot, asyncio.Semaphore(limits[slot]))
