@@ -145,9 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    # A user reads warnings next to the progress lines: one plain line each. With -v the
+    # timestamps and logger names that help debugging come back.
+    fmt = (
+        "lessonl: %(levelname)s: %(message)s"
+        if verbosity == 0
+        else ("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    logging.basicConfig(level=level, stream=sys.stderr, format=fmt)
     # The SDKs' HTTP loggers can echo request headers at DEBUG; keep them quiet.
     for noisy in ("httpx", "httpcore", "openai", "anthropic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
