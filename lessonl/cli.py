@@ -148,7 +148,7 @@ def _setup_logging(verbosity: int) -> None:
     # A user reads warnings next to the progress lines: one plain line each. With -v the
     # timestamps and logger names that help debugging come back.
     fmt = (
-        "lessonl: %(levelname)s: %(message)s"
+        "%(levelname)s: %(message)s"
         if verbosity == 0
         else ("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
