@@ -9,6 +9,7 @@ checks and times every variant with the generated runner commands.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -126,9 +127,12 @@ def test_recorded_calls_reject_a_rewrite_the_tests_let_through(
     report = json.loads(out)
     (variant,) = _variants(report)
     assert variant["outcome"] == "incorrect"
-    assert "call 1 of" in variant["detail"]
-    assert "unique_tags(['b', 'A', 'a ', 'c', ...])" in variant["detail"]
-    assert "expected ['b', 'a', 'c']" in variant["detail"]
+    # Which recorded call differs first depends on the set's order, i.e. on the hash seed of
+    # the variant's process: any call, said in words with what it returned and should have.
+    assert re.search(
+        r"call \d+ of \d+, unique_tags\(\[.*\]\): returned \[.*\], expected \[.*\]",
+        variant["detail"],
+    ), variant["detail"]
     assert report["best"] is None
 
 
