@@ -18,6 +18,7 @@ import pytest
 
 from lessonl.config import load_config
 from lessonl.harness import BaselineError, Evaluation, Harness, Outcome
+from lessonl.harness.stats import measurably_faster
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
@@ -166,7 +167,11 @@ async def test_cpp_identical_variant_interval_contains_one(tmp_path: Path) -> No
     async with harness_for(root) as h:
         same = await h.evaluate({"src/work.hpp": (root / "src/work.hpp").read_text()}, label="same")
         assert same.outcome == Outcome.CORRECT
-        assert same.ci95 is not None and same.ci95[0] <= 1.0 <= same.ci95[1], same
+        # The method's target: an identical variant reads 1.00 +/- 0.03 and never wins. (Its
+        # interval may miss 1.0 by a hair when it is very tight: 0.9946-0.9995 was seen in CI.)
+        assert same.ci95 is not None and same.speedup is not None, same
+        assert 0.97 <= same.speedup <= 1.03 and same.ci95[1] >= 0.97, same
+        assert not measurably_faster(same.ci95), same
         again = await h.retime(same)
         # Fresh pairs, same variant: a new measurement, sane but not asserted tight (the
         # machine is shared; the tight figure is benchmarks/harness_bench.py's job).
