@@ -4,12 +4,21 @@
   once made that clock tick in 4 ms steps, and a 75x win read 36,000,000,000x);
 - a bench whose clock is too coarse for its calls gets no speedup, so it never wins;
 - the CPU limit still kills a runaway loop, classified as a CPU-time timeout;
-- CPU time is the reported clock for single-threaded code and not for multi-threaded code.
+- CPU time is the reported clock for single-threaded code and not for multi-threaded code,
+  sandboxed too (the sandbox's init passes the command's CPU time up);
+- a CPU-time limit lessonl itself inherited (`ulimit -t`, a CI runner's) does not break the
+  bench's clock: a soft one is lifted in the child, and under a hard one the whole-process CPU
+  time stands in for the bench's coarse figures, with a warning.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import resource
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -112,6 +121,7 @@ async def test_a_sub_tick_call_is_measured_under_the_cpu_limit(tmp_path: Path) -
 COARSE_PY_BENCH = """
 import time
 from pkg.work import work
+WAIT
 for _ in range(5):
     t0 = time.perf_counter()
     work(300000)
@@ -120,14 +130,18 @@ for _ in range(5):
 """
 
 
-async def test_a_clock_coarser_than_the_call_never_wins(tmp_path: Path) -> None:
+@pytest.mark.parametrize("waits", [False, True])
+async def test_a_clock_coarser_than_the_call_never_wins_on_its_figures(
+    tmp_path: Path, waits: bool
+) -> None:
     root = write(
         tmp_path,
         {
             "pkg/__init__.py": "",
             "pkg/work.py": "def work(n):\n    return sum(i % 7 for i in range(n))\n",
             "check.py": "import sys\nfrom pkg.work import work\nsys.exit(work(1000) != 2997)\n",
-            "bench.py": COARSE_PY_BENCH,
+            # A bench that mostly sleeps is not CPU-bound: its CPU time says nothing either.
+            "bench.py": COARSE_PY_BENCH.replace("WAIT", "time.sleep(1.5)" if waits else ""),
             "lessonl.toml": """
                 [[targets]]
                 name = "work"
@@ -144,9 +158,17 @@ async def test_a_clock_coarser_than_the_call_never_wins(tmp_path: Path) -> None:
     async with harness_for(root) as h:
         ev = await h.evaluate({"pkg/work.py": fast}, label="fast")
     assert ev.outcome == Outcome.CORRECT  # its test passed: it is correct, just not timed
-    assert ev.speedup is None and ev.ci95 is None and not measurably_faster(ev.ci95)
-    assert ev.detail.startswith("timing cannot be trusted: ") and "read 0 s" in ev.detail
-    assert ev.to_json()["speedup"] is None and ev.to_json()["candidate_s"] == 0.0
+    assert ev.speedup_bench is None and ev.to_json()["candidate_s"] == 0.0
+    if waits:
+        assert ev.speedup is None and ev.ci95 is None and not measurably_faster(ev.ci95)
+        assert ev.detail.startswith("timing cannot be trusted: ") and "read 0 s" in ev.detail
+        assert ev.to_json()["speedup"] is None
+    else:
+        # CPU-bound: each run's whole-process CPU time (exact) measures it instead, start-up
+        # included, so well under the call's own gain (~100x) but a real, plausible speedup.
+        assert ev.clock == "cpu" and "whole-process CPU time" in ev.detail, ev
+        assert ev.speedup is not None and 1.2 < ev.speedup < 50, ev
+        assert "read 0 s" in ev.detail  # and it says why the bench's figures were not used
 
 
 async def test_the_cpu_limit_still_stops_a_runaway_loop(tmp_path: Path) -> None:
@@ -188,10 +210,8 @@ async def test_cpu_time_is_the_clock_for_single_threaded_code_only(
     root = cpp_project(
         tmp_path,
         THREADS_MAIN.replace("THREADS", str(threads)),
-        # Unsandboxed: bubblewrap's monitor exits without reaping the sandboxed process, so its
-        # CPU time never reaches our rusage and the harness (rightly) falls back to the bench's
-        # clock; the clock decision itself is what this test is about.
-        toml='timeout_s = 30\nsandbox = "off"',
+        # Sandboxed when bwrap works: the CPU time must reach us through the sandbox's init.
+        toml="timeout_s = 30",
         flags="-pthread",
     )
     async with harness_for(root) as h:
@@ -208,3 +228,53 @@ async def test_cpu_time_is_the_clock_for_single_threaded_code_only(
         assert same.speedup == same.speedup_bench
     data = same.to_json()
     assert data["clock"] == same.clock and "speedup_cpu" in data and "ci95_bench" in data
+
+
+CANDIDATE = ("--candidate", "same.hpp", "--json")
+
+
+def evaluate_under_cpu_limit(root: Path, soft: int, hard: int) -> tuple[dict, str]:
+    """`lessonl evaluate --json` of an identical candidate, started with RLIMIT_CPU (soft,
+    hard) as a shell's `ulimit -t` or a CI runner would leave it."""
+    (root / "same.hpp").write_text(WORK)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "lessonl", "evaluate", "src/work.hpp", *CANDIDATE],
+        cwd=root,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=limit,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), done.stderr
+
+
+def test_an_inherited_soft_cpu_limit_is_lifted_for_the_bench(tmp_path: Path) -> None:
+    root = cpp_project(tmp_path, CPU_CLOCK_MAIN, toml="timeout_s = 20")
+    data, err = evaluate_under_cpu_limit(root, 3000, resource.RLIM_INFINITY)
+    # With the limit in force the process CPU clock reads these 0.3 ms calls as 0 or 4 ms.
+    assert "cannot be trusted" not in data["detail"] and "whole-process" not in data["detail"]
+    assert 0 < data["candidate_s"] < 0.004
+    assert 0.5 < data["speedup"] < 2.0
+    assert "CPU-time limit" not in err  # nothing to warn about: the child ran without it
+
+
+def test_under_an_inherited_hard_cpu_limit_the_whole_process_cpu_time_is_used(
+    tmp_path: Path,
+) -> None:
+    root = cpp_project(tmp_path, CPU_CLOCK_MAIN, toml="timeout_s = 20")
+    data, err = evaluate_under_cpu_limit(root, 3000, 3000)
+    assert err.count("hard CPU-time limit (ulimit -t 3000)") == 1, err
+    assert "CLOCK_THREAD_CPUTIME_ID" in err
+    # The bench's figures tick (zeros or a 4 ms grid), so they are not the clock...
+    assert data["speedup_bench"] is None, data
+    # ...but each run's CPU time, exact from the kernel's accounting, still measures the pair.
+    assert data["clock"] == "cpu" and "whole-process CPU time" in data["detail"], data
+    assert data["speedup"] == data["speedup_cpu"] and 0.7 < data["speedup"] < 1.4, data
+    assert not measurably_faster(tuple(data["ci95"]))

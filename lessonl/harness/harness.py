@@ -55,6 +55,7 @@ from lessonl.harness.sandbox import (
     run_command,
     scrub_env,
     signal_name,
+    warn_inherited_cpu_limit,
 )
 from lessonl.harness.stats import TIME_LINE, median, parse_times
 from lessonl.harness.timing import BenchFailed, PairProgress, TimingLock, time_pairs
@@ -201,6 +202,7 @@ class Harness:
             target.sandbox or config.run.sandbox,
             where=f"target {target.name!r}:" if target.sandbox else "[run]",
         )
+        warn_inherited_cpu_limit()
         self._hidden = [*isolation.real_homes(), self.root] if self.sandboxed else []
         # The runner scripts of the automatic target live in this package: an editable install
         # under HOME would otherwise be hidden from them.

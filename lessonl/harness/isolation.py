@@ -19,6 +19,12 @@ daemon behind. So, when bubblewrap (`bwrap`) works on this machine, each command
 - its own PID namespace (`--unshare-pid`): when the command ends or is killed, the kernel kills
   every process left in it, `setsid()` or not; `--die-with-parent` ties it to the bwrap process
   we start, which `kill_tree` reaches and which dies with lessonl (PR_SET_PDEATHSIG);
+- the namespace's init (`--as-pid-1`) is a `/bin/sh` that runs the command as its child and
+  waits for it (`INIT`). Not bwrap's own init: that one reaps the command without passing its
+  CPU time up, so `getrusage` read about 1 ms for a 0.5 s bench and the CPU clock (measure.py)
+  was never usable in the sandbox. Not the command itself as init either: pid 1 ignores the
+  signals it sends itself, so `abort()` would die of SIGSEGV instead of SIGABRT. The shell
+  exits with 128 + N for a command killed by signal N, which `exit_signal` reads;
 - `--new-session` (no TIOCSTI into a terminal), `--cap-drop ALL` (as root, no remounting the
   read-only filesystem writable), private IPC.
 
@@ -59,12 +65,17 @@ USERNS_FIX = (
     "permits them"
 )
 PROBE_TIMEOUT_S = 10.0
+# pid 1 of the sandbox: runs the command (its arguments) as a child, so the command's CPU time
+# reaches the rusage of the bwrap we reap, and exits with its status (module docstring). The
+# `exit` keeps a shell from exec'ing the command in its place.
+INIT = ("/bin/sh", "-c", '"$@"; exit $?', "lessonl-init")
 
 # bwrap's options that do not depend on the command: namespaces and lifetime.
 _BASE = (
     "--die-with-parent",
     "--new-session",
     "--unshare-pid",
+    "--as-pid-1",
     "--unshare-ipc",
     "--cap-drop",
     "ALL",
@@ -94,7 +105,7 @@ def probe() -> Availability:
     if bwrap is None:
         return Availability(False, "bwrap (bubblewrap) not found on PATH", INSTALL_FIX)
     argv = [bwrap, *_BASE, "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev"]
-    argv += ["--proc", "/proc", "--", "true"]
+    argv += ["--proc", "/proc", "--", *INIT, "true"]
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
@@ -242,7 +253,7 @@ def wrap(
     out += ["--bind", str(writable), str(writable)]
     for cover in covers:
         out += ["--remount-ro", str(cover)]
-    out += ["--chdir", str(Path(os.path.realpath(cwd))), "--", *argv]
+    out += ["--chdir", str(Path(os.path.realpath(cwd))), "--", *INIT, *argv]
     return out
 
 
@@ -267,9 +278,9 @@ def interpreter_paths(python: str) -> list[Path]:
 def exit_signal(returncode: int | None) -> int | None:
     """The signal that killed the sandboxed command, from bwrap's exit status.
 
-    bwrap's init reports a command killed by signal N as exit status 128 + N (as a shell does),
-    where an unsandboxed command gives -N. A command that itself exits with 129..192 is read as
-    a signal too; shells have the same ambiguity."""
+    The sandbox's init (`INIT`, a shell) reports a command killed by signal N as exit status
+    128 + N, where an unsandboxed command gives -N. A command that itself exits with 129..192
+    is read as a signal too; shells have the same ambiguity."""
     if returncode is None or returncode <= 128:
         return None
     number = returncode - 128

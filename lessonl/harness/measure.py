@@ -41,12 +41,16 @@ figure or a call timed at 0 s (the clock is coarser than the call: the symptom o
 CPU accounting, which once reported a 75x win as 36,000,000,000x), figures that all sit on a
 1, 4 or 10 ms grid (a ticking clock) while being shorter than 50 of its steps, and a speedup
 above `IMPLAUSIBLE` (no rewrite of one function makes a bench that finishes within its timeout
-that much faster; such a figure comes from a broken clock). Such a variant stays `correct`
-(its test passed) but gets no speedup and no interval, so it never wins.
+that much faster; such a figure comes from a broken clock). When only the bench's own figures
+are too coarse, each run's whole-process CPU time (exact, from rusage) stands in for them if it
+is valid on both sides, with a warning (it includes start-up, so it understates the gain).
+Otherwise such a variant stays `correct` (its test passed) but gets no speedup and no
+interval, so it never wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +162,12 @@ def _grid(values: Sequence[float]) -> float | None:
     if len(positive) < 3:
         return None
     for tick in _TICKS_S:
-        if all(abs(v / tick - round(v / tick)) * tick <= _GRID_TOLERANCE_S for v in positive):
+        # A ticking clock reads 0 or at least one tick: a nonzero figure under half a tick
+        # (a 0.7 us call) proves a fine clock, however close to 0 it is.
+        if all(
+            round(v / tick) >= 1 and abs(v / tick - round(v / tick)) * tick <= _GRID_TOLERANCE_S
+            for v in positive
+        ):
             return tick
     return None
 
@@ -194,6 +203,42 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
+def _whole_process(baseline: Sequence[Sample], candidate: Sequence[Sample], why: str) -> Estimate:
+    """The estimate when the bench's own figures are too coarse (`why`): each run's
+    whole-process CPU time (rusage: exact whatever the bench's clock does), if it is valid on
+    both sides, else no estimate. Start-up counts on both sides, so this understates the
+    function's own gain; it never inflates it."""
+    a = [s.cpu_s or 0.0 for s in baseline]
+    b = [s.cpu_s or 0.0 for s in candidate]
+    if not (cpu_time_valid(baseline) and cpu_time_valid(candidate)) or min(a + b) <= 0:
+        return Estimate(None, None, "bench", None, None, None, None, None, None, why)
+    speedup, ci = ratio_of_medians(a, b), bootstrap_ci(a, b)
+    warning = (
+        f"the bench's own timings are unusable ({why}); the speedup is of each run's "
+        "whole-process CPU time instead, start-up included, so it understates the gain"
+    )
+    return _plausible(
+        Estimate(speedup, ci, "cpu", None, None, speedup, ci, median(a), median(b), "", warning)
+    )
+
+
+def _plausible(estimate: Estimate) -> Estimate:
+    """`estimate`, or no speedup when it is beyond `IMPLAUSIBLE` (a broken clock)."""
+    speedup = estimate.speedup
+    if speedup is None or 1 / IMPLAUSIBLE <= speedup <= IMPLAUSIBLE:
+        return estimate
+    return dataclasses.replace(
+        estimate,
+        speedup=None,
+        ci95=None,
+        warning="",
+        untrusted=(
+            f"a speedup of {speedup:.3g}x is beyond anything a rewrite of one function gives "
+            "on a bench that finishes in time: the clock the bench reads is broken"
+        ),
+    )
+
+
 def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     """Both estimates, the one to report, and whether to trust it (module docstring)."""
     base_fig = [s.figure_s for s in baseline]
@@ -205,7 +250,7 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
         or distrust("baseline", baseline)
     )
     if untrusted:
-        return Estimate(None, None, "bench", None, None, None, None, None, None, untrusted)
+        return _whole_process(baseline, candidate, untrusted)
     s_bench = ratio_of_medians(base_fig, cand_fig)
     ci_bench = bootstrap_ci(base_fig, cand_fig)
     s_cpu = ci_cpu = base_cpu = cand_cpu = None
@@ -231,20 +276,8 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
                 f"{ci_cpu[1]:.3f}) disagree (a busy machine, or code that waits): "
                 "the interval covers both"
             )
-    if speedup > IMPLAUSIBLE or speedup < 1 / IMPLAUSIBLE:
-        return Estimate(
-            None,
-            None,
-            clock,
-            s_bench,
-            ci_bench,
-            s_cpu,
-            ci_cpu,
-            base_cpu,
-            cand_cpu,
-            f"a speedup of {speedup:.3g}x is beyond anything a rewrite of one function gives "
-            "on a bench that finishes in time: the clock the bench reads is broken",
+    return _plausible(
+        Estimate(
+            speedup, ci, clock, s_bench, ci_bench, s_cpu, ci_cpu, base_cpu, cand_cpu, "", warning
         )
-    return Estimate(
-        speedup, ci, clock, s_bench, ci_bench, s_cpu, ci_cpu, base_cpu, cand_cpu, "", warning
     )

@@ -13,7 +13,9 @@ test executes it), so every one goes through `run_command`:
   `time.process_time()` then move in whole 4 ms ticks and a sub-tick call reads 0 s, which
   turned a 75x win into 36,000,000,000x. The parent polls the CPU time of every process of the
   tree and SIGKILLs the tree when one of them passes `cpu_s` (the same per-process bound
-  RLIMIT_CPU gave);
+  RLIMIT_CPU gave). An RLIMIT_CPU that lessonl itself inherited (`ulimit -t`, a CI runner's
+  limit) does the same harm, so the child raises its soft limit to the hard one, which is
+  unlimited unless someone set both; then `warn_inherited_cpu_limit` says so once;
 - HOME and TMPDIR inside the variant's build directory, stdin from /dev/null;
 - an environment scrubbed of anything that looks like a credential (see `scrub_env`);
 - bounded output capture: the pipes are always drained (a chatty test must not block on a full
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import resource
@@ -52,6 +55,8 @@ from pathlib import Path
 import psutil
 
 from lessonl.process import die_with_parent, scrub_env, signal_name  # noqa: F401 (re-exported)
+
+log = logging.getLogger(__name__)
 
 # Characters that only mean something to a shell. A command containing none of them is split
 # with shlex and exec'd directly: no shell process in the tree, no quoting surprises.
@@ -144,6 +149,9 @@ def _preexec(limits: Limits) -> None:
     size = limits.file_size_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft != hard:  # an inherited soft limit; the hard one is ours to keep
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     # A fresh signal disposition: SIGXCPU and SIGPIPE may be ignored by the parent (Python
     # ignores SIGPIPE), and ignored dispositions survive exec.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -151,6 +159,30 @@ def _preexec(limits: Limits) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     # Tied to the forking thread: ours is the event loop's, which outlives every command.
     die_with_parent()
+
+
+_warned_cpu_limit = False
+
+
+def warn_inherited_cpu_limit() -> None:
+    """Say once per process that an inherited hard CPU-time limit is in force.
+
+    The child can lift a soft limit (`_preexec`) but not a hard one, and while any limit is set
+    this kernel's process CPU clocks tick in scheduler steps (4 ms here): a bench that reads
+    them cannot time a short call, and measure.py then refuses its figures. The thread CPU
+    clocks stay exact under the limit, which is why the examples' benches read those."""
+    global _warned_cpu_limit
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if _warned_cpu_limit or hard == resource.RLIM_INFINITY:
+        return
+    _warned_cpu_limit = True
+    log.warning(
+        "lessonl runs under a hard CPU-time limit (ulimit -t %d), which makes process CPU clocks "
+        "(CLOCK_PROCESS_CPUTIME_ID, time.process_time) tick in whole scheduler steps; benches "
+        "should time with a thread CPU clock (CLOCK_THREAD_CPUTIME_ID, time.thread_time) or a "
+        "wall clock, or run lessonl without the limit",
+        hard,
+    )
 
 
 def kill_tree(pid: int, *, descendants: bool = True) -> None:
