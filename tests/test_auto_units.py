@@ -212,3 +212,34 @@ def test_editor_offers_optimize_on_python_functions_of_a_project_with_tests(
     assert ConfigCache().for_run(root / "m.py").root == root
     shutil.rmtree(root / "tests")  # without tests nothing could judge it: set-up only
     assert titles(root / "m.py") == ["Set up LessonL for this file"]
+
+
+CLOCK_PROBE = """
+import resource, sys
+from lessonl.auto.runner.timing import clock
+if sys.argv[1] == "hard":
+    resource.setrlimit(resource.RLIMIT_CPU, (3000, 3000))
+now = clock()
+times = []
+for _ in range(20):
+    start = now()
+    sum(i * i for i in range(3000))  # about 0.2 ms
+    times.append(now() - start)
+print(min(times), max(times))
+"""
+
+
+@pytest.mark.parametrize("limit", ["none", "hard"])
+def test_the_runner_clock_times_short_calls_under_a_hard_cpu_limit(limit: str) -> None:
+    """Under a hard RLIMIT_CPU (a `ulimit -t` lessonl inherited and cannot lift) process CPU
+    time ticks in scheduler steps, so these 0.2 ms passes read 0 or 4 ms; the runner's clock
+    must still see each one."""
+    out = subprocess.run(
+        [sys.executable, "-c", CLOCK_PROBE, limit],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    low, high = float(out[0]), float(out[1])
+    assert low > 0 and high < 0.004, (low, high)
