@@ -11,7 +11,10 @@ Why it looks the way it does:
   lessons when there are at most k; else up to ceil(k/2) whose speedup x factor >= 1.1, best
   first, then the most relevant of the rest (TF-IDF cosine of the lesson's text against the
   source, `lessonl.relevance`). Ties keep the newer lesson. Lessons with the same text are
-  shown once, and lessons about the same function and file come first in each half. Seeding
+  shown once, and so are lessons that say nearly the same thing (the Jaccard overlap of their
+  words >= `NEAR_DUPLICATE`: a local model's run banked twelve "Code B uses a set to track
+  seen items" lessons, and four rewordings filled the prompt); lessons about the same
+  function and file come first in each half. Seeding
   by relevance alone (as before) favoured lessons whose text quotes the code ("does not
   compile" twice) over the lessons that carried a 1,900x win.
 * **Effectiveness** (`record_votes`): for every shown lesson and every agent of the round, a
@@ -41,6 +44,9 @@ from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, normal_text
 _PREFIX = "lesson:"
 VOTE_BEAT = 1.1
 VOTE_NOT = 0.9
+# Texts whose words overlap this much (Jaccard, `relevance.overlap`) say the same thing: on that
+# run's twelve lessons a reworded or lengthened second sentence kept 0.69-0.97 of the words.
+NEAR_DUPLICATE = 0.65
 
 
 def new_id() -> str:
@@ -157,15 +163,22 @@ class LessonBank:
             same_file = bool(file) and les.file == file
             return 2 if same_file and les.function == function else 1 if same_file else 0
 
-        if len(pool) <= k:
-            return sorted(pool, key=near, reverse=True)
+        chosen: list[Lesson] = []
+
+        def take(candidates: Iterable[Lesson], upto: int) -> None:
+            for les in candidates:
+                if len(chosen) >= upto:
+                    return
+                if all(relevance.overlap(les.text, c.text) < NEAR_DUPLICATE for c in chosen):
+                    chosen.append(les)
+
         good = [les for les in pool if les.score is not None and les.score >= SIGNIFICANT_SPEEDUP]
         good.sort(key=lambda les: (near(les), les.score or 0.0, les.created, les.id), reverse=True)
-        chosen = good[: math.ceil(k / 2)]
+        take(good, math.ceil(k / 2))
         taken = {les.id for les in chosen}
         rest = self._by_relevance(source, [les for les in pool if les.id not in taken])
         rest.sort(key=near, reverse=True)  # stable: relevance order within each group
-        chosen += rest[: k - len(chosen)]
+        take(rest, k)
         return chosen
 
     def relevant(self, source: str, k: int, *, language: str | None) -> list[Lesson]:

@@ -59,5 +59,14 @@ def scores(query: str, documents: Sequence[str]) -> list[float]:
     return out
 
 
+def overlap(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' token sets (`tokenize`), 0.0 to 1.0.
+
+    For telling rewordings of one lesson apart from different lessons: unlike the TF-IDF
+    cosine, it does not depend on which other texts are in the pool."""
+    x, y = set(tokenize(a)), set(tokenize(b))
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
 def _norm(vector: dict[str, float]) -> float:
     return math.sqrt(sum(w * w for w in vector.values()))

@@ -68,9 +68,44 @@ def test_add_get_forget_all(bank: LessonBank) -> None:
 
 
 def test_select_all_when_at_most_k(bank: LessonBank) -> None:
-    ids = [bank.add(_l(f"lesson {i}", "incorrect")).id for i in range(3)]
+    texts = ["the loop reads past the end", "an unordered map hashes slowly", "tiling fails"]
+    ids = [bank.add(_l(text, "incorrect")).id for text in texts]
     assert sorted(x.id for x in bank.select(4, SOURCE)) == sorted(ids)
     assert bank.select(0, SOURCE) == []
+
+
+# Three of the twelve lessons a local-model run of examples/python-dedupe banked (rewordings of
+# one point, which the prompt showed together) and one that makes another point.
+SAME_POINT = [
+    "Code B is faster because it uses a set to track seen items, which allows for efficient "
+    "lookups and insertion. This reduces the number of comparisons needed to determine if an "
+    "item has already been encountered.",
+    "Code B is faster because it uses a set to track seen items, which allows for O(1) average "
+    "time complexity for membership checks. This significantly reduces the number of "
+    "comparisons needed to determine if an item has already been encountered.",
+    "Code B is faster than Code A because it uses a set to track seen items, which allows for "
+    "O(1) average time complexity for membership checks. This significantly reduces the number "
+    "of comparisons needed to determine if an item has already been encountered, thus "
+    "improving performance.",
+]
+OTHER_POINT = (
+    "Code B is faster because dict.fromkeys keeps the first occurrence of each item in C, "
+    "without a Python loop or a second list."
+)
+
+
+def test_select_shows_near_duplicate_lessons_once(bank: LessonBank) -> None:
+    for i, text in enumerate(SAME_POINT):
+        bank.add(_l(text, speedup=60.0 + i, ci95=(55.0 + i, 65.0 + i)))
+    other = bank.add(_l(OTHER_POINT, speedup=40.0, ci95=(38.0, 42.0)))
+    for _ in range(3):  # unrelated lessons fill the pool past k
+        bank.add(_l("the build failed: a missing header", "not_compilable"))
+        bank.add(_l("the variant returned the wrong order of items", "incorrect"))
+    got = bank.select(4, "def dedupe(items):\n    seen = []\n")
+    same = [les for les in got if les.text in SAME_POINT]
+    assert len(same) == 1 and same[0].score == pytest.approx(62.0), got  # the best of them
+    assert other.id in {les.id for les in got}
+    assert len({les.text for les in got}) == len(got)
 
 
 def test_select_exploits_then_fills_by_relevance(bank: LessonBank) -> None:
