@@ -178,11 +178,15 @@ class Harness:
         run_id: str,
         baseline_overrides: Mapping[str, str] | None = None,
         on_progress: Callable[[str], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         """`on_progress`, if given, gets one line per step worth telling a user who waits:
-        waiting for the timing lock (and for whom), building, testing, each timed pair."""
+        waiting for the timing lock (and for whom), building, testing, each timed pair.
+        `on_wait` gets only the waiting lines: a run of many concurrent evaluations (optimize)
+        shows those, which explain a silent pause, and not every step of every variant."""
         self.config = config
         self.on_progress = on_progress
+        self.on_wait = on_wait
         self._last_wait = ("", 0.0)
         self.target = target
         self.run_id = run_id
@@ -492,6 +496,8 @@ class Harness:
         if line != self._last_wait[0] or now - self._last_wait[1] >= WAIT_REPEAT_S:
             self._last_wait = (line, now)
             self._say(line)
+            if self.on_wait is not None:
+                self.on_wait(line)
 
     async def _run(self, copy: _Copy, command: str) -> CommandResult:
         argv = expand(
