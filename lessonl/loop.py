@@ -12,6 +12,9 @@ This follows docs/method.md section 1 and avoids the mistakes of section 7:
 - The final answer is chosen by re-measuring the top three correct variants against the
   baseline, and a variant is proposed only if its re-measured 95% interval lies above 1.0: one
   lucky timing never decides. Incorrect code never wins, however fast it measured.
+- Grading (extract, splice, build, check, time), the model call that counts usage and the
+  re-measurement of the final answer are `lessonl.grading`'s, shared with every benchmark
+  strategy, so `lessonl bench` scores the loop exactly as it scores the others.
 
 Budgets (`max_wall_s`, `max_tokens`, `max_cost_usd`) stop the run cleanly with the best so far.
 Cancellation (Ctrl-C or a cancelled task in the server) propagates as `CancelledError` after a
@@ -33,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lessonl import prompts, regions
+from lessonl import grading, prompts, regions
 from lessonl.bank import LessonBank
 from lessonl.config import Config, RunConfig, language_for_path
 from lessonl.errors import LessonLError, UsageError
@@ -49,7 +52,8 @@ from lessonl.events import (
     RunStarted,
     VariantEvaluated,
 )
-from lessonl.harness import Harness, require_tools
+from lessonl.grading import REMEASURE_TOP, HarnessFactory, HarnessLike, Subject
+from lessonl.harness import require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
@@ -58,8 +62,7 @@ from lessonl.state import StateDir
 
 log = logging.getLogger(__name__)
 
-#: How many of the fastest correct variants are re-timed before picking the answer.
-REMEASURE_TOP = 3
+__all__ = ["REMEASURE_TOP", "RunOptions", "new_run_id", "optimize"]
 
 
 @dataclass
@@ -84,17 +87,6 @@ class RunOptions:
             if key in changes and changes[key] <= 0:
                 raise UsageError(f"{key} must be positive")
         return RunConfig(**{**run.__dict__, **changes})
-
-
-@dataclass(frozen=True)
-class _NotBuilt:
-    """The grade of an answer that never reached the compiler (no code block, or the answer
-    lacks the target function). Same attributes the prompts read from a harness Evaluation."""
-
-    detail: str
-    outcome: str = "not_compilable"
-    speedup: float | None = None
-    ci95: tuple[float, float] | None = None
 
 
 class _Budget:
@@ -144,6 +136,7 @@ async def optimize(
     team: Team | None = None,
     on_event: EventCallback | None = None,
     verification: dict[str, Any] | None = None,
+    harness_factory: HarnessFactory | None = None,
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
@@ -151,7 +144,9 @@ async def optimize(
     unsaved buffer); the baseline is built from it too. A `team` passed in stays open (the
     caller owns it); otherwise one is built from the config and closed at the end.
     `verification` goes into the report as is (how an automatic target judges); without it
-    the report names the target's own test command.
+    the report names the target's own test command. `harness_factory` makes the run's harness
+    (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
+    which also skips the check for the target's programs).
     """
     run = (options or RunOptions()).resolve(config.run)
     file = Path(file).resolve()
@@ -162,7 +157,9 @@ async def optimize(
     rel = config.relative(file)
     if rel not in {Path(f).as_posix() for f in target_cfg.files}:
         raise UsageError(f"target {target_cfg.name!r} does not list {rel} in its files")
-    require_tools(target_cfg)
+    if harness_factory is None:
+        require_tools(target_cfg)
+        harness_factory = grading.DEFAULT_HARNESS
     if source_text is None:
         try:
             source = file.read_text(encoding="utf-8")
@@ -208,7 +205,7 @@ async def optimize(
             )
         )
         overrides = {rel: source} if source_text is not None else None
-        async with Harness(
+        async with harness_factory(
             config, target_cfg, run_id=run_id, baseline_overrides=overrides
         ) as harness:
             await harness.baseline()
@@ -221,10 +218,7 @@ async def optimize(
                 budget=budget,
                 emit=emit,
                 report=report,
-                source=source,
-                rel=rel,
-                language=language,
-                function=function,
+                subject=Subject(source=source, language=language, function=function, file=rel),
                 ctx=ctx,
                 target=target_cfg.name,
                 fingerprint=fingerprint(source),
@@ -269,19 +263,32 @@ class _Runner:
 
     run: RunConfig
     team: Team
-    harness: Harness
+    harness: HarnessLike
     bank: LessonBank
     usage: Usage
     budget: _Budget
     emit: EventCallback
     report: RunReport
-    source: str
-    rel: str
-    language: str
-    function: str | None
-    ctx: Any
+    subject: Subject
+    ctx: regions.PromptContext
     target: str
     fingerprint: str
+
+    @property
+    def source(self) -> str:
+        return self.subject.source
+
+    @property
+    def rel(self) -> str:
+        return self.subject.file
+
+    @property
+    def language(self) -> str:
+        return self.subject.language
+
+    @property
+    def function(self) -> str | None:
+        return self.subject.function
 
     async def rounds(self) -> None:
         k = self.run.lessons_per_prompt
@@ -362,37 +369,22 @@ class _Runner:
                 self.run.code_max_tokens,
                 agent.temperature if agent.temperature is not None else self.run.temperature,
             )
-            code = regions.extract_code(reply, self.language)
-            parts: regions.SpliceResult | None = None
-            evaluation: Any
-            if code is None:
-                evaluation = _NotBuilt("the reply contained no fenced code block")
-            else:
-                variant.code = code
-                try:
-                    parts = regions.splice_parts(self.source, self.language, self.function, code)
-                except LessonLError as exc:  # SpliceError: the answer lacks the function
-                    evaluation = _NotBuilt(str(exc))
-                else:
-                    new_text = parts.text
-                    variant.new_text = new_text
-                    variant.answer_parts = parts.to_json()
-                    for part in parts.ignored:  # never measure less than the answer silently
-                        log.warning(
-                            "round %d, %s: part of the answer not used: %s (%s)",
-                            t + 1,
-                            agent.name,
-                            part.name,
-                            part.reason,
-                        )
-                    evaluation = await self.harness.evaluate(
-                        {self.rel: new_text}, label=f"r{t}-{agent.name}"
-                    )
-            variant.evaluation = evaluation
-            variant.outcome = str(evaluation.outcome)
-            variant.speedup = evaluation.speedup if evaluation.outcome == "correct" else None
-            variant.ci95 = tuple(evaluation.ci95) if evaluation.ci95 else None
-            variant.detail = evaluation.detail or ""
+            graded = await grading.grade(
+                self.harness,
+                self.subject,
+                reply,
+                label=f"r{t}-{agent.name}",
+                who=f"round {t + 1}, {agent.name}",
+            )
+            code, parts = graded.code, graded.parts
+            variant.grade = graded
+            variant.code = code
+            variant.new_text = graded.new_text
+            variant.answer_parts = parts.to_json() if parts is not None else None
+            variant.outcome = graded.outcome
+            variant.speedup = graded.speedup
+            variant.ci95 = graded.ci95
+            variant.detail = graded.detail
             self.emit(
                 VariantEvaluated(
                     round=t,
@@ -407,7 +399,7 @@ class _Runner:
                 self.ctx,
                 self.language,
                 code if code is not None else reply,
-                evaluation,
+                graded.evaluation,
                 parts=parts,
             )
             lesson_text = await self._ask(
@@ -456,14 +448,14 @@ class _Runner:
         stop = self.budget.exceeded()
         if stop:
             raise _BudgetHit(stop)
-        completion = await agent.model.complete(
-            [{"role": "user", "content": prompt}],
+        return await grading.ask(
+            agent,
+            prompt,
+            self.usage,
             temperature=temperature,
             max_tokens=max_tokens,
             sample=SampleId(run_id=self.report.run_id, round=t, agent=agent.name, purpose=purpose),
         )
-        self.usage.add(completion.input_tokens, completion.output_tokens, completion.cost_usd)
-        return completion.text
 
     def _finish_round(self, record: RoundRecord, shown: Sequence[Lesson]) -> None:
         # Agents that attempted a variant vote on every lesson they were shown (docs/method.md 3).
@@ -491,45 +483,28 @@ class _Runner:
             )
         )
 
-    def _correct(self) -> list[VariantRecord]:
-        out = [
-            v
-            for r in self.report.rounds
-            for v in r.variants
-            if v.outcome == "correct" and v.speedup is not None and v.new_text is not None
-        ]
-        return sorted(out, key=lambda v: v.speedup or 0.0, reverse=True)
+    def _variants(self) -> list[VariantRecord]:
+        return [v for r in self.report.rounds for v in r.variants]
 
     async def final_answer(self, *, thorough: bool) -> BestVariant | None:
         """Re-time the fastest correct variants and keep the one measurably faster than the
         original. After a budget stop only the top candidate is re-timed, to honour the stop."""
-        candidates = self._correct()[: REMEASURE_TOP if thorough else 1]
-        best: tuple[float, VariantRecord, Any] | None = None
-        for variant in candidates:
-            again = await self.harness.retime(variant.evaluation)
-            self.report.best_candidates.append(
-                {
-                    "agent": variant.agent,
-                    "round": variant.round,
-                    "first_speedup": variant.speedup,
-                    "speedup": again.speedup,
-                    "ci95": list(again.ci95) if again.ci95 else None,
-                }
-            )
-            if again.outcome != "correct" or again.speedup is None or again.ci95 is None:
-                continue
-            if not measurably_faster(again.ci95):
-                continue  # not measurably faster than the original
-            if best is None or again.speedup > best[0]:
-                best = (again.speedup, variant, again)
-        if best is None:
+        final = await grading.final_answer(
+            self.harness,
+            self._variants(),
+            top=REMEASURE_TOP if thorough else 1,
+            on_remeasured=self.report.remeasured.append,
+        )
+        best = final.verified
+        if best is None or best.speedup is None:
             return None
-        speedup, variant, again = best
-        return self._best_variant(variant, speedup, tuple(again.ci95))
+        return self._best_variant(best.candidate, best.speedup, best.ci95)
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""
-        correct = [v for v in self._correct() if measurably_faster(v.ci95)]
+        correct = [
+            v for v in grading.correct_candidates(self._variants()) if measurably_faster(v.ci95)
+        ]
         if not correct:
             return None
         v = correct[0]

@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lessonl.atomic import write_text
+
+if TYPE_CHECKING:
+    from lessonl.grading import Graded, Remeasured
 
 
 @dataclass
@@ -69,7 +72,7 @@ class VariantRecord:
     # Which parts of the answer were spliced in and which were not, and why
     # (regions.SpliceResult.to_json()); None when the answer never got that far.
     answer_parts: dict[str, Any] | None = None
-    evaluation: Any = None  # the harness Evaluation, kept for re-timing; not serialized
+    grade: Graded | None = None  # the whole grade, kept for re-timing; not serialized
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -146,7 +149,8 @@ class RunReport:
     stopped: str = "running"
     errors: list[str] = field(default_factory=list)
     summary: str = ""
-    best_candidates: list[dict[str, Any]] = field(default_factory=list)
+    # The final answer's re-measurements (lessonl.grading.final_answer), in the order made.
+    remeasured: list[Remeasured[VariantRecord]] = field(default_factory=list)
     # How correctness was judged: the target's own test, or recorded calls (lessonl/auto).
     verification: dict[str, Any] | None = None
 
@@ -165,7 +169,7 @@ class RunReport:
             "stopped": self.stopped,
             "errors": self.errors,
             "summary": self.summary,
-            "remeasured": self.best_candidates,
+            "remeasured": [r.to_json() for r in self.remeasured],
             "verification": self.verification,
         }
 

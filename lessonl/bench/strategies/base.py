@@ -9,11 +9,14 @@ here, once:
   calls such as a reflection or a plan are counted in tokens, not as samples);
 - the same ask: every code prompt is `prompts.optimize_prompt` with the strategy's own material
   in the `emphasis` slot, so the instructions about the answer's format are identical;
-- the same final answer: the `REMEASURE_TOP` fastest correct variants (as first measured) are
-  re-timed with fresh interleaved pairs and the fastest re-measured one is the answer; incorrect
-  code never wins. Unlike `lessonl optimize`, which proposes nothing that is not measurably
-  faster, the benchmark keeps that answer even when its speedup is below 1, and the metrics clip
-  it to 1 (docs/method.md section 6); `verified` says whether its interval lies above 1.
+- the same grading: `lessonl.grading.grade` (extract, splice with helpers, build, check, time),
+  the same usage count (`lessonl.grading.ask`), the very functions `lessonl optimize` uses;
+- the same final answer (`lessonl.grading.final_answer`): the `REMEASURE_TOP` fastest correct
+  variants (as first measured) are re-timed with fresh interleaved pairs and the fastest
+  re-measured one is the answer; incorrect code never wins. Unlike `lessonl optimize`, which
+  proposes nothing that is not measurably faster, the benchmark keeps that answer even when its
+  speedup is below 1, and the metrics clip it to 1 (docs/method.md section 6); `verified` says
+  whether its interval lies above 1.
 """
 
 from __future__ import annotations
@@ -26,15 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lessonl import prompts, regions
-from lessonl.bench.metrics import CORRECT, NO_ANSWER, ProblemResult
+from lessonl import grading, prompts, regions
+from lessonl.bench.metrics import NO_ANSWER, ProblemResult
 from lessonl.bench.suite import Problem
 from lessonl.errors import LessonLError
-from lessonl.harness import Harness, require_tools
+from lessonl.grading import REMEASURE_TOP, Grade, Graded, HarnessFactory, HarnessLike, Subject
+from lessonl.harness import require_tools
 from lessonl.harness.outcomes import first_line
 from lessonl.llm import Agent, SampleId, Team
-from lessonl.loop import REMEASURE_TOP
 from lessonl.report import Usage
+
+__all__ = ["REMEASURE_TOP", "Attempt", "Session", "StrategyContext", "failure_fields"]
 
 #: When no variant is correct, the reported outcome is the failure closest to correct.
 _FAILURE_ORDER = ("incorrect", "crashed", "timeout", "not_compilable")
@@ -46,53 +51,48 @@ Progress = Callable[[str], None]
 class StrategyContext:
     """One problem x strategy run. `problem` points at a private working copy of the problem
     folder (the runner makes it), so a run's `.lessonl/` (bank, cache, builds) starts empty and
-    never touches the suite or another strategy's run."""
+    never touches the suite or another strategy's run. `harness_factory` makes the harness
+    (None: the real one, after checking the target's programs exist; tests pass a fake)."""
 
     problem: Problem
     team: Team
     rounds: int
     run_id: str
     progress: Progress = lambda message: None
+    harness_factory: HarnessFactory | None = None
 
     @property
     def file(self) -> Path:
         return self.problem.path / self.problem.file
 
 
-@dataclass(frozen=True)
-class NotBuilt:
-    """The grade of a reply that never reached the compiler: no fenced code block, or the
-    answer lacks the target function. Same attributes the prompts read from an Evaluation."""
-
-    detail: str
-    outcome: str = "not_compilable"
-    speedup: float | None = None
-    ci95: tuple[float, float] | None = None
-
-
 @dataclass
 class Attempt:
-    """One code-writing sample and its grade. `evaluation` is None when the model call failed
+    """One code-writing sample and its grade. `grade` is None when the model call failed
     (then `error` says why); `code` is None when the reply held no code block."""
 
     round: int
     agent: str
     reply: str = ""
-    code: str | None = None
-    evaluation: Any = None
+    grade: Graded | None = None
     error: str | None = None
     exception: LessonLError | None = None
 
     @property
+    def evaluation(self) -> Grade | None:
+        return None if self.grade is None else self.grade.evaluation
+
+    @property
+    def code(self) -> str | None:
+        return None if self.grade is None else self.grade.code
+
+    @property
     def outcome(self) -> str | None:
-        return None if self.evaluation is None else str(self.evaluation.outcome)
+        return None if self.grade is None else self.grade.outcome
 
     @property
     def speedup(self) -> float | None:
-        if self.evaluation is None or self.outcome != CORRECT:
-            return None
-        value: float | None = self.evaluation.speedup
-        return value
+        return None if self.grade is None else self.grade.speedup
 
     def shown_code(self) -> str:
         """What to show a model of this attempt: its code, else its whole reply."""
@@ -104,7 +104,7 @@ class Session:
     """Model calls, grading and bookkeeping for one problem x strategy run."""
 
     ctx: StrategyContext
-    harness: Harness
+    harness: HarnessLike
     source: str
     pctx: regions.PromptContext
     usage: Usage = field(default_factory=Usage)
@@ -117,10 +117,13 @@ class Session:
         """Start the harness and build the baseline (raises `BaselineError` if it fails, and
         `EnvironmentProblem` if the target needs a program the machine lacks)."""
         problem = ctx.problem
-        require_tools(problem.target)
+        factory = ctx.harness_factory
+        if factory is None:
+            require_tools(problem.target)
+            factory = grading.DEFAULT_HARNESS
         source = ctx.file.read_text(encoding="utf-8")
         pctx = regions.prompt_context(source, problem.language, problem.function)
-        async with Harness(problem.config, problem.target, run_id=ctx.run_id) as harness:
+        async with factory(problem.config, problem.target, run_id=ctx.run_id) as harness:
             await harness.baseline()
             yield cls(ctx=ctx, harness=harness, source=source, pctx=pctx)
 
@@ -129,6 +132,11 @@ class Session:
     @property
     def language(self) -> str:
         return self.ctx.problem.language
+
+    @property
+    def subject(self) -> Subject:
+        problem = self.ctx.problem
+        return Subject(self.source, problem.language, problem.function, problem.file)
 
     @property
     def agents(self) -> list[Agent]:
@@ -160,8 +168,10 @@ class Session:
         if max_tokens is None:
             max_tokens = run.code_max_tokens if purpose == "code" else run.lesson_max_tokens
         temperature = agent.temperature if agent.temperature is not None else run.temperature
-        completion = await agent.model.complete(
-            [{"role": "user", "content": prompt}],
+        return await grading.ask(
+            agent,
+            prompt,
+            self.usage,
             temperature=temperature,
             max_tokens=max_tokens,
             sample=SampleId(
@@ -171,8 +181,6 @@ class Session:
                 purpose=purpose,
             ),
         )
-        self.usage.add(completion.input_tokens, completion.output_tokens, completion.cost_usd)
-        return completion.text
 
     async def attempt(self, agent: Agent, prompt: str, *, round: int, tag: str = "") -> Attempt:
         """Ask for code and grade it. A failed model call is recorded on the attempt (that
@@ -190,23 +198,14 @@ class Session:
         return attempt
 
     async def grade(self, attempt: Attempt) -> None:
-        """Extract, splice and evaluate `attempt.reply` into `attempt.evaluation`."""
-        code = regions.extract_code(attempt.reply, self.language)
-        attempt.code = code
-        if code is None:
-            attempt.evaluation = NotBuilt("the reply contained no fenced code block")
-        else:
-            try:
-                new_text = regions.splice(
-                    self.source, self.language, self.ctx.problem.function, code
-                )
-            except LessonLError as exc:  # SpliceError: the answer lacks the function
-                attempt.evaluation = NotBuilt(str(exc))
-            else:
-                attempt.evaluation = await self.harness.evaluate(
-                    {self.ctx.problem.file: new_text},
-                    label=f"r{attempt.round}-{attempt.agent}",
-                )
+        """Grade `attempt.reply` into `attempt.grade` (`lessonl.grading.grade`)."""
+        attempt.grade = await grading.grade(
+            self.harness,
+            self.subject,
+            attempt.reply,
+            label=f"r{attempt.round}-{attempt.agent}",
+            who=f"round {attempt.round + 1}, {attempt.agent}",
+        )
         what = (attempt.outcome or "?").replace("_", " ")
         if attempt.speedup is not None:
             what += f" {attempt.speedup:.2f}x"
@@ -246,8 +245,7 @@ class Session:
             category=problem.category,
             language=problem.language,
             **failure_fields(
-                (a.outcome, a.evaluation.detail if a.evaluation is not None else "")
-                for a in self.attempts
+                (a.outcome, a.grade.detail if a.grade is not None else "") for a in self.attempts
             ),
             round_best=list(self.round_best),
             rounds=len(self.round_best),
@@ -256,24 +254,20 @@ class Session:
             output_tokens=self.usage.output_tokens,
             cost_usd=self.usage.cost_usd,
         )
-        correct = sorted(
-            (a for a in self.attempts if a.speedup is not None),
-            key=lambda a: a.speedup or 0.0,
-            reverse=True,
-        )[:REMEASURE_TOP]
-        best: tuple[float, Attempt, Any] | None = None
-        for attempt in correct:
-            again = await self.harness.retime(attempt.evaluation)
-            if again.outcome != CORRECT or again.speedup is None:
-                continue
-            if best is None or again.speedup > best[0]:
-                best = (again.speedup, attempt, again)
-        if best is not None:
-            speedup, attempt, again = best
-            result.set_answer(
-                speedup, again.ci95, agent=attempt.agent, round=attempt.round, code=attempt.code
-            )
+        final = await grading.final_answer(self.harness, self.attempts, top=REMEASURE_TOP)
+        set_answer(result, final.fastest)
         return result
+
+
+def set_answer(result: ProblemResult, best: grading.Remeasured[Any] | None) -> None:
+    """Record the shared rule's answer (the fastest re-measured correct sample) on `result`."""
+    if best is None or best.speedup is None:
+        return
+    candidate = best.candidate
+    code = candidate.grade.code if candidate.grade is not None else None
+    result.set_answer(
+        best.speedup, best.ci95, agent=candidate.agent, round=candidate.round, code=code
+    )
 
 
 def failure_fields(samples: Iterable[tuple[str | None, str]]) -> dict[str, Any]:

@@ -1,0 +1,306 @@
+"""The grading pipeline, written once for `lessonl optimize` and every `lessonl bench` strategy.
+
+A benchmark is only fair while the loop and the strategies grade alike, so the three steps
+that decide a score live here and nowhere else:
+
+- `grade`: a model's reply -> its fenced code -> spliced into the file (the target plus its
+  own helpers, new helpers and includes: `regions.splice_parts`) -> built, checked and timed
+  by the harness. A reply that never reaches the compiler (no code block, or an answer that
+  lacks the target function) gets a `NotBuilt` grade with the reason instead of an
+  `Evaluation`; either way the result is a typed `Graded`.
+- `ask`: one model call whose tokens and cost are added to a `Usage`, the only place usage is
+  counted (the loop's report and the benchmark's results read the same count).
+- `final_answer`: the fastest correct candidates as first measured are re-timed with fresh
+  pairs (`REMEASURE_TOP` of them) and the result names both the fastest re-measured one (the
+  benchmark's answer, clipped at 1 by the metrics) and the fastest measurably faster one
+  (the only answer `lessonl optimize` proposes). Incorrect code never wins.
+
+The harness is reached through `HarnessLike` and made by a `HarnessFactory` (default: the
+real `lessonl.harness.Harness`), the seam that lets tests of the loop's logic run against an
+in-process fake harness instead of compiling C++ (tests/fakes/harness.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from lessonl import regions
+from lessonl.harness import Evaluation, Harness
+from lessonl.harness.outcomes import Outcome
+from lessonl.harness.stats import measurably_faster
+from lessonl.llm.types import Agent, SampleId
+
+if TYPE_CHECKING:
+    from lessonl.config import Config, TargetConfig
+    from lessonl.report import Usage
+
+log = logging.getLogger(__name__)
+
+#: How many of the fastest correct variants are re-timed before picking the answer.
+REMEASURE_TOP = 3
+
+NO_CODE_BLOCK = "the reply contained no fenced code block"
+
+
+# --------------------------------------------------------------------------- the harness seam
+
+
+class HarnessLike(Protocol):
+    """What grading needs of a harness: `lessonl.harness.Harness` is the real one."""
+
+    async def baseline(self) -> Evaluation: ...
+    async def evaluate(self, files: Mapping[str, str], *, label: str) -> Evaluation: ...
+    async def retime(self, evaluation: Evaluation) -> Evaluation: ...
+
+
+class HarnessFactory(Protocol):
+    """Makes the harness of one run (the `Harness` class itself is one): an async context
+    manager whose exit kills leftover processes and removes build folders."""
+
+    def __call__(
+        self,
+        config: Config,
+        target: TargetConfig,
+        *,
+        run_id: str,
+        baseline_overrides: Mapping[str, str] | None = None,
+    ) -> AbstractAsyncContextManager[HarnessLike]: ...
+
+
+#: The factory used unless a caller passes its own.
+DEFAULT_HARNESS: HarnessFactory = Harness
+
+
+# --------------------------------------------------------------------------- grading one answer
+
+
+@dataclass(frozen=True)
+class NotBuilt:
+    """The grade of a reply that never reached the compiler: no fenced code block, or the
+    answer lacks the target function. Same attributes the prompts read from an Evaluation."""
+
+    detail: str
+    outcome: str = "not_compilable"
+    speedup: float | None = None
+    ci95: tuple[float, float] | None = None
+
+
+#: A reply's grade: the harness's verdict, or why it never got that far.
+Grade = Evaluation | NotBuilt
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What answers are graded against: the original text of `file` (the target's file,
+    relative to the project root), its language and the target function (None: whole file)."""
+
+    source: str
+    language: str
+    function: str | None
+    file: str
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One reply, graded. `code` is None when the reply had no code block; `parts` is None
+    when the code was never spliced (then `evaluation` is a `NotBuilt`)."""
+
+    code: str | None
+    parts: regions.SpliceResult | None
+    evaluation: Grade
+
+    @property
+    def outcome(self) -> str:
+        return str(self.evaluation.outcome)
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome == Outcome.CORRECT
+
+    @property
+    def speedup(self) -> float | None:
+        """The first measured speedup; None unless correct (and timed with trust)."""
+        return self.evaluation.speedup if self.correct else None
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        ci = self.evaluation.ci95
+        return (ci[0], ci[1]) if ci else None
+
+    @property
+    def detail(self) -> str:
+        return self.evaluation.detail or ""
+
+    @property
+    def new_text(self) -> str | None:
+        """The whole new file the harness built, when it got that far."""
+        return self.parts.text if self.parts is not None else None
+
+    @property
+    def measured(self) -> Evaluation | None:
+        """The harness's Evaluation, for re-timing; None for a `NotBuilt` grade."""
+        return self.evaluation if isinstance(self.evaluation, Evaluation) else None
+
+
+async def grade(
+    harness: HarnessLike, subject: Subject, reply: str, *, label: str, who: str | None = None
+) -> Graded:
+    """Extract the reply's code, splice it into `subject.file` and let the harness grade it.
+
+    Never raises for a bad answer (that is a grade); harness errors (a failing baseline, a
+    path the target does not own) propagate. Parts of the answer that were not used are
+    logged (as `who`, default `label`): a variant is never measured as less than the model's
+    answer silently. `label` names the variant's build folder."""
+    code = regions.extract_code(reply, subject.language)
+    if code is None:
+        return Graded(code=None, parts=None, evaluation=NotBuilt(NO_CODE_BLOCK))
+    try:
+        parts = regions.splice_parts(subject.source, subject.language, subject.function, code)
+    except regions.SpliceError as exc:  # a model defect: graded, never raised to the user
+        return Graded(code=code, parts=None, evaluation=NotBuilt(str(exc)))
+    for part in parts.ignored:
+        log.warning(
+            "%s: part of the answer not used: %s (%s)", who or label, part.name, part.reason
+        )
+    evaluation = await harness.evaluate({subject.file: parts.text}, label=label)
+    return Graded(code=code, parts=parts, evaluation=evaluation)
+
+
+# --------------------------------------------------------------------------- asking a model
+
+
+async def ask(
+    agent: Agent,
+    prompt: str,
+    usage: Usage,
+    *,
+    temperature: float,
+    max_tokens: int,
+    sample: SampleId,
+) -> str:
+    """One user message, no history; its tokens and cost are added to `usage` (once)."""
+    completion = await agent.model.complete(
+        [{"role": "user", "content": prompt}],
+        temperature=temperature,
+        max_tokens=max_tokens,
+        sample=sample,
+    )
+    usage.add(completion.input_tokens, completion.output_tokens, completion.cost_usd)
+    return completion.text
+
+
+# --------------------------------------------------------------------------- the final answer
+
+
+class Candidate(Protocol):
+    """A graded sample that may become the answer (the loop's VariantRecord, a bench Attempt)."""
+
+    @property
+    def agent(self) -> str: ...
+    @property
+    def round(self) -> int: ...
+    @property
+    def grade(self) -> Graded | None: ...
+
+
+C = TypeVar("C", bound=Candidate)
+
+
+@dataclass(frozen=True)
+class Remeasured(Generic[C]):
+    """A candidate re-timed with fresh pairs: `first_speedup` as first measured, `again` the
+    new Evaluation."""
+
+    candidate: C
+    first_speedup: float
+    again: Evaluation
+
+    @property
+    def speedup(self) -> float | None:
+        return self.again.speedup if self.again.outcome == Outcome.CORRECT else None
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        ci = self.again.ci95
+        return (ci[0], ci[1]) if ci and self.speedup is not None else None
+
+    @property
+    def verified(self) -> bool:
+        """Measurably faster than the original: the re-measured interval lies above 1."""
+        return self.speedup is not None and measurably_faster(self.ci95)
+
+    def to_json(self) -> dict[str, object]:
+        """One entry of the report's `remeasured` list (docs/contracts.md)."""
+        return {
+            "agent": self.candidate.agent,
+            "round": self.candidate.round,
+            "first_speedup": self.first_speedup,
+            "speedup": self.again.speedup,
+            "ci95": list(self.again.ci95) if self.again.ci95 else None,
+        }
+
+
+@dataclass(frozen=True)
+class FinalAnswer(Generic[C]):
+    """The re-measurements, in the order they were made (fastest first measured first)."""
+
+    remeasured: tuple[Remeasured[C], ...] = ()
+
+    @property
+    def fastest(self) -> Remeasured[C] | None:
+        """The benchmark's answer: the fastest re-measured correct candidate, even when it is
+        not measurably faster (the metrics clip it at 1; `verified` tells)."""
+        return fastest(self.remeasured)
+
+    @property
+    def verified(self) -> Remeasured[C] | None:
+        """`lessonl optimize`'s answer: the fastest one that is measurably faster."""
+        return fastest(r for r in self.remeasured if r.verified)
+
+
+def fastest(remeasured: Iterable[Remeasured[C]]) -> Remeasured[C] | None:
+    """The re-measurement with the highest speedup (the first of equals); None if none is
+    correct."""
+    best: Remeasured[C] | None = None
+    for r in remeasured:
+        if r.speedup is None:
+            continue
+        if best is None or r.speedup > (best.speedup or 0.0):
+            best = r
+    return best
+
+
+def correct_candidates(candidates: Iterable[C]) -> list[C]:
+    """The correct, timed candidates, fastest first measured first (stable among equals)."""
+
+    def first(c: C) -> float | None:
+        return c.grade.speedup if c.grade is not None else None
+
+    timed = [c for c in candidates if first(c) is not None]
+    return sorted(timed, key=lambda c: first(c) or 0.0, reverse=True)
+
+
+async def final_answer(
+    harness: HarnessLike,
+    candidates: Sequence[C],
+    *,
+    top: int = REMEASURE_TOP,
+    on_remeasured: Callable[[Remeasured[C]], None] | None = None,
+) -> FinalAnswer[C]:
+    """Re-time the `top` fastest correct candidates with fresh pairs; one lucky timing never
+    decides. `on_remeasured` sees each re-measurement as it is made (a cancelled run's report
+    keeps the ones it got)."""
+    done: list[Remeasured[C]] = []
+    for candidate in correct_candidates(candidates)[:top]:
+        graded = candidate.grade
+        assert graded is not None and graded.measured is not None and graded.speedup is not None
+        again = await harness.retime(graded.measured)
+        r = Remeasured(candidate=candidate, first_speedup=graded.speedup, again=again)
+        done.append(r)
+        if on_remeasured is not None:
+            on_remeasured(r)
+    return FinalAnswer(remeasured=tuple(done))
