@@ -3,16 +3,24 @@
 Copies examples/cpp-histogram into a temporary folder and writes a lessonl.toml whose agents
 talk to the fake LLM server. Timing is shortened (2-4 pairs, 1.5 s budget) because these tests
 check the loop's logic, not measurement precision (the harness tests and benchmark do that).
-The variants below are real code: the harness builds and runs every one of them.
+The variants below are real code: the real harness builds and runs every one of them.
+
+`fake_harness()` grades the same variants without compiling them (tests/fakes/harness.py), as
+the real harness grades them here: FAST about 3x faster, SAME no faster, WRONG incorrect,
+BROKEN not compilable. Tests of the loop's logic use it; tests of what really runs do not.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from fakes import FakeLLM, FakeRequest
+from fakes.harness import FakeHarness, correct, failed
+
+from lessonl.harness import Evaluation, Outcome
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cpp-histogram"
 FILE = "src/histogram.hpp"
@@ -78,6 +86,23 @@ inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int 
     return counts;
 }
 ```"""
+
+
+def fake_grade(files: Mapping[str, str]) -> Evaluation:
+    """What the real harness makes of the variants above, told apart by their text."""
+    text = files[FILE]
+    if "counts(bins, 0)\n" in text:
+        return failed(Outcome.NOT_COMPILABLE, "src/histogram.hpp:3:5: error: expected ';'")
+    if "v > 0 && v < bins" in text:
+        return failed(Outcome.INCORRECT, "test failed (exit status 1): bin 0: expected 977, got 0")
+    if "counts[v]++" in text:
+        return correct(3.0, 0.2)
+    return correct(1.0, 0.03)
+
+
+def fake_harness(**kwargs: Any) -> FakeHarness:
+    """A FakeHarness grading this module's variants by `fake_grade`."""
+    return FakeHarness(fake_grade, **kwargs)
 
 
 def is_lesson_request(req: FakeRequest) -> bool:

@@ -1,4 +1,10 @@
-"""The LessonL loop against the fake LLM server (real SDK clients) and the real C++ example."""
+"""The LessonL loop against the fake LLM server (real SDK clients) and the C++ example.
+
+Tests of what really runs (build errors, crashes, timeouts, a rewritten helper, processes
+killed on cancel) use the real harness and g++. Tests of the loop's logic (lessons between
+agents and runs, the final-answer rule, sitting out, budgets, concurrency, cancellation) use
+the in-process fake harness of tests/fakes/harness.py: same loop, no compiler, a second each.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,12 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 from fakes import FakeError, FakeLLM, FakeRequest
+from fakes.harness import correct
 from loop_project import (
     BROKEN,
     CRASH,
@@ -19,6 +27,7 @@ from loop_project import (
     SAME,
     WRONG,
     by_agent,
+    fake_harness,
     is_lesson_request,
     make_project,
 )
@@ -32,7 +41,7 @@ from lessonl.loop import RunOptions, optimize
 from lessonl.state import StateDir
 
 
-def _run(root: Path, **kwargs: object) -> tuple[object, list[Event]]:
+def _run(root: Path, **kwargs: object) -> tuple[Any, list[Event]]:
     events: list[Event] = []
     config = load_config(root)
     report = asyncio.run(
@@ -57,7 +66,7 @@ def test_lessons_transfer_between_agents(tmp_path: Path, fake_llm: FakeLLM) -> N
 
     fake_llm.script_fn(by_agent({"alpha": WRONG, "beta": beta}, lesson))
     root = make_project(tmp_path, fake_llm, run="rounds = 2")
-    report, events = _run(root)
+    report, events = _run(root, harness_factory=fake_harness())
 
     assert report.best is not None
     assert (report.best.agent, report.best.round) == ("beta", 1)
@@ -123,7 +132,7 @@ def test_incorrect_never_wins(tmp_path: Path, fake_llm: FakeLLM) -> None:
     # wrong and unchanged variants there is no answer at all.
     fake_llm.script_fn(by_agent({"alpha": WRONG, "beta": SAME}))
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
-    report, _ = _run(root)
+    report, _ = _run(root, harness_factory=fake_harness())
     assert report.best is None
     assert "no variant was measurably faster" in report.summary
     outcomes = sorted(v.outcome for v in report.rounds[0].variants)
@@ -134,10 +143,10 @@ def test_cross_run_seeding(tmp_path: Path, fake_llm: FakeLLM) -> None:
     marker = "Histogram bins are dense small integers, so index a vector by value."
     fake_llm.script_fn(by_agent({}, lambda req: marker))
     root = make_project(tmp_path, fake_llm, agents=["alpha"], run="rounds = 1")
-    first, _ = _run(root)
+    first, _ = _run(root, harness_factory=fake_harness())
     assert first.lessons_added == 1
     n_before = len(fake_llm.requests)
-    second, _ = _run(root)
+    second, _ = _run(root, harness_factory=fake_harness())
     round0 = next(r for r in fake_llm.requests[n_before:] if not is_lesson_request(r))
     assert marker in round0.prompt
     assert "earlier" in round0.prompt.lower()
@@ -157,7 +166,7 @@ def test_failing_agent_sits_out_and_all_failing_is_an_error(
 
     fake_llm.script_fn(reply)
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
-    report, _ = _run(root)
+    report, _ = _run(root, harness_factory=fake_harness())
     assert report.best is not None and report.best.agent == "alpha"
     beta = next(v for v in report.rounds[0].variants if v.agent == "beta")
     assert beta.outcome is None and beta.error and "beta" in beta.error
@@ -165,7 +174,7 @@ def test_failing_agent_sits_out_and_all_failing_is_an_error(
 
     fake_llm.script_fn(lambda req: (_ for _ in ()).throw(FakeError(404, "no such model")))
     with pytest.raises(LessonLError, match="all 2 agents failed"):
-        _run(root)
+        _run(root, harness_factory=fake_harness())
     # Both runs, the failed one too, closed the lesson bank they opened.
     bank_dir = StateDir(root).bank.resolve()
     assert not [
@@ -192,7 +201,7 @@ def test_budgets_stop_the_run(
     if "max_wall_s" in run:
         fake_llm.delay_s = 1.5
     root = make_project(tmp_path, fake_llm, run=run, agent_extra=agent_extra)
-    report, _ = _run(root)
+    report, _ = _run(root, harness_factory=fake_harness())
     assert report.stopped == stopped
     assert len(report.rounds) < 3
     saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
@@ -240,13 +249,67 @@ def test_sequential_runs_agents_one_at_a_time(tmp_path: Path, fake_llm: FakeLLM)
     fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
     fake_llm.delay_s = 0.3
     root = make_project(tmp_path, fake_llm, agents=["alpha", "beta", "gamma"], run="rounds = 1")
-    _run(root, options=RunOptions(sequential=True))
+    _run(root, options=RunOptions(sequential=True), harness_factory=fake_harness())
     assert fake_llm.max_in_flight == 1
     fake_llm.clear()
     fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
     fake_llm.delay_s = 0.3
-    _run(root)
+    harness = fake_harness(delay_s=0.3)
+    _run(root, harness_factory=harness)
     assert fake_llm.max_in_flight >= 2
+    assert harness.max_in_flight >= 2  # the agents' variants are graded concurrently too
+
+
+def test_the_answer_is_chosen_by_re_measurement(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """The three fastest correct variants as first measured are re-timed; one whose fresh
+    pairs no longer show it measurably faster is not proposed, however fast it first was."""
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    harness = fake_harness(retime=lambda ev: correct(1.01, 0.04))
+    report, _ = _run(root, harness_factory=harness)
+
+    assert report.best is None
+    assert "no variant was measurably faster" in report.summary
+    # REMEASURE_TOP (3) of the four correct variants, fastest first measured first.
+    assert harness.retimed == ["r0-alpha", "r1-alpha", "r0-beta"]
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    assert [(c["agent"], c["round"], c["first_speedup"]) for c in saved["remeasured"]] == [
+        ("alpha", 0, 3.0),
+        ("alpha", 1, 3.0),
+        ("beta", 0, 1.0),
+    ]
+    assert saved["remeasured"][0]["speedup"] == 1.01
+    assert saved["remeasured"][0]["ci95"] == pytest.approx([0.97, 1.05])
+    assert harness.closed and harness.opened == 1
+
+
+def test_cancel_while_a_variant_is_graded_keeps_a_partial_report(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """Cancelling the run's task inside grading ends it with CancelledError, a report marked
+    cancelled on disk and the harness closed (the real harness kills its processes there)."""
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    harness = fake_harness(delay_s=600)
+    config = load_config(root)
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            optimize(config, root / FILE, function="histogram", harness_factory=harness)
+        )
+        while harness.in_flight < 2:
+            assert not task.done()
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert harness.closed and harness.in_flight == 0
+    (saved_path,) = (root / ".lessonl" / "runs").glob("*/report.json")
+    saved = json.loads(saved_path.read_text())
+    assert saved["stopped"] == "cancelled" and saved["best"] is None
+    assert saved["summary"].startswith("cancelled after 0 variants")
 
 
 HELPER_SRC = """\
