@@ -141,8 +141,10 @@ async def test_cpp_every_outcome(tmp_path: Path) -> None:
 
     fast = got["fast"]
     assert fast.outcome == Outcome.CORRECT, fast.detail
-    assert fast.speedup is not None and fast.speedup > 20
-    assert fast.ci95 is not None and fast.ci95[0] > 10
+    # The true ratio is in the hundreds; the bounds only say "clearly faster", so a loaded
+    # machine cannot fail them (the harness's precision is benchmarks/harness_bench.py's job).
+    assert fast.speedup is not None and fast.speedup > 5
+    assert fast.ci95 is not None and fast.ci95[0] > 3
     assert fast.pairs >= 3
 
     assert got["wrong"].outcome == Outcome.INCORRECT
@@ -154,8 +156,9 @@ async def test_cpp_every_outcome(tmp_path: Path) -> None:
     assert "limit" in got["loop"].detail
     assert got["segv"].outcome == Outcome.CRASHED
     assert "SIGSEGV" in got["segv"].detail
-    # The infinite loop is stopped at its 4 s limit, not left running.
-    assert elapsed < 4 + 10
+    # The infinite loop is stopped at its 4 s limit, not left running (the slack covers five
+    # builds sharing a loaded machine).
+    assert elapsed < 4 + 30
     assert not list(leftover_processes(tmp_path))
     # Build directories are pruned when the harness closes.
     assert not (tmp_path / ".lessonl" / "build" / "t").exists()
@@ -194,7 +197,7 @@ async def test_timeout_ends_within_limit_and_leaves_no_process(tmp_path: Path) -
         elapsed = time.monotonic() - started
         assert ev.outcome == Outcome.TIMEOUT
         assert "4 s wall-clock limit" in ev.detail
-        assert elapsed < 4 + 5
+        assert elapsed < 4 + 15  # the 4 s wall-clock limit, well before the 30 s CPU limit
         assert not list(leftover_processes(tmp_path))
 
 
@@ -291,7 +294,7 @@ async def test_python_every_outcome(tmp_path: Path) -> None:
         )
     got: dict[str, Evaluation] = dict(zip(variants, results, strict=True))
     assert got["fast"].outcome == Outcome.CORRECT, got["fast"].detail
-    assert got["fast"].speedup is not None and got["fast"].speedup > 20
+    assert got["fast"].speedup is not None and got["fast"].speedup > 5  # truly far more
     assert got["wrong"].outcome == Outcome.INCORRECT and "2996" in got["wrong"].detail
     assert got["broken"].outcome == Outcome.NOT_COMPILABLE
     assert "SyntaxError" in got["broken"].detail and "line 2" in got["broken"].detail

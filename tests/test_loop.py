@@ -232,7 +232,8 @@ def test_cancel_mid_round_kills_processes_and_keeps_a_partial_report(
         started = time.monotonic()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert time.monotonic() - started < 5
+        # Killed at once, not left to its 60 s limit (the bound leaves room for a loaded machine).
+        assert time.monotonic() - started < 20
 
     asyncio.run(main())
     assert not _children()
