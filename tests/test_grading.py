@@ -113,9 +113,7 @@ def _words(text: str) -> int:  # the fake server's token count (tests/fakes/llm_
     return max(1, len(text.split()))
 
 
-async def _run_strategy(
-    name: str, tmp: Path, fake: FakeLLM, harness: FakeHarness
-) -> ProblemResult:
+async def _run_strategy(name: str, tmp: Path, fake: FakeLLM, harness: FakeHarness) -> ProblemResult:
     work = tmp / name / "unique_count"
     shutil.copytree(SUITE / "unique_count", work)
     problem = load_problem(work)
