@@ -30,8 +30,8 @@ User-facing, `LessonLError` and its subclasses:
   run its bench. `Harness.baseline` caches and re-raises it; the loop marks the run `failed`;
   `bench.runner` records the pair as failed and goes on.
 - `SpliceError` (`lessonl.regions`): the model's answer lacks the target function. A model
-  defect, not a user one: the loop (`_turn`) and `bench.strategies.base.Session.grade` catch it
-  and grade the variant `not_compilable` with its message.
+  defect, not a user one: `lessonl.grading.grade` (used by the loop and every bench strategy)
+  catches it and grades the variant `not_compilable` with its message.
 - `LLMError` (`lessonl.llm.errors`, exit 1) and its subclasses `MissingKey` (exit 2),
   `AuthError`, `UnknownModel`, `Unreachable`, `ContextTooLong`, `MalformedResponse`,
   `RateLimited`, `ServerError`, `LocalModelError` and its subclass `ModelServerDied`: raised by

@@ -34,7 +34,7 @@ DETAIL_MAX_CHARS = 2000
 
 
 class EvaluationLike(Protocol):
-    """What the prompts read from a harness Evaluation (or the loop's stand-in for one)."""
+    """What the prompts read from a harness Evaluation (or `grading.NotBuilt`)."""
 
     @property
     def outcome(self) -> str: ...
