@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
     p.add_argument("--apply", action="store_true", help="write the best variant into FILE")
     p.add_argument("--sequential", action="store_true", help="agents one after another")
+    p.add_argument(
+        "--carry-forward",
+        action="store_true",
+        help="rewrite the fastest verified variant so far each round, not the original "
+        "(default: [run] carry_forward, off)",
+    )
     p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
     p.add_argument("--max-wall-s", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--max-cost-usd", type=float, metavar="USD", help="stop after spending USD")

@@ -60,6 +60,9 @@ class RunConfig:
     max_cost_usd: float | None = None
     cache: bool = True
     sequential: bool = False
+    # Beyond the paper, off until measured to help: from round 2 on, agents rewrite the fastest
+    # measurably faster variant so far instead of the original (see lessonl/loop.py).
+    carry_forward: bool = False
     # The Python that runs an automatic target's tests (default: the project's .venv/venv,
     # else the one running LessonL); see lessonl/auto/project.py.
     interpreter: str | None = None

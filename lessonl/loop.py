@@ -6,7 +6,11 @@ This follows docs/method.md section 1 and avoids the mistakes of section 7:
   comparison with the authors' implementation). Their builds run concurrently in the harness;
   timing is serialized there by a machine-wide lock, so concurrency never pollutes measurements.
 - Every agent optimizes the *original* source every round; agents see only lessons (text and
-  category), never each other's code.
+  category), never each other's code. Beyond the paper, `carry_forward` (off by default until
+  a benchmark shows it helps) makes every round after the first rewrite the fastest
+  measurably faster variant so far instead (the paper's Figure 1 story of successive
+  improvements): the prompt shows that code and says how fast it is, speedups stay measured
+  against the original, and the lesson prompt compares Code B with the code it started from.
 - A failed model call makes that agent sit out the round with its error in the report; it is
   never silently replaced by another agent's result. All agents failing ends the run.
 - The final answer is chosen by re-measuring the top three correct variants against the
@@ -25,6 +29,7 @@ unwinds through it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import hashlib
 import logging
@@ -72,6 +77,7 @@ class RunOptions:
     rounds: int | None = None
     lessons_per_prompt: int | None = None
     sequential: bool | None = None
+    carry_forward: bool | None = None
     cache: bool | None = None
     max_wall_s: float | None = None
     max_tokens: int | None = None
@@ -273,6 +279,11 @@ class _Runner:
     ctx: regions.PromptContext
     target: str
     fingerprint: str
+    # With carry_forward: the variant the agents now rewrite (None: the original), and the
+    # subject and prompt context it gives; `subject`/`ctx` above stay the original's.
+    base: VariantRecord | None = None
+    base_subject: Subject | None = None
+    base_ctx: regions.PromptContext | None = None
 
     @property
     def source(self) -> str:
@@ -299,10 +310,18 @@ class _Runner:
                 return
             # Ours, beyond the paper: round 0 too draws on the project's earlier lessons, by the
             # same rule as later rounds (verified speedups and relevance; see LessonBank.select).
+            if self.run.carry_forward:
+                self._carry_forward()
             shown = self.bank.select(
-                k, self.ctx.code, language=self.language, function=self.function, file=self.rel
+                k, self._ctx.code, language=self.language, function=self.function, file=self.rel
             )
             record = RoundRecord(round=t, shown_lessons=tuple(lesson.id for lesson in shown))
+            if self.base is not None and self.base.speedup is not None:
+                record.carried_from = {
+                    "agent": self.base.agent,
+                    "round": self.base.round + 1,
+                    "speedup": self.base.speedup,
+                }
             self.report.rounds.append(record)
             self.emit(
                 RoundStarted(round=t, rounds=self.run.rounds, lesson_ids=record.shown_lessons)
@@ -322,6 +341,37 @@ class _Runner:
                     f"all {len(self.team.agents)} agents failed in round {t + 1}: {first}"
                 )
         self.report.stopped = "completed"
+
+    @property
+    def _ctx(self) -> regions.PromptContext:
+        return self.base_ctx or self.ctx
+
+    @property
+    def _base_speedup(self) -> float | None:
+        return self.base.speedup if self.base is not None else None
+
+    def _carry_forward(self) -> None:
+        """Make the fastest measurably faster variant so far the code to rewrite (loop
+        docstring). Its first measurement ranks it, as it ranks the final candidates; a base
+        whose prompt context cannot be built (never seen: it was spliced) stays the last one."""
+        faster = [
+            v
+            for v in grading.correct_candidates(self._variants())
+            if v.new_text is not None and measurably_faster(v.ci95)
+        ]
+        if not faster or faster[0] is self.base:
+            return
+        best = faster[0]
+        assert best.new_text is not None
+        try:
+            ctx = regions.prompt_context(best.new_text, self.language, self.function)
+        except LessonLError as exc:  # the function is always there after a splice; say if not
+            log.warning(
+                "cannot carry %s's round-%d variant forward: %s", best.agent, best.round + 1, exc
+            )
+            return
+        self.base, self.base_ctx = best, ctx
+        self.base_subject = dataclasses.replace(self.subject, source=best.new_text)
 
     async def _play_round(
         self, record: RoundRecord, shown: list[Lesson], *, seeded: bool
@@ -359,7 +409,12 @@ class _Runner:
         try:
             self.emit(AgentRequesting(round=t, agent=agent.name))
             prompt = prompts.optimize_prompt(
-                self.ctx, self.language, shown, emphasis=agent.emphasis, seeded=seeded
+                self._ctx,
+                self.language,
+                shown,
+                emphasis=agent.emphasis,
+                seeded=seeded,
+                base_speedup=self._base_speedup,
             )
             reply = await self._ask(
                 agent,
@@ -371,7 +426,7 @@ class _Runner:
             )
             graded = await grading.grade(
                 self.harness,
-                self.subject,
+                self.base_subject or self.subject,
                 reply,
                 label=f"r{t}-{agent.name}",
                 who=f"round {t + 1}, {agent.name}",
@@ -396,11 +451,12 @@ class _Runner:
                 )
             )
             lesson_prompt = prompts.lesson_prompt(
-                self.ctx,
+                self._ctx,
                 self.language,
                 code if code is not None else reply,
                 graded.evaluation,
                 parts=parts,
+                base_speedup=self._base_speedup,
             )
             lesson_text = await self._ask(
                 agent,

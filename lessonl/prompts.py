@@ -80,11 +80,14 @@ def optimize_prompt(
     *,
     emphasis: str | None = None,
     seeded: bool = False,
+    base_speedup: float | None = None,
 ) -> str:
     """The prompt asking an agent for a faster version of `ctx.code`.
 
     `seeded` says the lessons come from earlier runs on this project (round 0 of a new run),
-    not from teammates working on this very code in this run.
+    not from teammates working on this very code in this run. `base_speedup` (carry-forward)
+    says `ctx.code` is already a verified rewrite that fast; without it the prompt is the
+    paper's, word for word.
     """
     lang = _lang(language)
     what = "file" if ctx.name is None else "function"
@@ -107,6 +110,11 @@ def optimize_prompt(
         "The file to optimize" if ctx.name is None else f"The function to optimize, `{ctx.name}`"
     )
     parts.append(f"{label}:\n" + _block(ctx.code, language))
+    if base_speedup is not None:
+        parts.append(
+            f"This code is already the fastest verified rewrite so far: it runs "
+            f"{base_speedup:.2f}x as fast as the original. Make it faster still."
+        )
 
     if lessons:
         source = (
@@ -114,8 +122,13 @@ def optimize_prompt(
             if seeded
             else "These lessons were learned by a team of programmers optimizing this same code."
         )
+        code_a = (
+            "Code A is the original code"
+            if base_speedup is None
+            else "Code A is the code that was rewritten (the original or a faster rewrite)"
+        )
         parts.append(
-            f"{source} In each lesson, Code A is the original code and Code B is a rewrite "
+            f"{source} In each lesson, {code_a} and Code B is a rewrite "
             "that was built, tested and timed. Code B may be worse than Code A: slower, "
             "incorrect, or not compiling at all. Learn from the failures as much as from the "
             "successes.\n\n" + "\n".join(_lesson_line(i + 1, les) for i, les in enumerate(lessons))
@@ -190,12 +203,16 @@ def lesson_prompt(
     evaluation: EvaluationLike,
     *,
     parts: SpliceResult | None = None,
+    base_speedup: float | None = None,
 ) -> str:
     """The prompt asking the agent that wrote `variant_code` to explain its graded outcome.
 
     `parts` (from `regions.splice_parts`) says which parts of the answer were used: rewritten
     helpers join Code A in their original form, and parts that were not used are named, so
-    the lesson explains the code that actually ran.
+    the lesson explains the code that actually ran. `base_speedup` (carry-forward): Code A is
+    a rewrite that ran that many times as fast as the original. The harness measures every
+    variant against the original, so Code B against Code A is the ratio of the two, said as
+    "about" because the two were timed in different pairs.
     """
     lang = _lang(language)
     same = (
@@ -207,8 +224,14 @@ def lesson_prompt(
     if parts is not None:
         for helper in parts.rewritten_helpers:
             code_a = code_a.rstrip("\n") + "\n\n" + helper.original
+    who = (
+        f"Code A is the original {lang} code."
+        if base_speedup is None
+        else f"Code A is the fastest verified rewrite so far of the original {lang} code: it "
+        f"runs {base_speedup:.2f}x as fast as the original."
+    )
     head = (
-        f"Code A is the original {lang} code. Code B is a rewrite of it meant to be faster.\n\n"
+        f"{who} Code B is a rewrite of it meant to be faster.\n\n"
         f"Code A:\n{_block(code_a, language)}\n\nCode B:\n{_block(variant_code, language)}"
     )
     note = _parts_note(parts) if parts is not None else ""
@@ -223,16 +246,23 @@ def lesson_prompt(
             lo, hi = evaluation.ci95
             interval = f" (95% confidence interval {lo:.2f}x to {hi:.2f}x)"
         s = speedup if speedup is not None else 1.0
+        ran = f"it ran {s:.2f}x as fast as Code A{interval}"
+        if base_speedup is not None and base_speedup > 0:
+            ran = (
+                f"it ran {s:.2f}x as fast as the original{interval}, so about "
+                f"{s / base_speedup:.2f}x as fast as Code A"
+            )
+            s = s / base_speedup
         if s >= 1.0:
             degree = "significantly" if s >= SIGNIFICANT_SPEEDUP else "slightly"
             body = (
-                f"{same} Code B gave the same results as Code A and is {degree} faster: it ran "
-                f"{s:.2f}x as fast as Code A{interval}.\n\nWhy is Code B faster than Code A?"
+                f"{same} Code B gave the same results as Code A and is {degree} faster: "
+                f"{ran}.\n\nWhy is Code B faster than Code A?"
             )
         else:
             body = (
-                f"{same} Code B gave the same results as Code A but is slower: it ran "
-                f"{s:.2f}x as fast as Code A{interval}.\n\nWhy is Code B slower than Code A?"
+                f"{same} Code B gave the same results as Code A but is slower: "
+                f"{ran}.\n\nWhy is Code B slower than Code A?"
             )
     elif outcome == "incorrect":
         what = f" What differed:\n```\n{detail}\n```" if detail else ""

@@ -98,14 +98,20 @@ class RoundRecord:
     variants: list[VariantRecord] = field(default_factory=list)
     shown_lessons: tuple[str, ...] = ()
     best_speedup: float | None = None  # best correct speedup so far, after this round
+    # With carry_forward: the variant this round's agents rewrote instead of the original
+    # ({"agent", "round" (1-based), "speedup"}), None when they rewrote the original.
+    carried_from: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "round": self.round,
             "best_speedup": self.best_speedup,
             "lessons_shown": list(self.shown_lessons),
             "variants": [v.to_json() for v in self.variants],
         }
+        if self.carried_from is not None:
+            data["carried_from"] = self.carried_from
+        return data
 
 
 @dataclass

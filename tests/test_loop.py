@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 import pytest
 from fakes import FakeError, FakeLLM, FakeRequest
-from fakes.harness import correct
+from fakes.harness import FakeHarness, correct
 from loop_project import (
     BROKEN,
     CRASH,
@@ -27,6 +27,7 @@ from loop_project import (
     SAME,
     WRONG,
     by_agent,
+    fake_grade,
     fake_harness,
     is_lesson_request,
     make_project,
@@ -377,3 +378,83 @@ def test_a_rewrite_of_the_targets_own_helper_runs_and_is_reported(
     assert saved["best"]["answer_parts"] == parts
     lesson_prompt = next(r for r in fake_llm.requests if is_lesson_request(r)).prompt
     assert "rewritten helper `count_values`" in lesson_prompt
+
+
+# A fast variant with a new helper (`bin_of`); the round-2 answer rewrites only `histogram`
+# and still calls it, so it builds only when spliced into that variant, not into the original.
+FAST_WITH_HELPER = """```cpp
+inline int bin_of(int v, int bins) { return (v >= 0 && v < bins) ? v : -1; }
+inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int bins) {
+    std::vector<std::uint64_t> counts(bins > 0 ? bins : 0, 0);
+    for (int v : values) {
+        int b = bin_of(v, bins);
+        if (b >= 0) counts[b]++;
+    }
+    return counts;
+}
+```"""
+FASTER = """```cpp
+inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int bins) {
+    // unrolled by two
+    std::vector<std::uint64_t> counts(bins > 0 ? bins : 0, 0);
+    for (int v : values) {
+        int b = bin_of(v, bins);
+        if (b >= 0) counts[b]++;
+    }
+    return counts;
+}
+```"""
+
+
+ORIGINAL_BODY = "std::map<int, std::uint64_t> seen;"
+
+
+def carry_grade(files: dict[str, str]) -> Any:
+    text = files[FILE]
+    if "unrolled by two" in text:
+        # Without its helper the answer would not compile: spliced into the original it fails.
+        return correct(6.0, 0.3) if "inline int bin_of" in text else fake_grade({FILE: "x"})
+    if "bin_of(v, bins)" in text:
+        return correct(3.0, 0.2)
+    return correct(1.0, 0.03)
+
+
+@pytest.mark.parametrize("carry", [True, False])
+def test_carry_forward_rewrites_the_best_variant_so_far(
+    tmp_path: Path, fake_llm: FakeLLM, carry: bool
+) -> None:
+    def alpha(req: FakeRequest) -> str:
+        return FASTER if "inline int bin_of" in req.prompt else FAST_WITH_HELPER
+
+    fake_llm.script_fn(by_agent({"alpha": alpha, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    harness = FakeHarness(carry_grade)
+    report, _ = _run(root, options=RunOptions(carry_forward=carry), harness_factory=harness)
+
+    round2 = [r for r in fake_llm.requests if not is_lesson_request(r)][2:]
+    lessons2 = [r for r in fake_llm.requests if is_lesson_request(r)][2:]
+    assert len(round2) == 2 and len(lessons2) == 2
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    if not carry:  # the paper: the original every round, its prompts word for word
+        assert all(ORIGINAL_BODY in r.prompt and "bin_of" not in r.prompt for r in round2)
+        assert not any("fastest verified rewrite" in r.prompt for r in fake_llm.requests)
+        assert "carried_from" not in saved["rounds"][1]
+        assert report.best is not None and report.best.speedup == 3.0
+        return
+    # Round 2 rewrites round 1's fastest verified variant, says how fast it is...
+    assert all("inline int bin_of" in r.prompt and ORIGINAL_BODY not in r.prompt for r in round2)
+    assert all("it runs 3.00x as fast as the original" in r.prompt for r in round2)
+    assert saved["rounds"][1]["carried_from"] == {"agent": "alpha", "round": 1, "speedup": 3.0}
+    assert "carried_from" not in saved["rounds"][0]
+    # ...and answers are spliced into it: the helper it added is there, so FASTER builds.
+    graded = dict(zip(harness.labels, harness.files, strict=True))
+    assert "inline int bin_of" in graded["r1-alpha"][FILE]
+    assert report.best is not None and report.best.speedup == 6.0
+    assert (report.best.agent, report.best.round) == ("alpha", 1)
+    # The lesson compares Code B with the code it started from, and the diff is against the
+    # original file (what --apply or Accept would change).
+    faster_lesson = next(r for r in lessons2 if "unrolled by two" in r.prompt)
+    assert "so about 2.00x as fast as Code A" in faster_lesson.prompt
+    assert "6.00x as fast as the original" in faster_lesson.prompt
+    assert f"-    {ORIGINAL_BODY}" in report.best.diff
+    assert "+inline int bin_of" in report.best.diff

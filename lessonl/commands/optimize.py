@@ -177,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         rounds=args.rounds,
         lessons_per_prompt=args.lessons,
         sequential=True if args.sequential else None,
+        carry_forward=True if args.carry_forward else None,
         cache=False if args.no_cache else None,
         max_wall_s=args.max_wall_s,
         max_tokens=args.max_tokens,
