@@ -168,7 +168,8 @@ def test_unknown_names_are_usage_errors() -> None:
     assert [p.name for p in select(problems, ["unique_count"])] == ["unique_count"]
     with pytest.raises(UsageError, match="choose from"):
         strategies.choose(["lessonl", "magic"])
-    assert strategies.choose(None) == list(strategies.NAMES)
+    assert strategies.choose(None) == list(strategies.DEFAULT)
+    assert "lessonl_carry" in strategies.NAMES and "lessonl_carry" not in strategies.DEFAULT
 
 
 def test_stored_results_are_reused_only_with_the_same_settings(tmp_path: Path) -> None:

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from lessonl.bench.metrics import ProblemResult
     from lessonl.bench.strategies.base import StrategyContext
 
-#: Every strategy, in the order reports show them (LessonL first, then the paper's baselines).
-NAMES = ("lessonl", "single", "cot", "reflexion", "moa", "mapcoder")
-#: What `lessonl bench` runs without --strategy: all of them, as --problems defaults to all.
-DEFAULT = NAMES
+#: Every strategy, in the order reports show them (LessonL first, then the paper's baselines,
+#: then arms that test our additions to the method).
+NAMES = ("lessonl", "single", "cot", "reflexion", "moa", "mapcoder", "lessonl_carry")
+#: What `lessonl bench` runs without --strategy: the paper's six, as --problems defaults to all.
+DEFAULT = NAMES[:6]
 
 StrategyRun = Callable[["StrategyContext"], Awaitable["ProblemResult"]]
 

@@ -25,6 +25,12 @@ SUMMARY = "the team, learning from each other's lessons"
 
 
 async def run(ctx: StrategyContext) -> ProblemResult:
+    return await run_loop(ctx, NAME, RunOptions(rounds=ctx.rounds))
+
+
+async def run_loop(ctx: StrategyContext, name: str, options: RunOptions) -> ProblemResult:
+    """The loop with `options` on the problem, scored as strategy `name` (see the module
+    docstring); the `lessonl_carry` arm is the same run with carry-forward on."""
     problem = ctx.problem
 
     def on_event(event: Event) -> None:
@@ -35,7 +41,7 @@ async def run(ctx: StrategyContext) -> ProblemResult:
         ctx.file,
         function=problem.function,
         target=problem.target.name,
-        options=RunOptions(rounds=ctx.rounds),
+        options=options,
         team=ctx.team,  # passed in, so the caller closes it
         on_event=on_event,
         harness_factory=ctx.harness_factory,
@@ -43,7 +49,7 @@ async def run(ctx: StrategyContext) -> ProblemResult:
     variants = [v for r in report.rounds for v in r.variants]
     result = ProblemResult(
         problem=problem.name,
-        strategy=NAME,
+        strategy=name,
         category=problem.category,
         language=problem.language,
         **failure_fields((v.outcome, v.detail) for v in variants),
