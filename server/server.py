@@ -1,8 +1,9 @@
 """The LessonL language server: feature registration and the glue between LSP and the engine.
 
-What lives where: `actions` (code actions, set-up), `jobs` (runs, cancellation, progress),
-`edits` (proposals as per-hunk edits), `settings` (editor settings), `wire` (custom method
-shapes and error mapping). This module only wires them to pygls.
+What lives where: `actions` (code actions, set-up), `jobs` (runs, cancellation), `progress`
+(the progress lines and `lessonl/status`), `edits` (proposals as per-hunk edits), `settings`
+(editor settings), `wire` (custom method shapes and error mapping). This module only wires
+them to pygls.
 
 Rules every handler here follows:
 - Never block the event loop: file and bank I/O that can take a while goes through
@@ -23,12 +24,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lessonl import __version__
 from lessonl.bank import LessonBank
-from lessonl.config import find_project_root, language_for_path
+from lessonl.config import AmbiguousTarget, find_project_root, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.state import StateDir
 
@@ -172,7 +174,8 @@ class LessonLServer(LanguageServer):
                     "cursor inside a function"
                 )
             function = found.name
-        config = self.configs.for_run(path)  # explicit target, else automatic (Python)
+        # The named target, else the covering one, else automatic (Python).
+        config = self.configs.for_run(path, p.target)
         settings = await self.settings_for(p.uri)
         # The engine's first import takes seconds (LLM SDKs); never on the event loop.
         await asyncio.to_thread(importlib.import_module, "lessonl.loop")
@@ -183,9 +186,32 @@ class LessonLServer(LanguageServer):
             base_text=base_text,
             source_text=base_text if is_open else None,
             function=function,
+            target=p.target,
             config=config,
             options=settings.run_options(),
         )
+
+    async def prepare_choosing_target(self, p: wire.OptimizeParams) -> RunRequest | None:
+        """`prepare` for the command path: when several targets cover the file, ask the user
+        which one with `window/showMessageRequest` (the command's callers have no picker of
+        their own). None when the user dismissed the question."""
+        try:
+            return await self.prepare(p)
+        except AmbiguousTarget as exc:
+            if p.target is not None:
+                raise
+            name = p.function or actions.require_path(p.uri).name
+            answer = await self.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Info,
+                    message=f"LessonL: several targets cover `{name}`; which one should the "
+                    "run use?",
+                    actions=[types.MessageActionItem(title=n) for n in exc.names],
+                )
+            )
+            if answer is None:
+                return None
+            return await self.prepare(attrs.evolve(p, target=answer.title))
 
     async def record_feedback(self, proposal: Proposal, accepted: bool) -> int:
         """Count accept/reject against the lessons behind `proposal`; returns lessons updated."""
@@ -352,7 +378,11 @@ def create_server() -> LessonLServer:
     @server.command(wire.CMD_OPTIMIZE)
     async def optimize_command(ls: LessonLServer, args: wire.OptimizeParams) -> Any:
         try:
-            request = await ls.prepare(args)
+            chosen = await ls.prepare_choosing_target(args)
+            if chosen is None:
+                ls.show(types.MessageType.Info, "LessonL: no target chosen, so nothing was run")
+                return None
+            request = chosen
             token: str | None = None
             if ls.supports_progress():
                 token = f"lessonl-{id(request):x}-{asyncio.get_running_loop().time():.6f}"
