@@ -373,7 +373,15 @@ def create_server() -> LessonLServer:
         request = await ls.prepare(p)
         title = f"LessonL: optimizing `{request.function or request.path.name}`"
         proposal = await ls.jobs.run(request, p.work_done_token, title)
-        return proposal.to_json()
+        result = proposal.to_json()
+        # The same hunks the command path applies, so every client accepts per hunk.
+        hunks = (
+            []
+            if proposal.new_text is None
+            else edits.hunk_edits(request.base_text, proposal.new_text, encoding=ls.encoding)
+        )
+        result["edits"] = [wire.to_json(h) for h in hunks]
+        return result
 
     @server.command(wire.CMD_OPTIMIZE)
     async def optimize_command(ls: LessonLServer, args: wire.OptimizeParams) -> Any:

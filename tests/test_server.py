@@ -425,6 +425,10 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     assert "def untouched" in result["newText"]  # only the function was replaced
     assert "def only_in_the_buffer" in result["newText"]  # the run used the unsaved buffer
     assert (project / "src" / "kern.py").read_text(encoding="utf-8") == SLOW  # disk untouched
+    # The proposal's hunks against the buffer, as the command path applies them.
+    hunks = [wire.parse(types.TextEdit, e, "test") for e in result["edits"]]
+    assert hunks and all(h.range.start.line >= 3 for h in hunks)
+    assert apply(unsaved, hunks) == result["newText"]
     report = result["report"]
     assert report["best"]["speedup"] > 1.0 and report["function"] == "total"
     assert seeded in report["best"]["lessons"]
