@@ -126,9 +126,9 @@ class LessonLServer(LanguageServer):
 
     async def settings_for(self, uri: str) -> Settings:
         """initializationOptions overlaid with the client's `lessonl` section for `uri`."""
-        settings = Settings.from_wire(self.init_options, source="initializationOptions")
+        init = (self.init_options, "initializationOptions")
         if not self.supports_configuration():
-            return settings
+            return Settings.from_layers([init])
         try:
             answer = await self.answer_within(
                 self.workspace_configuration_async(
@@ -140,9 +140,9 @@ class LessonLServer(LanguageServer):
             )
         except Exception as exc:  # a client bug or timeout must not block the run
             log.warning("workspace/configuration failed (%s); using initializationOptions", exc)
-            return settings
+            return Settings.from_layers([init])
         section = answer[0] if answer else None
-        return settings.merged(Settings.from_wire(section, source="settings"))
+        return Settings.from_layers([init, (section, "settings")])
 
     async def prepare(self, p: wire.OptimizeParams) -> RunRequest:
         """Capture the document and resolve what to optimize, before the run starts."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lessonl.config import check_run_value
 from lessonl.errors import ConfigError
@@ -55,19 +55,27 @@ class Settings:
         ignored, because the same section also holds settings only the extension reads
         (`lessonl.interpreter`, ...).
         """
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
-        if isinstance(data.get(SECTION), Mapping):
-            data = data[SECTION]
-        values: dict[str, Any] = {}
-        for wire, key in WIRE_NAMES.items():
-            value = data.get(wire)
-            if value is None:
-                continue
-            values[key] = check_run_value(key, value, f"{source}: {SECTION}.{wire}")
-        return cls(values)
+        return cls.from_layers([(data, source)])
+
+    @classmethod
+    def from_layers(cls, layers: list[tuple[Any, str]]) -> Settings:
+        """Settings objects, lowest first (see the module docstring), overlaid before any value
+        is checked: a bad value that a higher layer replaces (a setting the user has fixed since
+        the server started with it in initializationOptions) does not fail the run."""
+        chosen: dict[str, tuple[Any, str]] = {}
+        for data, source in layers:
+            section = _section(data, source)
+            for wire in WIRE_NAMES:
+                if section.get(wire) is not None:
+                    chosen[wire] = (section[wire], source)
+        return cls(
+            {
+                WIRE_NAMES[wire]: check_run_value(
+                    WIRE_NAMES[wire], value, f"{source}: {SECTION}.{wire}"
+                )
+                for wire, (value, source) in chosen.items()
+            }
+        )
 
     def merged(self, override: Settings) -> Settings:
         """`override`'s set values on top of ours."""
@@ -78,3 +86,14 @@ class Settings:
         from lessonl.loop import RunOptions
 
         return RunOptions(**self.values)
+
+
+def _section(data: Any, source: str) -> Mapping[str, Any]:
+    """The `lessonl` section of a settings object (itself, or under `lessonl`)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
+    if isinstance(data.get(SECTION), Mapping):
+        return cast("Mapping[str, Any]", data[SECTION])
+    return data

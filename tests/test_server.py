@@ -676,6 +676,15 @@ async def test_user_errors_are_one_line_request_errors(client: Client, project: 
     assert any(
         m.type == types.MessageType.Error and "free.py" in m.message for m in client.messages
     )
+    # A bad editor setting: the engine's one line, naming the setting, before anything runs.
+    client.set_configuration({"rounds": 0}, section="lessonl")
+    kern = open_doc(client, project / "src" / "kern.py")
+    with pytest.raises(JsonRpcException) as err:
+        await client.protocol.send_request_async(wire.OPTIMIZE, {"uri": kern, "version": 1})
+    assert err.value.code == wire.REQUEST_FAILED and err.value.data is None
+    expected = "settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting"
+    assert err.value.message == expected
+    assert not (project / ".lessonl" / "runs").exists()
 
 
 async def test_runs_die_with_the_server_when_the_client_goes_away(project: Path) -> None:

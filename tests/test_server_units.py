@@ -133,6 +133,16 @@ def test_a_bad_setting_fails_like_the_same_value_in_lessonl_toml(
     assert line == f"settings: lessonl.{wire}: {reason}; fix the setting"
 
 
+def test_a_bad_value_replaced_by_a_higher_layer_does_not_fail() -> None:
+    """The server started with a bad value in initializationOptions; the user fixed the
+    setting since, and the configuration answer carries the fix."""
+    init = ({"lessonl": {"rounds": 0, "maxCostUsd": 0.5}}, "initializationOptions")
+    fixed = Settings.from_layers([init, ({"rounds": 2}, "settings")])
+    assert fixed.run_options().rounds == 2 and fixed.run_options().max_cost_usd == 0.5
+    with pytest.raises(ConfigError, match=r"^initializationOptions: lessonl\.rounds: "):
+        Settings.from_layers([init, ({"rounds": None}, "settings")])
+
+
 def test_the_extension_declares_exactly_the_server_settings() -> None:
     """package.json's run settings are the server's table, typed as `[run]` types them."""
     package = Path(__file__).resolve().parent.parent / "vscode-extension" / "package.json"

@@ -46,6 +46,11 @@ export function argumentFromEditor(editor: vscode.TextEditor | undefined): Optim
   };
 }
 
+/** The setting a run error is about ("settings: lessonl.rounds: expected ..."), if any. */
+export function badSetting(message: string): string | undefined {
+  return /^(?:settings|initializationOptions): (lessonl\.\w+): /.exec(message)?.[1];
+}
+
 /** The targets a `RequestFailed` error offers to choose from (`data.targets`), if any. */
 export function targetsOffered(err: unknown): string[] | undefined {
   const data = typeof err === 'object' && err !== null ? (err as { data?: unknown }).data : undefined;
@@ -132,8 +137,16 @@ export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): P
     if (outcome.cancelled) {
       void vscode.window.showInformationMessage(`LessonL: optimization of \`${name}\` cancelled.`);
     } else {
-      deps.log.error(`lessonl/optimize failed: ${errorMessage(outcome.error)}`);
-      void vscode.window.showErrorMessage(`LessonL: ${errorMessage(outcome.error)}`);
+      const message = errorMessage(outcome.error);
+      deps.log.error(`lessonl/optimize failed: ${message}`);
+      const setting = badSetting(message);
+      if (setting) {
+        void vscode.window
+          .showErrorMessage(`LessonL: ${message}`, 'Open Settings')
+          .then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', setting));
+      } else {
+        void vscode.window.showErrorMessage(`LessonL: ${message}`);
+      }
     }
     return undefined;
   }

@@ -159,6 +159,21 @@ describe('optimize', () => {
     });
   });
 
+  it('a bad setting (the engine\'s one line) offers to open that setting', async () => {
+    ctx.client.handlers.set(Methods.optimize, () => {
+      throw Object.assign(new Error('settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting'), { code: -32803 });
+    });
+    stub.state.answers.push('Open Settings');
+    await runOptimize(ctx.deps, ARG);
+    await flush();
+    expect(stub.state.messages.at(-1)).toMatchObject({
+      level: 'error',
+      text: 'LessonL: settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting',
+      items: ['Open Settings'],
+    });
+    expect(stub.state.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['lessonl.rounds'] });
+  });
+
   it('from the command palette, optimizes at the cursor of the active editor', async () => {
     const doc = stub.openDocument('/proj/a.py', 'def f():\n    pass\n', 'python');
     doc.version = 7;
