@@ -145,6 +145,19 @@ class ProblemConfig:
     description: str = ""
 
 
+class AmbiguousTarget(ConfigError):
+    """Several targets cover the file and none was named. The message is front-end neutral
+    (the CLI names one with `--target`, an editor offers a choice); `names` lets a front end
+    offer the choice itself."""
+
+    def __init__(self, where: str, file: str, covering: list[TargetConfig]) -> None:
+        self.names = tuple(t.name for t in covering)
+        super().__init__(
+            f"{where}: several targets cover {file} ({', '.join(self.names)}); choose the one "
+            "to use by its name"
+        )
+
+
 @dataclass(frozen=True)
 class Config:
     """A loaded project configuration. `root` is the project root (see `find_project_root`)."""
@@ -174,11 +187,7 @@ class Config:
             if len(covering) == 1:
                 return covering[0]
             if len(covering) > 1:
-                names = ", ".join(t.name for t in covering)
-                raise ConfigError(
-                    f"{self._where()}: several targets cover {file} ({names}); pick one with "
-                    "--target"
-                )
+                raise AmbiguousTarget(self._where(), self.relative(file), covering)
             rel = self.relative(file)
             raise ConfigError(
                 f"{self._where()}: no target lists {rel} in its files; add it to a "
@@ -354,23 +363,10 @@ def _check_semantics(
     def fail(key: str, msg: str) -> None:
         raise ConfigError(f"{where}: {prefix}{key}: {msg}")
 
-    if run.rounds < 1:
-        fail("run.rounds", f"expected an integer >= 1, got {run.rounds}")
-    if run.lessons_per_prompt < 0:
-        fail("run.lessons_per_prompt", f"expected an integer >= 0, got {run.lessons_per_prompt}")
-    for key in ("temperature", "lesson_temperature"):
-        value = getattr(run, key)
-        if not 0 <= value <= 2:
-            fail(f"run.{key}", f"expected a number between 0 and 2, got {value}")
-    for key in ("lesson_max_tokens", "code_max_tokens"):
-        if getattr(run, key) < 1:
-            fail(f"run.{key}", f"expected an integer >= 1, got {getattr(run, key)}")
-    for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-        value = getattr(run, key)
-        if value is not None and value <= 0:
-            fail(f"run.{key}", f"expected a positive number, got {value}")
-    if run.sandbox not in SANDBOX_MODES:
-        fail("run.sandbox", f"expected one of {', '.join(SANDBOX_MODES)}, got {run.sandbox!r}")
+    for run_field in dataclasses.fields(RunConfig):
+        problem = _run_range(run_field.name, getattr(run, run_field.name))
+        if problem:
+            fail(f"run.{run_field.name}", problem)
     names: set[str] = set()
     for i, a in enumerate(agents):
         if a.provider not in PROVIDERS:
@@ -411,6 +407,44 @@ def _check_semantics(
             )
         if t.min_pairs < 2 or t.max_pairs < t.min_pairs:
             fail(f"targets[{i}].min_pairs", "expected 2 <= min_pairs <= max_pairs")
+
+
+def _run_range(key: str, value: Any) -> str | None:
+    """What is wrong with an already well-typed `[run]` value, else None (the one place the
+    ranges of `[run]` are written down; `check_run_value` applies them to editor settings)."""
+    if value is None:
+        return None
+    if key == "rounds" or key in ("lesson_max_tokens", "code_max_tokens"):
+        return None if value >= 1 else f"expected an integer >= 1, got {value}"
+    if key == "lessons_per_prompt":
+        return None if value >= 0 else f"expected an integer >= 0, got {value}"
+    if key in ("temperature", "lesson_temperature"):
+        return None if 0 <= value <= 2 else f"expected a number between 0 and 2, got {value}"
+    if key in ("max_wall_s", "max_tokens", "max_cost_usd"):
+        return None if value > 0 else f"expected a positive number, got {value}"
+    if key == "sandbox" and value not in SANDBOX_MODES:
+        return f"expected one of {', '.join(SANDBOX_MODES)}, got {value!r}"
+    return None
+
+
+def check_run_value(key: str, value: Any, where: str) -> Any:
+    """One `[run]` value from outside lessonl.toml (an editor setting), validated exactly as
+    lessonl.toml's own: the type from `RunConfig`'s annotation, the range from `_run_range`.
+    Returns the value coerced (an integer for a float field becomes a float); raises a
+    one-line `ConfigError` "WHERE: expected ..., got ...; fix the setting"."""
+    hints = typing.get_type_hints(RunConfig)
+    if key not in hints:
+        raise ValueError(f"{key!r} is not a [run] key")  # a caller's bug, not the user's
+    try:
+        coerced = _coerce(value, hints[key], where, key)
+    except ConfigError:
+        raise ConfigError(
+            f"{where}: expected {_describe(hints[key])}, got {value!r}; fix the setting"
+        ) from None
+    problem = _run_range(key, coerced)
+    if problem:
+        raise ConfigError(f"{where}: {problem}; fix the setting")
+    return coerced
 
 
 # --------------------------------------------------------------------------- schema machinery

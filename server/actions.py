@@ -88,14 +88,21 @@ class ConfigCache:
         self._cache[cfg_file] = (stamp, config)
         return config
 
-    def for_run(self, path: Path) -> Config:
-        """The config a run on `path` uses: its covering target's, else (a Python file in a
-        project with tests) one for the automatic target, else the usual one-line error."""
+    def for_run(self, path: Path, target: str | None = None) -> Config:
+        """The config a run on `path` uses: the named target's, else its covering target's,
+        else (a Python file in a project with tests) one for the automatic target, else the
+        usual one-line error (`AmbiguousTarget` when several targets cover the file)."""
         config = self.for_file(path)
-        if auto_applies(config, path):
+        if target is None and auto_applies(config, path):
             return auto_config(config, path)
         config = self.require(path)
-        config.target(None, file=path)  # no or several covering targets: say so now
+        chosen = config.target(target, file=path)  # none, several or unknown: say so now
+        rel = config.relative(path)
+        if rel not in {Path(f).as_posix() for f in chosen.files}:
+            raise UsageError(
+                f"target {chosen.name!r} does not list {rel} in its files; choose one of: "
+                f"{', '.join(t.name for t in config.targets_for(path)) or 'none covers it'}"
+            )
         return config
 
     def require(self, path: Path) -> Config:
@@ -236,12 +243,15 @@ def code_actions(
     if function is None:
         return None
     title = OPTIMIZE_TITLE.format(name=function.name)
-    argument = {
+    argument: dict[str, Any] = {
         "uri": uri,
         "version": version,
         "function": function.name,
         "range": wire.to_json(function.range),
     }
+    covering = [] if automatic or config is None else config.targets_for(path)
+    if len(covering) > 1:  # the client chooses one (VS Code: a quick pick) and sends `target`
+        argument["targets"] = [t.name for t in covering]
     optimize = types.CodeAction(
         title=title,
         kind=KIND,

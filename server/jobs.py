@@ -9,8 +9,8 @@ requests and writes notifications. Runs on different documents share the engine 
 together; the harness serializes timing machine-wide anyway.
 
 Crossing threads. Events from the loop are posted to the server's loop with
-`call_soon_threadsafe` (pygls's writer is not thread-safe) and turned there into `$/progress`
-and `lessonl/status`. Cancelling posts `task.cancel()` to the engine loop: the loop's
+`call_soon_threadsafe` (pygls's writer is not thread-safe) and turned there into progress by
+`progress.Reporter`. Cancelling posts `task.cancel()` to the engine loop: the loop's
 `CancelledError` path kills model calls and the harness's process groups and writes the partial
 report; `Job.wait` gives that cleanup `CANCEL_GRACE_S` before answering the client, so a client
 that sees the cancellation answer normally sees no leftover processes either. The document stays
@@ -27,21 +27,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future as ThreadFuture
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
-
 from lessonl.errors import LessonLError
 
-from . import wire
+from .progress import Reporter
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -116,6 +112,7 @@ class RunRequest:
     base_text: str  # the text the run starts from (the buffer, else the file on disk)
     source_text: str | None  # the editor's buffer when open; None lets the loop read the disk
     function: str | None
+    target: str | None  # the `[[targets]]` entry the client named, else None (the covering one)
     config: Config
     options: RunOptions
 
@@ -142,92 +139,6 @@ class Proposal:
             "summary": self.summary,
             "report": self.report,
         }
-
-
-_ROUND_PREFIX = re.compile(r"^round \d+(?:/\d+)?: ")
-
-
-class Reporter:
-    """Turns loop events into `$/progress` (when there is a token) and `lessonl/status`.
-
-    Progress messages read "round 2/4 · best 1.80x · <what just happened>"; the percentage is the
-    share of rounds finished, so it only grows. `lessonl/status` carries `round` 1-based (as
-    shown to users) with `rounds`, the best speedup so far and the event's own JSON.
-    """
-
-    def __init__(self, server: LanguageServer, uri: str, token: int | str | None) -> None:
-        self.server = server
-        self.uri = uri
-        self.token = token
-        self.round: int | None = None  # 1-based
-        self.rounds: int | None = None
-        self.best: float | None = None
-        self.percentage = 0
-        self.on_cancel: Callable[[], None] | None = None
-        self.ended = False  # a cancelled run's last events may arrive after `end`
-
-    def begin(self, title: str) -> None:
-        if self.token is None:
-            return
-        progress = self.server.work_done_progress
-        progress.begin(
-            self.token,
-            types.WorkDoneProgressBegin(
-                title=title, cancellable=True, message="starting", percentage=0
-            ),
-        )
-        future = progress.tokens.get(self.token)
-        if future is not None:
-            future.add_done_callback(self._token_done)
-
-    def _token_done(self, future: ThreadFuture[Any]) -> None:
-        if future.cancelled() and self.on_cancel is not None:
-            log.info("progress %s cancelled by the client", self.token)
-            self.on_cancel()
-
-    def event(self, event: Event) -> None:
-        data = event.to_json()
-        kind = event.kind
-        rounds = data.get("rounds")
-        if isinstance(rounds, int):
-            self.rounds = rounds
-        if isinstance(data.get("round"), int):
-            self.round = data["round"] + 1
-        if "best_speedup" in data and data["best_speedup"] is not None:
-            self.best = float(data["best_speedup"])
-        if kind in ("round_started", "round_finished") and self.rounds and self.round:
-            done = self.round - (1 if kind == "round_started" else 0)
-            self.percentage = max(self.percentage, min(99, 100 * done // self.rounds))
-        message = self.message(event)
-        if self.token is not None and not self.ended and kind != "run_finished":
-            self.server.work_done_progress.report(
-                self.token,
-                types.WorkDoneProgressReport(
-                    message=message, percentage=self.percentage, cancellable=True
-                ),
-            )
-        status: dict[str, Any] = {"uri": self.uri, "kind": kind, "message": message, "event": data}
-        if self.round is not None:
-            status["round"] = self.round
-            status["rounds"] = self.rounds
-        if self.best is not None:
-            status["bestSpeedup"] = self.best
-        self.server.protocol.notify(wire.STATUS, status)
-
-    def message(self, event: Event) -> str:
-        if event.kind in ("run_started", "round_finished", "run_finished") or self.round is None:
-            return event.message()
-        best = f"{self.best:.2f}x" if self.best is not None else "none yet"
-        what = _ROUND_PREFIX.sub("", event.message())
-        return f"round {self.round}/{self.rounds} · best {best} · {what}"
-
-    def end(self, message: str) -> None:
-        if self.token is None or self.ended:
-            return
-        self.ended = True
-        progress = self.server.work_done_progress
-        progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        progress.tokens.pop(self.token, None)  # pygls never forgets tokens itself
 
 
 class Job:
@@ -281,6 +192,7 @@ class Job:
             r.config,
             r.path,
             function=r.function,
+            target=r.target,
             source_text=r.source_text,
             options=r.options,
             on_event=on_event,

@@ -1,8 +1,9 @@
 """The LessonL language server: feature registration and the glue between LSP and the engine.
 
-What lives where: `actions` (code actions, set-up), `jobs` (runs, cancellation, progress),
-`edits` (proposals as per-hunk edits), `settings` (editor settings), `wire` (custom method
-shapes and error mapping). This module only wires them to pygls.
+What lives where: `actions` (code actions, set-up), `jobs` (runs, cancellation), `progress`
+(the progress lines and `lessonl/status`), `edits` (proposals as per-hunk edits), `settings`
+(editor settings), `wire` (custom method shapes and error mapping). This module only wires
+them to pygls.
 
 Rules every handler here follows:
 - Never block the event loop: file and bank I/O that can take a while goes through
@@ -23,12 +24,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lessonl import __version__
 from lessonl.bank import LessonBank
-from lessonl.config import find_project_root, language_for_path
+from lessonl.config import AmbiguousTarget, find_project_root, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.state import StateDir
 
@@ -124,9 +126,9 @@ class LessonLServer(LanguageServer):
 
     async def settings_for(self, uri: str) -> Settings:
         """initializationOptions overlaid with the client's `lessonl` section for `uri`."""
-        settings = Settings.from_wire(self.init_options, source="initializationOptions")
+        init = (self.init_options, "initializationOptions")
         if not self.supports_configuration():
-            return settings
+            return Settings.from_layers([init])
         try:
             answer = await self.answer_within(
                 self.workspace_configuration_async(
@@ -138,9 +140,9 @@ class LessonLServer(LanguageServer):
             )
         except Exception as exc:  # a client bug or timeout must not block the run
             log.warning("workspace/configuration failed (%s); using initializationOptions", exc)
-            return settings
+            return Settings.from_layers([init])
         section = answer[0] if answer else None
-        return settings.merged(Settings.from_wire(section, source="settings"))
+        return Settings.from_layers([init, (section, "settings")])
 
     async def prepare(self, p: wire.OptimizeParams) -> RunRequest:
         """Capture the document and resolve what to optimize, before the run starts."""
@@ -172,7 +174,8 @@ class LessonLServer(LanguageServer):
                     "cursor inside a function"
                 )
             function = found.name
-        config = self.configs.for_run(path)  # explicit target, else automatic (Python)
+        # The named target, else the covering one, else automatic (Python).
+        config = self.configs.for_run(path, p.target)
         settings = await self.settings_for(p.uri)
         # The engine's first import takes seconds (LLM SDKs); never on the event loop.
         await asyncio.to_thread(importlib.import_module, "lessonl.loop")
@@ -183,9 +186,32 @@ class LessonLServer(LanguageServer):
             base_text=base_text,
             source_text=base_text if is_open else None,
             function=function,
+            target=p.target,
             config=config,
             options=settings.run_options(),
         )
+
+    async def prepare_choosing_target(self, p: wire.OptimizeParams) -> RunRequest | None:
+        """`prepare` for the command path: when several targets cover the file, ask the user
+        which one with `window/showMessageRequest` (the command's callers have no picker of
+        their own). None when the user dismissed the question."""
+        try:
+            return await self.prepare(p)
+        except AmbiguousTarget as exc:
+            if p.target is not None:
+                raise
+            name = p.function or actions.require_path(p.uri).name
+            answer = await self.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Info,
+                    message=f"LessonL: several targets cover `{name}`; which one should the "
+                    "run use?",
+                    actions=[types.MessageActionItem(title=n) for n in exc.names],
+                )
+            )
+            if answer is None:
+                return None
+            return await self.prepare(attrs.evolve(p, target=answer.title))
 
     async def record_feedback(self, proposal: Proposal, accepted: bool) -> int:
         """Count accept/reject against the lessons behind `proposal`; returns lessons updated."""
@@ -347,12 +373,24 @@ def create_server() -> LessonLServer:
         request = await ls.prepare(p)
         title = f"LessonL: optimizing `{request.function or request.path.name}`"
         proposal = await ls.jobs.run(request, p.work_done_token, title)
-        return proposal.to_json()
+        result = proposal.to_json()
+        # The same hunks the command path applies, so every client accepts per hunk.
+        hunks = (
+            []
+            if proposal.new_text is None
+            else edits.hunk_edits(request.base_text, proposal.new_text, encoding=ls.encoding)
+        )
+        result["edits"] = [wire.to_json(h) for h in hunks]
+        return result
 
     @server.command(wire.CMD_OPTIMIZE)
     async def optimize_command(ls: LessonLServer, args: wire.OptimizeParams) -> Any:
         try:
-            request = await ls.prepare(args)
+            chosen = await ls.prepare_choosing_target(args)
+            if chosen is None:
+                ls.show(types.MessageType.Info, "LessonL: no target chosen, so nothing was run")
+                return None
+            request = chosen
             token: str | None = None
             if ls.supports_progress():
                 token = f"lessonl-{id(request):x}-{asyncio.get_running_loop().time():.6f}"

@@ -12,11 +12,12 @@ Bad values are user-fixable, so they raise `ConfigError` naming the setting and 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, cast
 
+from lessonl.config import check_run_value
 from lessonl.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -24,23 +25,25 @@ if TYPE_CHECKING:
 
 SECTION = "lessonl"
 
-# wire name -> (field name, kind); kind "int" means a positive integer (0 allowed for lessons).
-_FIELDS: dict[str, tuple[str, str]] = {
-    "rounds": ("rounds", "int>=1"),
-    "lessonsPerPrompt": ("lessons_per_prompt", "int>=0"),
-    "maxWallSeconds": ("max_wall_s", "number>0"),
-    "maxCostUsd": ("max_cost_usd", "number>0"),
-}
+#: Editor setting (wire name, camelCase) -> the `[run]` key it overrides. Only the names live
+#: here: types and ranges are `RunConfig`'s, checked by `lessonl.config.check_run_value`, the
+#: same rules lessonl.toml is held to. The extension's package.json declares exactly these
+#: (tests/test_server_units.py checks it).
+WIRE_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "rounds": "rounds",
+        "lessonsPerPrompt": "lessons_per_prompt",
+        "maxWallSeconds": "max_wall_s",
+        "maxCostUsd": "max_cost_usd",
+    }
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The editor's overrides of `[run]`; None keeps lessonl.toml's value."""
+    """The editor's overrides of `[run]`, by `[run]` key; a key absent keeps lessonl.toml's."""
 
-    rounds: int | None = None
-    lessons_per_prompt: int | None = None
-    max_wall_s: float | None = None
-    max_cost_usd: float | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_wire(cls, data: Any, *, source: str) -> Settings:
@@ -52,48 +55,45 @@ class Settings:
         ignored, because the same section also holds settings only the extension reads
         (`lessonl.interpreter`, ...).
         """
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
-        if isinstance(data.get(SECTION), Mapping):
-            data = data[SECTION]
-        values: dict[str, Any] = {}
-        for wire, (name, kind) in _FIELDS.items():
-            value = data.get(wire)
-            if value is None:
-                continue
-            values[name] = _check(value, kind, f"{source}: lessonl.{wire}")
-        return cls(**values)
+        return cls.from_layers([(data, source)])
+
+    @classmethod
+    def from_layers(cls, layers: list[tuple[Any, str]]) -> Settings:
+        """Settings objects, lowest first (see the module docstring), overlaid before any value
+        is checked: a bad value that a higher layer replaces (a setting the user has fixed since
+        the server started with it in initializationOptions) does not fail the run."""
+        chosen: dict[str, tuple[Any, str]] = {}
+        for data, source in layers:
+            section = _section(data, source)
+            for wire in WIRE_NAMES:
+                if section.get(wire) is not None:
+                    chosen[wire] = (section[wire], source)
+        return cls(
+            {
+                WIRE_NAMES[wire]: check_run_value(
+                    WIRE_NAMES[wire], value, f"{source}: {SECTION}.{wire}"
+                )
+                for wire, (value, source) in chosen.items()
+            }
+        )
 
     def merged(self, override: Settings) -> Settings:
         """`override`'s set values on top of ours."""
-        changes = {k: v for k, v in override.__dict__.items() if v is not None}
-        return replace(self, **changes)
+        return Settings({**self.values, **override.values})
 
     def run_options(self) -> RunOptions:
         """The loop's per-run overrides (imported lazily: the loop pulls in the LLM SDKs)."""
         from lessonl.loop import RunOptions
 
-        return RunOptions(
-            rounds=self.rounds,
-            lessons_per_prompt=self.lessons_per_prompt,
-            max_wall_s=self.max_wall_s,
-            max_cost_usd=self.max_cost_usd,
-        )
+        return RunOptions(**self.values)
 
 
-def _check(value: Any, kind: str, where: str) -> int | float:
-    if kind.startswith("int"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}; fix the setting")
-        number = int(value)
-        low = 1 if kind == "int>=1" else 0
-        if number < low:
-            raise ConfigError(f"{where}: expected an integer >= {low}, got {number}")
-        return number
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{where}: expected a positive number, got {value!r}; fix the setting")
-    if value <= 0:
-        raise ConfigError(f"{where}: expected a positive number, got {value}")
-    return float(value)
+def _section(data: Any, source: str) -> Mapping[str, Any]:
+    """The `lessonl` section of a settings object (itself, or under `lessonl`)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
+    if isinstance(data.get(SECTION), Mapping):
+        return cast("Mapping[str, Any]", data[SECTION])
+    return data

@@ -47,6 +47,8 @@ class OptimizeParams:
     version: int | None = None
     function: str | None = None
     range: types.Range | None = None
+    #: The `[[targets]]` entry by name; needed only when several targets cover the file.
+    target: str | None = None
     work_done_token: int | str | None = None
 
 
@@ -124,7 +126,12 @@ def one_line(text: str) -> str:
 
 
 def request_error(exc: LessonLError) -> JsonRpcException:
-    return JsonRpcException(message=str(exc), code=REQUEST_FAILED)
+    """`RequestFailed` with the error's one line; `data.targets` when the run needs a target
+    chosen among several (`AmbiguousTarget`), so a client can offer the choice and re-send."""
+    from lessonl.config import AmbiguousTarget
+
+    data = {"targets": list(exc.names)} if isinstance(exc, AmbiguousTarget) else None
+    return JsonRpcException(message=str(exc), code=REQUEST_FAILED, data=data)
 
 
 def internal_error(exc: BaseException) -> JsonRpcException:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -91,10 +92,13 @@ def _client_converter() -> Any:
 
 
 class Client(LanguageClient):
-    """pytest-lsp's client plus a scripted answer to `workspace/applyEdit`."""
+    """pytest-lsp's client plus scripted answers to `workspace/applyEdit` and
+    `window/showMessageRequest` (the title of the action to choose, None to dismiss)."""
 
     apply_answer: bool = True
     applied: list[types.ApplyWorkspaceEditParams]
+    choose: str | None = None
+    questions: list[types.ShowMessageRequestParams]
     init_result: types.InitializeResult
 
 
@@ -102,6 +106,7 @@ def make_client() -> Client:
     client = Client(converter_factory=_client_converter)
     register_lsp_features(client)
     client.applied = []
+    client.questions = []
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(
@@ -109,6 +114,11 @@ def make_client() -> Client:
     ) -> types.ApplyWorkspaceEditResult:
         ls.applied.append(params)
         return types.ApplyWorkspaceEditResult(applied=ls.apply_answer)
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def question(ls: Client, params: types.ShowMessageRequestParams) -> Any:
+        ls.questions.append(params)
+        return None if ls.choose is None else types.MessageActionItem(title=ls.choose)
 
     return client
 
@@ -415,6 +425,10 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     assert "def untouched" in result["newText"]  # only the function was replaced
     assert "def only_in_the_buffer" in result["newText"]  # the run used the unsaved buffer
     assert (project / "src" / "kern.py").read_text(encoding="utf-8") == SLOW  # disk untouched
+    # The proposal's hunks against the buffer, as the command path applies them.
+    hunks = [wire.parse(types.TextEdit, e, "test") for e in result["edits"]]
+    assert hunks and all(h.range.start.line >= 3 for h in hunks)
+    assert apply(unsaved, hunks) == result["newText"]
     report = result["report"]
     assert report["best"]["speedup"] > 1.0 and report["function"] == "total"
     assert seeded in report["best"]["lessons"]
@@ -425,14 +439,22 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     assert isinstance(progress[0], types.WorkDoneProgressBegin)
     assert isinstance(progress[-1], types.WorkDoneProgressEnd)
     reports = [p for p in progress if isinstance(p, types.WorkDoneProgressReport)]
-    assert any((r.message or "").startswith("round 1/1 · best") for r in reports)
+    messages = [r.message or "" for r in reports]
+    # Built from the events' fields: the round counts from 1, each line says what happened.
+    writing = "round 1/1 · best none yet · fake is writing a variant"
+    assert any(m.startswith(writing) for m in messages)
+    assert any(m.startswith("round 1/1 · best none yet · fake: correct, ") for m in messages)
+    assert any(re.fullmatch(r"round 1/1 done · best \d+\.\d\dx", m) for m in messages), messages
+    assert not any("round 1: " in m or "round 0" in m for m in messages)  # no engine text
     percentages = [r.percentage for r in reports if r.percentage is not None]
     assert percentages == sorted(percentages)
+    # With a progress token, lessonl/status only carries what the progress text does not.
     kinds = [st["kind"] for st in statuses]
-    assert kinds[0] == "run_started" and "variant_evaluated" in kinds and "round_finished" in kinds
-    finished = next(st for st in statuses if st["kind"] == "round_finished")
+    assert kinds == ["run_started", "lesson_added", "run_finished"], kinds
+    finished = statuses[-1]
     assert finished["uri"] == uri and finished["round"] == 1 and finished["bestSpeedup"] > 1.0
-    assert finished["event"]["kind"] == "round_finished"
+    assert finished["event"]["kind"] == "run_finished" and finished["event"]["stopped"]
+    assert statuses[1]["event"]["lesson_id"] and statuses[1]["event"]["text"] == LESSON_REPLY
 
     client.protocol.notify(wire.FEEDBACK, {"proposalId": result["proposalId"], "accepted": True})
     await eventually(lambda: bank_lesson(project, seeded).accepted == 1)
@@ -519,6 +541,8 @@ async def test_runs_on_two_documents_proceed_together_and_settings_apply(
         await code_actions(client, uris[0], line=5)
         latencies.append(time.perf_counter() - started)
     assert max(latencies) < 0.2, latencies
+    # No progress token: lessonl/status carries every event (it is the only progress then).
+    await eventually(lambda: {"agent_requesting"} <= {st["kind"] for st in statuses})
     started_events = [st for st in statuses if st["kind"] == "run_started"]
     assert {st["uri"] for st in started_events} == set(uris)
     assert {st["event"]["rounds"] for st in started_events} == {3}
@@ -652,6 +676,15 @@ async def test_user_errors_are_one_line_request_errors(client: Client, project: 
     assert any(
         m.type == types.MessageType.Error and "free.py" in m.message for m in client.messages
     )
+    # A bad editor setting: the engine's one line, naming the setting, before anything runs.
+    client.set_configuration({"rounds": 0}, section="lessonl")
+    kern = open_doc(client, project / "src" / "kern.py")
+    with pytest.raises(JsonRpcException) as err:
+        await client.protocol.send_request_async(wire.OPTIMIZE, {"uri": kern, "version": 1})
+    assert err.value.code == wire.REQUEST_FAILED and err.value.data is None
+    expected = "settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting"
+    assert err.value.message == expected
+    assert not (project / ".lessonl" / "runs").exists()
 
 
 async def test_runs_die_with_the_server_when_the_client_goes_away(project: Path) -> None:
@@ -710,3 +743,56 @@ async def test_command_run_is_cancelled_through_its_progress_token(
     assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
     assert any("cancelled" in m.message for m in client.messages)
     assert client.applied == []
+
+
+# --------------------------------------------------------------------------- several targets
+
+
+def cover_kern_twice(project: Path) -> None:
+    """A second target, `kern-alt`, also lists src/kern.py (same commands)."""
+    toml = project / "lessonl.toml"
+    text = toml.read_text(encoding="utf-8")
+    start, end = text.index('[[targets]]\nname = "kern"'), text.index('name = "hist"')
+    first = text[start:end].removesuffix("[[targets]]\n")
+    toml.write_text(text + "\n" + first.replace('name = "kern"', 'name = "kern-alt"'), "utf-8")
+
+
+async def test_several_targets_the_request_names_one(client: Client, project: Path) -> None:
+    cover_kern_twice(project)
+    uri = open_doc(client, project / "src" / "kern.py")
+    (action,) = await code_actions(client, uri, line=5)
+    assert action.command is not None and action.command.arguments
+    assert action.command.arguments[0]["targets"] == ["kern", "kern-alt"]
+
+    base = {"uri": uri, "version": 1, "function": "total"}
+    with pytest.raises(JsonRpcException) as err:
+        await client.protocol.send_request_async(wire.OPTIMIZE, base)
+    assert err.value.code == wire.REQUEST_FAILED
+    assert err.value.data == {"targets": ["kern", "kern-alt"]}  # the client offers the choice
+    assert "several targets cover src/kern.py (kern, kern-alt)" in err.value.message
+    assert "--target" not in err.value.message and "\n" not in err.value.message
+    with pytest.raises(JsonRpcException, match="no target named 'nope'"):
+        await client.protocol.send_request_async(wire.OPTIMIZE, {**base, "target": "nope"})
+    with pytest.raises(JsonRpcException, match=r"target 'hist' does not list src/kern\.py"):
+        await client.protocol.send_request_async(wire.OPTIMIZE, {**base, "target": "hist"})
+
+    result = await client.protocol.send_request_async(wire.OPTIMIZE, {**base, "target": "kern-alt"})
+    assert result["report"]["target"] == "kern-alt" and result["newText"] is not None
+
+
+async def test_several_targets_the_command_asks_which_one(client: Client, project: Path) -> None:
+    cover_kern_twice(project)
+    client.choose = None  # dismissed: nothing runs
+    _, result = await run_command(client, project)
+    assert result is None and client.applied == []
+    (question,) = client.questions
+    assert [a.title for a in question.actions or []] == ["kern", "kern-alt"]
+    assert any("no target chosen" in m.message for m in client.messages)
+
+    client.choose = "kern-alt"
+    _, result = await run_command(client, project)
+    assert result["applied"] is True and len(client.questions) == 2
+    (params,) = client.applied
+    assert params.label == "LessonL: optimize `total`"
+    runs = [p.read_text(encoding="utf-8") for p in project.glob(".lessonl/runs/*/report.json")]
+    assert len(runs) == 1 and '"target": "kern-alt"' in runs[0]

@@ -5,6 +5,7 @@ The LSP behaviour itself is tested end to end in test_server.py (a real server s
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import tomllib
@@ -13,11 +14,11 @@ from pathlib import Path
 import pytest
 from lessonl_server import actions
 from lessonl_server.edits import hunk_edits, split_lines
-from lessonl_server.settings import Settings
+from lessonl_server.settings import WIRE_NAMES, Settings
 from lsprotocol import types
 from pygls.workspace import PositionCodec, TextDocument
 
-from lessonl.config import load_config
+from lessonl.config import RunConfig, load_config, parse_config
 from lessonl.errors import ConfigError
 
 
@@ -103,6 +104,58 @@ def test_settings_layers_and_validation() -> None:
         Settings.from_wire({"maxWallSeconds": "soon"}, source="settings")
     with pytest.raises(ConfigError, match="expected an integer"):
         Settings.from_wire({"lessonsPerPrompt": True}, source="settings")
+
+
+@pytest.mark.parametrize(
+    ("wire", "bad"),
+    [
+        ("rounds", 0),
+        ("rounds", 2.5),
+        ("lessonsPerPrompt", -1),
+        ("maxWallSeconds", 0),
+        ("maxCostUsd", "cheap"),
+    ],
+)
+def test_a_bad_setting_fails_like_the_same_value_in_lessonl_toml(
+    tmp_path: Path, wire: str, bad: object
+) -> None:
+    """One validation: the editor's setting and lessonl.toml's `[run]` key give the same
+    reason, in one line that names the setting."""
+    key = WIRE_NAMES[wire]
+    with pytest.raises(ConfigError) as from_settings:
+        Settings.from_wire({wire: bad}, source="settings")
+    with pytest.raises(ConfigError) as from_toml:
+        parse_config({"run": {key: bad}}, path=tmp_path / "lessonl.toml", root=tmp_path)
+    line = str(from_settings.value)
+    assert line.startswith(f"settings: lessonl.{wire}: expected ") and "\n" not in line
+    assert line.endswith("; fix the setting")
+    reason = str(from_toml.value).split(f"run.{key}: ", 1)[1]
+    assert line == f"settings: lessonl.{wire}: {reason}; fix the setting"
+
+
+def test_a_bad_value_replaced_by_a_higher_layer_does_not_fail() -> None:
+    """The server started with a bad value in initializationOptions; the user fixed the
+    setting since, and the configuration answer carries the fix."""
+    init = ({"lessonl": {"rounds": 0, "maxCostUsd": 0.5}}, "initializationOptions")
+    fixed = Settings.from_layers([init, ({"rounds": 2}, "settings")])
+    assert fixed.run_options().rounds == 2 and fixed.run_options().max_cost_usd == 0.5
+    with pytest.raises(ConfigError, match=r"^initializationOptions: lessonl\.rounds: "):
+        Settings.from_layers([init, ({"rounds": None}, "settings")])
+
+
+def test_the_extension_declares_exactly_the_server_settings() -> None:
+    """package.json's run settings are the server's table, typed as `[run]` types them."""
+    package = Path(__file__).resolve().parent.parent / "vscode-extension" / "package.json"
+    props = json.loads(package.read_text(encoding="utf-8"))["contributes"]["configuration"][
+        "properties"
+    ]
+    client_only = {"lessonl.interpreter", "lessonl.trace.server"}
+    assert {k.removeprefix("lessonl.") for k in props if k not in client_only} == set(WIRE_NAMES)
+    run_types = RunConfig.__annotations__
+    for wire, key in WIRE_NAMES.items():
+        declared = props[f"lessonl.{wire}"]["type"]
+        want = "integer" if run_types[key].startswith("int") else "number"
+        assert declared == [want, "null"], (wire, declared)
 
 
 def _uncomment(text: str) -> str:

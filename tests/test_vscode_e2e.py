@@ -5,8 +5,10 @@ the real API without any test noticing. This test installs the packaged `.vsix` 
 code-server (a whole VS Code build, in a browser), opens a copy of examples/python-dedupe with
 `lessonl.interpreter` set to this Python and the project's one agent pointed at the loopback
 fake LLM server, and lets tests/e2e/vscode_user.mjs (playwright-core on Debian's chromium) do
-what a person does: the code action, the progress notification, the diff review and its hover,
-Accept (one undo step), a second run and Reject, the Lessons view, and Cancel during a run.
+what a person does: the code action, the quick pick of the target (two targets cover the file),
+the progress notification, the diff review and its hover, Accept Change at Cursor (one hunk,
+the other stays pending), Accept (one undo step per accept), a second run and Reject, the
+Lessons view, and Cancel during a run.
 Screenshots land in tests/e2e/artifacts/ (gitignored; $LESSONL_E2E_ARTIFACTS overrides).
 
 Needs, beside the .venv: `tests/e2e/install_tools.sh` (Node 24, code-server, playwright-core,
@@ -44,11 +46,22 @@ DRIVER = E2E / "vscode_user.mjs"
 # winner comes from round 1, whose prompt shows round 0's lesson: the review's hover then has a
 # lesson to show. A later run is seeded with the bank's lessons and answers FAST at once.
 WRONG = "def dedupe(items):\n    return list(set(items))\n"
+# Two hunks against the original (the `seen` line and the `append` line), so the review can
+# accept one change and keep the other pending.
+HUNK_LINE = "seen: set[Hashable] = set()"
 FAST = (
-    "def dedupe(items):\n"
-    "    seen = set()\n"
-    "    return [x for x in items if not (x in seen or seen.add(x))]\n"
+    "def dedupe(items: Iterable[Hashable]) -> list[Hashable]:\n"
+    '    """The items in their original order, each kept only at its first occurrence."""\n'
+    f"    {HUNK_LINE}\n"
+    "    result: list[Hashable] = []\n"
+    "    for item in items:\n"
+    "        if item not in seen:\n"
+    "            seen.add(item)\n"
+    "            result.append(item)\n"
+    "    return result\n"
 )
+#: Both targets list the file, so each run asks which one (the quick pick).
+TARGETS = ("dedupe", "dedupe-copy")
 LESSON = "A set alone loses the order of first occurrences; a seen-set beside the list keeps it."
 #: Seconds each lesson answer takes, so the progress notification stays long enough to be seen.
 LESSON_DELAY_S = 1.0
@@ -96,17 +109,20 @@ def _workspace(tmp: Path, base_url: str) -> Path:
         'name = "fake"\n'
         'provider = "openai"\n'
         'model = "fake-model"\n'
-        f'base_url = "{base_url}"\n\n'
-        "[[targets]]\n"
-        'name = "dedupe"\n'
-        'files = ["dedupe/core.py"]\n'
-        'test = "{python} bench.py check"\n'
-        'bench = "{python} bench.py time"\n'
-        "timeout_s = 60\n"
-        "min_pairs = 3\n"
-        "max_pairs = 8\n"
-        "timing_budget_s = 6\n"
-        'env = { PYTHONHASHSEED = "0" }\n',
+        f'base_url = "{base_url}"\n'
+        + "".join(
+            "\n[[targets]]\n"
+            f'name = "{name}"\n'
+            'files = ["dedupe/core.py"]\n'
+            'test = "{python} bench.py check"\n'
+            'bench = "{python} bench.py time"\n'
+            "timeout_s = 60\n"
+            "min_pairs = 3\n"
+            "max_pairs = 8\n"
+            "timing_budget_s = 6\n"
+            'env = { PYTHONHASHSEED = "0" }\n'
+            for name in TARGETS
+        ),
         encoding="utf-8",
     )
     return project
@@ -263,7 +279,9 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         "function": "dedupe",
         "line": 15,
         "original": original,
-        "fastLine": FAST.splitlines()[-1].strip(),
+        "fastLine": "seen.add(item)",
+        "hunkLine": HUNK_LINE,
+        "targets": list(TARGETS),
         "lesson": LESSON,
         "hold": str(agent.hold),
         "artifacts": str(artifacts),
@@ -287,8 +305,8 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
     )
     steps = [json.loads(line) for line in driver.stdout.splitlines() if line.startswith("{")]
     done = {s["step"] for s in steps}
-    assert {"code action", "progress", "review", "hover", "accept", "undo", "reject"} <= done
-    assert {"lessons view", "cancel"} <= done
+    assert {"code action", "target", "progress", "review", "hover", "accept change"} <= done
+    assert {"accept", "undo", "reject", "lessons view", "cancel"} <= done
 
     # After Accept, one undo and a rejected second run, the file is the original again.
     assert source.read_text(encoding="utf-8") == original
@@ -299,6 +317,8 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         for p in (project / ".lessonl" / "runs").glob("*/report.json")
     ]
     assert sorted(r.get("stopped") for r in reports) == ["cancelled", "completed", "completed"]
+    # The first run used the target chosen in the quick pick, the others the first offered.
+    assert sorted(r["target"] for r in reports) == ["dedupe", "dedupe", "dedupe-copy"]
     # The model was reached only through the configured agent, on loopback.
     assert fake_llm.requests and all(r.model == "fake-model" for r in fake_llm.requests)
     for shot in ("code-action.png", "progress.png", "review.png"):

@@ -69,6 +69,21 @@ async function chooseOptimize(screenshot) {
   await item.first().click();
 }
 
+/** The quick pick of several targets covering the file: type the name, press Enter. */
+async function chooseTarget(name) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  const title = await page.locator('.quick-input-widget').innerText();
+  for (const t of spec.targets) {
+    if (!title.includes(t)) {
+      throw new Error(`the target pick lacks "${t}":\n${title}`);
+    }
+  }
+  await page.keyboard.type(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
 const toast = () => page.locator('.notifications-toasts .notification-toast', { hasText: `optimizing \`${spec.function}\`` });
 
 /** Waits for the run's review tab and returns its title. */
@@ -108,6 +123,8 @@ async function main() {
     await openAt(spec.line);
     await chooseOptimize('code-action.png');
     done('code action');
+    await chooseTarget(spec.targets[1]);
+    done('target', { chosen: spec.targets[1] });
 
     // 2. The progress notification: the round and the best speedup so far.
     const message = await until('a progress message with the round and the best speedup', async () => {
@@ -116,7 +133,7 @@ async function main() {
         return undefined;
       }
       const text = await t.first().innerText().catch(() => '');
-      return /round \d+\/\d+ · best \d+(\.\d+)?x/.test(text) ? text : undefined;
+      return /round \d+\/\d+( done)? · best \d+(\.\d+)?x/.test(text) ? text : undefined;
     }, 120_000, 100);
     await shot('progress.png');
     done('progress', { message: message.replace(/\s+/g, ' ') });
@@ -152,8 +169,23 @@ async function main() {
     await shot('review.png');
     done('hover', { text: hoverText.replace(/\s+/g, ' ').slice(0, 300) });
 
-    // 4. Accept: the file becomes the proposal, in one undo step.
+    // 4. Accept Change at Cursor: only the hunk under the cursor goes into the file (the diff's
+    //    left side); the review stays open with the other change pending.
     await page.mouse.move(5, 5);
+    await modified.filter({ hasText: spec.hunkLine }).first().click({ position: { x: 80, y: 8 } });
+    await titleAction('Accept Change at Cursor');
+    const original = page.locator('.monaco-diff-editor .editor.original .view-line');
+    await until('the accepted change in the file side of the diff', async () => (await original.filter({ hasText: spec.hunkLine }).count()) > 0, 15_000);
+    if ((await page.locator('.tabs-container .tab', { hasText: /proposal .*faster/ }).count()) !== 1) {
+      throw new Error('the review closed after accepting one of two changes');
+    }
+    if ((await original.filter({ hasText: spec.fastLine }).count()) !== 0) {
+      throw new Error('Accept Change at Cursor also applied the other change');
+    }
+    await shot('accept-change.png');
+    done('accept change');
+
+    // Accept: the rest of the proposal; the file becomes the proposal.
     await titleAction('Accept Proposal');
     await until('the review tab to close', async () => (await page.locator('.tabs-container .tab', { hasText: /proposal .*faster/ }).count()) === 0, 15_000);
     const accepted = await saveAndRead();
@@ -163,17 +195,27 @@ async function main() {
     if (!accepted.startsWith(spec.original.split('\ndef ')[0])) {
       throw new Error('Accept changed more than the function (the module docstring and imports differ)');
     }
+    if (!accepted.includes(spec.hunkLine)) {
+      throw new Error(`after both accepts the file lacks the first change:\n${accepted}`);
+    }
     done('accept');
+    // One undo step per accept: the first undo takes back Accept, the second the single change.
+    await page.keyboard.press('Control+Z');
+    const half = await saveAndRead();
+    if (!half.includes(spec.hunkLine) || half.includes(spec.fastLine)) {
+      throw new Error(`one undo did not leave just the first change:\n${half}`);
+    }
     await page.keyboard.press('Control+Z');
     const undone = await saveAndRead();
     if (undone !== spec.original) {
-      throw new Error(`one undo did not bring the original back:\n${undone}`);
+      throw new Error(`two undos did not bring the original back:\n${undone}`);
     }
     done('undo');
 
     // A second run, then Reject: the file stays as it is.
     await openAt(spec.line);
     await chooseOptimize();
+    await chooseTarget(spec.targets[0]);
     await reviewTitle();
     await titleAction('Reject Proposal');
     await until('the review tab to close', async () => (await page.locator('.tabs-container .tab', { hasText: /proposal .*faster/ }).count()) === 0, 15_000);
@@ -199,6 +241,7 @@ async function main() {
     writeFileSync(spec.hold, '');
     await openAt(spec.line);
     await chooseOptimize();
+    await chooseTarget(spec.targets[0]);
     await until('the run to ask the agent', async () => {
       const text = (await toast().first().innerText().catch(() => '')) ?? '';
       return /writing a variant/.test(text);

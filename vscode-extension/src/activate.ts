@@ -130,7 +130,7 @@ export function activateWith(
     view,
     server.onDidChangeClient((client) => {
       statusSubscription?.dispose();
-      statusSubscription = client ? status.attach(client) : undefined;
+      statusSubscription = client ? status.attach(client, () => lessons.refresh()) : undefined;
       lessons.refresh();
     }),
     { dispose: () => statusSubscription?.dispose() },
@@ -150,6 +150,7 @@ export function activateWith(
       ),
     ),
     command(Commands.acceptProposal, (target) => review.accept(target)),
+    command(Commands.acceptChange, (target) => review.acceptChange(target)),
     command(Commands.rejectProposal, (target) => review.reject(target)),
     command(Commands.showProposalSummary, (target) => review.showSummary(target)),
     command(Commands.restartServer, async () => {

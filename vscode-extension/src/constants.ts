@@ -22,6 +22,7 @@ export const Commands = {
   /** Client-side command the server's code action is rewritten to. */
   optimizeWithReview: 'lessonl.optimizeWithReview',
   acceptProposal: 'lessonl.acceptProposal',
+  acceptChange: 'lessonl.acceptChange',
   rejectProposal: 'lessonl.rejectProposal',
   showProposalSummary: 'lessonl.showProposalSummary',
   restartServer: 'lessonl.restartServer',

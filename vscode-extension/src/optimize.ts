@@ -46,30 +46,65 @@ export function argumentFromEditor(editor: vscode.TextEditor | undefined): Optim
   };
 }
 
+/** The setting a run error is about ("settings: lessonl.rounds: expected ..."), if any. */
+export function badSetting(message: string): string | undefined {
+  return /^(?:settings|initializationOptions): (lessonl\.\w+): /.exec(message)?.[1];
+}
+
+/** The targets a `RequestFailed` error offers to choose from (`data.targets`), if any. */
+export function targetsOffered(err: unknown): string[] | undefined {
+  const data = typeof err === 'object' && err !== null ? (err as { data?: unknown }).data : undefined;
+  const targets = typeof data === 'object' && data !== null ? (data as { targets?: unknown }).targets : undefined;
+  return Array.isArray(targets) && targets.length > 1 && targets.every((t) => typeof t === 'string') ? targets : undefined;
+}
+
+/** Asks which of several targets covering the file the run uses; undefined if dismissed. */
+async function chooseTarget(names: string[], name: string): Promise<string | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    names.map((label) => ({ label, description: 'lessonl.toml target' })),
+    { placeHolder: `Several targets cover \`${name}\`: which one should LessonL use?` },
+  );
+  return pick?.label;
+}
+
 /**
  * Runs one optimization. Resolves to the result, or undefined when there was none (cancelled,
- * failed, or no server); each of those already told the user.
+ * failed, no target chosen, or no server); each of those already told the user.
+ *
+ * Several targets covering the file: the code action's argument names them (`targets`), and
+ * a quick pick asks which one before the run; from the command palette the server's answer
+ * names them (`data.targets` of its error), and the pick comes then, once.
  */
 export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): Promise<OptimizeResult | undefined> {
-  const target = arg ?? argumentFromEditor(vscode.window.activeTextEditor);
+  let target = arg ?? argumentFromEditor(vscode.window.activeTextEditor);
   if (!target) {
     void vscode.window.showInformationMessage('LessonL: open a C, C++ or Python file and put the cursor in a function.');
     return undefined;
+  }
+  const file = path.posix.basename(vscode.Uri.parse(target.uri).path);
+  const name = target.function ?? file;
+  if (!target.target && target.targets && target.targets.length > 1) {
+    const chosen = await chooseTarget(target.targets, name);
+    if (!chosen) {
+      void vscode.window.showInformationMessage('LessonL: no target chosen, so nothing was run.');
+      return undefined;
+    }
+    target = { ...target, target: chosen };
   }
   const client = await deps.client();
   if (!client) {
     void vscode.window.showErrorMessage('LessonL: the server is not running; fix the problem it reported, then run "LessonL: Restart Server".');
     return undefined;
   }
-  const file = path.posix.basename(vscode.Uri.parse(target.uri).path);
-  const name = target.function ?? file;
-  const params: OptimizeParams = { ...target, workDoneToken: `lessonl-optimize-${randomUUID()}` };
+  const { targets: _offered, ...request } = target;
+  const params: OptimizeParams = { ...request, workDoneToken: `lessonl-optimize-${randomUUID()}` };
+  const uri = target.uri;
 
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `LessonL: optimizing \`${name}\``, cancellable: true },
     async (progress, token) => {
       const report = (message: string): void => progress.report({ message });
-      const run = deps.status.begin(target.uri, name, report);
+      const run = deps.status.begin(uri, name, report);
       let percentage = 0;
       const sub = client.onWorkDoneProgress(String(params.workDoneToken), (value) => {
         if (value.kind === 'end') {
@@ -80,7 +115,7 @@ export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): P
           percentage = value.percentage;
         }
         if (value.message) {
-          deps.status.update(target.uri, value.message);
+          deps.status.update(uri, value.message);
         }
       });
       try {
@@ -95,11 +130,23 @@ export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): P
   );
 
   if ('error' in outcome) {
+    const offered = targetsOffered(outcome.error);
+    if (offered && !target.target) {
+      return runOptimize(deps, { ...target, targets: offered });
+    }
     if (outcome.cancelled) {
       void vscode.window.showInformationMessage(`LessonL: optimization of \`${name}\` cancelled.`);
     } else {
-      deps.log.error(`lessonl/optimize failed: ${errorMessage(outcome.error)}`);
-      void vscode.window.showErrorMessage(`LessonL: ${errorMessage(outcome.error)}`);
+      const message = errorMessage(outcome.error);
+      deps.log.error(`lessonl/optimize failed: ${message}`);
+      const setting = badSetting(message);
+      if (setting) {
+        void vscode.window
+          .showErrorMessage(`LessonL: ${message}`, 'Open Settings')
+          .then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', setting));
+      } else {
+        void vscode.window.showErrorMessage(`LessonL: ${message}`);
+      }
     }
     return undefined;
   }

@@ -1,8 +1,9 @@
 /**
  * Shows what a run is doing: the notification progress of each run (round, best speedup so
- * far) and a status bar item while any run is going. Messages arrive two ways, both forwarded:
- * `$/progress` reports on the request's workDoneToken, and `lessonl/status` notifications
- * (which also reach us for runs started from elsewhere, e.g. the server's own command).
+ * far) and a status bar item while any run is going. The text comes from one place, the
+ * server's `$/progress` reports on the request's workDoneToken. `lessonl/status` is used only
+ * for what that text does not carry: a `lesson_added` event means the bank changed, so the
+ * Lessons view refreshes while the run goes on.
  */
 import * as vscode from 'vscode';
 import { Commands, Methods } from './constants';
@@ -41,27 +42,25 @@ export class RunStatus implements vscode.Disposable {
     });
   }
 
-  /** A message for the runs on `uri` (from `$/progress` or `lessonl/status`). */
+  /** A `$/progress` message for the runs on `uri`. */
   update(uri: string, message: string): void {
     for (const run of this.runs.get(uri) ?? []) {
-      // The server sends each message both as `$/progress` and as `lessonl/status`.
-      if (run.message !== message) {
-        run.message = message;
-        run.sink(message);
-      }
+      run.message = message;
+      run.sink(message);
     }
     this.render();
   }
 
-  handleStatus(params: StatusParams): void {
-    if (params && typeof params.uri === 'string' && params.message) {
-      this.update(params.uri, params.message);
+  /** A `lessonl/status` notification: only `lesson_added` matters here (see the top). */
+  handleStatus(params: StatusParams, lessonsChanged: () => void): void {
+    if (params && typeof params === 'object' && params.kind === 'lesson_added') {
+      lessonsChanged();
     }
   }
 
   /** Listens to `lessonl/status` on a (new) client. */
-  attach(client: LspClient): vscode.Disposable {
-    return client.onNotification(Methods.status, (params) => this.handleStatus(params as StatusParams));
+  attach(client: LspClient, lessonsChanged: () => void): vscode.Disposable {
+    return client.onNotification(Methods.status, (params) => this.handleStatus(params as StatusParams, lessonsChanged));
   }
 
   get activeRuns(): number {

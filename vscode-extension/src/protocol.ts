@@ -14,12 +14,22 @@ export interface LspRange {
   end: LspPosition;
 }
 
+/** An LSP TextEdit: `range` refers to the text the run started from. */
+export interface LspTextEdit {
+  range: LspRange;
+  newText: string;
+}
+
 /** Argument of the server's code action command `lessonl.optimize`. */
 export interface OptimizeArgument {
   uri: string;
   version: number;
   function?: string;
   range?: LspRange;
+  /** The `[[targets]]` entry to use; needed only when several cover the file. */
+  target?: string;
+  /** From the code action: the names of the targets covering the file, when several do. */
+  targets?: string[];
 }
 
 /** Params of `lessonl/optimize`. */
@@ -57,7 +67,11 @@ export interface OptimizeReport {
   verification?: { summary?: string; [field: string]: unknown } | null;
 }
 
-/** Result of `lessonl/optimize`. `newText` null means nothing better than the original. */
+/**
+ * Result of `lessonl/optimize`. `newText` null means nothing better than the original. `edits`
+ * are the proposal's hunks against the text the run started from (one per changed run of
+ * lines, in document order): the review accepts them one by one or all together.
+ */
 export interface OptimizeResult {
   proposalId: string;
   uri: string;
@@ -65,6 +79,7 @@ export interface OptimizeResult {
   newText: string | null;
   summary: string;
   report: OptimizeReport;
+  edits?: LspTextEdit[];
 }
 
 /** Params of the `lessonl/status` notification. */

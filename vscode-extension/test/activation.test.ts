@@ -19,6 +19,7 @@ describe('activation', () => {
     stub.state.settings.set('lessonl.rounds', 3);
     stub.state.settings.set('lessonl.maxCostUsd', 0.5);
     stub.state.settings.set('lessonl.lessonsPerPrompt', null);
+    stub.state.settings.set('lessonl.maxWallSeconds', 'soon');
   });
   afterEach(() => {
     process.env.PYTHONPATH = savedPath;
@@ -54,14 +55,16 @@ describe('activation', () => {
     expect(clients[0].isRunning()).toBe(true);
     expect(api.server.current).toBe(clients[0]);
     expect(specs[0].interpreter).toEqual({ path: 'python3', source: 'setting' });
-    // Unset run settings are left out so lessonl.toml decides.
-    expect(specs[0].initializationOptions).toEqual({ rounds: 3, maxCostUsd: 0.5 });
+    // Unset run settings are left out so lessonl.toml decides; the rest go as written (the
+    // engine validates them, so a bad one fails the run with one line, never silently).
+    expect(specs[0].initializationOptions).toEqual({ rounds: 3, maxCostUsd: 0.5, maxWallSeconds: 'soon' });
 
-    // lessonl/status from the new client reaches the status bar of a running run.
-    const end = api.status.begin('file:///a.cpp', 'f', () => undefined);
-    clients[0].emit(Methods.status, { uri: 'file:///a.cpp', kind: 'round', message: 'round 1/3', event: 'round' });
-    expect(stub.state.statusItems[0].text).toContain('round 1/3');
-    end.dispose();
+    // A lesson added during a run (lessonl/status) refreshes the Lessons view at once.
+    let refreshed = 0;
+    api.lessons.refresh = () => void refreshed++;
+    clients[0].emit(Methods.status, { uri: 'file:///a.cpp', kind: 'lesson_added', message: 'm', event: { kind: 'lesson_added' } });
+    clients[0].emit(Methods.status, { uri: 'file:///a.cpp', kind: 'round_started', message: 'm', event: { kind: 'round_started' } });
+    expect(refreshed).toBe(1);
   });
 
   it('declares activation on C, C++ and Python, every setting, and menus only for declared commands', () => {
@@ -85,6 +88,7 @@ describe('activation', () => {
     const titles = manifest.contributes.menus['editor/title'];
     expect(titles.map((t: { command: string }) => t.command)).toEqual([
       Commands.acceptProposal,
+      Commands.acceptChange,
       Commands.rejectProposal,
       Commands.showProposalSummary,
     ]);

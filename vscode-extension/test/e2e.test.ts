@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExtensionApi } from '../src/activate';
 import { Commands, LESSONS_VIEW_ID } from '../src/constants';
-import type { LessonRecord, OptimizeArgument } from '../src/protocol';
+import type { LessonRecord, OptimizeArgument, OptimizeResult } from '../src/protocol';
 import { ApiKeyStore } from '../src/secrets';
 import { fakeContext } from './helpers';
 import * as vscodeStub from './vscode-stub';
@@ -285,7 +285,7 @@ describe.skipIf(skipReason !== undefined)('bundled extension against the real se
     }
   }, 90_000);
 
-  it('a real run: progress, the diff review, Accept as one edit, and the new lesson in the view', async () => {
+  it('a real run: progress, the diff review, Accept as the server hunks in one edit, and the new lesson in the view', async () => {
     stub.reset();
     const model = await answeringModelServer();
     try {
@@ -323,6 +323,12 @@ describe.skipIf(skipReason !== undefined)('bundled extension against the real se
 
       expect(await commands.executeCommand(Commands.acceptProposal, proposalUri)).toBe(true);
       expect(stub.state.appliedEdits).toHaveLength(1);
+      // The server's own hunks (the same the lessonl.optimize command applies), in one edit.
+      const hunks = (result as OptimizeResult).edits ?? [];
+      expect(hunks.length).toBeGreaterThan(0);
+      expect(stub.state.appliedEdits[0].edits.map((e) => e.edit.range.start.line)).toEqual(
+        hunks.map((h) => h.range.start.line),
+      );
       expect(doc.getText()).toContain('(n - 1) * n * (2 * n - 1) // 6');
 
       const lessons = await api.lessons.getChildren();

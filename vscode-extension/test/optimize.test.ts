@@ -54,36 +54,68 @@ describe('optimize', () => {
     expect(ctx.lessons()).toBe(1);
   });
 
-  it('shows $/progress and lessonl/status messages in the notification and the status bar', async () => {
+  it('shows $/progress messages in the notification and the status bar; lessonl/status only refreshes lessons', async () => {
     let token = '';
     let statusText = '';
     ctx.client.handlers.set(Methods.optimize, async (params: OptimizeParams) => {
       token = String(params.workDoneToken);
       expect(ctx.client.progress(token, { kind: 'begin', title: 'LessonL', message: 'starting', percentage: 0 })).toBe(true);
-      ctx.client.progress(token, { kind: 'report', message: 'round 1/4 · best none yet · agent a: correct', percentage: 25 });
-      ctx.deps.status.handleStatus({
-        uri: ARG.uri,
-        kind: 'round_finished',
-        message: 'round 2/4 · best 1.80x · done',
-        round: 2,
-        bestSpeedup: 1.8,
-        rounds: 4,
-        event: { kind: 'round_finished', round: 1, rounds: 4, best_speedup: 1.8 },
-      });
+      ctx.client.progress(token, { kind: 'report', message: 'round 1/4 · best none yet · a: correct, 1.10x', percentage: 0 });
+      ctx.client.progress(token, { kind: 'report', message: 'round 1/4 done · best 1.80x', percentage: 25 });
+      // The same text twice is shown twice (no de-duplication: the server sends each once).
+      ctx.client.progress(token, { kind: 'report', message: 'round 1/4 done · best 1.80x', percentage: 25 });
+      const event = { kind: 'lesson_added', round: 0, agent: 'a', lesson_id: 'L7', text: 't' };
+      ctx.deps.status.handleStatus({ uri: ARG.uri, kind: 'lesson_added', message: 'x', event }, () => lessonEvents++);
+      ctx.deps.status.handleStatus({ uri: ARG.uri, kind: 'run_started', message: 'y', event: { kind: 'run_started' } }, () => lessonEvents++);
       statusText = stub.state.statusItems[0].text;
       expect(stub.state.statusItems[0].visible).toBe(true);
       return optimizeResult();
     });
+    let lessonEvents = 0;
     await runOptimize(ctx.deps, ARG);
     expect(stub.state.progress[0].messages).toEqual([
-      'round 1/4 · best none yet · agent a: correct',
-      'round 2/4 · best 1.80x · done',
+      'starting',
+      'round 1/4 · best none yet · a: correct, 1.10x',
+      'round 1/4 done · best 1.80x',
+      'round 1/4 done · best 1.80x',
     ]);
+    expect(lessonEvents).toBe(1);
     expect(stub.state.progress[0].increment).toBe(25);
-    expect(statusText).toBe('$(sync~spin) LessonL: hist · round 2/4 · best 1.80x · done');
+    expect(statusText).toBe('$(sync~spin) LessonL: hist · round 1/4 done · best 1.80x');
     // The run ended: the status bar item hides, nobody listens to the token any more.
     expect(stub.state.statusItems[0].visible).toBe(false);
     expect(ctx.client.progress(token, { kind: 'end' })).toBe(false);
+  });
+
+  it('several targets: the code action names them, a quick pick chooses, the request carries `target`', async () => {
+    ctx.client.handlers.set(Methods.optimize, () => optimizeResult({ newText: null }));
+    stub.state.answers.push(1);
+    await runOptimize(ctx.deps, { ...ARG, targets: ['hist', 'hist-avx'] });
+    const params = ctx.client.requests[0].params as OptimizeParams & { targets?: unknown };
+    expect(params.target).toBe('hist-avx');
+    expect(params.targets).toBeUndefined();
+
+    stub.state.answers.push(undefined); // dismissed: nothing runs
+    expect(await runOptimize(ctx.deps, { ...ARG, targets: ['hist', 'hist-avx'] })).toBeUndefined();
+    expect(ctx.client.requests).toHaveLength(1);
+    expect(stub.state.messages.at(-1)?.text).toBe('LessonL: no target chosen, so nothing was run.');
+  });
+
+  it('several targets from the palette: the server names them in its error, the pick follows, the run is re-sent once', async () => {
+    ctx.client.handlers.set(Methods.optimize, (params: OptimizeParams) => {
+      if (!params.target) {
+        throw Object.assign(new Error('several targets cover src/hist.hpp (hist, hist-avx); choose the one to use by its name'), {
+          code: -32803,
+          data: { targets: ['hist', 'hist-avx'] },
+        });
+      }
+      return optimizeResult({ newText: null });
+    });
+    stub.state.answers.push(0);
+    const result = await runOptimize(ctx.deps, ARG);
+    expect(result?.newText).toBeNull();
+    expect(ctx.client.requests.map((r) => (r.params as OptimizeParams).target)).toEqual([undefined, 'hist']);
+    expect(stub.state.messages.filter((m) => m.level === 'error')).toHaveLength(0);
   });
 
   it('Cancel cancels the request: the progress token reaches sendRequest', async () => {
@@ -125,6 +157,21 @@ describe('optimize', () => {
       level: 'error',
       text: 'LessonL: no target in lessonl.toml lists src/hist.hpp; add one',
     });
+  });
+
+  it('a bad setting (the engine\'s one line) offers to open that setting', async () => {
+    ctx.client.handlers.set(Methods.optimize, () => {
+      throw Object.assign(new Error('settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting'), { code: -32803 });
+    });
+    stub.state.answers.push('Open Settings');
+    await runOptimize(ctx.deps, ARG);
+    await flush();
+    expect(stub.state.messages.at(-1)).toMatchObject({
+      level: 'error',
+      text: 'LessonL: settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting',
+      items: ['Open Settings'],
+    });
+    expect(stub.state.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['lessonl.rounds'] });
   });
 
   it('from the command palette, optimizes at the cursor of the active editor', async () => {

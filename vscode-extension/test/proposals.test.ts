@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Methods, PROPOSAL_SCHEME, SUMMARY_SCHEME } from '../src/constants';
-import { ProposalReview, verificationLine } from '../src/proposals';
+import { hunkAt, ProposalReview, verificationLine } from '../src/proposals';
 import { FakeClient } from './fakeClient';
 import { optimizeResult } from './helpers';
-import { Position, Range, stub, TabInputTextDiff, Uri, window } from './vscode-stub';
+import { Position, Range, Selection, stub, TabInputTextDiff, Uri, window } from './vscode-stub';
 
 const ORIGINAL = 'int hist() {\n  return 1;\n}\n';
 
@@ -39,7 +39,7 @@ describe('proposal review', () => {
     expect(stub.state.executed).toContainEqual({ id: 'setContext', args: ['lessonl.hasProposals', true] });
   });
 
-  it('accept applies one edit over the whole document, sends feedback and closes the review', async () => {
+  it('accept without per-hunk edits (an older server) applies one edit over the whole document', async () => {
     const proposal = await ctx.review.open(optimizeResult());
     stub.state.tabs.push({ input: new TabInputTextDiff(ctx.doc.uri, proposal.proposalUri) });
     expect(await ctx.review.accept(proposal.proposalUri)).toBe(true);
@@ -129,5 +129,86 @@ describe('the review summary', () => {
     const text = review.summaryMarkdown({ result, fileUri: Uri.parse(result.uri) } as any);
     expect(text).toContain(`round ${(result.report.best?.round ?? 0) + 1} ·`);
     expect(text).toContain('**Correctness:**');
+  });
+});
+
+/** A proposal with two hunks: lines 1 (b -> B1, B2) and 4 (e -> E) of BASE. */
+const BASE = 'a\nb\nc\nd\ne\n';
+const NEW = 'a\nB1\nB2\nc\nd\nE\n';
+const EDITS = [
+  { range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, newText: 'B1\nB2\n' },
+  { range: { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } }, newText: 'E\n' },
+];
+
+describe('per-hunk review', () => {
+  let ctx: ReturnType<typeof setup>;
+  let doc: ReturnType<typeof stub.openDocument>;
+  beforeEach(() => {
+    ctx = setup();
+    doc = stub.openDocument('/proj/k.py', BASE, 'python');
+  });
+  const open = () => ctx.review.open(optimizeResult({ uri: 'file:///proj/k.py', newText: NEW, edits: EDITS }));
+  const cursor = (uri: Uri, line: number) => {
+    stub.state.activeTextEditor = {
+      document: { uri } as any,
+      selection: new Selection(new Position(line, 0), new Position(line, 0)),
+    };
+  };
+
+  it('finds the hunk at a line of either side of the diff', async () => {
+    const proposal = await open();
+    expect([0, 1, 2, 3, 4, 5].map((l) => hunkAt(proposal, 'proposal', l))).toEqual([undefined, 0, 0, undefined, undefined, 1]);
+    expect([0, 1, 2, 3, 4].map((l) => hunkAt(proposal, 'file', l))).toEqual([undefined, 0, undefined, undefined, 1]);
+  });
+
+  it('accepts the change at the cursor only, keeps the rest pending, then accepts the rest: one edit each', async () => {
+    const proposal = await open();
+    cursor(proposal.proposalUri, 1); // the proposal side, in B1
+    expect(await ctx.review.acceptChange()).toBe(true);
+    expect(doc.getText()).toBe('a\nB1\nB2\nc\nd\ne\n');
+    expect(ctx.review.pending).toHaveLength(1); // still under review, no feedback yet
+    expect(ctx.client.notifications).toHaveLength(0);
+    // The second hunk moved down a line in the file; the cursor there (file side) finds it.
+    expect(hunkAt(proposal, 'file', 5)).toBe(1);
+    expect(hunkAt(proposal, 'file', 1)).toBeUndefined(); // accepted: no longer pending
+
+    expect(await ctx.review.accept(proposal.proposalUri)).toBe(true);
+    expect(doc.getText()).toBe(NEW);
+    expect(stub.state.appliedEdits.map((e) => e.edits.length)).toEqual([1, 1]); // two accepts, two undo steps
+    expect(doc.version).toBe(3);
+    expect(ctx.client.notifications).toEqual([{ method: Methods.feedback, params: { proposalId: 'p-1', accepted: true } }]);
+    expect(ctx.review.pending).toHaveLength(0);
+  });
+
+  it('accept applies every hunk in one edit; the hover links the change under the mouse', async () => {
+    const proposal = await open();
+    const hover = await ctx.review.provideHover({ uri: proposal.proposalUri } as any, new Position(5, 0) as any);
+    const md = hover?.contents[0] as unknown as { value: string; isTrusted: unknown };
+    expect(md.value).toMatch(/^\[Accept this change\]\(command:lessonl\.acceptChange\?/);
+    expect(md.value).toContain('change 2 of 2; 2 pending');
+    expect(md.isTrusted).toEqual({ enabledCommands: ['lessonl.acceptChange'] });
+    const args = JSON.parse(decodeURIComponent(md.value.split('?')[1].split(')')[0]));
+    expect(args).toEqual([{ proposalId: 'p-1', hunk: 1 }]);
+    const away = await ctx.review.provideHover({ uri: proposal.proposalUri } as any, new Position(3, 0) as any);
+    expect((away?.contents[0] as unknown as { value: string }).value).not.toContain('Accept this change');
+
+    expect(await ctx.review.accept(proposal.proposalUri)).toBe(true);
+    expect(doc.getText()).toBe(NEW);
+    expect(stub.state.appliedEdits).toHaveLength(1);
+    expect(stub.state.appliedEdits[0].edits).toHaveLength(2);
+  });
+
+  it('refuses a change after the user edited the file, and Reject after a partial accept counts as accepted', async () => {
+    const proposal = await open();
+    expect(await ctx.review.acceptChange({ proposalId: 'p-1', hunk: 1 })).toBe(true);
+    expect(doc.getText()).toBe('a\nb\nc\nd\nE\n');
+    doc.applyChange(new Range(new Position(0, 0), new Position(0, 1)), 'z'); // the user typed
+    expect(await ctx.review.acceptChange({ proposalId: 'p-1', hunk: 0 })).toBe(false);
+    expect(stub.state.messages.at(-1)?.text).toContain('changed since the run began');
+    expect(doc.getText()).toBe('z\nb\nc\nd\nE\n');
+    cursor(proposal.proposalUri, 3); // an unchanged line
+    expect(await ctx.review.acceptChange()).toBe(false);
+    expect(await ctx.review.reject(proposal.proposalUri)).toBe(true);
+    expect(ctx.client.notifications).toEqual([{ method: Methods.feedback, params: { proposalId: 'p-1', accepted: true } }]);
   });
 });

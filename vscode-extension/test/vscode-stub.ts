@@ -268,11 +268,18 @@ export class TextDocument {
     const before = this.text.slice(0, Math.max(0, Math.min(offset, this.text.length))).split('\n');
     return new Position(before.length - 1, before[before.length - 1].length);
   }
-  /** What VS Code does on a user's edit or an applied WorkspaceEdit. */
+  /** What VS Code does on a user's edit. */
   applyChange(range: Range, newText: string): void {
-    const start = this.offsetAt(range.start);
-    const end = this.offsetAt(range.end);
-    this.text = this.text.slice(0, start) + newText + this.text.slice(end);
+    this.applyEdits([new TextEdit(range, newText)]);
+  }
+  /** Edits whose ranges all refer to the current text, applied as one change. */
+  applyEdits(edits: TextEdit[]): void {
+    const spans = edits
+      .map((e) => ({ start: this.offsetAt(e.range.start), end: this.offsetAt(e.range.end), text: e.newText }))
+      .sort((a, b) => b.start - a.start);
+    for (const { start, end, text } of spans) {
+      this.text = this.text.slice(0, start) + text + this.text.slice(end);
+    }
     this.version += 1;
   }
 }
@@ -560,14 +567,20 @@ export const workspace = {
     }
     return doc;
   },
+  /** As VS Code: every range refers to the document before the edit, and the whole edit is
+   * one change (one version bump, one undo step) per document. */
   async applyEdit(edit: WorkspaceEdit): Promise<boolean> {
     stub.state.appliedEdits.push(edit);
+    const byUri = new Map<string, TextEdit[]>();
     for (const { uri, edit: e } of edit.edits) {
-      const doc = stub.state.documents.get(uri.toString());
-      if (!doc) {
+      if (!stub.state.documents.has(uri.toString())) {
         return false;
       }
-      doc.applyChange(e.range, e.newText);
+      byUri.set(uri.toString(), [...(byUri.get(uri.toString()) ?? []), e]);
+    }
+    for (const [uri, edits] of byUri) {
+      const doc = stub.state.documents.get(uri)!;
+      doc.applyEdits(edits);
     }
     return true;
   },
