@@ -107,6 +107,18 @@ class AgentFailed(Event):
 
 
 @dataclass(frozen=True)
+class Waiting(Event):
+    """The run is waiting for the machine-wide timing lock (another lessonl process is timing,
+    building or testing): the line explains a pause that would otherwise look like a hang."""
+
+    kind: ClassVar[str] = "waiting"
+    message_text: str
+
+    def message(self) -> str:
+        return self.message_text
+
+
+@dataclass(frozen=True)
 class RoundFinished(Event):
     kind: ClassVar[str] = "round_finished"
     round: int

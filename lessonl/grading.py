@@ -68,6 +68,7 @@ class HarnessFactory(Protocol):
         *,
         run_id: str,
         baseline_overrides: Mapping[str, str] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> AbstractAsyncContextManager[HarnessLike]: ...
 
 

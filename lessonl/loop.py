@@ -56,6 +56,7 @@ from lessonl.events import (
     RunFinished,
     RunStarted,
     VariantEvaluated,
+    Waiting,
 )
 from lessonl.grading import REMEASURE_TOP, HarnessFactory, HarnessLike, Subject
 from lessonl.harness import require_tools
@@ -212,7 +213,11 @@ async def optimize(
         )
         overrides = {rel: source} if source_text is not None else None
         async with harness_factory(
-            config, target_cfg, run_id=run_id, baseline_overrides=overrides
+            config,
+            target_cfg,
+            run_id=run_id,
+            baseline_overrides=overrides,
+            on_wait=lambda line: emit(Waiting(message_text=line)),
         ) as harness:
             await harness.baseline()
             runner = _Runner(

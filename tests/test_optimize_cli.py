@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -115,3 +118,40 @@ def test_ctrl_c_stops_at_once_and_keeps_a_partial_report(tmp_path: Path, fake_ll
     assert json.loads(reports[0].read_text())["stopped"] == "cancelled"
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+
+
+def test_a_wait_for_the_timing_lock_is_said(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """While another process holds the machine-wide timing lock, the run says it waits and
+    for whom, instead of sitting silent (in a pipe, as here, and above the live table)."""
+    fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    lock = tmp_path / "timing.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # what a timing lessonl holds, with its pid beside it
+    lock.with_name(lock.name + ".holder").write_text(f"{os.getpid()}\n")
+    waiting = f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)"
+    early: list[str] = []
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lessonl", "optimize", f"{FILE}:histogram", "--json"],
+            cwd=root,
+            env={**os.environ, "LESSONL_TIMING_LOCK": str(lock)},
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        stderr = proc.stderr
+        # Read in a thread: a run that never says it waits must fail the test, not hang it.
+        reader = threading.Thread(target=lambda: early.extend(iter(stderr.readline, "")))
+        reader.start()
+        deadline = time.monotonic() + 120
+        while not any(waiting in line for line in early) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        os.close(fd)  # releases the lock
+    out, _ = proc.communicate(timeout=300)
+    reader.join(timeout=10)
+    assert proc.returncode == 0, early
+    assert any(line.rstrip("\n") == waiting for line in early), early
+    assert json.loads(out)["stopped"] == "completed"

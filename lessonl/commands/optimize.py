@@ -36,6 +36,7 @@ from lessonl.events import (
     RunFinished,
     RunStarted,
     VariantEvaluated,
+    Waiting,
 )
 from lessonl.report import RunReport
 from lessonl.state import StateDir
@@ -96,6 +97,9 @@ class ProgressView:
             self.agents[event.agent] = f"failed: {event.error}"
         elif isinstance(event, RoundFinished):
             self.best = event.best_speedup
+        elif isinstance(event, Waiting) and self.live is not None:
+            # Above the table, which has no row for it: it explains why nothing moves.
+            self.console.print(event.message(), highlight=False, markup=False)
         if self.live is not None:
             self.live.update(self._render())
         elif not isinstance(event, RunStarted | RunFinished):

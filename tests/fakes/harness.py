@@ -82,6 +82,7 @@ class FakeHarness:
         *,
         run_id: str,
         baseline_overrides: Mapping[str, str] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> FakeHarness:
         self.opened += 1
         self.closed = False
