@@ -33,8 +33,10 @@ when its task returns (pairs finish in any order), preceded by the messages it p
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,18 +137,21 @@ def timing_nodes(ray: Any) -> list[str]:
 
 def connect(ray: Any, address: str | None, env: dict[str, str]) -> str:
     """`ray.init` for the run; returns how to describe the cluster in one line."""
-    runtime_env = {"env_vars": env}
+    # log_to_driver off: Ray would copy workers' and raylets' output to this process's stdout,
+    # which `--json` keeps to one JSON object; what a pair says comes back with its result, and
+    # the rest is in the nodes' Ray logs and the dashboard.
+    common: dict[str, Any] = {
+        "runtime_env": {"env_vars": env},
+        "logging_level": "WARNING",
+        "log_to_driver": False,
+    }
     try:
         if address:
-            ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING")
+            ray.init(address=address, **common)
         else:
             # RAY_ADDRESS set: that cluster; else a local instance with one timing slot.
             joined = bool(os.environ.get("RAY_ADDRESS"))
-            ray.init(
-                runtime_env=runtime_env,
-                logging_level="WARNING",
-                **({} if joined else {"resources": {TIMING_RESOURCE: 1}}),
-            )
+            ray.init(**common, **({} if joined else {"resources": {TIMING_RESOURCE: 1}}))
     except ConnectionError as exc:
         raise UsageError(
             f"cannot reach the Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: "
@@ -187,14 +192,25 @@ def run_plan_ray(
     if todo:
         teams = {p.name: effective_team(plan, p) for _, p, _ in todo}
         keys = team_keys(list(teams.values()))  # a missing key fails here, before Ray
-        notice(connect(ray, address, settings_env(keys)))
-        try:
-            secrets_box = [ray.put(Secrets(keys))]  # by reference: see ray_task.py
-            _run_pairs(
-                ray, NodeAffinitySchedulingStrategy, plan, observer, todo, teams, found, secrets_box
-            )
-        finally:
-            ray.shutdown()
+        # Ray's driver prints the errors the cluster pushes ("(raylet) A worker died ...") on
+        # sys.stdout, whatever log_to_driver says; `--json` keeps stdout to one JSON object, so
+        # while Ray runs they go to stderr beside the progress lines.
+        with contextlib.redirect_stdout(sys.stderr):
+            notice(connect(ray, address, settings_env(keys)))
+            try:
+                secrets_box = [ray.put(Secrets(keys))]  # by reference: see ray_task.py
+                _run_pairs(
+                    ray,
+                    NodeAffinitySchedulingStrategy,
+                    plan,
+                    observer,
+                    todo,
+                    teams,
+                    found,
+                    secrets_box,
+                )
+            finally:
+                ray.shutdown()
     return {
         s: [found[(s, p.name)] for p in plan.problems if (s, p.name) in found]
         for s in plan.strategies
