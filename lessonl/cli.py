@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rounds", type=int, metavar="T", help="rounds per run (default: [run] rounds)")
     p.add_argument("--json", action="store_true", help="print results.json on stdout")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run the pairs as tasks on a Ray cluster (auto, host:6379, ray://host:10001; "
+        "without ADDRESS: RAY_ADDRESS, else a local Ray); needs pip install 'lessonl[ray]'",
+    )
 
     sub.add_parser("doctor", help="check that a run has what it needs")
     return parser

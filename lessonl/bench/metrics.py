@@ -71,6 +71,11 @@ class ProblemResult:
     #: compiler's error, the check's message), so a report says why, not only that.
     detail: str | None = None
     settings: str = ""  # fingerprint of what the run depended on; resume reruns on change
+    #: Where the pair's baseline and variants were built and timed (every time behind
+    #: `speedup` comes from this one machine): the Ray node id on a cluster (`bench --ray`),
+    #: None in a local run; and that machine's host name.
+    node: str | None = None
+    host: str | None = None
 
     @property
     def correct(self) -> bool:

@@ -78,6 +78,8 @@ def _problem_entry(r: ProblemResult) -> dict[str, Any]:
         "outcomes": r.outcomes,
         "detail": r.detail,
         "error": r.error,
+        "node": r.node,
+        "host": r.host,
     }
 
 

@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Sequence
@@ -211,6 +212,7 @@ async def run_pair(
     finally:
         await asyncio.to_thread(shutil.rmtree, scratch, True)
     result.wall_s = time.monotonic() - started
+    result.host = socket.gethostname()  # the machine that timed it (`node`: set by a Ray task)
     return result
 
 

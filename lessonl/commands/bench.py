@@ -177,6 +177,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_listing(suite, problems)
         return 0
+    ray_address = getattr(args, "ray", None)
+    if ray_address is not None:
+        from lessonl.bench.ray_cluster import import_ray
+
+        import_ray()  # without the extra: one line naming it, before any work
     chosen = select(problems, args.problems)
     names = strategies.choose(args.strategy)
     if args.rounds is not None and args.rounds < 1:
@@ -189,7 +194,13 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         with BenchProgress(console, len(chosen) * len(names)) as view:
-            results = aio.run(run_plan(plan, view))
+            if ray_address is None:
+                results = aio.run(run_plan(plan, view))
+            else:
+                from lessonl.bench.ray_cluster import run_plan_ray
+
+                say = lambda line: console.print(Text(line), soft_wrap=True)  # noqa: E731
+                results = run_plan_ray(plan, view, ray_address or None, say)
     except KeyboardInterrupt:
         console.print(
             f"cancelled; finished pairs are kept in {report_dir}/results and skipped on rerun",

@@ -1,0 +1,328 @@
+"""`lessonl bench --ray`: the pairs as tasks on a real two-node Ray cluster on 127.0.0.1.
+
+The cluster is made the way a user makes one: `ray start --head --block` plus a second
+`ray start --address ... --block` joining it, each node with one `timing` slot and one CPU, so
+the two nodes have distinct node ids. Both processes are ours and are ended by pid at the end
+(`--block` makes each stop its node's processes when it is terminated). The nodes are started
+before any test puts an API key in the environment, so a key can only reach a task the way the
+driver sends it. The problems are tests/data/bench_suite (two tiny Python problems, real
+harness, real timing) and the model is the loopback fake server of tests/fakes.
+
+Time: about 10 s to start the cluster, then each `--ray` run connects (2-3 s) and runs its
+pairs; the module takes about a minute on the 2-core dev machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pickle
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from fakes import FakeLLM
+from test_bench import SUITE, _cli, _reply
+
+from lessonl.bench.ray_cluster import RAY_MISSING
+from lessonl.bench.ray_task import Secrets, pack_problem, unpack_problem
+
+KEY_ENV = "BENCH_RAY_TEST_KEY"
+SECRET = "sk-test-not-a-real-key-7f3a9c"
+ROUNDS = 1
+
+
+def test_without_ray_the_option_fails_in_one_line_naming_the_extra(tmp_path: Path) -> None:
+    # `ray` made unimportable in a fresh interpreter: the same as the extra not installed.
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from lessonl.cli import main\n"
+        f"sys.exit(main(['bench', {str(SUITE)!r}, '--report', {str(tmp_path)!r}, '--ray']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == f"lessonl: {RAY_MISSING}\n"
+    assert "lessonl[ray]" in proc.stderr
+    assert not (tmp_path / "results").exists()  # nothing ran
+
+
+def test_problem_archive_round_trips_without_state(tmp_path: Path) -> None:
+    src = tmp_path / "src" / "unique_count"
+    shutil.copytree(SUITE / "unique_count", src)
+    (src / ".lessonl").mkdir()
+    (src / ".lessonl" / "bank.db").write_text("state", encoding="utf-8")
+    folder = unpack_problem(pack_problem(src), tmp_path / "out")
+    assert folder.name == "unique_count"
+    assert (folder / "lessonl.toml").read_bytes() == (src / "lessonl.toml").read_bytes()
+    assert not (folder / ".lessonl").exists()
+
+
+def test_secrets_never_show_their_values() -> None:
+    s = Secrets({KEY_ENV: SECRET})
+    assert SECRET not in repr(s) and SECRET not in str(s) and KEY_ENV in repr(s)
+
+
+# ----------------------------------------------------------------------------- the cluster
+
+needs_ray = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="the ray extra is not installed (pip install 'lessonl[ray]')",
+)
+
+
+@dataclass
+class Cluster:
+    address: str
+    temp_dir: Path
+    node_ids: set[str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ray_bin() -> str:
+    return str(Path(sys.executable).with_name("ray"))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    assert KEY_ENV not in os.environ
+    temp_dir = Path(tempfile.mkdtemp(prefix="lr-", dir="/tmp"))  # short: unix socket paths
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    # Ray 2.60 turns token authentication on by default; a private token for this cluster
+    # (nodes and this driver) keeps ~/.ray/auth_token out of the test.
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **auth}
+    mp = pytest.MonkeyPatch()
+    for name, value in auth.items():
+        mp.setenv(name, value)
+    common = ["--num-cpus=1", '--resources={"timing": 1}', "--block"]
+    head = subprocess.Popen(
+        [_ray_bin(), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+         f"--temp-dir={temp_dir}", "--include-dashboard=false", *common],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    procs = [head]
+    try:
+        _wait_nodes(address, 1, head)
+        second = subprocess.Popen(
+            [_ray_bin(), "start", f"--address={address}", "--node-ip-address=127.0.0.1",
+             *common],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+        procs.append(second)
+        ids = _wait_nodes(address, 2, second)
+        yield Cluster(address=address, temp_dir=temp_dir, node_ids=ids)
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGTERM)
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        mp.undo()
+
+
+def _wait_nodes(address: str, n: int, proc: subprocess.Popen[bytes]) -> set[str]:
+    """Node ids once `n` nodes with a timing slot are alive (asked from a short subprocess, so
+    this process never stays connected to the cluster)."""
+    probe = (
+        f"import json, ray; ray.init(address={address!r}, logging_level='ERROR'); "
+        "print(json.dumps([n['NodeID'] for n in ray.nodes() "
+        "if n['Alive'] and n['Resources'].get('timing')]))"
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "ray start exited"
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+        )
+        if out.returncode == 0:
+            ids = set(json.loads(out.stdout.strip().splitlines()[-1]))
+            if len(ids) >= n:
+                return ids
+        time.sleep(1)
+    raise AssertionError(f"the Ray cluster at {address} did not get {n} nodes")
+
+
+@pytest.fixture
+def team(tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A one-agent team whose key lives in KEY_ENV (set only in this process)."""
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    fake_llm.script_fn(_reply)
+    path = tmp_path / "team.toml"
+    path.write_text(
+        "[[agents]]\nname = 'a'\nprovider = 'openai'\nmodel = 'fake-a'\nseed = 7\n"
+        f"base_url = '{fake_llm.base_url}'\napi_key_env = '{KEY_ENV}'\nmax_retries = 0\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _bench(team: Path, report: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(report)]
+    argv += ["--rounds", str(ROUNDS), "--strategy", "single", "cot", "--json", *extra]
+    code, out, err = _cli(argv)
+    return code, (json.loads(out) if out else {}), err
+
+
+def _entries(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s, p): e for s, sd in data["strategies"].items() for p, e in sd["problems"].items()}
+
+
+def _ray_logs_hold(temp_dir: Path, text: str) -> list[Path]:
+    hits = []
+    for path in temp_dir.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if text.encode() in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_cluster_run_matches_a_local_run_and_their_stores_are_interchangeable(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    local_report, ray_report = tmp_path / "local", tmp_path / "ray"
+    code, local, err = _bench(team, local_report)
+    assert code == 0, err
+    code, remote, err = _bench(team, ray_report, "--ray", cluster.address)
+    assert code == 0, err
+    assert "ray: 2 node(s) with a 'timing' slot" in err
+    # The same results: the fast variant wins, the wrong one is rejected, per strategy.
+    lr, rr = _entries(local), _entries(remote)
+    assert set(lr) == set(rr) and len(rr) == 4
+    for pair, e in rr.items():
+        assert e["outcome"] == lr[pair]["outcome"], pair
+        assert e["samples"] == lr[pair]["samples"], pair
+        if pair[1] == "unique_count":
+            assert e["speedup"] > 3 and e["verified"], (pair, e)
+        # Who measured what: a node of the cluster here, no node (this machine) locally.
+        assert e["node"] in cluster.node_ids and e["host"] == socket.gethostname(), e
+        assert lr[pair]["node"] is None and lr[pair]["host"] == socket.gethostname()
+    # One line per finished pair on the driver, as a local run prints.
+    assert sum(f"[{i}/4] " in err and ": " in err for i in range(1, 5)) == 4
+    # The key reached every call (nodes were started without it) and no Ray file holds it.
+    assert {r.api_key for r in fake_llm.requests} == {SECRET}
+    assert _ray_logs_hold(cluster.temp_dir, SECRET) == []
+
+    # Interchangeable: a local rerun on the cluster's store and a cluster rerun on the local
+    # store skip everything; a cluster run on a store missing one pair runs just that one.
+    calls = len(fake_llm.requests)
+    code, _, err = _bench(team, ray_report)
+    assert code == 0 and err.count("stored result, skipped") == 4, err
+    code, _, err = _bench(team, local_report, "--ray", cluster.address)
+    assert code == 0 and err.count("stored result, skipped") == 4, err
+    assert "ray:" not in err  # nothing to run: the cluster is not even contacted
+    assert len(fake_llm.requests) == calls
+    (local_report / "results" / "cot" / "unique_count.json").unlink()
+    code, _, err = _bench(team, local_report, "--ray", cluster.address)
+    assert code == 0 and err.count("stored result, skipped") == 3, err
+    stored = json.loads((local_report / "results" / "cot" / "unique_count.json").read_text())
+    assert stored["node"] in cluster.node_ids and stored["outcome"] == "correct"
+    assert len(fake_llm.requests) > calls
+
+
+def test_task_arguments_hold_no_key(team: Path, tmp_path: Path) -> None:
+    """What the driver hands `ray.remote(...).remote(...)` pickles without the key."""
+    from lessonl.bench import ray_cluster
+    from lessonl.bench.runner import BenchPlan
+    from lessonl.bench.suite import discover
+    from lessonl.config import parse_agents_file
+
+    plan = BenchPlan(
+        problems=discover(SUITE), strategies=["single"], report_dir=tmp_path,
+        team=parse_agents_file(team),
+    )  # fmt: skip
+    teams = [ray_cluster.effective_team(plan, p) for p in plan.problems]
+    keys = ray_cluster.team_keys(teams)
+    assert keys == {KEY_ENV: SECRET}  # the driver does send it, by reference
+    assert KEY_ENV not in ray_cluster.settings_env(keys)
+    args = (pack_problem(plan.problems[0].path), "single", 1, teams[0])
+    assert SECRET.encode() not in pickle.dumps(args)
+
+
+def _kill_first_pair_worker(name: str, killed: list[int], stop: threading.Event) -> None:
+    """SIGKILL the Ray worker process whose title says it runs task `name`, once."""
+    while not stop.is_set() and not killed:
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if cmd.startswith(f"ray::{name}"):
+                with_pid = proc.info["pid"]
+                os.kill(with_pid, signal.SIGKILL)
+                killed.append(with_pid)
+                return
+        time.sleep(0.05)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_worker_killed_mid_pair_is_survived(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.delay_s = 1.0  # the pair is mid-call when the worker dies
+    killed: list[int] = []
+    stop = threading.Event()
+    killer = threading.Thread(
+        target=_kill_first_pair_worker, args=("single/unique_count", killed, stop), daemon=True
+    )
+    killer.start()
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(tmp_path / "r")]
+    argv += ["--rounds", "1", "--strategy", "single", "--problems", "unique_count"]
+    argv += ["--json", "--ray", cluster.address]
+    try:
+        code, out, err = _cli(argv)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "the pair's worker was never seen"
+    assert code == 0, err
+    entry = json.loads(out)["strategies"]["single"]["problems"]["unique_count"]
+    assert entry["outcome"] == "correct" and entry["node"] in cluster.node_ids
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_pair_failing_the_same_way_on_every_node_stops_the_run(
+    cluster: Cluster, team: Path, tmp_path: Path
+) -> None:
+    # No node has this compiler: a fatal error (runner.FATAL) wherever the pair runs.
+    suite = tmp_path / "suite"
+    shutil.copytree(SUITE / "unique_count", suite / "unique_count")
+    toml = suite / "unique_count" / "lessonl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[[targets]]\n", '[[targets]]\nbuild = "no-such-cc-3f9 x"\n'))
+    assert "no-such-cc-3f9" in toml.read_text(encoding="utf-8")
+    argv = ["bench", str(suite), "--team", str(team), "--report", str(tmp_path / "r")]
+    argv += ["--rounds", "1", "--strategy", "single"]
+    code, out, local_err = _cli(argv)
+    assert code == 2 and "no-such-cc-3f9 not found" in local_err  # what a local run does
+    code, out, err = _cli([*argv, "--ray", cluster.address])
+    assert code == 2 and out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("lessonl: no-such-cc-3f9 not found"), err
+    assert last.endswith("(on every node of the Ray cluster: 2)"), err
+    assert "trying node" in err  # tried on the other node before giving up
