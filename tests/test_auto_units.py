@@ -225,7 +225,8 @@ for _ in range(20):
     start = now()
     sum(i * i for i in range(3000))  # about 0.2 ms
     times.append(now() - start)
-print(min(times), max(times))
+times.sort()
+print(times[0], times[len(times) // 2])
 """
 
 
@@ -241,5 +242,7 @@ def test_the_runner_clock_times_short_calls_under_a_hard_cpu_limit(limit: str) -
         check=True,
         timeout=60,
     ).stdout.split()
-    low, high = float(out[0]), float(out[1])
-    assert low > 0 and high < 0.004, (low, high)
+    # A ticking clock reads every pass as 0 or a whole 4 ms tick; one preempted pass may take
+    # 4 ms of real CPU time, so the middle one is what must be short.
+    low, middle = float(out[0]), float(out[1])
+    assert low > 0 and middle < 0.002, (low, middle)
