@@ -393,17 +393,10 @@ inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int 
     return counts;
 }
 ```"""
-FASTER = """```cpp
-inline std::vector<std::uint64_t> histogram(const std::vector<int>& values, int bins) {
-    // unrolled by two
-    std::vector<std::uint64_t> counts(bins > 0 ? bins : 0, 0);
-    for (int v : values) {
-        int b = bin_of(v, bins);
-        if (b >= 0) counts[b]++;
-    }
-    return counts;
-}
-```"""
+# The same function, marked as a further rewrite; it still needs the helper.
+FASTER = FAST_WITH_HELPER.replace(
+    "inline int bin_of(int v, int bins) { return (v >= 0 && v < bins) ? v : -1; }\n", ""
+).replace("{\n    std::vector", "{\n    // unrolled by two\n    std::vector", 1)
 
 
 ORIGINAL_BODY = "std::map<int, std::uint64_t> seen;"

@@ -53,12 +53,10 @@ from typing import Any
 from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.ray_task import Secrets, pack_problem, run_pair_task
 from lessonl.bench.runner import (
-    MAX_CONSECUTIVE_ERRORS,
     BenchPlan,
-    BenchStopped,
     Observer,
+    finish_pair,
     load_stored,
-    store,
 )
 from lessonl.bench.suite import Problem
 from lessonl.config import AgentConfig
@@ -300,18 +298,8 @@ def _run_pairs(
                     f"({type(crash).__name__}); a rerun tries it again",
                 )
                 observer.message(f"{pair.strategy} on {pair.problem.name} failed: {result.error}")
-            result.settings = pair.settings
-            if result.outcome != ERROR:
-                store(plan.result_path(pair.strategy, pair.problem.name), result)
             found[(pair.strategy, pair.problem.name)] = result
-            observer.pair_finished(result, skipped=False)
-            failed_in_a_row = failed_in_a_row + 1 if result.outcome == ERROR else 0
-            if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
-                raise BenchStopped(
-                    f"{failed_in_a_row} problem x strategy pairs failed in a row, the last with: "
-                    f"{result.error}; fix that and rerun the same command (finished pairs are "
-                    f"kept in {plan.report_dir / 'results'})"
-                )
+            failed_in_a_row = finish_pair(plan, result, pair.settings, observer, failed_in_a_row)
     finally:
         for ref in pending:  # Ctrl-C, a fatal error, a stop: nothing keeps running
             ray.cancel(ref, force=True)

@@ -149,19 +149,33 @@ async def run_plan(
                 observer.pair_finished(stored, skipped=True)
                 continue
             result = await run_pair(plan, strategy, problem, observer)
-            result.settings = settings
-            if result.outcome != ERROR:
-                store(path, result)
             results[strategy].append(result)
-            observer.pair_finished(result, skipped=False)
-            failed_in_a_row = failed_in_a_row + 1 if result.outcome == ERROR else 0
-            if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
-                raise BenchStopped(
-                    f"{failed_in_a_row} problem x strategy pairs failed in a row, the last with: "
-                    f"{result.error}; fix that and rerun the same command (finished pairs are "
-                    f"kept in {plan.report_dir / 'results'})"
-                )
+            failed_in_a_row = finish_pair(plan, result, settings, observer, failed_in_a_row)
     return results
+
+
+def finish_pair(
+    plan: BenchPlan,
+    result: ProblemResult,
+    settings: str,
+    observer: Observer,
+    failed_in_a_row: int,
+) -> int:
+    """Store a pair that ran (an `error` is not stored, so a rerun retries it), report it, and
+    return the count of pairs failed in a row, stopping the run at MAX_CONSECUTIVE_ERRORS.
+    The local runner and the Ray driver (ray_cluster.py) both end every pair here."""
+    result.settings = settings
+    if result.outcome != ERROR:
+        store(plan.result_path(result.strategy, result.problem), result)
+    observer.pair_finished(result, skipped=False)
+    failed_in_a_row = failed_in_a_row + 1 if result.outcome == ERROR else 0
+    if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+        raise BenchStopped(
+            f"{failed_in_a_row} problem x strategy pairs failed in a row, the last with: "
+            f"{result.error}; fix that and rerun the same command (finished pairs are "
+            f"kept in {plan.report_dir / 'results'})"
+        )
+    return failed_in_a_row
 
 
 async def run_pair(
