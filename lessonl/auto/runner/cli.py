@@ -149,10 +149,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     pairs; the original's results on them join the recording as calls of `<generated>`."""
     spec = _spec(args)
     folder = Path(args.recording)
-    try:
-        _module, fn = _function(spec)
-    except target.Unsupported as exc:
-        return fail(str(exc))
+    _module, fn = _function(spec)
     source = Path(args.generator).read_text(encoding="utf-8")
     made = []
     for _ in range(2):
@@ -198,10 +195,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     are dropped, so they cannot fail every variant. Also measures one pass, for `--loops`."""
     spec = _spec(args)
     folder = Path(args.recording)
-    try:
-        _module, fn = _function(spec)
-    except target.Unsupported as exc:
-        return fail(str(exc))
+    _module, fn = _function(spec)
     calls = store.load_calls(folder)
     meta = store.load_meta(folder)
     bad = {i for i, _ in replay(fn, calls, spec.qualname)}
@@ -225,10 +219,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     spec = _spec(args)
     folder = Path(args.recording)
-    try:
-        _module, fn = _function(spec)
-    except target.Unsupported as exc:
-        return fail(str(exc))
+    _module, fn = _function(spec)
     calls = store.load_calls(folder)
     meta = store.load_meta(folder)
     for i, found in replay(fn, calls, spec.qualname):
@@ -247,10 +238,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     spec = _spec(args)
-    try:
-        module, fn = _function(spec)
-    except target.Unsupported as exc:
-        return fail(str(exc))
+    module, fn = _function(spec)
     calls = store.load_calls(Path(args.recording))
     bench(fn, module, calls, loops=args.loops, reps=args.reps)
     return 0
@@ -295,5 +283,7 @@ def main(argv: Sequence[str]) -> int:
     }
     try:
         return handlers[args.command](args)
+    except target.Unsupported as exc:  # the function cannot be loaded or is of a refused kind
+        return fail(str(exc))
     except pickle.UnpicklingError as exc:
         return fail(f"the recording cannot be read: {exc}; run lessonl again to record anew")
