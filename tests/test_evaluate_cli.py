@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import StderrLines, holding_timing_lock, waiting_line
 
 PY_SLOW = "def work(n):\n    s = 0\n    for i in range(n):\n        s += i % 7\n    return s\n"
 PY_FAST = "def work(n):\n    return (n // 7) * 21 + sum(range(n % 7))\n"
@@ -215,7 +215,6 @@ def test_two_evaluations_at_once_never_time_concurrently(tmp_path: Path, lock: P
 def test_a_run_removes_what_a_killed_run_left_behind(tmp_path: Path, lock: Path) -> None:
     """A SIGKILLed run cannot clean up; the next run on the project removes its folder."""
     import signal
-    import time
 
     import psutil
 
@@ -250,29 +249,18 @@ def test_progress_goes_to_stderr_while_stdout_stays_one_object(tmp_path: Path, l
     """While another process holds the timing lock the evaluation says so, naming it; then
     each timed pair. stdout is still the one JSON object."""
     root = project(tmp_path)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # what a timing lessonl holds, with its pid beside it
-    lock.with_name(lock.name + ".holder").write_text(f"{os.getpid()}\n")
-    waiting = f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)"
-    early: list[str] = []
-    try:
+    with holding_timing_lock(lock) as holder:
         proc = lessonl(
             "evaluate", "pkg/work.py", "--candidate", "fast.py", "--json", cwd=root, lock=lock
         )
-        assert proc.stderr is not None
         # Hold the lock until the evaluation says it waits (however slow a loaded machine is).
-        deadline = time.monotonic() + 120
-        while waiting not in early and time.monotonic() < deadline and proc.poll() is None:
-            line = proc.stderr.readline()
-            if line:
-                early.append(line.rstrip("\n"))
-    finally:
-        os.close(fd)  # releases the lock
-    code, out, err = finish(proc)
+        stderr = StderrLines(proc)
+        stderr.wait_for(lambda lines: waiting_line(holder) in lines)
+    code, out, lines = stderr.finish(timeout_s=120)
+    err = "\n".join(lines)
     assert code == 0, err
     assert json.loads(out)["outcome"] == "correct"
-    lines = early + err.splitlines()
-    assert waiting in lines
+    assert waiting_line(holder) in lines
     assert "building the original" not in lines  # this project has no build step
     assert "testing the original" in lines and "testing v1-candidate" in lines
     assert "candidate: timed pair 1 of at most 5" in lines

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from fakes import FakeLLM
 from loop_project import FAST, FILE, SAME, by_agent, make_project
+from processes import StderrLines, holding_timing_lock, waiting_line
 
 CONTRACT_KEYS = {
     "run_id",
@@ -126,12 +125,7 @@ def test_a_wait_for_the_timing_lock_is_said(tmp_path: Path, fake_llm: FakeLLM) -
     fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME}))
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
     lock = tmp_path / "timing.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # what a timing lessonl holds, with its pid beside it
-    lock.with_name(lock.name + ".holder").write_text(f"{os.getpid()}\n")
-    waiting = f"waiting for the machine-wide timing lock, held by pid {os.getpid()} (timing)"
-    early: list[str] = []
-    try:
+    with holding_timing_lock(lock) as holder:
         proc = subprocess.Popen(
             [sys.executable, "-m", "lessonl", "optimize", f"{FILE}:histogram", "--json"],
             cwd=root,
@@ -140,18 +134,9 @@ def test_a_wait_for_the_timing_lock_is_said(tmp_path: Path, fake_llm: FakeLLM) -
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        assert proc.stderr is not None
-        stderr = proc.stderr
-        # Read in a thread: a run that never says it waits must fail the test, not hang it.
-        reader = threading.Thread(target=lambda: early.extend(iter(stderr.readline, "")))
-        reader.start()
-        deadline = time.monotonic() + 120
-        while not any(waiting in line for line in early) and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        os.close(fd)  # releases the lock
-    out, _ = proc.communicate(timeout=300)
-    reader.join(timeout=10)
-    assert proc.returncode == 0, early
-    assert any(line.rstrip("\n") == waiting for line in early), early
+        stderr = StderrLines(proc)
+        stderr.wait_for(lambda lines: waiting_line(holder) in lines)
+    code, out, lines = stderr.finish()
+    assert code == 0, lines
+    assert waiting_line(holder) in lines, lines
     assert json.loads(out)["stopped"] == "completed"
