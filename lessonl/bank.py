@@ -295,6 +295,12 @@ class LessonBank:
                 raise UsageError(
                     f"{source}:{n}: not a lesson record ({exc}); expected a `lessons export` file"
                 ) from exc
+        return self.import_lessons(lessons)
+
+    def import_lessons(self, lessons: Iterable[Lesson]) -> int:
+        """Add `lessons` keeping their ids, skipping ids already in the bank (what
+        `import_jsonl` and the bench's warmed bank, `lessonl_transfer`, do). Returns how many
+        were added."""
         added = 0
         for lesson in lessons:
             if self._cache.add(_PREFIX + lesson.id, json.dumps(lesson.to_json()), retry=True):
