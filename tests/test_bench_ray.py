@@ -246,6 +246,36 @@ def test_a_cluster_run_matches_a_local_run_and_their_stores_are_interchangeable(
     assert len(fake_llm.requests) > calls
 
 
+@needs_ray
+@pytest.mark.slow
+def test_transfer_pairs_follow_the_lessonl_pairs_with_their_lessons(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """The lessonl pairs' lessons come back from the nodes with their results, and each
+    transfer pair, submitted after them, gets the other problem's lessons in its arguments."""
+    from test_bench_transfer import _marker
+    from test_bench_transfer import _reply as transfer_reply
+
+    fake_llm.script_fn(transfer_reply)
+    report = tmp_path / "r"
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(report)]
+    argv += ["--rounds", "1", "--strategy", "lessonl_transfer", "--json", "--ray", cluster.address]
+    code, out, err = _cli(argv)
+    assert code == 0, err
+    assert "added lessonl" in err
+    data = json.loads(out)
+    code_prompts = [r.prompt for r in fake_llm.requests if "fenced code block" in r.prompt]
+    assert not any("marker" in p for p in code_prompts[:2])  # the lessonl pairs, first
+    for problem, other in (("unique_count", "prefix_max"), ("prefix_max", "unique_count")):
+        entry = data["strategies"]["lessonl_transfer"]["problems"][problem]
+        assert (entry["warm_lessons"], entry["round0_lessons"]) == (1, 1), entry
+        assert entry["node"] in cluster.node_ids
+        (prompt,) = [p for p in code_prompts[2:] if f"def {problem}" in p]
+        assert _marker(other) in prompt and _marker(problem) not in prompt
+        stored = json.loads((report / "results" / "lessonl" / f"{problem}.json").read_text())
+        assert len(stored["lessons"]) == 1 and stored["node"] in cluster.node_ids
+
+
 def test_task_arguments_hold_no_key(team: Path, tmp_path: Path) -> None:
     """What the driver hands `ray.remote(...).remote(...)` pickles without the key."""
     from lessonl.bench import ray_cluster

@@ -20,6 +20,10 @@ Definitions (the same for every strategy, so the numbers compare):
   including round t, as first measured (the paper's Figure 3). A problem that stopped early
   keeps its last value.
 
+- `paired` (ours): every two arms A, B on their common problems; A won a problem if its
+  answer is measurably faster than B's (A's clipped interval lies wholly above B's), lost if
+  measurably slower, tied otherwise (`compare`, `answer_interval`).
+
 Problems whose run failed with an error count as not correct (speedup 1): dropping them would
 flatter a strategy that crashes on the hard ones.
 """
@@ -27,7 +31,7 @@ flatter a strategy that crashes on the hard ones.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,6 +80,15 @@ class ProblemResult:
     #: None in a local run; and that machine's host name.
     node: str | None = None
     host: str | None = None
+    #: The `lessonl` arm only: every lesson its pair's bank held at the end (`Lesson.to_json`
+    #: records), kept in its stored pair JSON (never in results.json) so that the
+    #: `lessonl_transfer` pairs can start from them; None in a result from before they were
+    #: kept.
+    lessons: list[dict[str, Any]] | None = None
+    #: `lessonl_transfer` only: how many lessons (of the other problems) its bank started with.
+    warm_lessons: int | None = None
+    #: The loop arms: how many lessons from the bank round 0's prompts showed.
+    round0_lessons: int | None = None
 
     @property
     def correct(self) -> bool:
@@ -222,3 +235,78 @@ def by_category(results: Sequence[ProblemResult]) -> dict[str, Summary]:
 
 def _r(value: float) -> float:
     return round(value, 4) if math.isfinite(value) else value
+
+
+# ------------------------------------------------------------------------------- paired
+
+WON, LOST, TIED = "won", "lost", "tied"
+
+
+def answer_interval(r: ProblemResult) -> tuple[float, float]:
+    """The re-measured 95% interval of `r`'s answer for the paired comparison, clipped at 1 as
+    the metrics clip speedups (a user keeps the original over a slower or wrong rewrite): an
+    incorrect or missing answer is [1, 1]; a correct one without an interval, which cannot be
+    shown faster than anything, is [1, max(1, s)]."""
+    if not r.correct or r.speedup is None:
+        return (1.0, 1.0)
+    if r.ci95 is None:
+        return (1.0, max(1.0, r.speedup))
+    return (max(1.0, r.ci95[0]), max(1.0, r.ci95[1]))
+
+
+def compare(a: ProblemResult, b: ProblemResult) -> str:
+    """WON if `a`'s answer is measurably faster than `b`'s (a's interval lies wholly above b's),
+    LOST if measurably slower, TIED otherwise: noise between two answers never decides."""
+    a_lo, a_hi = answer_interval(a)
+    b_lo, b_hi = answer_interval(b)
+    if a_lo > b_hi:
+        return WON
+    if b_lo > a_hi:
+        return LOST
+    return TIED
+
+
+@dataclass
+class Paired:
+    """Arm `a` against arm `b` on the problems both ran: per problem WON/LOST/TIED (for a)."""
+
+    a: str
+    b: str
+    problems: dict[str, str]
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for v in self.problems.values() if v == verdict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "n_problems": len(self.problems),
+            "won": self.count(WON),
+            "lost": self.count(LOST),
+            "tied": self.count(TIED),
+            "problems": dict(self.problems),
+        }
+
+    def line(self) -> str:
+        """'A vs B: won W, lost L, tied T of N', the report's and the CLI's wording."""
+        return (
+            f"{self.a} vs {self.b}: won {self.count(WON)}, lost {self.count(LOST)}, "
+            f"tied {self.count(TIED)} of {len(self.problems)}"
+        )
+
+
+def paired(results: Mapping[str, Sequence[ProblemResult]]) -> list[Paired]:
+    """Every pair of arms (a before b in `results`' order) with the problems both ran, in a's
+    order; a pair of arms without a common problem is left out."""
+    names = list(results)
+    out: list[Paired] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            theirs = {r.problem: r for r in results[b]}
+            verdicts = {
+                r.problem: compare(r, theirs[r.problem]) for r in results[a] if r.problem in theirs
+            }
+            if verdicts:
+                out.append(Paired(a=a, b=b, problems=verdicts))
+    return out

@@ -43,6 +43,7 @@ when its task returns (pairs finish in any order), preceded by the messages it p
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import os
 import sys
@@ -50,6 +51,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lessonl.bench import strategies
 from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.ray_task import Secrets, pack_problem, run_pair_task
 from lessonl.bench.runner import (
@@ -57,6 +59,7 @@ from lessonl.bench.runner import (
     Observer,
     finish_pair,
     load_stored,
+    warm_lessons,
 )
 from lessonl.bench.suite import Problem
 from lessonl.config import AgentConfig
@@ -118,6 +121,7 @@ class _Pair:
     settings: str
     archive: Any  # the problem's ObjectRef
     team: tuple[AgentConfig, ...]
+    warm: list[dict[str, Any]] | None = None  # lessonl_transfer: its bank's lessons
     fatal_on: dict[str, str] = field(default_factory=dict)  # node id -> fatal message
 
 
@@ -180,24 +184,39 @@ def run_plan_ray(
     address: str | None,
     notice: Callable[[str], None] = lambda _line: None,
 ) -> dict[str, list[ProblemResult]]:
-    """Run (or load) every pair of `plan` on Ray; results per strategy, in suite order."""
+    """Run (or load) every pair of `plan` on Ray; results per strategy, in suite order.
+
+    `lessonl_transfer` pairs (runner.py's module docstring) are submitted once no `lessonl`
+    pair is pending any more, each with its warm lessons in its task's arguments."""
     ray = import_ray()
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    names, note = strategies.with_sources(plan.strategies)
+    if note is not None:  # the CLI adds it itself (and says so); a direct caller hears it here
+        plan = dataclasses.replace(plan, strategies=names)
+        notice(note)
     found: dict[tuple[str, str], ProblemResult] = {}
-    todo: list[tuple[str, Problem, str]] = []
-    for strategy in plan.strategies:
+    todo: list[_Todo] = []
+    for strategy in plan.run_order():
+        if strategy == strategies.TRANSFER:
+            continue  # their settings depend on the lessonl pairs' lessons: `_release_transfer`
         for problem in plan.problems:
             settings = plan.settings(problem)
-            stored = load_stored(plan.result_path(strategy, problem.name), settings)
+            path = plan.result_path(strategy, problem.name)
+            stored = load_stored(path, settings, lessons=plan.needs_lessons(strategy))
             if stored is not None:
                 found[(strategy, problem.name)] = stored
                 observer.pair_started(strategy, problem.name)
                 observer.pair_finished(stored, skipped=True)
             else:
-                todo.append((strategy, problem, settings))
-    if todo:
-        teams = {p.name: effective_team(plan, p) for _, p, _ in todo}
+                todo.append(_Todo(strategy, problem, settings))
+    waiting = plan.transfer
+    if waiting and not any(t.strategy == strategies.SOURCE for t in todo):
+        todo += _release_transfer(plan, found, observer)  # every lessonl pair is stored
+        waiting = False
+    if todo or waiting:
+        needed = list(plan.problems) if waiting else [t.problem for t in todo]
+        teams = {p.name: effective_team(plan, p) for p in needed}
         keys = team_keys(list(teams.values()))  # a missing key fails here, before Ray
         # Ray's driver prints the errors the cluster pushes ("(raylet) A worker died ...") on
         # sys.stdout, whatever log_to_driver says; `--json` keeps stdout to one JSON object, so
@@ -212,6 +231,7 @@ def run_plan_ray(
                     plan,
                     observer,
                     todo,
+                    waiting,
                     teams,
                     found,
                     secrets_box,
@@ -224,19 +244,57 @@ def run_plan_ray(
     }
 
 
+@dataclass
+class _Todo:
+    """A pair to run: its settings fingerprint and, for `lessonl_transfer`, its warm lessons."""
+
+    strategy: str
+    problem: Problem
+    settings: str
+    warm: list[dict[str, Any]] | None = None
+
+
+def _release_transfer(
+    plan: BenchPlan, found: dict[tuple[str, str], ProblemResult], observer: Observer
+) -> list[_Todo]:
+    """With every `lessonl` pair in `found`: the `lessonl_transfer` pairs to run (those stored
+    with the same warm lessons are put in `found` and reported as skipped)."""
+    sources = [found.get((strategies.SOURCE, p.name)) for p in plan.problems]
+    out: list[_Todo] = []
+    for problem in plan.problems:
+        warm = warm_lessons(problem, sources)
+        settings = plan.settings(problem, warm)
+        stored = load_stored(plan.result_path(strategies.TRANSFER, problem.name), settings)
+        if stored is not None:
+            found[(strategies.TRANSFER, problem.name)] = stored
+            observer.pair_started(strategies.TRANSFER, problem.name)
+            observer.pair_finished(stored, skipped=True)
+        else:
+            out.append(_Todo(strategies.TRANSFER, problem, settings, warm))
+    return out
+
+
 def _run_pairs(
     ray: Any,
     affinity: Any,
     plan: BenchPlan,
     observer: Observer,
-    todo: list[tuple[str, Problem, str]],
+    todo: list[_Todo],
+    waiting: bool,
     teams: dict[str, tuple[AgentConfig, ...]],
     found: dict[tuple[str, str], ProblemResult],
     secrets_box: list[Any],
 ) -> None:
+    """Submit `todo`, collect every result; `waiting`: the `lessonl_transfer` pairs follow
+    once no `lessonl` pair is pending."""
     task = ray.remote(run_pair_task)
-    archives = {p.name: ray.put(pack_problem(p.path)) for _, p, _ in todo}
+    archives: dict[str, Any] = {}
     pending: dict[Any, _Pair] = {}
+
+    def archive(problem: Problem) -> Any:
+        if problem.name not in archives:
+            archives[problem.name] = ray.put(pack_problem(problem.path))
+        return archives[problem.name]
 
     def submit(pair: _Pair, node: str | None = None) -> None:
         options: dict[str, Any] = {
@@ -249,12 +307,16 @@ def _run_pairs(
         if node is not None:
             options["scheduling_strategy"] = affinity(node_id=node, soft=False)
         ref = task.options(**options).remote(
-            pair.archive, pair.strategy, plan.rounds, pair.team, secrets_box
+            pair.archive, pair.strategy, plan.rounds, pair.team, secrets_box, pair.warm
         )
         pending[ref] = pair
 
-    for strategy, problem, settings in todo:
-        submit(_Pair(strategy, problem, settings, archives[problem.name], teams[problem.name]))
+    def submit_all(items: list[_Todo]) -> None:
+        for t in items:
+            team = teams[t.problem.name]
+            submit(_Pair(t.strategy, t.problem, t.settings, archive(t.problem), team, t.warm))
+
+    submit_all(todo)
     failed_in_a_row = 0
     try:
         while pending:
@@ -300,6 +362,9 @@ def _run_pairs(
                 observer.message(f"{pair.strategy} on {pair.problem.name} failed: {result.error}")
             found[(pair.strategy, pair.problem.name)] = result
             failed_in_a_row = finish_pair(plan, result, pair.settings, observer, failed_in_a_row)
+            if waiting and not any(p.strategy == strategies.SOURCE for p in pending.values()):
+                submit_all(_release_transfer(plan, found, observer))
+                waiting = False
     finally:
         for ref in pending:  # Ctrl-C, a fatal error, a stop: nothing keeps running
             ray.cancel(ref, force=True)

@@ -10,10 +10,11 @@ Why the problem travels as a tar archive: nodes share no file system with the dr
 problem folder is a few kilobytes. The driver puts each archive in Ray's object store once and
 every pair of that problem reads it from there.
 
-What travels in the arguments: the archive, names, the round count and the team's
-`AgentConfig`s, which hold only the *names* of the environment variables with API keys. The
-keys themselves are one `Secrets` object in Ray's object store, passed by reference inside a
-list (so Ray hands the task the reference, not the value: the task spec holds an object id);
+What travels in the arguments: the archive, names, the round count, a `lessonl_transfer`
+pair's warm lessons and the team's `AgentConfig`s, which hold only the *names* of the
+environment variables with API keys. The keys themselves are one `Secrets` object in Ray's
+object store, passed by reference inside a list (so Ray hands the task the reference, not the
+value: the task spec holds an object id);
 the task reads it and sets the variables in its process environment for the length of the pair,
 which is where the team looks for keys, as in a local run. Why not the runtime environment's
 `env_vars`: Ray's runtime-env agent logs them verbatim at INFO (runtime_env_agent.log, "Creating
@@ -168,8 +169,13 @@ def run_pair_task(
     rounds: int | None,
     team: tuple[AgentConfig, ...],
     secrets_box: list[Any],
+    warm: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run one pair here; returns {"result", "messages", "fatal"} as plain data.
+
+    `warm`: a `lessonl_transfer` pair's lesson records for its bank (plain data in the task's
+    arguments: lessons hold no secret); a `lessonl` pair's result brings its bank's lessons
+    back (`ProblemResult.lessons`), since the bank goes with the node's working copy.
 
     A fatal error (one that would fail every pair on this node: a missing compiler, a rejected
     key) comes back as {"fatal": {"type", "module", "message"}} rather than raised, so the driver
@@ -193,7 +199,7 @@ def run_pair_task(
 
         async def go() -> ProblemResult:
             await _keep_local_servers(team)
-            return await runner.run_pair(plan, strategy, problem, collector)
+            return await runner.run_pair(plan, strategy, problem, collector, warm=warm)
 
         secrets = _secrets(secrets_box)
         with environment(secrets.values):

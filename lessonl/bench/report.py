@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lessonl.atomic import write_text
-from lessonl.bench.metrics import ProblemResult, by_category, summarize
+from lessonl.bench.metrics import ProblemResult, by_category, paired, summarize
 from lessonl.bench.suite import Problem
 from lessonl.harness.stats import NOISE_MARGIN
 
@@ -58,6 +58,7 @@ def build(
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "problems": [p.listing() for p in problems],
         "strategies": strategies,
+        "paired": [c.to_json() for c in paired(results)],
     }
 
 
@@ -80,6 +81,8 @@ def _problem_entry(r: ProblemResult) -> dict[str, Any]:
         "error": r.error,
         "node": r.node,
         "host": r.host,
+        "warm_lessons": r.warm_lessons,
+        "round0_lessons": r.round0_lessons,
     }
 
 
@@ -217,6 +220,8 @@ def markdown(data: dict[str, Any], *, plots: bool = True) -> str:
         "n.s.: correct but not measurably faster than the original (its 95% interval does not "
         f"lie above {1 + NOISE_MARGIN:.2f}x).",
         "",
+        *_paired(data),
+        *_transfer(data),
         *_failures(data),
         "## Plots",
         "",
@@ -232,6 +237,59 @@ def markdown(data: dict[str, Any], *, plots: bool = True) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def paired_line(c: dict[str, Any]) -> str:
+    """'A vs B: won W, lost L, tied T of N' (`metrics.Paired.line`, from the JSON)."""
+    return (
+        f"{c['a']} vs {c['b']}: won {c['won']}, lost {c['lost']}, tied {c['tied']} "
+        f"of {c['n_problems']}"
+    )
+
+
+def _paired(data: dict[str, Any]) -> list[str]:
+    """'Paired comparison': per pair of arms, the problems A won, lost and tied against B."""
+    comparisons = data.get("paired") or []
+    if not comparisons:
+        return []
+    rows = [
+        [
+            f"{c['a']} vs {c['b']}",
+            str(c["won"]),
+            str(c["lost"]),
+            str(c["tied"]),
+            str(c["n_problems"]),
+        ]
+        for c in comparisons
+    ]
+    return [
+        "## Paired comparison",
+        "",
+        "Per problem, A won if its answer is measurably faster than B's (A's re-measured 95% "
+        "interval lies wholly above B's), lost if measurably slower, tied otherwise; an "
+        "incorrect answer counts as [1, 1] and intervals are clipped at 1, as the speedups are.",
+        "",
+        _table(["A vs B", "won", "lost", "tied", "of"], rows),
+        "",
+        *[f"- {paired_line(c)}" for c in comparisons],
+        "",
+    ]
+
+
+def _transfer(data: dict[str, Any]) -> list[str]:
+    """'Warm banks': per problem of an arm whose bank started warm (`lessonl_transfer`), how
+    many lessons it started with and how many round 0's prompts showed."""
+    lines = []
+    for name, s in data["strategies"].items():
+        for problem, e in s["problems"].items():
+            if e.get("warm_lessons") is None:
+                continue
+            shown = e.get("round0_lessons")
+            lines.append(
+                f"- {problem} · {name}: started with {e['warm_lessons']} lessons of the other "
+                f"problems; round 1 prompts showed {'-' if shown is None else shown}"
+            )
+    return ["## Warm banks", "", *lines, ""] if lines else []
 
 
 def _failures(data: dict[str, Any]) -> list[str]:

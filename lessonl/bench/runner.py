@@ -16,6 +16,19 @@ folder of the user's repository would look empty to it.
 Pairs run one after another: timing holds a machine-wide lock anyway, and one pair at a time
 keeps every measurement's machine load alike.
 
+Transfer (`lessonl_transfer`, beyond the paper): each `lessonl` pair keeps the lessons its
+bank held at the end (`ProblemResult.lessons`, read before its copy is removed, so they come
+back from a Ray node too) in its stored pair JSON. A plan with `lessonl_transfer` also runs
+`lessonl` (`strategies.with_sources` adds it), runs the `lessonl_transfer` pairs last, and
+seeds each one's fresh bank with the union of the stored `lessonl` lessons of the plan's *other*
+problems, of the problem's language (`warm_lessons`); the bank's own selection does the rest.
+Its settings fingerprint includes a digest of those lessons, so a rerun redoes a transfer pair
+only when they changed. A stored `lessonl` result from before lessons were kept (`lessons` is
+None) is rerun when the plan has `lessonl_transfer`: its lessons are gone with its copy, and a
+transfer arm seeded without them would not measure transfer. A `lessonl` pair that failed
+(an `error`) contributes nothing; its lessons arrive, and change the digest, when a rerun
+finishes it.
+
 A pair that fails with a `LessonLError` that would fail every pair (bad configuration, a missing
 compiler, a missing key or a rejected one) stops the benchmark, and so do
 `MAX_CONSECUTIVE_ERRORS` failed pairs in a row. Other failures (one problem's baseline does not
@@ -37,7 +50,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lessonl.atomic import write_text
 from lessonl.bench import strategies
@@ -46,7 +59,7 @@ from lessonl.bench.suite import Problem, load_problem
 from lessonl.config import AgentConfig
 from lessonl.errors import ConfigError, EnvironmentProblem, LessonLError, UsageError
 from lessonl.llm.errors import AuthError, LocalModelError, MissingKey, UnknownModel
-from lessonl.state import STATE_DIR_NAME
+from lessonl.state import STATE_DIR_NAME, StateDir
 
 #: Failures that would repeat on every pair: they stop the benchmark instead of being recorded.
 FATAL: tuple[type[LessonLError], ...] = (
@@ -99,28 +112,72 @@ class BenchPlan:
     def rounds_for(self, problem: Problem) -> int:
         return self.rounds if self.rounds is not None else problem.config.run.rounds
 
-    def settings(self, problem: Problem) -> str:
-        """Fingerprint of what a result depends on besides the problem and the strategy."""
+    def settings(self, problem: Problem, warm: Sequence[dict[str, Any]] | None = None) -> str:
+        """Fingerprint of what a result depends on besides the problem and the strategy (and,
+        for a `lessonl_transfer` pair, the `warm` lessons its bank starts with)."""
         agents = self.team if self.team is not None else problem.config.agents
-        data = {
+        data: dict[str, Any] = {
             "rounds": self.rounds_for(problem),
             "agents": [dataclasses.asdict(a) for a in agents] or "default",
         }
+        if warm is not None:
+            data["warm"] = lessons_digest(warm)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def result_path(self, strategy: str, problem: str) -> Path:
         return self.report_dir / "results" / strategy / f"{problem}.json"
 
+    @property
+    def transfer(self) -> bool:
+        return strategies.TRANSFER in self.strategies
 
-def load_stored(path: Path, settings: str) -> ProblemResult | None:
-    """A finished pair's stored result, or None if absent, unreadable or from other settings."""
+    def run_order(self) -> list[str]:
+        """The strategies in the order their pairs run: `lessonl_transfer` last, after the
+        `lessonl` pairs whose lessons it starts from (reports keep `strategies`' order)."""
+        return [s for s in self.strategies if s != strategies.TRANSFER] + (
+            [strategies.TRANSFER] if self.transfer else []
+        )
+
+    def needs_lessons(self, strategy: str) -> bool:
+        """Whether a stored result of `strategy` must hold its lessons to count as finished."""
+        return self.transfer and strategy == strategies.SOURCE
+
+
+def lessons_digest(lessons: Sequence[dict[str, Any]]) -> str:
+    """A short digest of lesson records (order does not matter)."""
+    blob = json.dumps(sorted(lessons, key=lambda x: str(x.get("id"))), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def warm_lessons(problem: Problem, sources: Sequence[ProblemResult | None]) -> list[dict[str, Any]]:
+    """The lessons `problem`'s `lessonl_transfer` pair starts with: those the `lessonl` pairs in
+    `sources` banked on the *other* problems, of `problem`'s language (the bank shows no other
+    language's lessons anyway), each lesson once, in `sources`' order."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for r in sources:
+        if r is None or r.problem == problem.name:
+            continue
+        for lesson in r.lessons or ():
+            key = str(lesson.get("id"))
+            if lesson.get("language") == problem.language and key not in seen:
+                seen.add(key)
+                out.append(lesson)
+    return out
+
+
+def load_stored(path: Path, settings: str, *, lessons: bool = False) -> ProblemResult | None:
+    """A finished pair's stored result, or None if absent, unreadable or from other settings
+    (or, with `lessons`, from before a pair's lessons were kept: see the module docstring)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         result = ProblemResult.from_json(data)
     except (OSError, ValueError, TypeError):
         return None
     if result.settings != settings or result.outcome == ERROR:
+        return None
+    if lessons and result.lessons is None:
         return None
     return result
 
@@ -136,19 +193,26 @@ async def run_plan(
 ) -> dict[str, list[ProblemResult]]:
     """Run (or load) every pair; results per strategy, problems in suite order."""
     observer = observer or _Silent()
+    names, note = strategies.with_sources(plan.strategies)
+    if note is not None:  # the CLI adds it itself (and says so); a direct caller hears it here
+        plan = dataclasses.replace(plan, strategies=names)
+        observer.message(note)
     results: dict[str, list[ProblemResult]] = {s: [] for s in plan.strategies}
     failed_in_a_row = 0
-    for strategy in plan.strategies:
+    for strategy in plan.run_order():
         for problem in plan.problems:
-            settings = plan.settings(problem)
+            warm = None
+            if strategy == strategies.TRANSFER:
+                warm = warm_lessons(problem, results[strategies.SOURCE])
+            settings = plan.settings(problem, warm)
             path = plan.result_path(strategy, problem.name)
-            stored = load_stored(path, settings)
+            stored = load_stored(path, settings, lessons=plan.needs_lessons(strategy))
             observer.pair_started(strategy, problem.name)
             if stored is not None:
                 results[strategy].append(stored)
                 observer.pair_finished(stored, skipped=True)
                 continue
-            result = await run_pair(plan, strategy, problem, observer)
+            result = await run_pair(plan, strategy, problem, observer, warm=warm)
             results[strategy].append(result)
             failed_in_a_row = finish_pair(plan, result, settings, observer, failed_in_a_row)
     return results
@@ -179,9 +243,16 @@ def finish_pair(
 
 
 async def run_pair(
-    plan: BenchPlan, strategy: str, problem: Problem, observer: Observer
+    plan: BenchPlan,
+    strategy: str,
+    problem: Problem,
+    observer: Observer,
+    *,
+    warm: Sequence[dict[str, Any]] | None = None,
 ) -> ProblemResult:
-    """One strategy on one problem, in a fresh working copy; see the module docstring."""
+    """One strategy on one problem, in a fresh working copy; see the module docstring. `warm`:
+    lesson records to put in the copy's bank first (`lessonl_transfer`); the `lessonl` arm's
+    result takes its bank's lessons with it."""
     from lessonl.bench.strategies.base import StrategyContext
     from lessonl.llm import build_team
     from lessonl.llm.team import choose_agents
@@ -191,9 +262,12 @@ async def run_pair(
     scratch = Path(tempfile.mkdtemp(prefix=f"lessonl-bench-{strategy}-"))
     work = scratch / problem.name  # the folder name is the problem's name
     started = time.monotonic()
+    seeded = 0
     try:
         await asyncio.to_thread(_copy, problem.path, work)
         local = load_problem(work)
+        if warm is not None:
+            seeded = await asyncio.to_thread(_seed_bank, local, warm)
         agents = plan.team
         if strategies.is_solo(strategy):
             agents = solo_agents(choose_agents(local.config, plan.team, os.environ)[0])
@@ -211,6 +285,10 @@ async def run_pair(
             result = await run(ctx)
         finally:
             await team.aclose()
+        if warm is not None:
+            result.warm_lessons = seeded
+        if strategy == strategies.SOURCE:
+            result.lessons = await asyncio.to_thread(_bank_lessons, local)
     except FATAL:
         raise
     except LessonLError as exc:
@@ -242,6 +320,23 @@ def solo_agents(team: Sequence[AgentConfig]) -> tuple[AgentConfig, ...]:
         )
         for j in range(len(team))
     )
+
+
+def _seed_bank(problem: Problem, lessons: Sequence[dict[str, Any]]) -> int:
+    """Import `lessons` into `problem`'s (fresh, empty) bank; returns how many it holds."""
+    from lessonl.bank import LessonBank
+    from lessonl.lessons import Lesson
+
+    with LessonBank(StateDir(problem.config.root).ensure().bank) as bank:
+        return bank.import_lessons(Lesson.from_json(dict(x)) for x in lessons)
+
+
+def _bank_lessons(problem: Problem) -> list[dict[str, Any]]:
+    """Every lesson in `problem`'s bank, oldest first, as `Lesson.to_json` records."""
+    from lessonl.bank import LessonBank
+
+    with LessonBank(StateDir(problem.config.root).bank) as bank:
+        return [lesson.to_json() for lesson in bank.all()]
 
 
 def _copy(src: Path, dst: Path) -> None:

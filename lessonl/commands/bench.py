@@ -138,6 +138,12 @@ def _print_summary(data: dict[str, object], console: Console) -> None:
             f"{s['wall_s']:.0f} s",
         )
     console.print(table)
+    comparisons = data.get("paired")
+    assert isinstance(comparisons, list)
+    if comparisons:
+        console.print(Text("paired comparison (won = measurably faster, per problem):"))
+        for c in comparisons:
+            console.print(Text(f"  {bench_report.paired_line(c)}"), soft_wrap=True)
 
 
 def _print_listing(suite: Path, problems: list[Problem]) -> None:
@@ -183,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
 
         import_ray()  # without the extra: one line naming it, before any work
     chosen = select(problems, args.problems)
-    names = strategies.choose(args.strategy)
+    names, note = strategies.with_sources(strategies.choose(args.strategy))
     if args.rounds is not None and args.rounds < 1:
         raise UsageError("--rounds must be >= 1")
     team = parse_agents_file(Path(args.team)) if args.team else None
@@ -192,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         problems=chosen, strategies=names, report_dir=report_dir, rounds=args.rounds, team=team
     )
     console = Console(stderr=True)
+    if note is not None:
+        console.print(Text(note), soft_wrap=True)
     try:
         with BenchProgress(console, len(chosen) * len(names)) as view:
             if ray_address is None:

@@ -25,9 +25,22 @@ if TYPE_CHECKING:
 
 #: Every strategy, in the order reports show them (LessonL first, then the paper's baselines,
 #: then arms that test our additions to the method).
-NAMES = ("lessonl", "single", "cot", "reflexion", "moa", "mapcoder", "lessonl_carry")
+NAMES = (
+    "lessonl",
+    "single",
+    "cot",
+    "reflexion",
+    "moa",
+    "mapcoder",
+    "lessonl_carry",
+    "lessonl_transfer",
+)
 #: What `lessonl bench` runs without --strategy: the paper's six, as --problems defaults to all.
 DEFAULT = NAMES[:6]
+#: The arm whose bank starts warmed with what SOURCE banked on the plan's other problems, so
+#: the runner runs SOURCE's pairs first (lessonl/bench/runner.py).
+TRANSFER = "lessonl_transfer"
+SOURCE = "lessonl"
 
 StrategyRun = Callable[["StrategyContext"], Awaitable["ProblemResult"]]
 
@@ -40,6 +53,17 @@ def choose(names: Sequence[str] | None) -> list[str]:
     if unknown:
         raise UsageError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     return list(dict.fromkeys(names))
+
+
+def with_sources(names: Sequence[str]) -> tuple[list[str], str | None]:
+    """`names`, plus SOURCE when TRANSFER is among them and SOURCE is not (TRANSFER learns
+    from SOURCE's lessons), and the one line that says so (None when nothing was added)."""
+    if TRANSFER not in names or SOURCE in names:
+        return list(names), None
+    note = (
+        f"{TRANSFER} starts from the lessons {SOURCE} banks on the other problems: added {SOURCE}"
+    )
+    return [SOURCE, *names], note
 
 
 def get(name: str) -> StrategyRun:

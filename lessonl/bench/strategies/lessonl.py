@@ -60,6 +60,9 @@ async def run_loop(ctx: StrategyContext, name: str, options: RunOptions) -> Prob
         output_tokens=report.usage.output_tokens,
         cost_usd=report.usage.cost_usd,
         error="; ".join(report.errors) or None,
+        # What round 0's prompts showed from the bank: lessons of an earlier run (none in a
+        # fresh copy; the warmed bank's for `lessonl_transfer`).
+        round0_lessons=len(report.rounds[0].shown_lessons) if report.rounds else 0,
     )
     set_answer(result, fastest(report.remeasured))
     return result
