@@ -3,8 +3,9 @@
 `build(...)` makes the JSON object that `lessonl bench --json` prints and `results.json` keeps
 (docs/contracts.md: per strategy `correctness`, `geomean_speedup`, `share_ge_2x`, `mean_speedup`,
 the best speedup after each round, tokens, cost and wall time, and per problem its outcome and
-speedup). The Markdown and the plots are rendered from that object only, so what a reader sees
-can never disagree with the JSON.
+speedup; and `paired`, every two arms' won/lost/tied count over their common problems,
+`metrics.paired`). The Markdown and the plots are rendered from that object only, so what a
+reader sees can never disagree with the JSON.
 
 Plots (matplotlib, Agg backend: no display needed, safe in CI and over SSH):
 - `speedup_by_round.png`: per strategy, the geometric-mean best speedup after each round (the
