@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategy",
         nargs="+",
         metavar="NAME",
-        help="lessonl, single, cot, reflexion, moa, mapcoder (default: all)",
+        help="lessonl, single, cot, reflexion, moa, mapcoder (default: these six); "
+        "also lessonl_carry, lessonl_transfer (experiments on our own method)",
     )
     p.add_argument(
         "--team", metavar="TEAM.toml", help="[[agents]] to use instead of each problem's own"

@@ -27,6 +27,12 @@ def test_every_option_has_help(command: str) -> None:
 
 def test_help_states_the_defaults() -> None:
     bench = _subcommand("bench").format_help()
-    assert "default: all" in bench and "bench-report/<suite>" in bench
+    assert "default: these six" in bench and "bench-report/<suite>" in bench
+    # every strategy is named, and the six default ones before the default's wording
+    from lessonl.bench import strategies
+
+    words = " ".join(bench.split())
+    assert all(name in words for name in strategies.NAMES)
+    assert words.index("default: these six") > max(words.index(n) for n in strategies.DEFAULT)
     for command in ("optimize", "evaluate"):
         assert "default: the one whose" in " ".join(_subcommand(command).format_help().split())
