@@ -59,6 +59,11 @@ def test_json_report_and_apply(tmp_path: Path, fake_llm: FakeLLM) -> None:
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert "faster" in out
+    # In a pipe the diff is printed whole (rich crops lines at 80 columns otherwise): the same
+    # answer gives the same diff as the first run's report.
+    printed = out.splitlines()
+    assert [line for line in report["best"]["diff"].splitlines() if line not in printed] == []
+    assert max(map(len, report["best"]["diff"].splitlines())) > 80  # the case that was cropped
     new = (root / FILE).read_text()
     assert new != original and "std::map" not in new.split("histogram(")[1]
 

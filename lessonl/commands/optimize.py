@@ -131,21 +131,34 @@ def judged_by(verification: dict[str, Any] | None) -> str:
 
 
 def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, str]) -> None:
-    console.print(Text(report.summary, style="bold"))
+    """The winner, its diff and its lessons. On a terminal the diff is highlighted and long
+    lines wrap; in a pipe or a file every line is printed whole and unwrapped (rich would crop
+    the diff at 80 columns), so the output can be read back or applied as a patch."""
+    plain = not console.is_terminal
+    console.print(Text(report.summary, style="bold"), soft_wrap=plain)
     if report.verification:
-        console.print(Text(judged_by(report.verification)))
+        console.print(Text(judged_by(report.verification)), soft_wrap=plain)
     if report.best is not None:
-        console.print(
-            Syntax(report.best.diff, "diff", theme="ansi_dark", background_color="default")
-        )
+        if plain:
+            console.print(Text(report.best.diff.rstrip("\n")), soft_wrap=True)
+        else:
+            console.print(
+                Syntax(
+                    report.best.diff,
+                    "diff",
+                    theme="ansi_dark",
+                    background_color="default",
+                    word_wrap=True,
+                )
+            )
         if report.best.lessons:
             lines = [Text("Lessons shown to the winning agent:", style="bold")]
             lines += [
                 Text(f"  [{i}] {lesson_texts.get(i, '(forgotten)')}") for i in report.best.lessons
             ]
-            console.print(Group(*lines))
+            console.print(Group(*lines), soft_wrap=plain)
     for err in report.errors:
-        console.print(Text.assemble(("warning: ", "yellow"), err))
+        console.print(Text.assemble(("warning: ", "yellow"), err), soft_wrap=plain)
     console.print(f"report: .lessonl/runs/{report.run_id}/report.json", highlight=False)
 
 
