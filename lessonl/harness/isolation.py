@@ -32,9 +32,9 @@ What it does not cover is in the README ("Generated code is untrusted"): CPU sid
 the compiler and linker reading system headers and libraries (they are readable), the number
 of processes (bounded only by the timeout and the kernel), /dev/shm and tmpfs memory.
 
-Start-up cost is some 10-40 ms per command (8-11 ms measured on a 2-core machine), mostly creating the network and PID namespaces
-(benchmarks/sandbox_overhead.py), paid by the baseline and the variant alike and outside a
-bench's in-process timing, so ratios stay unbiased.
+Start-up cost is some 10-40 ms per command (8-11 ms measured on a 2-core machine), mostly
+creating the network and PID namespaces (benchmarks/sandbox_overhead.py), paid by the baseline
+and the variant alike and outside a bench's in-process timing, so ratios stay unbiased.
 """
 
 from __future__ import annotations
