@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from fakes import FakeLLM, FakeRequest
+from fakes.strategies import strategy_replies
 
 from lessonl.bench import strategies
 from lessonl.bench.metrics import ProblemResult, best_by_round, by_category, geomean, summarize
@@ -264,19 +265,11 @@ def test_missing_suite_is_a_one_line_usage_error(
 # ----------------------------------------------------------------------------- end to end
 
 
-def _reply(req: FakeRequest) -> str:
-    """The scripted model: a 100x faster variant for unique_count, a wrong one for
-    prefix_max; plausible prose for lessons, reflections, recalls and plans."""
-    p = req.prompt
-    if "fenced code block" in p:  # every code-writing prompt (optimize_prompt's ask)
-        return f"Reasoning first.\n{FAST}" if "def unique_count" in p else WRONG
-    if "## Plan N" in p:
-        return "## Plan 1\nUse a set.\nConfidence: 90\n## Plan 2\nSort, then scan.\nConfidence: 40"
-    if "Recall " in p:
-        return "## Example 1\nCounting distinct values with a hash set instead of a list."
-    if "Reflect on this attempt" in p:
-        return "REFLECTION: a list lookup is linear; next time use a hash-based structure."
-    return "LESSON: membership tests on a list are linear; a set makes them constant time."
+#: The scripted model: a 100x faster variant for unique_count, a wrong one for prefix_max;
+#: plausible prose for lessons, reflections, recalls and plans.
+_reply = strategy_replies(
+    lambda prompt: f"Reasoning first.\n{FAST}" if "def unique_count" in prompt else WRONG
+)
 
 
 @dataclass

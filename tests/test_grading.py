@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from fakes import FakeLLM, FakeRequest
+from fakes import FakeLLM
 from fakes.harness import FakeHarness, correct, failed
+from fakes.strategies import strategy_replies
 
 from lessonl import grading
 from lessonl.bench import strategies
@@ -95,18 +96,8 @@ def test_a_reply_that_cannot_be_built_is_graded_not_built(reply: str, why: str) 
 # ----------------------------------------------------------------------------- strategies
 
 
-def _reply(req: FakeRequest) -> str:
-    """The scripted model: the fast variant for every code prompt; prose for the rest."""
-    p = req.prompt
-    if "fenced code block" in p:
-        return f"Reasoning first.\n{FAST}"
-    if "## Plan N" in p:
-        return "## Plan 1\nUse a set.\nConfidence: 90\n## Plan 2\nSort, then scan.\nConfidence: 40"
-    if "Recall " in p:
-        return "## Example 1\nCounting distinct values with a hash set instead of a list."
-    if "Reflect on this attempt" in p:
-        return "REFLECTION: a list lookup is linear; next time use a hash-based structure."
-    return "LESSON: membership tests on a list are linear; a set makes them constant time."
+#: The scripted model: the fast variant for every code prompt; prose for the rest.
+_reply = strategy_replies(lambda prompt: f"Reasoning first.\n{FAST}")
 
 
 def _words(text: str) -> int:  # the fake server's token count (tests/fakes/llm_server.py)
