@@ -43,6 +43,7 @@ from lessonl.bench.ray_task import Secrets, pack_problem, unpack_problem
 KEY_ENV = "BENCH_RAY_TEST_KEY"
 SECRET = "sk-test-not-a-real-key-7f3a9c"
 ROUNDS = 1
+COPIES = "lessonl-bench-*"  # the pairs' working copies (runner.COPY_PREFIX)
 
 
 def test_without_ray_the_option_fails_in_one_line_naming_the_extra(tmp_path: Path) -> None:
@@ -88,6 +89,7 @@ class Cluster:
     address: str
     temp_dir: Path
     node_ids: set[str]
+    tmp: Path  # the nodes' TMPDIR: where their pairs make their working copies
 
 
 def _free_port() -> int:
@@ -109,7 +111,11 @@ def cluster() -> Iterator[Cluster]:
     # Ray 2.60 turns token authentication on by default; a private token for this cluster
     # (nodes and this driver) keeps ~/.ray/auth_token out of the test.
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **auth}
+    # A private TMPDIR for the nodes (and so their workers), so a test can tell the copies
+    # of its own pairs from those of anything else running on the machine.
+    tmp = temp_dir / "t"
+    tmp.mkdir()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(tmp), **auth}
     mp = pytest.MonkeyPatch()
     for name, value in auth.items():
         mp.setenv(name, value)
@@ -129,7 +135,7 @@ def cluster() -> Iterator[Cluster]:
         )  # fmt: skip
         procs.append(second)
         ids = _wait_nodes(address, 2, second)
-        yield Cluster(address=address, temp_dir=temp_dir, node_ids=ids)
+        yield Cluster(address=address, temp_dir=temp_dir, node_ids=ids, tmp=tmp)
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
@@ -295,9 +301,13 @@ def test_task_arguments_hold_no_key(team: Path, tmp_path: Path) -> None:
     assert SECRET.encode() not in pickle.dumps(args)
 
 
-def _kill_first_pair_worker(name: str, killed: list[int], stop: threading.Event) -> None:
-    """SIGKILL the Ray worker process whose title says it runs task `name`, once."""
+def _kill_first_pair_worker(name: str, killed: list[int], stop: threading.Event, tmp: Path) -> None:
+    """SIGKILL the Ray worker process whose title says it runs task `name`, once, when it is
+    mid-pair (its working copy made in the nodes' temporary folder `tmp`)."""
     while not stop.is_set() and not killed:
+        if not any(tmp.glob("lessonl-bench-single-*/*/lessonl.toml")):  # run_pair's copy
+            time.sleep(0.05)
+            continue
         for proc in psutil.process_iter(["pid", "cmdline"]):
             cmd = " ".join(proc.info["cmdline"] or [])
             if cmd.startswith(f"ray::{name}"):
@@ -317,7 +327,9 @@ def test_a_worker_killed_mid_pair_is_survived(
     killed: list[int] = []
     stop = threading.Event()
     killer = threading.Thread(
-        target=_kill_first_pair_worker, args=("single/unique_count", killed, stop), daemon=True
+        target=_kill_first_pair_worker,
+        args=("single/unique_count", killed, stop, cluster.tmp),
+        daemon=True,
     )
     killer.start()
     argv = ["bench", str(SUITE), "--team", str(team), "--report", str(tmp_path / "r")]
@@ -332,6 +344,9 @@ def test_a_worker_killed_mid_pair_is_survived(
     assert code == 0, err
     entry = json.loads(out)["strategies"]["single"]["problems"]["unique_count"]
     assert entry["outcome"] == "correct" and entry["node"] in cluster.node_ids
+    # The killed worker could not remove its working copies; the re-run pair did (their owner
+    # is dead), and its own copies went with it.
+    assert _copies(cluster.tmp) == []
 
 
 @needs_ray
@@ -356,3 +371,7 @@ def test_a_pair_failing_the_same_way_on_every_node_stops_the_run(
     assert last.startswith("lessonl: no-such-cc-3f9 not found"), err
     assert last.endswith("(on every node of the Ray cluster: 2)"), err
     assert "trying node" in err  # tried on the other node before giving up
+
+
+def _copies(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob(COPIES))

@@ -311,6 +311,47 @@ def test_prune_orphans_keeps_live_and_fresh_run_folders(tmp_path: Path) -> None:
     assert prune_orphans(tmp_path / "nowhere") == []
 
 
+def test_prune_orphans_in_a_shared_folder_touches_only_claimed_copies_of_dead_owners(
+    tmp_path: Path,
+) -> None:
+    """The benchmark's working copies in the system's temporary folder (runner.COPY_PREFIX):
+    only folders with the prefix, never an unclaimed one however old, and an owner that was
+    killed but not yet reaped (a zombie) counts as dead."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from lessonl.harness.workspace import OWNER_FILE, claim, prune_orphans
+
+    live = tmp_path / "lessonl-bench-single-live"
+    claim(live)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not reaped until wait()
+    deadline = time.monotonic() + 10
+    while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    killed = tmp_path / "lessonl-bench-single-killed"
+    killed.mkdir()
+    started = psutil.Process(zombie.pid).create_time()
+    (killed / OWNER_FILE).write_text(f"{zombie.pid} {started!r}\n")
+    old = tmp_path / "lessonl-bench-cot-unclaimed"  # an hour old, no owner file
+    old.mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    other = tmp_path / "someone-elses"  # not ours, dead owner or not
+    other.mkdir()
+    (other / OWNER_FILE).write_text(f"{zombie.pid} {started!r}\n")
+    try:
+        removed = prune_orphans(tmp_path, prefix="lessonl-bench-", keep_unclaimed=True)
+    finally:
+        zombie.wait()
+    assert removed == [killed]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, old.name, other.name])
+
+
 async def test_exclusive_timing_pauses_registered_process_groups(tmp_path: Path) -> None:
     """A local model server is registered with lessonl.quiet; timed pairs stop it, then resume."""
     import psutil

@@ -39,7 +39,6 @@ import os
 import shutil
 import socket
 import tarfile
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -184,7 +183,8 @@ def run_pair_task(
     from lessonl.bench import runner
     from lessonl.bench.suite import load_problem
 
-    scratch = Path(tempfile.mkdtemp(prefix="lessonl-ray-"))
+    runner.prune_stale_copies()  # what a worker killed mid-pair on this node left behind
+    scratch = runner.new_copy_folder("ray")
     collector = _Collector()
     node, host = node_identity()
     try:

@@ -11,7 +11,11 @@ Every pair runs in its own fresh copy of the problem folder in the system's temp
 so its `.lessonl/` (lesson bank, LLM cache, build folders) starts empty, as in the paper, and
 nothing is written into the suite. The copy is deliberately outside any git checkout: the
 harness lists a project's files with `git ls-files` when it can, and a copy inside an ignored
-folder of the user's repository would look empty to it.
+folder of the user's repository would look empty to it. A pair removes its copy when it ends,
+even on Ctrl-C; a process killed mid-pair (SIGKILL, the OOM killer, a Ray worker killed or
+force-cancelled) cannot, so each copy (`lessonl-bench-*`) is claimed by the process that made
+it, as the harness claims its build folders (`harness.workspace.claim`), and every pair starts
+by removing the copies whose owner is dead (`prune_stale_copies`).
 
 Pairs run one after another: timing holds a machine-wide lock anyway, and one pair at a time
 keeps every measurement's machine load alike.
@@ -58,6 +62,7 @@ from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.suite import Problem, load_problem
 from lessonl.config import AgentConfig
 from lessonl.errors import ConfigError, EnvironmentProblem, LessonLError, UsageError
+from lessonl.harness.workspace import claim, prune_orphans
 from lessonl.llm.errors import AuthError, LocalModelError, MissingKey, UnknownModel
 from lessonl.state import STATE_DIR_NAME, StateDir
 
@@ -74,6 +79,8 @@ FATAL: tuple[type[LessonLError], ...] = (
 #: Failed pairs in a row after which the benchmark stops: whatever it is (a model server that
 #: went away, a full disk), it is not about one problem, and retrying it for hours helps nobody.
 MAX_CONSECUTIVE_ERRORS = 3
+#: How the working copies of pairs are named in the system's temporary folder.
+COPY_PREFIX = "lessonl-bench-"
 
 
 class BenchStopped(LessonLError):
@@ -259,7 +266,8 @@ async def run_pair(
     from lessonl.loop import new_run_id
 
     run = strategies.get(strategy)
-    scratch = Path(tempfile.mkdtemp(prefix=f"lessonl-bench-{strategy}-"))
+    await asyncio.to_thread(prune_stale_copies)
+    scratch = new_copy_folder(strategy)
     work = scratch / problem.name  # the folder name is the problem's name
     started = time.monotonic()
     seeded = 0
@@ -306,6 +314,25 @@ async def run_pair(
     result.wall_s = time.monotonic() - started
     result.host = socket.gethostname()  # the machine that timed it (`node`: set by a Ray task)
     return result
+
+
+def new_copy_folder(label: str) -> Path:
+    """A fresh `lessonl-bench-<label>-*` folder in the system's temporary folder, claimed by
+    this process at once, so that a kill leaves a copy `prune_stale_copies` can tell is dead."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{label}-"))
+    try:
+        claim(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def prune_stale_copies() -> list[Path]:
+    """Remove the working copies in the system's temporary folder whose owner process is dead
+    (what a killed pair left); a copy without an owner file is never touched, as it may be one
+    being made this instant or one of an older lessonl's run still going."""
+    return prune_orphans(Path(tempfile.gettempdir()), prefix=COPY_PREFIX, keep_unclaimed=True)
 
 
 def solo_agents(team: Sequence[AgentConfig]) -> tuple[AgentConfig, ...]:

@@ -158,18 +158,30 @@ def claim(run_dir: Path) -> None:
     (run_dir / OWNER_FILE).write_text(f"{me.pid} {me.create_time()!r}\n", encoding="utf-8")
 
 
-def prune_orphans(build_dir: Path, keep: Path | None = None) -> list[Path]:
-    """Remove the run folders under `build_dir` whose owner process is gone.
+def prune_orphans(
+    build_dir: Path, keep: Path | None = None, prefix: str = "", *, keep_unclaimed: bool = False
+) -> list[Path]:
+    """Remove the run folders under `build_dir` (only those named `prefix...`) whose owner
+    process is gone.
 
     A run removes its own folder when it ends, even on Ctrl-C; this catches what a SIGKILL, an
     OOM kill or a power cut left behind, which would otherwise pile up (a C++ run leaves
-    megabytes per variant). Called at the start of every run.
+    megabytes per variant). Called at the start of every run, and by the benchmark for its
+    working copies in the system's temporary folder: there `prefix` keeps it to those, and
+    `keep_unclaimed` spares a folder without an owner file whatever its age (one made by a
+    lessonl that did not claim its copies yet may belong to a benchmark still running).
     """
     removed: list[Path] = []
     if not build_dir.is_dir():
         return removed
     for folder in build_dir.iterdir():
-        if not folder.is_dir() or folder == keep or _owner_alive(folder):
+        if not folder.name.startswith(prefix):
+            continue
+        if not folder.is_dir() or folder.is_symlink() or folder == keep:
+            continue
+        if keep_unclaimed and not (folder / OWNER_FILE).exists():
+            continue
+        if _owner_alive(folder):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
@@ -188,7 +200,10 @@ def _owner_alive(folder: Path) -> bool:
     except (OSError, ValueError):
         return False  # unreadable or garbled: nobody can claim it
     try:
-        return abs(psutil.Process(pid).create_time() - started) < 0.01
+        owner = psutil.Process(pid)
+        # A zombie has exited: a killed owner stays one until its parent (a Ray raylet, a
+        # shell) reaps it, and its start time still reads as a match.
+        return abs(owner.create_time() - started) < 0.01 and owner.status() != psutil.STATUS_ZOMBIE
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
     except psutil.AccessDenied:
