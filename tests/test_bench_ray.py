@@ -34,10 +34,10 @@ from typing import Any
 
 import psutil
 import pytest
-from fakes import FakeLLM
+from fakes import FakeLLM, FakeRequest
 from test_bench import SUITE, _cli, _reply
 
-from lessonl.bench.ray_cluster import RAY_MISSING
+from lessonl.bench.ray_cluster import CANCEL_GRACE_S, RAY_MISSING
 from lessonl.bench.ray_task import Secrets, pack_problem, unpack_problem
 
 KEY_ENV = "BENCH_RAY_TEST_KEY"
@@ -373,5 +373,153 @@ def test_a_pair_failing_the_same_way_on_every_node_stops_the_run(
     assert "trying node" in err  # tried on the other node before giving up
 
 
+def _hangs_in_bench(function: str, body: str) -> str:
+    """A correct `function` whose bench hangs (a timing in progress) after leaving a marker
+    file next to it (all inside the function: the rest of a reply is not spliced in)."""
+    return (
+        f"```python\ndef {function}(values):\n"
+        "    import sys, time\n"
+        "    from pathlib import Path\n"
+        "    if sys.argv[1:2] == ['bench']:\n"
+        "        Path(__file__).with_name('HANGING').touch()\n"
+        "        time.sleep(120)\n"
+        f"{body}```"
+    )
+
+
+HANGS_IN_BENCH = {
+    "unique_count": _hangs_in_bench("unique_count", "    return len(set(values))\n"),
+    "prefix_max": _hangs_in_bench(
+        "prefix_max",
+        "    out, best = [], None\n"
+        "    for v in values:\n"
+        "        best = v if best is None or v > best else best\n"
+        "        out.append(best)\n"
+        "    return out\n",
+    ),
+}
+
+
 def _copies(tmp: Path) -> list[Path]:
     return sorted(tmp.glob(COPIES))
+
+
+def _pair_processes(tmp: Path) -> list[str]:
+    """Command lines of processes still running a pair: a Ray worker titled with a task name
+    (an idle one is `ray::IDLE`), or a build / test / timing command in a working copy."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if cmd.startswith(("ray::single/", "ray::cot/")) or f"{tmp}/lessonl-bench-" in cmd:
+            found.append(cmd)
+    return found
+
+
+def _wait_for(what: str, check: Any, within_s: float, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + within_s
+    while not check():
+        assert proc.poll() is None, f"the run ended before {what}: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"no {what} within {within_s:g} s"
+        time.sleep(0.1)
+
+
+def _running_tasks() -> dict[int, str]:
+    """The Ray workers running a pair now, by pid, with their task names (process titles)."""
+    found = {}
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if cmd.startswith(("ray::single/", "ray::cot/")):
+            found[proc.info["pid"]] = cmd.split()[0]
+    return found
+
+
+@needs_ray
+@pytest.mark.slow
+def test_ctrl_c_cancels_every_task_and_keeps_what_finished(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """Ctrl-C while one pair is stored, one is timing a variant and one waits on a model call
+    that would take a minute: the run ends in seconds, each running pair unwinds as on Ctrl-C
+    in a local run, and nothing of theirs is left running or on disk."""
+    report = tmp_path / "r"
+    held = threading.Event()  # a model call is being held
+    release = threading.Event()  # ends the held model call once the test is over
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def reply(req: FakeRequest) -> str:
+        # By the order code prompts come (one per pair here), whatever order Ray runs the four
+        # pairs in: the first pair is answered and stored; the second (on the other node) gets
+        # a model call that hangs, once the first is stored; the third (next on the first
+        # node) gets a variant whose bench hangs, while its baseline found the timing lock free.
+        if "fenced code block" not in req.prompt:
+            return _reply(req)
+        problem = "unique_count" if "def unique_count" in req.prompt else "prefix_max"
+        with lock:
+            calls.append(problem)
+            k = len(calls)
+        if k == 2:
+            deadline = time.monotonic() + 60
+            while not list(report.glob("results/*/*.json")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            held.set()
+            release.wait(60)
+        elif k == 3:
+            return HANGS_IN_BENCH[problem]
+        return _reply(req)
+
+    fake_llm.script_fn(reply)
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(report), "--rounds", "1"]
+    argv += ["--strategy", "single", "cot", "--ray", cluster.address]
+    code = "import sys; from lessonl.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "TMPDIR": str(cluster.tmp)}, process_group=0,
+    )  # fmt: skip
+    try:
+        _wait_for("held model call", held.is_set, 90, proc)
+        hanging = lambda: any(cluster.tmp.glob(f"{COPIES}/*/.lessonl/**/HANGING"))  # noqa: E731
+        _wait_for("timing in progress", hanging, 60, proc)
+        busy = _running_tasks()
+        assert len(busy) == 2, busy  # both nodes busy: one timing, one in a model call
+        stored = list(report.glob("results/*/*.json"))
+        assert len(stored) == 1, stored
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        release.set()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    # Each running pair unwound itself (the one in a model call too) within the grace the
+    # driver gives before it kills the workers of pairs that did not.
+    assert took < CANCEL_GRACE_S, took
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == (
+        f"cancelled; finished pairs are kept in {report}/results and skipped on rerun"
+    ), err
+    # One line for the interruption: everything before it is the run's own progress.
+    assert all(line.startswith(("ray:", "[")) for line in lines[:-1]), err
+    assert out == ""
+    # Nothing keeps running, and nothing is left in the temporary folder.
+    leftovers: list[str] = []
+    deadline = time.monotonic() + 3  # a worker's title changes back to ray::IDLE
+    while (leftovers := _pair_processes(cluster.tmp)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert leftovers == []
+    assert _copies(cluster.tmp) == []
+    # What finished is kept, and a rerun skips it.
+    assert list(report.glob("results/*/*.json")) == stored
+    fake_llm.script_fn(_reply)
+    code_, _, err = _cli([*argv, "--json"])
+    assert code_ == 0, err
+    assert err.count("(stored result, skipped)") == 1, err
+    skipped = f"· {stored[0].stem}: "
+    assert any(skipped in line and "(stored result, skipped)" in line for line in err.splitlines())
+    assert len(list(report.glob("results/*/*.json"))) == 4

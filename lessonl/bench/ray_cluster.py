@@ -59,6 +59,7 @@ from lessonl.bench.runner import (
     Observer,
     finish_pair,
     load_stored,
+    prune_stale_copies,
     warm_lessons,
 )
 from lessonl.bench.suite import Problem
@@ -71,6 +72,9 @@ RAY_MISSING = "--ray needs Ray, which is not installed: pip install 'lessonl[ray
 TIMING_RESOURCE = "timing"
 #: Re-runs of a pair whose worker or node died (Ray's task retries on system failures).
 MAX_PAIR_RETRIES = 2
+#: How long cancelled pairs get to unwind (and force-killed workers to go) before the driver
+#: moves on: a pair's own clean-up takes well under a second.
+CANCEL_GRACE_S = 5.0
 #: Environment variable prefixes forwarded to the tasks besides the team's key variables.
 FORWARDED_PREFIXES = ("LESSONL_",)
 
@@ -238,6 +242,8 @@ def run_plan_ray(
                 )
             finally:
                 ray.shutdown()
+                # A local Ray's nodes are this machine: copies that force-killed workers left.
+                prune_stale_copies()
     return {
         s: [found[(s, p.name)] for p in plan.problems if (s, p.name) in found]
         for s in plan.strategies
@@ -365,6 +371,30 @@ def _run_pairs(
             if waiting and not any(p.strategy == strategies.SOURCE for p in pending.values()):
                 submit_all(_release_transfer(plan, found, observer))
                 waiting = False
-    finally:
-        for ref in pending:  # Ctrl-C, a fatal error, a stop: nothing keeps running
+    finally:  # Ctrl-C, a fatal error, a stop: nothing keeps running
+        cancel_all(ray, list(pending))
+
+
+def cancel_all(ray: Any, refs: list[Any]) -> None:
+    """Cancel the tasks of `refs` and wait until none runs (see "Faults" above).
+
+    First the way Ctrl-C stops a local run: a running pair is interrupted and unwinds (its
+    build, test or timing command killed and reaped, its working copy removed; ray_task.py);
+    a queued one never starts. A pair still running after `CANCEL_GRACE_S` (or at a second
+    Ctrl-C) has its worker killed (force), and its copy is left for `prune_stale_copies`.
+    Every result is then read, so Ray prints no "unhandled error" for a cancelled task."""
+    if not refs:
+        return
+    for ref in refs:
+        ray.cancel(ref, force=False)
+    stuck = refs
+    try:
+        _, stuck = ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_S)
+    finally:  # a second Ctrl-C ends the waiting, not the cancelling
+        for ref in stuck:
             ray.cancel(ref, force=True)
+        if stuck:
+            ray.wait(stuck, num_returns=len(stuck), timeout=CANCEL_GRACE_S)
+        for ref in refs:
+            with contextlib.suppress(ray.exceptions.RayError):
+                ray.get(ref, timeout=0)

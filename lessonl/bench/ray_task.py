@@ -37,6 +37,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import socket
 import tarfile
 from collections.abc import Iterator, Sequence
@@ -137,6 +138,29 @@ async def _keep_local_servers(team: Sequence[AgentConfig]) -> None:
         _keepalive[path] = await local.acquire(path, alias=alias)
 
 
+@contextlib.contextmanager
+def _cancel_on_interrupt() -> Iterator[None]:
+    """Inside the pair's event loop: `ray.cancel` (force=False) cancels the pair's main task.
+
+    Ray interrupts a running task with `_thread.interrupt_main()`, which only flags SIGINT;
+    the handler asyncio.run installs would then wait until the loop next wakes, which a pair
+    waiting on a slow model call may not do for minutes. A loop signal handler also writes to
+    the loop's wakeup fd, so the pair is cancelled at once and unwinds as on Ctrl-C in a local
+    run: the harness kills and reaps its build, test or timing command and the pair removes
+    its working copy. Nothing is installed off the main thread (a direct call in a thread)."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    try:
+        loop.add_signal_handler(signal.SIGINT, lambda: main and main.cancel())
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread / platform
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
 def _secrets(box: list[Any]) -> Secrets:
     """The `Secrets` in `box`: fetched from Ray's object store inside a task, or given directly
     (a call outside Ray)."""
@@ -198,12 +222,16 @@ def run_pair_task(
         )
 
         async def go() -> ProblemResult:
-            await _keep_local_servers(team)
-            return await runner.run_pair(plan, strategy, problem, collector, warm=warm)
+            with _cancel_on_interrupt():
+                await _keep_local_servers(team)
+                return await runner.run_pair(plan, strategy, problem, collector, warm=warm)
 
         secrets = _secrets(secrets_box)
         with environment(secrets.values):
-            result = asyncio.run(go())
+            try:
+                result = asyncio.run(go())
+            except asyncio.CancelledError:
+                raise KeyboardInterrupt from None  # how Ray tells a cancelled task
     except runner.FATAL as exc:
         return {
             "result": None,

@@ -211,8 +211,10 @@ def run(args: argparse.Namespace) -> int:
                 results = run_plan_ray(plan, view, ray_address or None, say)
     except KeyboardInterrupt:
         console.print(
-            f"cancelled; finished pairs are kept in {report_dir}/results and skipped on rerun",
-            highlight=False,
+            Text(
+                f"cancelled; finished pairs are kept in {report_dir}/results and skipped on rerun"
+            ),
+            soft_wrap=True,  # one line, however long the path: what a log or a grep reads
         )
         return 130
     data = bench_report.build(suite, report_dir, chosen, results)
