@@ -14,6 +14,7 @@ pairs; the module takes about a minute on the 2-core dev machine.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -346,6 +347,60 @@ def test_a_worker_killed_mid_pair_is_survived(
     assert entry["outcome"] == "correct" and entry["node"] in cluster.node_ids
     # The killed worker could not remove its working copies; the re-run pair did (their owner
     # is dead), and its own copies went with it.
+    assert _copies(cluster.tmp) == []
+
+
+def _owners(tmp: Path, pattern: str) -> set[int]:
+    """Pids that claimed the working copies matching `pattern` in `tmp`."""
+    pids = set()
+    for owner in tmp.glob(f"{pattern}/.owner"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids.add(int(owner.read_text(encoding="utf-8").split()[0]))
+    return pids
+
+
+def _kill_every_pair_worker(tmp: Path, killed: list[int], stop: threading.Event) -> None:
+    """SIGKILL each worker that is mid-pair (it owns a run_pair copy in `tmp`), every time."""
+    while not stop.is_set():
+        for pid in _owners(tmp, "lessonl-bench-single-*") - set(killed):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.05)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_pair_whose_worker_keeps_dying_is_an_error_after_bounded_retries(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pair runs 1 + MAX_PAIR_RETRIES times, then is an `error` (not stored: a rerun tries
+    it again); the driver's end removes the copies the last killed worker left (the nodes'
+    temporary folder is the driver's here, as with a local Ray)."""
+    from lessonl.bench.ray_cluster import MAX_PAIR_RETRIES
+
+    monkeypatch.setattr(tempfile, "tempdir", str(cluster.tmp))  # the driver's temporary folder
+    fake_llm.delay_s = 1.0
+    killed: list[int] = []
+    stop = threading.Event()
+    killer = threading.Thread(
+        target=_kill_every_pair_worker, args=(cluster.tmp, killed, stop), daemon=True
+    )
+    killer.start()
+    report = tmp_path / "r"
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(report), "--rounds", "1"]
+    argv += ["--strategy", "single", "--problems", "unique_count", "--json"]
+    try:
+        code, out, err = _cli([*argv, "--ray", cluster.address])
+    finally:
+        stop.set()
+        killer.join()
+    assert len(killed) == 1 + MAX_PAIR_RETRIES, killed
+    assert code == 1, err
+    entry = json.loads(out)["strategies"]["single"]["problems"]["unique_count"]
+    assert entry["outcome"] == "error"
+    assert f"its Ray worker died {1 + MAX_PAIR_RETRIES} times" in entry["error"], entry
+    assert not (report / "results" / "single" / "unique_count.json").exists()
     assert _copies(cluster.tmp) == []
 
 
