@@ -25,7 +25,17 @@ Faults:
 - a fatal error (runner.FATAL: a rejected key, an unknown model, a missing compiler) may belong
   to one node (a node without g++), so the pair is tried again on each other node in turn; when
   it has failed that way on every node, the run stops with that error, as a local run would;
-- Ctrl-C cancels every pending task (`ray.cancel(force=True)`) and keeps the stored pairs.
+- Ctrl-C (or a fatal error, or a stop) cancels every task and keeps the stored pairs
+  (`cancel_all`): a queued pair never starts; a running one is interrupted (`ray.cancel`
+  without force) and unwinds as a local run does on Ctrl-C, its build, test or timing command
+  killed and reaped and its working copy removed (ray_task.py), in about a second; a pair
+  still running after `CANCEL_GRACE_S` has its worker killed (`force=True`). The driver waits
+  for every task to end before it disconnects, so nothing of the run keeps running after
+  `lessonl bench` exits (130, one line);
+- a worker killed mid-pair (by Ray's force, the OOM killer, a dead node) leaves its working
+  copies in its node's temporary folder; they are claimed by the worker's pid, so the next pair
+  on that machine removes them (runner.prune_stale_copies), and so does the driver's end for
+  its own machine (a local Ray, or a driver on a node).
 
 Scaling to N nodes: the driver holds the store, the suite and the keys; nodes share nothing
 but Ray (problems travel as archives of a few kB, results as JSON of a few kB). Each node needs

@@ -21,6 +21,13 @@ which is where the team looks for keys, as in a local run. Why not the runtime e
 runtime env: {"env_vars": {...}}"), and the job's runtime env is shown by the dashboard; so only
 non-secret settings go there (ray_cluster.py).
 
+Cancellation (`ray.cancel` without force, what the driver does on Ctrl-C): Ray interrupts the
+task's main thread, and `_cancel_on_interrupt` turns that into a cancellation of the pair's
+asyncio task, so the pair unwinds as a local run does on Ctrl-C (its commands killed and reaped,
+its copies removed) and the task ends as cancelled. The problem's unpacked archive and the
+pair's copy are both `lessonl-bench-*` folders claimed by this worker (runner.new_copy_folder),
+and each task first removes those of dead workers on this machine (a worker killed mid-pair).
+
 The embedded local model: `runner.run_pair` builds a team per pair, and the team releases its
 server lease when the pair ends, which would stop the server after every pair. Here the first
 pair that needs a local model takes one extra lease for the life of the worker process, so the
