@@ -91,6 +91,7 @@ class Cluster:
     temp_dir: Path
     node_ids: set[str]
     tmp: Path  # the nodes' TMPDIR: where their pairs make their working copies
+    env: dict[str, str]  # what a node is started with (for one more node)
 
 
 def _free_port() -> int:
@@ -116,7 +117,9 @@ def cluster() -> Iterator[Cluster]:
     # of its own pairs from those of anything else running on the machine.
     tmp = temp_dir / "t"
     tmp.mkdir()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(tmp), **auth}
+    # A dead node is noticed after 3 missed health checks 0.5 s apart, not Ray's 5 x 3 s.
+    fast = {"RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "3"}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(tmp), **auth, **fast}
     mp = pytest.MonkeyPatch()
     for name, value in auth.items():
         mp.setenv(name, value)
@@ -136,7 +139,7 @@ def cluster() -> Iterator[Cluster]:
         )  # fmt: skip
         procs.append(second)
         ids = _wait_nodes(address, 2, second)
-        yield Cluster(address=address, temp_dir=temp_dir, node_ids=ids, tmp=tmp)
+        yield Cluster(address=address, temp_dir=temp_dir, node_ids=ids, tmp=tmp, env=env)
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
@@ -578,3 +581,92 @@ def test_ctrl_c_cancels_every_task_and_keeps_what_finished(
     skipped = f"· {stored[0].stem}: "
     assert any(skipped in line and "(stored result, skipped)" in line for line in err.splitlines())
     assert len(list(report.glob("results/*/*.json"))) == 4
+
+
+BLOCKER = """
+import pathlib, sys, time, ray
+ray.init(address=sys.argv[1], logging_level="ERROR", log_to_driver=False)
+@ray.remote(num_cpus=0, resources={"timing": 1})
+def hold(flag, i):
+    pathlib.Path(flag + f".{i}").touch()
+    while not pathlib.Path(flag).exists():
+        time.sleep(0.1)
+ray.get([hold.remote(sys.argv[2], i) for i in range(int(sys.argv[3]))])
+"""
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_node_that_dies_mid_pair_has_its_pair_rerun_on_another(
+    cluster: Cluster, team: Path, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """A third node joins; while the two others' timing slots are held, the pair can only start
+    there; that node is killed mid-pair (SIGKILL to its raylet, workers and the rest), the slots
+    are let go, and the pair is re-run on another node and stored as a whole one.
+    (Last in this module: the cluster keeps a dead node.)"""
+    flag = tmp_path / "release"
+    # Both slots held first, then the third node joins: its slot is the only free one.
+    blocker = subprocess.Popen(
+        [sys.executable, "-c", BLOCKER, cluster.address, str(flag), "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    tmp3 = cluster.temp_dir / "t3"  # the third node's own TMPDIR: where its pair's copy is
+    tmp3.mkdir()
+    third: subprocess.Popen[bytes] | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while not all(Path(f"{flag}.{i}").exists() for i in range(2)):
+            assert blocker.poll() is None, blocker.communicate()
+            assert time.monotonic() < deadline, "the blocker never held the two slots"
+            time.sleep(0.1)
+        third = subprocess.Popen(
+            [_ray_bin(), "start", f"--address={cluster.address}", "--node-ip-address=127.0.0.1",
+             "--num-cpus=1", '--resources={"timing": 1}', "--block"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**cluster.env, "TMPDIR": str(tmp3)},
+        )  # fmt: skip
+        ids = _wait_nodes(cluster.address, 3, third)
+        (third_id,) = ids - cluster.node_ids
+        # The pair now starts on the third node (the only free slot); kill that node once the
+        # pair's copy is there (and its model call under way), then free the other two.
+        fake_llm.delay_s = 2.0
+        killed = threading.Event()
+
+        def kill_node() -> None:
+            deadline = time.monotonic() + 60
+            while not any(tmp3.glob("lessonl-bench-single-*/*/lessonl.toml")):
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.05)
+            assert third is not None
+            node = psutil.Process(third.pid)
+            for proc in [*node.children(recursive=True), node]:  # a crash: every process at once
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.kill()
+            third.wait(timeout=30)
+            killed.set()
+            flag.touch()
+
+        killer = threading.Thread(target=kill_node, daemon=True)
+        killer.start()
+        argv = ["bench", str(SUITE), "--team", str(team), "--report", str(tmp_path / "r")]
+        argv += ["--rounds", "1", "--strategy", "single", "--problems", "unique_count"]
+        code, out, err = _cli([*argv, "--json", "--ray", cluster.address])
+        killer.join()
+        assert killed.is_set(), "the pair never started on the third node"
+        assert code == 0, err
+        entry = json.loads(out)["strategies"]["single"]["problems"]["unique_count"]
+        assert entry["outcome"] == "correct", entry
+        assert entry["node"] in cluster.node_ids and entry["node"] != third_id, entry
+    finally:
+        flag.touch()
+        try:
+            blocker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            blocker.kill()
+        if third is not None and third.poll() is None:
+            third.send_signal(signal.SIGTERM)
+            try:
+                third.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                third.kill()
