@@ -83,6 +83,10 @@ needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
     reason="the ray extra is not installed (pip install 'lessonl[ray]')",
 )
+needs_local_model = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason="the local extra is not installed (pip install 'lessonl[local]')",
+)
 
 
 @dataclass
@@ -593,6 +597,78 @@ def hold(flag, i):
         time.sleep(0.1)
 ray.get([hold.remote(sys.argv[2], i) for i in range(int(sys.argv[3]))])
 """
+
+
+def _local_servers(tmp: Path) -> list[psutil.Process]:
+    """The embedded model's servers started by this cluster's workers (their TMPDIR is the
+    nodes' `tmp`), running or paused."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if (
+                "lessonl.llm.llama_server" in cmd
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+                and proc.environ().get("TMPDIR") == str(tmp)
+            ):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@needs_ray
+@needs_local_model
+@pytest.mark.slow
+def test_the_local_model_runs_on_the_node_that_runs_the_pair(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """With a `provider = "local"` team, each pair's agent is served by a model server that the
+    pair's Ray worker starts (lazily: none before a pair needs one) and keeps for the node's later
+    pairs; nothing is served from the driver, no node runs two at a time, and none is left once
+    the run has ended (Ray ends a job's workers with its driver). The real model."""
+    assert _local_servers(cluster.tmp) == []
+    team = tmp_path / "team.toml"
+    team.write_text("[[agents]]\nname = 'l'\nprovider = 'local'\n", encoding="utf-8")
+    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(tmp_path / "r")]
+    argv += ["--rounds", "1", "--strategy", "single", "cot", "--json", "--ray", cluster.address]
+    seen: dict[int, str] = {}  # server pid -> its parent's process title
+    most = 0
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal most
+        while not stop.is_set():
+            alive = _local_servers(cluster.tmp)
+            most = max(most, len(alive))
+            for server in alive:
+                with contextlib.suppress(psutil.NoSuchProcess, AttributeError):
+                    seen.setdefault(server.pid, " ".join(server.parent().cmdline()))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        code, out, err = _cli(argv)
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert code == 0, err
+    entries = _entries(json.loads(out))
+    assert len(entries) == 4  # two pairs per node, one after the other
+    for pair, e in entries.items():
+        assert e["outcome"] != "error", (pair, e, err)  # the model answered on that node
+        assert e["samples"] == 1 and e["output_tokens"] > 0, (pair, e)
+        assert e["node"] in cluster.node_ids, e
+    nodes = {e["node"] for e in entries.values()}
+    assert seen, "no model server was started by a Ray worker"
+    assert all(title.startswith("ray::") for title in seen.values()), seen  # a worker's child
+    assert 1 <= most <= len(nodes), (most, seen)
+    assert len(seen) <= len(nodes), seen  # a node's later pairs use the server its first started
+    deadline = time.monotonic() + 30  # the job's workers end with the driver, their servers too
+    while _local_servers(cluster.tmp) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _local_servers(cluster.tmp) == []
 
 
 @needs_ray
