@@ -9,7 +9,8 @@ driver sends it. The problems are tests/data/bench_suite (two tiny Python proble
 harness, real timing) and the model is the loopback fake server of tests/fakes.
 
 Time: about 10 s to start the cluster, then each `--ray` run connects (2-3 s) and runs its
-pairs; the module takes about a minute on the 2-core dev machine.
+pairs; the module takes 2-3 minutes on the 2-core dev machine, plus 2-3 minutes for the
+one test that runs the real local model (skipped without the `local` extra).
 """
 
 from __future__ import annotations
@@ -628,10 +629,15 @@ def test_the_local_model_runs_on_the_node_that_runs_the_pair(
     pairs; nothing is served from the driver, no node runs two at a time, and none is left once
     the run has ended (Ray ends a job's workers with its driver). The real model."""
     assert _local_servers(cluster.tmp) == []
+    # Four problems (the suite's two, twice), one short-answer sample each: two pairs per node.
+    suite = tmp_path / "suite"
+    for problem in SUITE.iterdir():
+        for name in (problem.name, f"{problem.name}_again"):
+            shutil.copytree(problem, suite / name)
     team = tmp_path / "team.toml"
     team.write_text("[[agents]]\nname = 'l'\nprovider = 'local'\n", encoding="utf-8")
-    argv = ["bench", str(SUITE), "--team", str(team), "--report", str(tmp_path / "r")]
-    argv += ["--rounds", "1", "--strategy", "single", "cot", "--json", "--ray", cluster.address]
+    argv = ["bench", str(suite), "--team", str(team), "--report", str(tmp_path / "r")]
+    argv += ["--rounds", "1", "--strategy", "single", "--json", "--ray", cluster.address]
     seen: dict[int, str] = {}  # server pid -> its parent's process title
     most = 0
     stop = threading.Event()
@@ -655,7 +661,7 @@ def test_the_local_model_runs_on_the_node_that_runs_the_pair(
         watcher.join(timeout=30)
     assert code == 0, err
     entries = _entries(json.loads(out))
-    assert len(entries) == 4  # two pairs per node, one after the other
+    assert len(entries) == 4
     for pair, e in entries.items():
         assert e["outcome"] != "error", (pair, e, err)  # the model answered on that node
         assert e["samples"] == 1 and e["output_tokens"] > 0, (pair, e)
