@@ -68,9 +68,8 @@ from lessonl.bench.runner import (
     BenchPlan,
     Observer,
     finish_pair,
-    load_stored,
+    look_up,
     prune_stale_copies,
-    warm_lessons,
 )
 from lessonl.bench.suite import Problem
 from lessonl.config import AgentConfig
@@ -215,9 +214,7 @@ def run_plan_ray(
         if strategy == strategies.TRANSFER:
             continue  # their settings depend on the lessonl pairs' lessons: `_release_transfer`
         for problem in plan.problems:
-            settings = plan.settings(problem)
-            path = plan.result_path(strategy, problem.name)
-            stored = load_stored(path, settings, lessons=plan.needs_lessons(strategy))
+            settings, _, stored = look_up(plan, strategy, problem)
             if stored is not None:
                 found[(strategy, problem.name)] = stored
                 observer.pair_started(strategy, problem.name)
@@ -278,9 +275,7 @@ def _release_transfer(
     sources = [found.get((strategies.SOURCE, p.name)) for p in plan.problems]
     out: list[_Todo] = []
     for problem in plan.problems:
-        warm = warm_lessons(problem, sources)
-        settings = plan.settings(problem, warm)
-        stored = load_stored(plan.result_path(strategies.TRANSFER, problem.name), settings)
+        settings, warm, stored = look_up(plan, strategies.TRANSFER, problem, sources)
         if stored is not None:
             found[(strategies.TRANSFER, problem.name)] = stored
             observer.pair_started(strategies.TRANSFER, problem.name)

@@ -174,6 +174,21 @@ def warm_lessons(problem: Problem, sources: Sequence[ProblemResult | None]) -> l
     return out
 
 
+def look_up(
+    plan: BenchPlan,
+    strategy: str,
+    problem: Problem,
+    sources: Sequence[ProblemResult | None] = (),
+) -> tuple[str, list[dict[str, Any]] | None, ProblemResult | None]:
+    """What running `strategy` on `problem` depends on, for the local and the Ray runner alike:
+    its settings fingerprint, its warm lessons (`lessonl_transfer` only: from the `lessonl`
+    results in `sources`), and its stored result if it is finished with those settings."""
+    warm = warm_lessons(problem, sources) if strategy == strategies.TRANSFER else None
+    settings = plan.settings(problem, warm)
+    path = plan.result_path(strategy, problem.name)
+    return settings, warm, load_stored(path, settings, lessons=plan.needs_lessons(strategy))
+
+
 def load_stored(path: Path, settings: str, *, lessons: bool = False) -> ProblemResult | None:
     """A finished pair's stored result, or None if absent, unreadable or from other settings
     (or, with `lessons`, from before a pair's lessons were kept: see the module docstring)."""
@@ -208,12 +223,8 @@ async def run_plan(
     failed_in_a_row = 0
     for strategy in plan.run_order():
         for problem in plan.problems:
-            warm = None
-            if strategy == strategies.TRANSFER:
-                warm = warm_lessons(problem, results[strategies.SOURCE])
-            settings = plan.settings(problem, warm)
-            path = plan.result_path(strategy, problem.name)
-            stored = load_stored(path, settings, lessons=plan.needs_lessons(strategy))
+            sources = results.get(strategies.SOURCE, [])
+            settings, warm, stored = look_up(plan, strategy, problem, sources)
             observer.pair_started(strategy, problem.name)
             if stored is not None:
                 results[strategy].append(stored)
