@@ -53,7 +53,6 @@ when its task returns (pairs finish in any order), preceded by the messages it p
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib
 import os
 import sys
@@ -204,9 +203,8 @@ def run_plan_ray(
     ray = import_ray()
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    names, note = strategies.with_sources(plan.strategies)
-    if note is not None:  # the CLI adds it itself (and says so); a direct caller hears it here
-        plan = dataclasses.replace(plan, strategies=names)
+    plan, note = plan.with_sources()
+    if note is not None:
         notice(note)
     found: dict[tuple[str, str], ProblemResult] = {}
     todo: list[_Todo] = []

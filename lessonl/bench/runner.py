@@ -129,8 +129,7 @@ class BenchPlan:
         }
         if warm is not None:
             data["warm"] = lessons_digest(warm)
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _digest(data)
 
     def result_path(self, strategy: str, problem: str) -> Path:
         return self.report_dir / "results" / strategy / f"{problem}.json"
@@ -146,6 +145,13 @@ class BenchPlan:
             [strategies.TRANSFER] if self.transfer else []
         )
 
+    def with_sources(self) -> tuple[BenchPlan, str | None]:
+        """This plan with `lessonl` added when `lessonl_transfer` needs it, and the line that
+        says so (None when nothing was added). The CLI adds it itself and says so; a direct
+        caller of a runner hears it from the runner."""
+        names, note = strategies.with_sources(self.strategies)
+        return (self if note is None else dataclasses.replace(self, strategies=names)), note
+
     def needs_lessons(self, strategy: str) -> bool:
         """Whether a stored result of `strategy` must hold its lessons to count as finished."""
         return self.transfer and strategy == strategies.SOURCE
@@ -153,8 +159,14 @@ class BenchPlan:
 
 def lessons_digest(lessons: Sequence[dict[str, Any]]) -> str:
     """A short digest of lesson records (order does not matter)."""
-    blob = json.dumps(sorted(lessons, key=lambda x: str(x.get("id"))), sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return _digest(sorted(lessons, key=lambda x: str(x.get("id"))))
+
+
+def _digest(data: Any) -> str:
+    """16 hex digits of the sha256 of `data` as canonical JSON. Stored results are matched on
+    these digests, so changing the encoding re-runs every stored pair."""
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def warm_lessons(problem: Problem, sources: Sequence[ProblemResult | None]) -> list[dict[str, Any]]:
@@ -215,9 +227,8 @@ async def run_plan(
 ) -> dict[str, list[ProblemResult]]:
     """Run (or load) every pair; results per strategy, problems in suite order."""
     observer = observer or _Silent()
-    names, note = strategies.with_sources(plan.strategies)
-    if note is not None:  # the CLI adds it itself (and says so); a direct caller hears it here
-        plan = dataclasses.replace(plan, strategies=names)
+    plan, note = plan.with_sources()
+    if note is not None:
         observer.message(note)
     results: dict[str, list[ProblemResult]] = {s: [] for s in plan.strategies}
     failed_in_a_row = 0
