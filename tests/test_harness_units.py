@@ -16,6 +16,7 @@ from processes import stopped
 from lessonl.config import TargetConfig
 from lessonl.errors import EnvironmentProblem
 from lessonl.harness import require_tools
+from lessonl.harness.outcomes import first_line
 from lessonl.harness.sandbox import Limits, expand, needs_shell, run_command, scrub_env
 from lessonl.harness.stats import bootstrap_ci, parse_times, ratio_of_medians
 from lessonl.harness.timing import TimingLock, time_pairs
@@ -385,3 +386,29 @@ async def test_exclusive_timing_pauses_registered_process_groups(tmp_path: Path)
         proc.kill()
         proc.wait()
     assert proc.pid not in quiet.registered()
+
+
+def test_a_failures_summary_line_is_a_python_tracebacks_exception(tmp_path: Path) -> None:
+    # A real traceback, cut as the harness cuts a failing test's output (its last lines, so it
+    # may start mid-traceback): the summary names the exception, not the entry point's frame.
+    script = tmp_path / "main.py"
+    script.write_text(
+        "def merge(xs):\n    return sorted(xs, key=len)\n\n\ndef main():\n    merge([1, 2])\n\n\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    err = subprocess.run([sys.executable, str(script)], capture_output=True, text=True).stderr
+    frames = [line for line in err.splitlines() if line.strip()]
+    assert frames[0].startswith("Traceback") and len(frames) >= 6, err
+    for kept in (frames, frames[1:], frames[3:]):
+        detail = "test failed (exit status 1): " + "\n".join(kept)
+        assert first_line(detail) == (
+            "test failed (exit status 1): TypeError: object of type 'int' has no len()"
+        ), detail
+    # Other details keep their first line: a check's own message, a compiler's error.
+    assert first_line("test failed (exit status 1): FAIL n=3: got 2\nmore") == (
+        "test failed (exit status 1): FAIL n=3: got 2"
+    )
+    assert first_line("\nsrc/a.cpp:3:9: error: 'x' was not declared\n    3 | x;") == (
+        "src/a.cpp:3:9: error: 'x' was not declared"
+    )

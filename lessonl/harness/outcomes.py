@@ -6,6 +6,7 @@ string; callers that build their own grades (the loop's "no code block") can use
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -73,11 +74,29 @@ class Evaluation:
 
 def first_line(detail: str) -> str:
     """A detail's first non-blank line, bounded: the one-line summary of a failure. Compiler
-    details start at the first line naming an error (see the harness), so this is the error."""
-    for line in detail.splitlines():
-        if line.strip():
-            return line.strip()[:300]
-    return "no output"
+    details start at the first line naming an error (see the harness), so this is the error.
+    A Python traceback is the exception: its first line only names the entry point (`File
+    "bench/main.py", line 73, in <module>` for every failure of a bench problem), so the
+    summary keeps what comes before the traceback ("test failed (exit status 1):") and adds
+    the traceback's last unindented line."""
+    lines = [line for line in detail.splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    head = lines[0].strip()
+    if any(_TRACEBACK.search(line) for line in lines):
+        exception = next(
+            (s.strip() for s in reversed(lines) if not s[0].isspace() and not _TRACEBACK.search(s)),
+            None,
+        )
+        if exception is not None and exception != head:
+            mark = _TRACEBACK.search(head)
+            lead = head[: mark.start()].strip() if mark is not None else ""
+            return f"{lead} {exception}".strip()[:300]
+    return head[:300]
+
+
+# The opening line of a Python traceback, or one of its frames.
+_TRACEBACK = re.compile(r'Traceback \(most recent call last\):|File "[^"]*", line \d+')
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
