@@ -420,6 +420,8 @@ class _Runner:
                 emphasis=agent.emphasis,
                 seeded=seeded,
                 base_speedup=self._base_speedup,
+                function=self.function,
+                file=self.rel,
             )
             reply = await self._ask(
                 agent,

@@ -66,8 +66,21 @@ def _clip(detail: str | None) -> str:
     return clipped
 
 
-def _lesson_line(n: int, lesson: Lesson) -> str:
+def _elsewhere(lesson: Lesson, function: str | None, file: str | None) -> str | None:
+    """Where a lesson about other code than the target came from ("`top_words` in
+    src/top_words.py"), or None when it is about the target (or its origin is unknown: lessons
+    banked before lessons recorded their file)."""
+    if file is None or not lesson.file:
+        return None
+    if lesson.file == file and lesson.function == function:
+        return None
+    return f"`{lesson.function}` in {lesson.file}" if lesson.function else lesson.file
+
+
+def _lesson_line(n: int, lesson: Lesson, elsewhere: str | None) -> str:
     opener = f"Lesson {n} {category(lesson.outcome, lesson.speedup)}"
+    if elsewhere is not None:
+        opener += f" (about {elsewhere}, not the code below)"
     if lesson.outcome == "correct" and lesson.speedup is not None:
         opener += f" (measured {lesson.speedup:.2f}x the speed of the original)"
     return f"{opener}. {' '.join(lesson.text.split())}"
@@ -81,6 +94,8 @@ def optimize_prompt(
     emphasis: str | None = None,
     seeded: bool = False,
     base_speedup: float | None = None,
+    function: str | None = None,
+    file: str | None = None,
 ) -> str:
     """The prompt asking an agent for a faster version of `ctx.code`.
 
@@ -88,6 +103,13 @@ def optimize_prompt(
     not from teammates working on this very code in this run. `base_speedup` (carry-forward)
     says `ctx.code` is already a verified rewrite that fast; without it the prompt is the
     paper's, word for word.
+
+    `function` and `file` (project-relative) name the target, so that a lesson banked on other
+    code is labelled with where it came from and the prompt says to borrow only ideas that fit.
+    Measured on the local 0.5B model (benchmarks/results/lessons-local-2rounds), unlabelled
+    lessons of other functions were taken as about this one: merge_intervals came back
+    counting words, from the lessons of top_words. Lessons about the target itself are shown
+    as the paper shows them.
     """
     lang = _lang(language)
     what = "file" if ctx.name is None else "function"
@@ -127,12 +149,23 @@ def optimize_prompt(
             if base_speedup is None
             else "Code A is the code that was rewritten (the original or a faster rewrite)"
         )
+        where = [_elsewhere(les, function, file) for les in lessons]
+        lines = [
+            _lesson_line(i + 1, les, w)
+            for i, (les, w) in enumerate(zip(lessons, where, strict=True))
+        ]
         parts.append(
             f"{source} In each lesson, {code_a} and Code B is a rewrite "
             "that was built, tested and timed. Code B may be worse than Code A: slower, "
             "incorrect, or not compiling at all. Learn from the failures as much as from the "
-            "successes.\n\n" + "\n".join(_lesson_line(i + 1, les) for i, les in enumerate(lessons))
+            "successes.\n\n" + "\n".join(lines)
         )
+        if any(w is not None for w in where):
+            parts.append(
+                "A lesson marked as about other code was learned on a different function, "
+                "which does something else: borrow its idea only where it fits the code "
+                "below, and keep this code's own logic, names and results."
+            )
         parts.append(
             "Use what these lessons teach, and also look for optimization strategies that go "
             "beyond them."

@@ -88,6 +88,9 @@ def test_transfer_starts_from_the_other_problems_lessons_and_resumes(
     assert _marker("unique_count") not in transfer["unique_count"]
     assert _marker("unique_count") in transfer["prefix_max"]
     assert _marker("prefix_max") not in transfer["prefix_max"]
+    # ... labelled as learned on the other function, so the model does not take it for this one
+    assert "(about `prefix_max` in " in transfer["unique_count"]
+    assert "(about `unique_count` in " in transfer["prefix_max"]
 
     for problem in PROBLEMS:
         entry = data["strategies"]["lessonl_transfer"]["problems"][problem]

@@ -210,3 +210,34 @@ def test_prompts_name_the_own_helpers_and_what_of_the_answer_ran() -> None:
     assert "n += (int)v.size();" in code_a
     # Without parts (bench strategies), the prompt is as before.
     assert "NOT used" not in lesson_prompt(ctx, "cpp", GRAPH_ANSWER, Ev("correct", 1.0))
+
+
+def test_lessons_of_other_code_are_labelled_with_where_they_came_from() -> None:
+    ctx = prompt_context(PY, "python", "norm")
+    here = Lesson(
+        id="h", text="Here.", outcome="correct", speedup=3.0, file="m.py", function="norm"
+    )
+    other = Lesson(
+        id="o", text="Counting words.", outcome="correct", speedup=9.0, file="w.py", function="top"
+    )
+    same_file = Lesson(id="s", text="Sibling.", outcome="incorrect", file="m.py", function="dot")
+    unknown = Lesson(id="u", text="Old lesson.", outcome="incorrect")  # banked before `file`
+    note = "borrow its idea only where it fits"
+
+    # Lessons about the target read exactly as the paper's prompt (the same words as without
+    # naming the target); so do lessons whose origin is unknown.
+    plain = optimize_prompt(ctx, "python", [here, unknown], seeded=True)
+    assert (
+        optimize_prompt(ctx, "python", [here, unknown], seeded=True, function="norm", file="m.py")
+        == plain
+    )
+    assert "about" not in plain and note not in plain
+
+    mixed = optimize_prompt(
+        ctx, "python", [here, other, same_file], seeded=True, function="norm", file="m.py"
+    )
+    lines = [line for line in mixed.splitlines() if line.startswith("Lesson ")]
+    assert len(lines) == 3 and "about" not in lines[0] and "(measured 3.00x" in lines[0]
+    assert "(about `top` in w.py, not the code below) (measured 9.00x" in lines[1]
+    assert lines[2].endswith("(about `dot` in m.py, not the code below). Sibling.")
+    assert note in mixed
