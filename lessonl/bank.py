@@ -160,8 +160,7 @@ class LessonBank:
         pool = _distinct(les for les in self.all(language=language) if les.id not in excluded)
 
         def near(les: Lesson) -> int:
-            same_file = bool(file) and les.file == file
-            return 2 if same_file and les.function == function else 1 if same_file else 0
+            return les.nearness(function, file)
 
         chosen: list[Lesson] = []
 

@@ -147,6 +147,15 @@ class Lesson:
         won = self.outcome == "correct" and (self.speedup or 0.0) >= SIGNIFICANT_SPEEDUP
         return won or self.accepted > 0 or any(v > 1.0 for v in self.votes)
 
+    def nearness(self, function: str | None, file: str | None) -> int:
+        """How close the lesson's code is to a target `function` of `file`: 2 the same function,
+        1 another part of the same file, 0 elsewhere or unknown (no `file` on either side). The
+        bank shows nearer lessons first; the prompt labels the others with where they came from.
+        """
+        if not file or self.file != file:
+            return 0
+        return 2 if self.function == function else 1
+
     @property
     def score(self) -> float | None:
         """speedup x factor, the exploitation key of selection; None without a speedup."""

@@ -70,9 +70,7 @@ def _elsewhere(lesson: Lesson, function: str | None, file: str | None) -> str | 
     """Where a lesson about other code than the target came from ("`top_words` in
     src/top_words.py"), or None when it is about the target (or its origin is unknown: lessons
     banked before lessons recorded their file)."""
-    if file is None or not lesson.file:
-        return None
-    if lesson.file == file and lesson.function == function:
+    if file is None or not lesson.file or lesson.nearness(function, file) == 2:
         return None
     return f"`{lesson.function}` in {lesson.file}" if lesson.function else lesson.file
 
