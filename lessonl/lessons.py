@@ -6,15 +6,22 @@ internally: the speedup's confidence interval, the variant's code, a fingerprint
 it was written against, the effectiveness votes, the user's accept/reject counts and the model.
 
 `category()` is the one place that turns an outcome and speedup into the words the prompts and
-the CLI use ("significantly improves performance", ...), so they never disagree.
+the CLI use ("significantly improves performance", ...), so they never disagree. Faster and
+slower come from the speedup's interval by the rule the winner is chosen by
+(`harness.stats.measurably_faster` / `measurably_slower`), not from the point estimate: a
+0.9999x [0.987, 1.009] result is "no measurable difference", and a lesson asked to explain why
+it was slower would explain noise.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from lessonl.harness.stats import measurably_faster, measurably_slower
 
 OUTCOMES = ("correct", "incorrect", "not_compilable", "timeout", "crashed")
 
@@ -79,20 +86,35 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def category(outcome: str, speedup: float | None) -> str:
-    """The lesson's category in words, as the optimize prompt opens each lesson with it.
+def verdict(speedup: float | None, ci95: Sequence[float] | None) -> str:
+    """ "faster", "slower" or "same" (no measurable difference) for a correct result.
 
-    A correct variant without a measured speedup (should not happen with the harness) is
-    treated as "slightly improves" rather than guessed faster or slower.
+    With an interval, the winner's rule decides (module docstring). Without one (a record
+    imported from a version that kept only the point estimate) the point estimate is all there
+    is, and only a gain at least `SIGNIFICANT_SPEEDUP` or a loss beyond the same factor counts.
     """
+    if ci95 is not None and len(ci95) == 2:
+        if measurably_faster(ci95):
+            return "faster"
+        return "slower" if measurably_slower(ci95) else "same"
+    if speedup is None:
+        return "same"
+    if speedup >= SIGNIFICANT_SPEEDUP:
+        return "faster"
+    return "slower" if speedup <= 1 / SIGNIFICANT_SPEEDUP else "same"
+
+
+def category(outcome: str, speedup: float | None, ci95: Sequence[float] | None = None) -> str:
+    """The lesson's category in words, as the optimize prompt opens each lesson with it; a
+    correct one by `verdict` (the interval, as the winner is chosen)."""
     if outcome == "correct":
-        if speedup is None:
-            return "slightly improves performance"
-        if speedup >= SIGNIFICANT_SPEEDUP:
-            return "significantly improves performance"
-        if speedup >= 1.0:
-            return "slightly improves performance"
-        return "makes the code slower"
+        which = verdict(speedup, ci95)
+        if which == "faster":
+            significant = speedup is not None and speedup >= SIGNIFICANT_SPEEDUP
+            return f"{'significantly' if significant else 'slightly'} improves performance"
+        if which == "slower":
+            return "makes the code slower"
+        return "makes no measurable difference to performance"
     return {
         "incorrect": "compromises equivalence",
         "not_compilable": "does not compile",
@@ -138,7 +160,7 @@ class Lesson:
 
     @property
     def category(self) -> str:
-        return category(self.outcome, self.speedup)
+        return category(self.outcome, self.speedup, self.ci95)
 
     @property
     def helped(self) -> bool:

@@ -477,7 +477,7 @@ class _Runner:
                 Lesson(
                     id="",
                     text=prose(lesson_text)
-                    or f"The variant {category(variant.outcome, variant.speedup)}.",
+                    or f"The variant {category(variant.outcome, variant.speedup, variant.ci95)}.",
                     outcome=variant.outcome,
                     speedup=variant.speedup,
                     ci95=variant.ci95,

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category
+from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category, verdict
 from lessonl.regions import PromptContext, SpliceResult
 
 _NAMES = {"c": "C", "cpp": "C++", "python": "Python"}
@@ -76,7 +76,7 @@ def _elsewhere(lesson: Lesson, function: str | None, file: str | None) -> str | 
 
 
 def _lesson_line(n: int, lesson: Lesson, elsewhere: str | None) -> str:
-    opener = f"Lesson {n} {category(lesson.outcome, lesson.speedup)}"
+    opener = f"Lesson {n} {category(lesson.outcome, lesson.speedup, lesson.ci95)}"
     if elsewhere is not None:
         opener += f" (about {elsewhere}, not the code below)"
     if lesson.outcome == "correct" and lesson.speedup is not None:
@@ -277,6 +277,7 @@ def lesson_prompt(
             lo, hi = evaluation.ci95
             interval = f" (95% confidence interval {lo:.2f}x to {hi:.2f}x)"
         s = speedup if speedup is not None else 1.0
+        ci = evaluation.ci95 if evaluation.ci95 is not None and len(evaluation.ci95) == 2 else None
         ran = f"it ran {s:.2f}x as fast as Code A{interval}"
         if base_speedup is not None and base_speedup > 0:
             ran = (
@@ -284,16 +285,25 @@ def lesson_prompt(
                 f"{s / base_speedup:.2f}x as fast as Code A"
             )
             s = s / base_speedup
-        if s >= 1.0:
+            if ci is not None:
+                ci = (ci[0] / base_speedup, ci[1] / base_speedup)
+        which = verdict(s, ci)
+        if which == "faster":
             degree = "significantly" if s >= SIGNIFICANT_SPEEDUP else "slightly"
             body = (
                 f"{same} Code B gave the same results as Code A and is {degree} faster: "
                 f"{ran}.\n\nWhy is Code B faster than Code A?"
             )
-        else:
+        elif which == "slower":
             body = (
                 f"{same} Code B gave the same results as Code A but is slower: "
                 f"{ran}.\n\nWhy is Code B slower than Code A?"
+            )
+        else:
+            body = (
+                f"{same} Code B gave the same results as Code A, and timing found no measurable "
+                f"difference in speed: {ran}, which is within the noise of the measurement."
+                "\n\nWhy does Code B's change not make it measurably faster than Code A?"
             )
     elif outcome == "incorrect":
         what = f" What differed:\n```\n{detail}\n```" if detail else ""
@@ -356,10 +366,15 @@ def outcome_text(evaluation: EvaluationLike, language: str) -> str:
         if evaluation.ci95 is not None and len(evaluation.ci95) == 2:
             lo, hi = evaluation.ci95
             interval = f" (95% confidence interval {lo:.2f}x to {hi:.2f}x)"
-        verdict = "faster than" if s >= 1.0 else "slower than"
+        which = verdict(s, evaluation.ci95)
+        if which == "same":
+            return (
+                f"It gave the same results as the original and ran {s:.2f}x as fast{interval}: "
+                "no measurable difference from the original."
+            )
         return (
             f"It gave the same results as the original and ran {s:.2f}x as fast{interval}, "
-            f"so it is {verdict} the original."
+            f"so it is {which} than the original."
         )
     evidence = f"\n```\n{detail}\n```" if detail else ""
     if outcome == "incorrect":

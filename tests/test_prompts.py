@@ -32,8 +32,13 @@ class Ev:
     detail: str = ""
 
 
-def _lesson(text: str, outcome: str, speedup: float | None = None) -> Lesson:
-    return Lesson(id="x", text=text, outcome=outcome, speedup=speedup, language="cpp")
+def _lesson(
+    text: str,
+    outcome: str,
+    speedup: float | None = None,
+    ci95: tuple[float, float] | None = None,
+) -> Lesson:
+    return Lesson(id="x", text=text, outcome=outcome, speedup=speedup, language="cpp", ci95=ci95)
 
 
 def test_optimize_prompt_without_lessons() -> None:
@@ -49,9 +54,10 @@ def test_optimize_prompt_without_lessons() -> None:
 def test_optimize_prompt_with_lessons_numbered_by_category() -> None:
     ctx = prompt_context(CPP, "cpp", "total")
     lessons = [
-        _lesson("Summing with four accumulators breaks the dependency chain.", "correct", 2.5),
-        _lesson("Hoisting size() out of the loop barely matters.", "correct", 1.04),
-        _lesson("Using a std::map made it slower.", "correct", 0.6),
+        _lesson("Four accumulators break the dependency chain.", "correct", 2.5, (2.4, 2.6)),
+        _lesson("Hoisting size() out of the loop barely matters.", "correct", 1.04, (1.03, 1.05)),
+        _lesson("Using a std::map made it slower.", "correct", 0.6, (0.55, 0.65)),
+        _lesson("Reserving the vector changed nothing.", "correct", 0.9999, (0.987, 1.009)),
         _lesson("Skipping the last element changed the sum.", "incorrect"),
         _lesson("An undeclared helper broke the build.", "not_compilable"),
         _lesson("A loop that never advanced hung.", "timeout"),
@@ -62,14 +68,15 @@ def test_optimize_prompt_with_lessons_numbered_by_category() -> None:
         "Lesson 1 significantly improves performance",
         "Lesson 2 slightly improves performance",
         "Lesson 3 makes the code slower",
-        "Lesson 4 compromises equivalence.",
-        "Lesson 5 does not compile.",
-        "Lesson 6 times out.",
-        "Lesson 7 crashes.",
+        "Lesson 4 makes no measurable difference to performance",
+        "Lesson 5 compromises equivalence.",
+        "Lesson 6 does not compile.",
+        "Lesson 7 times out.",
+        "Lesson 8 crashes.",
     ]
     positions = [p.index(e) for e in expected]
     assert positions == sorted(positions)
-    assert "four accumulators" in p and "2.50x" in p
+    assert "Four accumulators" in p and "2.50x" in p
     assert "Code B may be worse than Code A" in p
     assert "Prefer SIMD-friendly loops." in p
     assert p.rstrip().endswith("do not rely on different compiler flags.")
@@ -105,9 +112,20 @@ def test_optimize_prompt_python_and_whole_file() -> None:
             ["slower"],
         ),
         (
-            Ev("correct", 1.05, (1.01, 1.09)),
+            Ev("correct", 1.05, (1.03, 1.07)),
             ["slightly faster", "1.05x", "Why is Code B faster"],
             ["significantly"],
+        ),
+        # Issue 26: the category follows the interval, as the winner does, not the point.
+        (
+            Ev("correct", 0.9999, (0.987, 1.009)),
+            ["no measurable difference", "1.00x", "0.99x to 1.01x"],
+            ["slower", "Why is Code B faster"],
+        ),
+        (
+            Ev("correct", 1.05, (1.01, 1.09)),
+            ["no measurable difference", "1.05x"],
+            ["slower", "Why is Code B faster"],
         ),
         (Ev("correct", 0.7, (0.65, 0.75)), ["slower", "0.70x", "Why is Code B slower"], []),
         (
@@ -152,9 +170,17 @@ def test_lesson_prompt_clips_long_compiler_logs_and_python_wording() -> None:
 
 
 def test_category_and_prompt_round_trip_through_extract() -> None:
+    assert category("correct", 1.1, (1.05, 1.15)) == "significantly improves performance"
+    assert category("correct", 1.0999, (1.05, 1.15)) == "slightly improves performance"
+    assert category("correct", 0.95, (0.93, 0.97)) == "makes the code slower"
+    # the interval decides, as it does the winner: a point estimate off 1.0 is not a finding
+    same = "makes no measurable difference to performance"
+    assert category("correct", 0.9999, (0.987, 1.009)) == same
+    assert category("correct", 1.15, (1.01, 1.3)) == same
+    # a record without an interval (older exports): only a factor of 1.1 either way counts
     assert category("correct", 1.1) == "significantly improves performance"
-    assert category("correct", 1.0999) == "slightly improves performance"
-    assert category("correct", 0.99) == "makes the code slower"
+    assert category("correct", 0.99) == same
+    assert category("correct", 0.9) == "makes the code slower"
     # what the prompt asks for is what extract_code reads back
     reply = "Sure.\n```cpp\n" + VARIANT + "```\n"
     assert extract_code(reply, "cpp") == VARIANT
@@ -241,3 +267,12 @@ def test_lessons_of_other_code_are_labelled_with_where_they_came_from() -> None:
     assert "(about `top` in w.py, not the code below) (measured 9.00x" in lines[1]
     assert lines[2].endswith("(about `dot` in m.py, not the code below). Sibling.")
     assert note in mixed
+
+
+def test_outcome_text_follows_the_interval() -> None:
+    from lessonl.prompts import outcome_text
+
+    same = outcome_text(Ev("correct", 0.9999, (0.987, 1.009)), "cpp")
+    assert "no measurable difference" in same and "slower" not in same
+    assert "so it is faster than" in outcome_text(Ev("correct", 1.5, (1.4, 1.6)), "cpp")
+    assert "so it is slower than" in outcome_text(Ev("correct", 0.8, (0.75, 0.85)), "cpp")
