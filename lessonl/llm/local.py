@@ -41,12 +41,15 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lessonl import quiet
 from lessonl.llm.errors import LocalModelError, ModelServerDied
-from lessonl.llm.openai_provider import OpenAIModel
-from lessonl.llm.retry import RetryPolicy
 from lessonl.process import die_with_parent, signal_name
+
+if TYPE_CHECKING:  # the SDK is imported only where a model is made (docs/design.md, imports)
+    from lessonl.llm.openai_provider import OpenAIModel
+    from lessonl.llm.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +386,8 @@ class LocalServerLease:
     ) -> OpenAIModel:
         """A model client on this server that reports the server's death as such (the one
         place that wires `check_alive` into the provider: team, doctor and tests use it)."""
+        from lessonl.llm.openai_provider import OpenAIModel
+
         return OpenAIModel(
             agent=agent,
             model=self.alias,

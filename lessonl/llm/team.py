@@ -18,17 +18,19 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from lessonl.config import AgentConfig, Config, parse_agents_file
 from lessonl.llm import local, pricing
-from lessonl.llm.anthropic_provider import AnthropicModel
 from lessonl.llm.cache import CachedModel, ResponseCache
 from lessonl.llm.errors import MissingKey
-from lessonl.llm.openai_provider import OpenAIModel
-from lessonl.llm.retry import RetryPolicy
 from lessonl.llm.types import Agent, Model, Team
 from lessonl.state import StateDir
+
+if TYPE_CHECKING:  # the SDKs load only when a team is built: `evaluate` never needs them
+    from lessonl.llm.anthropic_provider import AnthropicModel
+    from lessonl.llm.openai_provider import OpenAIModel
+    from lessonl.llm.retry import RetryPolicy
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
@@ -172,6 +174,10 @@ async def build_team(
     `policy` (an extension of the design.md signature) overrides retry timing, for tests;
     `source` names where `agents` came from, for the description (e.g. a --team file).
     """
+    from lessonl.llm.anthropic_provider import AnthropicModel
+    from lessonl.llm.openai_provider import OpenAIModel
+    from lessonl.llm.retry import RetryPolicy
+
     env = os.environ if env is None else env
     chosen, why = choose_agents(config, agents, env, source)
     keys = {a.name: resolve_key(a, env) for a in chosen}  # all missing keys before any work
