@@ -278,3 +278,69 @@ def test_under_an_inherited_hard_cpu_limit_the_whole_process_cpu_time_is_used(
     assert data["clock"] == "cpu" and "whole-process CPU time" in data["detail"], data
     assert data["speedup"] == data["speedup_cpu"] and 0.7 < data["speedup"] < 1.4, data
     assert not measurably_faster(tuple(data["ci95"]))
+
+
+# Issue 26: a bench that times each call with the wall clock (`steady_clock`) after an untimed
+# set-up (`reset`) about four times longer than the call. Its calls never add up to the
+# process's CPU time, so nothing shows whether its figures are CPU or wall time. With BOTH it
+# also prints the call's CPU time beside the wall time, as the project's bench helpers do.
+RESET_MAIN = """
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <time.h>
+#include <vector>
+#include "work.hpp"
+static double cpu() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+static volatile long sink;
+static void reset(std::vector<long>& v) {  // untimed, and the bulk of the process's CPU time
+    for (int k = 0; k < 4; ++k)
+        for (size_t i = 0; i < v.size(); ++i) v[i] = (v[i] * 31 + (long)i + k) % 1000003;
+    sink = v[v.size() / 2];
+}
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "check") == 0) return work(1000) == 2997 ? 0 : 1;
+    std::vector<long> v(1 << 20, 1);
+    volatile long n = 3000000;
+    for (int r = 0; r < 7; ++r) {
+        reset(v);
+        double c0 = cpu();
+        auto t0 = std::chrono::steady_clock::now();
+        sink = work(n);
+        auto t1 = std::chrono::steady_clock::now();
+        double c1 = cpu();
+        double wall = std::chrono::duration<double>(t1 - t0).count();
+        if (BOTH) std::printf("LESSONL_TIME_S=%.9f LESSONL_CPU_S=%.9f\\n", wall, c1 - c0);
+        else std::printf("LESSONL_TIME_S=%.9f\\n", wall);
+    }
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("both", [False, True])
+async def test_the_clock_label_says_what_the_figures_are(tmp_path: Path, both: bool) -> None:
+    root = cpp_project(tmp_path, RESET_MAIN.replace("BOTH", str(int(both))), toml="timeout_s = 30")
+    async with harness_for(root) as h:
+        same = await h.evaluate({"src/work.hpp": WORK}, label="same")
+    assert same.outcome == Outcome.CORRECT, same.detail
+    data = same.to_json()
+    assert data["clock"] == same.clock and data["clock_reason"] == same.clock_reason != ""
+    if both:
+        # The call's own CPU time is the estimate, and is called so.
+        assert same.clock == "cpu" and same.speedup == same.speedup_cpu, same
+        assert "LESSONL_CPU_S" in same.clock_reason
+        assert same.baseline_cpu_s is not None and same.baseline_cpu_s < same.baseline_s * 1.1
+    else:
+        # Wall figures are never called CPU time: the bench's own figures, unscaled and said
+        # so, or (when their noise shows they are wall time) scaled by the CPU share.
+        assert same.clock != "cpu", same
+        if same.clock == "bench":
+            assert same.speedup == same.speedup_bench and same.speedup_cpu is None
+            assert "LESSONL_CPU_S" in same.clock_reason
+        else:
+            assert same.clock == "scaled" and "wall time" in same.clock_reason

@@ -84,18 +84,61 @@ def test_wall_clocked_figures_are_scaled_by_the_cpu_share() -> None:
     cand = [Sample(0.0101 / s, 1.0, s, (0.0101 / s,)) for s in shares_b]
     est = assess(base, cand)
     assert est.speedup_bench is not None and est.speedup_bench != pytest.approx(1.0)
-    assert est.clock == "cpu" and est.speedup == pytest.approx(1.0)
+    assert est.clock == "scaled" and est.speedup == pytest.approx(1.0)
+    assert "wall time" in est.reason and "CPU share" in est.reason
     assert est.baseline_cpu_s == pytest.approx(0.0101)
 
 
-def test_cpu_clocked_figures_are_not_scaled() -> None:
-    """A bench that already reads process CPU time: its figures do not follow the share, and
-    scaling them would only add noise."""
+def test_figures_of_unknown_clock_are_the_bench_s_and_not_called_cpu() -> None:
+    """A bench that may read CPU time: its figures do not follow the share, so they are not
+    scaled (that would only add noise), and nothing shows they are CPU time, so the label says
+    they are the bench's own (issue 26: such figures were reported as "cpu")."""
     shares = [1.0, 0.5, 0.8, 0.6, 0.9]
     base = [Sample(0.0202, 1.0, s, (0.0202,)) for s in shares]
     cand = [Sample(0.0101, 1.0, s, (0.0101,)) for s in reversed(shares)]
     est = assess(base, cand)
-    assert est.clock == "cpu" and est.speedup == pytest.approx(2.0) == est.speedup_bench
+    assert est.clock == "bench" and est.speedup == pytest.approx(2.0) == est.speedup_bench
+    assert est.speedup_cpu is None and "LESSONL_CPU_S" in est.reason
+
+
+def test_wall_figures_beside_a_heavy_untimed_set_up_are_not_called_cpu() -> None:
+    """The issue's `reset()` case: wall-clocked calls of 10 ms, 50 ms of untimed set-up per
+    run, a neighbour taking a varying share of the core. The calls never add up to the
+    process's CPU time, and the shares do not explain the figures (the set-up's CPU dominates),
+    so the old rules called these unscaled wall figures "cpu"."""
+    shares_a = [0.9, 0.6, 0.8, 0.7, 0.95]
+    shares_b = [0.7, 0.9, 0.6, 0.95, 0.8]
+    base = [Sample(0.010 / s, 0.06 / s, 0.06, (0.010 / s,) * 5) for s in shares_a]
+    cand = [Sample(0.010 / s, 0.06 / s, 0.06, (0.010 / s,) * 5) for s in shares_b]
+    est = assess(base, cand)
+    assert est.clock != "cpu"
+    if est.clock == "bench":
+        assert est.speedup == est.speedup_bench and est.speedup_cpu is None
+
+
+def test_the_timed_region_s_cpu_figures_are_the_cpu_estimate() -> None:
+    """LESSONL_TIME_S=<wall> LESSONL_CPU_S=<cpu>: the same identical code under a varying load.
+    The wall figures move with the neighbour; the region's CPU time does not, and is used."""
+    shares_a = [0.9, 0.6, 0.8, 0.7, 0.95]
+    shares_b = [0.7, 0.9, 0.6, 0.95, 0.8]
+
+    def run(share: float) -> Sample:
+        cpu = (0.0100031, 0.0100017, 0.0100052)  # a CPU clock is exact: no tick grid
+        return Sample(0.010 / share, 0.06 / share, 0.06, (0.010 / share,) * 3, 1, cpu)
+
+    est = assess([run(s) for s in shares_a], [run(s) for s in shares_b])
+    assert est.clock == "cpu" and est.speedup == pytest.approx(1.0) == est.speedup_cpu
+    assert est.reason == "the timed region's CPU time, printed by the bench (LESSONL_CPU_S)"
+    assert est.baseline_cpu_s == pytest.approx(0.010, rel=1e-3)
+    # A region that used more CPU than wall time ran threads: its wall time is the measure.
+    wall = (0.0100031, 0.0100017, 0.0100052)
+    threaded = [Sample(0.01, 0.06, 0.1, wall, 1, (0.019, 0.0191, 0.0189)) for _ in range(3)]
+    est = assess(threaded, threaded)
+    assert est.clock == "bench" and est.speedup_cpu is None and "several threads" in est.reason
+    # A region that mostly waits is not measured by its CPU time.
+    sleepy = [Sample(0.01, 0.06, 0.05, wall, 1, (0.0011, 0.0012, 0.0013)) for _ in range(3)]
+    est = assess(sleepy, sleepy)
+    assert est.clock == "bench" and "waits" in est.reason
 
 
 def test_disagreeing_clocks_widen_the_interval_and_say_so() -> None:

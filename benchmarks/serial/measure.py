@@ -84,7 +84,7 @@ def run_bench(v: Variant) -> tuple[float, float]:
     out = subprocess.run(v.bench, cwd=v.folder, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
     times = [
-        float(line.split("=", 1)[1])
+        float(line.split()[0].split("=", 1)[1])
         for line in out.stdout.splitlines()
         if line.startswith("LESSONL_TIME_S=")
     ]

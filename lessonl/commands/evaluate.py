@@ -33,6 +33,7 @@ from lessonl.commands.optimize import parse_spec
 from lessonl.config import Config, TargetConfig, language_for_path, load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Evaluation, Harness, Outcome, require_tools
+from lessonl.harness.measure import clock_words
 from lessonl.harness.stats import measurably_faster, measurably_slower
 from lessonl.state import StateDir
 
@@ -109,7 +110,6 @@ async def _evaluate(
 ) -> Evaluation:
     run_id = datetime.now(UTC).strftime("eval-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     async with Harness(config, target, run_id=run_id, on_progress=progress) as harness:
-        await harness.baseline()
         return await harness.evaluate({rel: text}, label="candidate")
 
 
@@ -123,13 +123,17 @@ def summary(evaluation: Evaluation, target: str) -> str:
             verdict = "slower"
         else:
             verdict = "no measurable difference"
-        clock = "CPU time" if evaluation.clock == "cpu" else "the bench's figures"
+        clock = clock_words(evaluation.clock)
         lines = [
             f"correct, {verdict}: {evaluation.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f}) "
             f"on target {target}, by {clock}",
             f"baseline {evaluation.baseline_s:.6f} s, candidate {evaluation.candidate_s:.6f} s, "
             f"{evaluation.pairs} interleaved pairs",
         ]
+        if evaluation.clock_reason:
+            lines.append(f"clock: {evaluation.clock_reason}")
+        if evaluation.lock_wait_s >= 0.5:
+            lines.append(f"waited {evaluation.lock_wait_s:.1f} s for the machine-wide timing lock")
         if evaluation.detail:
             lines.append(evaluation.detail)
         return "\n".join(lines)

@@ -45,7 +45,7 @@ import lessonl
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
 from lessonl.harness import isolation
-from lessonl.harness.measure import Sample
+from lessonl.harness.measure import Sample, clock_words
 from lessonl.harness.outcomes import Evaluation, Outcome, first_line
 from lessonl.harness.sandbox import (
     CommandResult,
@@ -57,7 +57,7 @@ from lessonl.harness.sandbox import (
     signal_name,
     warn_inherited_cpu_limit,
 )
-from lessonl.harness.stats import TIME_LINE, median, parse_times
+from lessonl.harness.stats import TIME_LINE, median, parse_time_lines
 from lessonl.harness.timing import BenchFailed, PairProgress, TimingLock, time_pairs
 from lessonl.harness.workspace import (
     check_relative,
@@ -162,9 +162,11 @@ class Costs:
 
 @dataclass
 class _Baseline:
+    """The original, built and tested; `evaluation` once it was timed once (`baseline()`)."""
+
     copy: _Copy
     test_stdout: str
-    evaluation: Evaluation
+    evaluation: Evaluation | None = None
 
 
 class Harness:
@@ -220,11 +222,15 @@ class Harness:
         self._baseline: _Baseline | None = None
         self._baseline_error: LessonLError | None = None
         self._baseline_guard = asyncio.Lock()
+        self._files_guard = asyncio.Lock()
         self._variants: dict[str, _Copy] = {}
         self._counter = itertools.count(1)
         self._live: set[int] = set()
         self._claimed = False
         self.costs: dict[str, Costs] = {}
+        #: What preparing the original cost when `baseline()` did it (an `evaluate` that
+        #: prepares it counts that in its own `Costs` instead).
+        self.baseline_costs = Costs()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -244,24 +250,31 @@ class Harness:
     # ------------------------------------------------------------------ public API
 
     async def baseline(self) -> Evaluation:
-        """Copy, build, test and time the original once; raises `BaselineError` if it fails."""
+        """Copy, build, test and time the original once; raises `BaselineError` if it fails.
+
+        `evaluate` does not need this: it builds and tests the original only once the candidate
+        has compiled, and times it only in the candidate's pairs (docs/design.md, Measuring)."""
+        started = time.perf_counter()
+        prepared = await self._prepared(self.baseline_costs)
         async with self._baseline_guard:
-            if self._baseline is not None:
-                return self._baseline.evaluation
             if self._baseline_error is not None:
                 raise self._baseline_error
-            try:
-                self._baseline = await self._make_baseline()
-            except LessonLError as exc:
-                self._baseline_error = exc
-                raise
-            return self._baseline.evaluation
+            if prepared.evaluation is None:
+                try:
+                    prepared.evaluation = await self._time_once(prepared.copy)
+                except LessonLError as exc:
+                    self._baseline_error = exc
+                    raise
+            self.baseline_costs.wall_s += time.perf_counter() - started
+            return prepared.evaluation
 
     async def evaluate(self, files: Mapping[str, str], *, label: str) -> Evaluation:
         """Grade a variant (relative path -> whole new text of one of the target's files).
 
         Never raises for a bad variant; raises `UsageError` for a path the target does not
         own (the variant may not rewrite the test) and `BaselineError` if the original fails.
+        The candidate is built before the original is: a candidate that does not compile costs
+        its own build and nothing else, whoever evaluates it first.
         """
         files = {check_relative(k): v for k, v in files.items()}
         for rel in files:
@@ -270,16 +283,19 @@ class Harness:
                     f"{rel} is not one of target {self.target.name!r}'s files "
                     f"({', '.join(sorted(self._allowed))})"
                 )
-        base = await self.baseline()
+        await self._list_files()
+        if self._baseline_error is not None:
+            raise self._baseline_error
         vid = f"v{next(self._counter)}-{_slug(label)}"
         started = time.perf_counter()
         costs = self.costs[vid] = Costs()
         copy = await self._copy(vid, {**self._overrides, **files})
         keep = False
         try:
-            evaluation = await self._grade(copy, files, label, base, costs)
+            evaluation = await self._grade(copy, files, label, costs)
             keep = evaluation.outcome == Outcome.CORRECT
             costs.wall_s = time.perf_counter() - started
+            evaluation = dataclasses.replace(evaluation, lock_wait_s=costs.lock_wait_s)
             return evaluation
         finally:
             if keep:
@@ -293,48 +309,77 @@ class Harness:
         copy = self._variants.get(evaluation.id)
         if evaluation.outcome != Outcome.CORRECT or copy is None:
             return evaluation
-        base = await self.baseline()
         started = time.perf_counter()
         costs = self.costs[evaluation.id] = Costs()
-        again = await self._time(copy, evaluation.id, evaluation.label, base, costs)
+        again = await self._time(copy, evaluation.id, evaluation.label, costs)
         costs.wall_s = time.perf_counter() - started
-        return again
+        return dataclasses.replace(again, lock_wait_s=costs.lock_wait_s)
 
     # ------------------------------------------------------------------ steps
 
-    async def _make_baseline(self) -> _Baseline:
-        self._files = await asyncio.to_thread(project_files, self.root, self.target.exclude)
-        missing = [f for f in self._allowed if f not in self._files and f not in self._overrides]
-        if missing:
-            raise UsageError(
-                f"target {self.target.name!r} lists {missing[0]}, which is not in the project "
-                f"(or is excluded, untracked-and-ignored, or missing) under {self.root}"
-            )
+    async def _list_files(self) -> None:
+        """The project's files, listed once (every copy is made of them)."""
+        async with self._files_guard:
+            if self._files is not None:
+                return
+            files = await asyncio.to_thread(project_files, self.root, self.target.exclude)
+            missing = [f for f in self._allowed if f not in files and f not in self._overrides]
+            if missing:
+                raise UsageError(
+                    f"target {self.target.name!r} lists {missing[0]}, which is not in the "
+                    f"project (or is excluded, untracked-and-ignored, or missing) under "
+                    f"{self.root}"
+                )
+            self._files = files
+
+    async def _prepared(self, costs: Costs) -> _Baseline:
+        """The original copied, built and tested, once per harness (the first caller does it,
+        into its `costs`); raises `BaselineError` (remembered) if it fails."""
+        async with self._baseline_guard:
+            if self._baseline is not None:
+                return self._baseline
+            if self._baseline_error is not None:
+                raise self._baseline_error
+            try:
+                self._baseline = await self._make_baseline(costs)
+            except LessonLError as exc:
+                self._baseline_error = exc
+                raise
+            return self._baseline
+
+    async def _make_baseline(self, costs: Costs) -> _Baseline:
+        await self._list_files()
         copy = await self._copy("baseline", self._overrides)
-        failed = await self._build(copy, self._overrides, Costs())
+        failed = await self._build(copy, self._overrides, costs)
         if failed is not None:
             raise BaselineError(
                 f"the original code fails to build ({failed[0]}): {first_line(failed[1])}; "
                 "fix the project or the target's build command"
             )
-        result = await self._step(copy, "test", self.target.test, Costs())
+        result = await self._step(copy, "test", self.target.test, costs)
         failed = self._classify("test", result, copy)
         if failed is not None:
             raise BaselineError(
                 f"the original code fails the target's test ({failed[0]}): "
                 f"{first_line(failed[1])}; fix the project or the target's test command"
             )
+        return _Baseline(copy, _strip_times(result.stdout))
+
+    async def _time_once(self, copy: _Copy) -> Evaluation:
+        """The original's one timed run of `baseline()`."""
         try:
             self._say("timing the original once")
+            asked = time.perf_counter()
             async with self._lock.exclusive(self._waiting):
-                first = (await self._measure(copy, "baseline", Costs())).figure_s
+                self.baseline_costs.lock_wait_s += time.perf_counter() - asked
+                first = (await self._measure(copy, "baseline", self.baseline_costs)).figure_s
         except BenchFailed as exc:
             _, detail = self._classify("bench", exc.result, copy) or ("", "")  # type: ignore[arg-type]
             raise BaselineError(
                 f"the original code's bench failed: {first_line(detail)}; fix the project or "
                 "the target's bench command"
             ) from None
-        evaluation = Evaluation(
+        return Evaluation(
             id="baseline",
             label="baseline",
             outcome=Outcome.CORRECT,
@@ -344,37 +389,43 @@ class Harness:
             candidate_s=first,
             pairs=0,
         )
-        return _Baseline(copy, _strip_times(result.stdout), evaluation)
+
+    def _first_baseline_s(self) -> float | None:
+        """The original's one timed run, if `baseline()` made it (a failed variant reports it)."""
+        base = self._baseline.evaluation if self._baseline is not None else None
+        return base.baseline_s if base is not None else None
 
     async def _grade(
-        self, copy: _Copy, files: Mapping[str, str], label: str, base: Evaluation, costs: Costs
+        self, copy: _Copy, files: Mapping[str, str], label: str, costs: Costs
     ) -> Evaluation:
+        """Build the candidate; only then the original (if no one has yet: its failure is a
+        `BaselineError`), so that a test failure is judged against an original known to pass;
+        then test and time the candidate."""
+
         def fail(outcome: Outcome, detail: str) -> Evaluation:
             return Evaluation(
                 id=copy.vid,
                 label=label,
                 outcome=outcome,
-                baseline_s=base.baseline_s,
+                baseline_s=self._first_baseline_s(),
                 detail=_bound(detail),
             )
 
         failed = await self._build(copy, files, costs)
         if failed is not None:
             return fail(*failed)
+        base = await self._prepared(costs)
         result = await self._step(copy, "test", self.target.test, costs)
         failed = self._classify("test", result, copy)
         if failed is not None:
             return fail(*failed)
         if self.target.compare_output:
-            assert self._baseline is not None
-            diff = _first_difference(self._baseline.test_stdout, _strip_times(result.stdout))
+            diff = _first_difference(base.test_stdout, _strip_times(result.stdout))
             if diff is not None:
                 return fail(Outcome.INCORRECT, diff)
-        return await self._time(copy, copy.vid, label, base, costs)
+        return await self._time(copy, copy.vid, label, costs)
 
-    async def _time(
-        self, copy: _Copy, vid: str, label: str, base: Evaluation, costs: Costs
-    ) -> Evaluation:
+    async def _time(self, copy: _Copy, vid: str, label: str, costs: Costs) -> Evaluation:
         assert self._baseline is not None
         baseline_copy = self._baseline.copy
 
@@ -384,7 +435,7 @@ class Harness:
             if est is not None and est.speedup is not None and est.ci95 is not None:
                 line += (
                     f": {est.speedup:.3f}x (95% CI {est.ci95[0]:.3f}-{est.ci95[1]:.3f}, "
-                    f"{'CPU time' if est.clock == 'cpu' else 'the bench figures'})"
+                    f"{clock_words(est.clock)})"
                 )
             elif est is not None and est.untrusted:
                 line += f": {est.note}"
@@ -413,7 +464,7 @@ class Harness:
                 id=vid,
                 label=label,
                 outcome=outcome,
-                baseline_s=base.baseline_s,
+                baseline_s=self._first_baseline_s(),
                 detail=_bound(detail),
             )
         costs.lock_wait_s += timing.waited_s
@@ -435,6 +486,7 @@ class Harness:
             ci95_cpu=est.ci95_cpu,
             baseline_cpu_s=est.baseline_cpu_s,
             candidate_cpu_s=est.candidate_cpu_s,
+            clock_reason=est.reason,
         )
 
     async def _build(
@@ -474,9 +526,18 @@ class Harness:
         costs.timed_s += result.wall_s
         if not result.ok:
             raise BenchFailed(which, result)
-        times = parse_times(result.stdout)
+        lines = parse_time_lines(result.stdout)
+        times = tuple(t for t, _ in lines)
+        cpu = tuple(c for _, c in lines if c is not None)
         figure = median(times) if times else result.wall_s
-        return Sample(figure, result.wall_s, result.cpu_s, tuple(times), result.max_threads)
+        return Sample(
+            figure,
+            result.wall_s,
+            result.cpu_s,
+            times,
+            result.max_threads,
+            cpu if len(cpu) == len(times) else (),
+        )
 
     def _say(self, line: str) -> None:
         if self.on_progress is not None:

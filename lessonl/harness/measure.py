@@ -2,22 +2,32 @@
 
 Every timed run gives three numbers (`Sample`): the bench's own figure (the median of its
 `LESSONL_TIME_S` lines, or the process's wall time when it prints none), the process's wall
-time, and its CPU time (user + system of the whole process tree, from `getrusage`).
+time, and its CPU time (user + system of the whole process tree, from `getrusage`); and, when
+the bench prints `LESSONL_CPU_S` beside each time (the bench protocol), the timed region's own
+CPU time.
 
 Two estimates of the speedup come out of them (`assess`), each a ratio of medians with a
 bootstrap interval (stats.py):
 
 - *bench*: the bench's own figures, as the user wrote them (wall or CPU clock, their choice).
 - *cpu*: the same runs in CPU time, valid only for single-threaded, CPU-bound code (below).
-  Without `LESSONL_TIME_S` lines it is the process's CPU time. With them, if the bench's clock
-  is wall time, each run's figure is scaled by that run's CPU share (CPU time / wall time): the
-  share of the run the process actually had a core, assumed to spread evenly over its calls.
-  A bench whose clock already is CPU time (the examples') needs no scaling: its figures are the
-  cpu estimate. The clock is wall time when a run's calls add up to more than the CPU time of
-  its whole process (only a wall clock counts waiting), or when scaling makes the figures of
-  each side vary less from run to run (the share explains their variation only if the clock
-  counts the waiting; a CPU clock's figures would get noisier). On a quiet machine the share
-  is about constant and either choice gives the same ratio.
+  Which CPU time, and so the reported `clock` with its one-line `reason`, is decided from
+  evidence, never assumed:
+  - `cpu`: the timed region's `LESSONL_CPU_S` figures, when every line of every run has one and
+    the region is single-threaded (its CPU time never above its wall time) and CPU-bound. On a
+    loaded machine these are what holds: the region's wall time counts a neighbour's turns.
+  - `cpu`: the process's CPU time, when the bench prints no time lines at all.
+  - `scaled`: time lines that are shown to be wall time are scaled by each run's CPU share
+    (CPU time / wall time: the share of the run the process had a core, assumed to spread
+    evenly over its calls). Shown by a run whose calls add up to more than its process's CPU
+    time (only a wall clock counts waiting), or by scaling making every side's figures vary
+    less (the share explains their variation only if the clock counts the waiting).
+  - `bench`: anything else. Time lines without `LESSONL_CPU_S` that neither test shows to be
+    wall time may be either clock: a wall-clocked bench whose untimed set-up (a `reset()`
+    between repetitions) dominates its process's CPU time passes both tests, and calling its
+    unscaled wall figures "cpu" once hid that 3 of 18 identical copies under load had
+    intervals excluding 1.0. So they are reported as the bench's figures, and the reason says
+    how to measure better: print the region's CPU time beside them.
 
 How CPU time is decided valid, per side, from the runs themselves:
 - single-threaded: no process of a run was seen with more than one thread (the sandbox's
@@ -62,17 +72,21 @@ _TICKS_S = (0.010, 0.004, 0.001)  # 100, 250 and 1000 Hz scheduler ticks, coarse
 _GRID_TOLERANCE_S = 1e-6
 _THREAD_SLACK = (1.05, 0.005)  # cpu <= 1.05 * wall + 5 ms still counts as one thread
 _MIN_CPU_SHARE = 0.3
+_REGION_SLACK_S = 1e-4  # a region's CPU clock is exact; only the two reads' cost is slack
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One timed bench run; `times` are its LESSONL_TIME_S values (empty: wall-timed)."""
+    """One timed bench run; `times` are its LESSONL_TIME_S values (empty: wall-timed), and
+    `cpu_times` the LESSONL_CPU_S values beside them (the timed region's CPU time; empty
+    unless every time line of the run carries one)."""
 
     figure_s: float
     wall_s: float
     cpu_s: float | None
     times: tuple[float, ...] = ()
     threads: int = 0  # the most threads seen in one process of the run (0: not seen)
+    cpu_times: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,7 @@ class Estimate:
 
     speedup: float | None
     ci95: tuple[float, float] | None
-    clock: str  # "cpu" or "bench": which estimate `speedup` is
+    clock: str  # "cpu", "scaled" or "bench": which estimate `speedup` is (module docstring)
     speedup_bench: float | None
     ci95_bench: tuple[float, float] | None
     speedup_cpu: float | None
@@ -90,6 +104,7 @@ class Estimate:
     candidate_cpu_s: float | None
     untrusted: str = ""
     warning: str = ""
+    reason: str = ""  # the evidence for `clock`, one line
 
     @property
     def note(self) -> str:
@@ -97,6 +112,14 @@ class Estimate:
         if self.untrusted:
             return f"timing cannot be trusted: {self.untrusted}"
         return self.warning
+
+
+def clock_words(clock: str | None) -> str:
+    """How the CLI and progress lines name a clock ("by ...")."""
+    return {
+        "cpu": "CPU time",
+        "scaled": "wall time scaled by the CPU share",
+    }.get(clock or "", "the bench's figures")
 
 
 def _single_threaded(samples: Sequence[Sample]) -> bool:
@@ -217,8 +240,11 @@ def _whole_process(baseline: Sequence[Sample], candidate: Sequence[Sample], why:
         f"the bench's own timings are unusable ({why}); the speedup is of each run's "
         "whole-process CPU time instead, start-up included, so it understates the gain"
     )
+    reason = "each run's whole-process CPU time: the bench's own figures are too coarse"
     return _plausible(
-        Estimate(speedup, ci, "cpu", None, None, speedup, ci, median(a), median(b), "", warning)
+        Estimate(
+            speedup, ci, "cpu", None, None, speedup, ci, median(a), median(b), "", warning, reason
+        )
     )
 
 
@@ -239,6 +265,72 @@ def _plausible(estimate: Estimate) -> Estimate:
     )
 
 
+def _region_problem(samples: Sequence[Sample]) -> str:
+    """Why the timed region's own CPU figures (LESSONL_CPU_S) do not measure these runs, or ''.
+    The same two tests as for the process (single-threaded, CPU-bound), on the region."""
+    factor, _ = _THREAD_SLACK
+    pairs = [(t, c) for s in samples for t, c in zip(s.times, s.cpu_times, strict=False)]
+    if any(c > factor * t + _REGION_SLACK_S for t, c in pairs) or any(
+        s.threads > 1 for s in samples
+    ):
+        return (
+            "the timed region used more CPU time than wall time (several threads), so its "
+            "wall time, what a user waits for, is the measure"
+        )
+    shares = [c / t for t, c in pairs if t > 0]
+    if not shares or max(shares) < _MIN_CPU_SHARE:
+        return (
+            f"the timed region had a core less than {_MIN_CPU_SHARE:.0%} of its time (it "
+            "waits), so its CPU time does not measure it"
+        )
+    return ""
+
+
+def _cpu_estimate(
+    baseline: Sequence[Sample], candidate: Sequence[Sample]
+) -> tuple[list[float], list[float], str, str] | str:
+    """The CPU-time figures of both sides, their clock ("cpu" or "scaled") and the evidence
+    for it; or, as a plain string, why there is no CPU-time estimate (module docstring)."""
+    both = [*baseline, *candidate]
+    if all(s.cpu_times and len(s.cpu_times) == len(s.times) for s in both):
+        problem = _region_problem(both) or distrust(
+            "CPU-time", [Sample(median(s.cpu_times), 0.0, None, s.cpu_times) for s in both]
+        )
+        if problem:
+            return f"the bench's own figures: {problem}"
+        a = [median(s.cpu_times) for s in baseline]
+        b = [median(s.cpu_times) for s in candidate]
+        return a, b, "cpu", "the timed region's CPU time, printed by the bench (LESSONL_CPU_S)"
+    timed = any(s.times for s in both)
+    if not (cpu_time_valid(baseline) and cpu_time_valid(candidate)):
+        what = "the bench's own figures" if timed else "each run's wall time"
+        return (
+            f"{what}: the process's CPU time does not measure this code (it ran several "
+            "threads, or waited most of the time)"
+        )
+    if not timed:
+        a = [cpu_figure(s, scale=False) for s in baseline]
+        b = [cpu_figure(s, scale=False) for s in candidate]
+        return a, b, "cpu", "each run's process CPU time (the bench prints no time lines)"
+    if wall_clocked(baseline) or wall_clocked(candidate):
+        why = "its calls add up to more than its process's CPU time"
+    elif share_explains(baseline, candidate):
+        why = "scaling by the CPU share makes every side's figures vary less"
+    else:
+        return (
+            "the bench's own figures: it prints no LESSONL_CPU_S, and nothing shows whether "
+            "they are CPU or wall time (print the timed region's CPU time beside them)"
+        )
+    a = [cpu_figure(s, scale=True) for s in baseline]
+    b = [cpu_figure(s, scale=True) for s in candidate]
+    return (
+        a,
+        b,
+        "scaled",
+        f"the bench's figures are wall time ({why}), scaled by each run's CPU share",
+    )
+
+
 def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     """Both estimates, the one to report, and whether to trust it (module docstring)."""
     base_fig = [s.figure_s for s in baseline]
@@ -254,20 +346,19 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     s_bench = ratio_of_medians(base_fig, cand_fig)
     ci_bench = bootstrap_ci(base_fig, cand_fig)
     s_cpu = ci_cpu = base_cpu = cand_cpu = None
-    if cpu_time_valid(baseline) and cpu_time_valid(candidate):
-        scale = (
-            wall_clocked(baseline)
-            or wall_clocked(candidate)
-            or (any(s.times for s in baseline) and share_explains(baseline, candidate))
-        )
-        a = [cpu_figure(s, scale=scale) for s in baseline]
-        b = [cpu_figure(s, scale=scale) for s in candidate]
+    speedup, ci, clock, warning = s_bench, ci_bench, "bench", ""
+    found = _cpu_estimate(baseline, candidate)
+    if isinstance(found, str):
+        reason = found
+    else:
+        a, b, cpu_clock, reason = found
         if min(a) > 0 and min(b) > 0:
             s_cpu, ci_cpu = ratio_of_medians(a, b), bootstrap_ci(a, b)
             base_cpu, cand_cpu = median(a), median(b)
-    speedup, ci, clock, warning = s_bench, ci_bench, "bench", ""
+        else:
+            reason = "the bench's own figures: a CPU-time figure read 0 s"
     if s_cpu is not None and ci_cpu is not None:
-        speedup, ci, clock = s_cpu, ci_cpu, "cpu"
+        speedup, ci, clock = s_cpu, ci_cpu, cpu_clock
         if not _overlap(ci_bench, ci_cpu):
             ci = (min(ci_bench[0], ci_cpu[0]), max(ci_bench[1], ci_cpu[1]))
             warning = (
@@ -278,6 +369,17 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
             )
     return _plausible(
         Estimate(
-            speedup, ci, clock, s_bench, ci_bench, s_cpu, ci_cpu, base_cpu, cand_cpu, "", warning
+            speedup,
+            ci,
+            clock,
+            s_bench,
+            ci_bench,
+            s_cpu,
+            ci_cpu,
+            base_cpu,
+            cand_cpu,
+            "",
+            warning,
+            reason,
         )
     )

@@ -31,7 +31,11 @@ class Evaluation:
     ("cpu": CPU time, "bench": the bench's own figures); `speedup_bench`/`ci95_bench` and
     `speedup_cpu`/`ci95_cpu` are both estimates (cpu None when CPU time is not valid for this
     code), `baseline_cpu_s`/`candidate_cpu_s` the medians behind the cpu one. A correct variant
-    whose timing cannot be trusted has `speedup` and `ci95` None and says why in `detail`."""
+    whose timing cannot be trusted has `speedup` and `ci95` None and says why in `detail`.
+    `clock_reason` is the evidence behind `clock` in one line (what the bench's figures were
+    found to be). `lock_wait_s` is the time this evaluation spent waiting for the machine-wide
+    timing lock (other runs' timing, builds and tests), so waiting is told apart from
+    measuring."""
 
     id: str
     label: str
@@ -49,6 +53,8 @@ class Evaluation:
     ci95_cpu: tuple[float, float] | None = None
     baseline_cpu_s: float | None = None
     candidate_cpu_s: float | None = None
+    clock_reason: str = ""
+    lock_wait_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The `lessonl evaluate --json` object of docs/contracts.md: its seven original keys,
@@ -69,6 +75,8 @@ class Evaluation:
             "ci95_cpu": _pair(self.ci95_cpu) if correct else None,
             "baseline_cpu_s": _round(self.baseline_cpu_s, 6) if correct else None,
             "candidate_cpu_s": _round(self.candidate_cpu_s, 6) if correct else None,
+            "clock_reason": self.clock_reason if correct else None,
+            "lock_wait_s": round(float(self.lock_wait_s), 3),
         }
 
 

@@ -16,20 +16,36 @@ from collections.abc import Sequence
 
 import numpy as np
 
-TIME_LINE = re.compile(r"^LESSONL_TIME_S=\s*([0-9.eE+-]+)\s*$", re.MULTILINE)
+# The bench protocol (docs/contracts.md): `LESSONL_TIME_S=<s>`, optionally followed on the same
+# line by `LESSONL_CPU_S=<s>`, the timed region's CPU time beside its (wall) time.
+TIME_LINE = re.compile(
+    r"^LESSONL_TIME_S=\s*([0-9.eE+-]+)(?:[ \t]+LESSONL_CPU_S=\s*([0-9.eE+-]+))?\s*$",
+    re.MULTILINE,
+)
+
+
+def _value(text: str | None) -> float | None:
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and np.isfinite(value) and value >= 0 else None
+
+
+def parse_time_lines(stdout: str) -> list[tuple[float, float | None]]:
+    """(time, CPU time or None) of each well-formed time line; a line whose time is not a
+    finite non-negative number is ignored, an unreadable CPU figure becomes None."""
+    out = []
+    for match in TIME_LINE.finditer(stdout):
+        value = _value(match.group(1))
+        if value is not None:
+            out.append((value, _value(match.group(2))))
+    return out
 
 
 def parse_times(stdout: str) -> list[float]:
     """The values of `LESSONL_TIME_S=<float>` lines (non-finite or negative values ignored)."""
-    out = []
-    for match in TIME_LINE.finditer(stdout):
-        try:
-            value = float(match.group(1))
-        except ValueError:
-            continue
-        if np.isfinite(value) and value >= 0:
-            out.append(value)
-    return out
+    return [t for t, _ in parse_time_lines(stdout)]
 
 
 def median(values: Sequence[float]) -> float:

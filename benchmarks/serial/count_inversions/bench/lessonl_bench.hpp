@@ -6,8 +6,10 @@
 //
 // A problem's bench/main.cpp defines `check(lb::Rng&)` and `bench(lb::Rng&)` and calls
 // `lb::main_dispatch`. `prog check` exits 0 when the function under test agrees with the
-// check's own oracle on fresh random inputs; `prog bench` prints one LESSONL_TIME_S line per
-// repetition (fresh inputs every repetition, only the call itself timed) and a checksum so
+// check's own oracle on fresh random inputs; `prog bench` prints one
+// `LESSONL_TIME_S=<wall> LESSONL_CPU_S=<cpu>` line per repetition (fresh inputs every
+// repetition, only the call itself timed: its wall time and the process's CPU time over the
+// same call, so a loaded machine's waiting can be told from the call's work) and a checksum so
 // the optimizer cannot drop the work. The seed is random per run, printed on failure, and
 // can be forced with LESSONL_SEED=<n> to reproduce a failure.
 #pragma once
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <sstream>
 #include <string>
@@ -68,8 +71,15 @@ inline double now() {
         .count();
 }
 
-inline void report(double seconds) {
-    std::printf("LESSONL_TIME_S=%.9f\n", seconds);
+// The process's CPU time (every thread), exact to the nanosecond on Linux.
+inline double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+inline void report(double seconds, double cpu_seconds) {
+    std::printf("LESSONL_TIME_S=%.9f LESSONL_CPU_S=%.9f\n", seconds, cpu_seconds);
 }
 
 // Fold a value into the checksum printed at the end of `bench`.
@@ -87,10 +97,12 @@ template <class Make, class Run>
 void time_reps(int reps, Make make, Run run) {
     for (int r = 0; r < reps; ++r) {
         auto input = make();
+        double c0 = cpu_now();
         double t0 = now();
         auto result = run(input);
         double t1 = now();
-        report(t1 - t0);
+        double c1 = cpu_now();
+        report(t1 - t0, c1 - c0);
         sink(static_cast<double>(result));
     }
 }

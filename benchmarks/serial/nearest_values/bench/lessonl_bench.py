@@ -6,8 +6,10 @@ because `lessonl` copies only the problem folder into a variant's build director
 
 A problem's bench/main.py defines `check(rng)` and `bench(rng)` and calls `main(check, bench)`.
 `main.py check` exits 0 when the function under test agrees with the check's own oracle on
-fresh random inputs; `main.py bench` prints one LESSONL_TIME_S line per repetition (fresh
-inputs every repetition, only the call timed) and a checksum. The seed is random per run,
+fresh random inputs; `main.py bench` prints one `LESSONL_TIME_S=<wall> LESSONL_CPU_S=<cpu>`
+line per repetition (fresh inputs every repetition, only the call timed, by wall time and the
+process's CPU time, so a loaded machine's waiting can be told from the call's work) and a
+checksum. The seed is random per run,
 printed on failure, and can be forced with LESSONL_SEED=<n>.
 """
 
@@ -53,10 +55,12 @@ def time_reps(reps: int, make: Callable[[], Any], run: Callable[[Any], Any]) -> 
     """Time `run(make())` `reps` times; only `run` is timed, inputs are fresh each time."""
     for _ in range(reps):
         data = make()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         result = run(data)
         t1 = time.perf_counter()
-        print(f"LESSONL_TIME_S={t1 - t0:.9f}")
+        c1 = time.process_time()
+        print(f"LESSONL_TIME_S={t1 - t0:.9f} LESSONL_CPU_S={c1 - c0:.9f}")
         sink(result)
 
 
