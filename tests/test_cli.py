@@ -36,3 +36,20 @@ def test_help_states_the_defaults() -> None:
     assert words.index("default: these six") > max(words.index(n) for n in strategies.DEFAULT)
     for command in ("optimize", "evaluate"):
         assert "default: the one whose" in " ".join(_subcommand(command).format_help().split())
+
+
+@pytest.mark.parametrize("command", ["evaluate", "target", "lessons", "doctor"])
+def test_commands_without_a_model_do_not_import_the_llm_sdks(command: str) -> None:
+    """Importing openai and anthropic took about 3 s of every `evaluate` on a loaded machine
+    (issue 26), though it never calls a model; they load only when a team is built."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lessonl.cli, lessonl.commands." + command + "\n"
+        "print(sorted(m for m in ('openai', 'anthropic') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
