@@ -19,7 +19,11 @@ Design choices worth knowing:
   same file that the target calls, directly or through other own helpers, and that no code
   outside the target and its own helpers mentions (`own_helpers`). The hot loop often lives in
   such a helper (a recursive `dfs_helper` called by `componentCount`), and rewriting it changes
-  nothing any other code of the file sees. A function some other code of the file uses is
+  nothing any other code of the file sees. The calls of the answer's version of the target
+  count too: a function of the file that only the new code calls (a `dist` the original
+  inlined) may be rewritten under the same condition, and a function it calls that other code
+  uses is kept, with that reason (not "not called by the target", which was wrong about the
+  model's code). A function some other code of the file uses is
   never rewritten: that would change code the user did not ask us to touch. Only this file is
   looked at: another file of the project that calls an own helper sees its rewrite, and the
   target's build and test judge that. References are matched by name (a local variable of
@@ -38,7 +42,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -500,7 +504,10 @@ def _inside(a: ts.Node, b: ts.Node) -> bool:
 
 
 def _own_helpers(
-    root: ts.Node, language: str, target: _Found
+    root: ts.Node,
+    language: str,
+    target: _Found,
+    answer: Mapping[str, set[str]] | None = None,
 ) -> tuple[list[_Found], dict[str, str]]:
     """The target's own helpers, and for every other function name why it is not one.
 
@@ -509,7 +516,13 @@ def _own_helpers(
     and whose names no code outside the target and that set mentions. Names stand for all the
     file's functions of that name (overloads go together): matching is by name, so it errs on
     the side of leaving a function alone.
+
+    `answer` (name -> the names its body mentions, for each function of a model's answer)
+    adds what the *new* code calls: a function of the file that only the answer's version of
+    the target starts calling (a `dist` helper the original inlined) is the target's own too,
+    when nothing else in the file uses it; the rewrite then changes nothing other code sees.
     """
+    answer = answer or {}
     found = _found(root, language)
     pool = [
         f
@@ -531,16 +544,17 @@ def _own_helpers(
         return {refs[i][1] for i in range(lo, hi)}
 
     reach: set[str] = set()
-    todo = [target.outer]
+    todo = [names_in(target.outer) | answer.get(target.info.name, set())]
     while todo:
-        for nm in names_in(todo.pop()):
+        for nm in todo.pop():
             if nm in by_name and nm not in reach:
                 reach.add(nm)
-                todo.extend(f.outer for f in by_name[nm])
+                todo.extend(names_in(f.outer) for f in by_name[nm])
+                todo.append(answer.get(nm, set()))
+    tn = target.info.qualified_name
+    callers = f"`{tn}` calls it neither in the file nor in the answer" if answer else ""
     why: dict[str, str] = {
-        nm: f"it is not called by `{target.info.qualified_name}`"
-        for nm in by_name
-        if nm not in reach
+        nm: callers or f"it is not called by `{tn}`" for nm in by_name if nm not in reach
     }
 
     def user(pos: int) -> str:
@@ -568,6 +582,18 @@ def _own_helpers(
             if changed:
                 break
     return [f for f in pool if f.info.name in owned], why
+
+
+def _mentions(root: ts.Node, language: str, found: list[_Found]) -> dict[str, set[str]]:
+    """For each function of a parsed answer, by name, the names its body mentions."""
+    refs = _references(root, language)
+    positions = [r[0] for r in refs]
+    out: dict[str, set[str]] = {}
+    for f in found:
+        lo = bisect.bisect_left(positions, f.outer.start_byte)
+        hi = bisect.bisect_left(positions, f.outer.end_byte)
+        out.setdefault(f.info.name, set()).update(refs[i][1] for i in range(lo, hi))
+    return out
 
 
 def own_helpers(source: str, language: str, name: str) -> list[FunctionInfo]:
@@ -936,7 +962,7 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
     t_indent = data[_line_start(data, t_start) : t_start].decode("utf-8")
     t_indent = "" if t_indent.strip() else t_indent
 
-    owned, why_not = _own_helpers(root, language, target)
+    owned, why_not = _own_helpers(root, language, target, _mentions(aroot, language, afound))
     owned_names = {f.info.name for f in owned}
     file_found = _found(root, language)
     pool = [

@@ -277,13 +277,19 @@ def test_file_function_takes_a_candidate_holding_only_that_function(
     (root / "pkg/work.py").write_text(
         "import math\n\n\n" + PY_SLOW + "\n\ndef other():\n    return 1\n"
     )
-    (root / "fn.py").write_text(PY_FAST)  # just the function
+    # just the function, and a rewrite of `other`, which `work` does not call: not used, and
+    # said so (issue 26: `evaluate FILE:FUNCTION` dropped such parts without a word)
+    (root / "fn.py").write_text(PY_FAST + "\n\ndef other():\n    return 2\n")
     (root / ".lessonl/bank").mkdir(parents=True)  # a project's state: kept
     code, out, err = finish(
         lessonl("evaluate", "pkg/work.py:work", "--candidate", "fn.py", cwd=root, lock=lock)
     )
     assert code == 0, err
     assert out.startswith("correct, faster:"), out
+    assert (
+        "warning: part of the candidate not used: other (not rewritten: `work` calls it neither "
+        "in the file nor in the answer" in err
+    ), err
     assert (root / ".lessonl/bank").is_dir()
     (root / "nofn.py").write_text("def something_else():\n    return 2\n")
     code, out, err = finish(

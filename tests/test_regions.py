@@ -485,3 +485,64 @@ def closest(self):
     exec(compile(result.text, "spliced.py", "exec"), ns)
     points = ns["Points"]([(0, 0), (3, 4), (10, 10)])  # type: ignore[operator]
     assert points.closest() == 5.0
+
+
+# Issue 26: the original computes distances inline; the model's `closestPair` starts calling
+# the file's `dist` (used by nothing else) and rewrites it; `dist2` is used by `farthest` too;
+# `unused` is called by neither version of `closestPair`.
+PAIRS_CPP = """\
+#include <cmath>
+#include <vector>
+struct P { double x, y; };
+static double dist(const P& a, const P& b) {
+    return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y));
+}
+static double dist2(const P& a, const P& b) {
+    return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y);
+}
+static int unused(int v) { return v + 1; }
+double farthest(const std::vector<P>& p) { return p.size() > 1 ? dist2(p[0], p[1]) : 0.0; }
+double closestPair(const std::vector<P>& p) {
+    double best = 1e300;
+    for (size_t i = 0; i < p.size(); ++i)
+        for (size_t j = i + 1; j < p.size(); ++j) {
+            double dx = p[i].x - p[j].x, dy = p[i].y - p[j].y;
+            best = std::min(best, std::sqrt(dx * dx + dy * dy));
+        }
+    return best;
+}
+"""
+PAIRS_ANSWER = """\
+static double dist(const P& a, const P& b) { return std::hypot(a.x - b.x, a.y - b.y); }
+static double dist2(const P& a, const P& b) {
+    double dx = a.x - b.x, dy = a.y - b.y;
+    return dx * dx + dy * dy;
+}
+static int unused(int v) { return v + 2; }
+double closestPair(const std::vector<P>& p) {
+    double best = 1e300;
+    for (size_t i = 0; i < p.size(); ++i)
+        for (size_t j = i + 1; j < p.size(); ++j) best = std::min(best, dist2(p[i], p[j]));
+    return best > 0 ? dist(P{0, 0}, P{std::sqrt(best), 0}) : 0.0;
+}
+"""
+
+
+def test_a_helper_only_the_new_target_calls_is_rewritten_and_a_shared_one_is_said_to_be(
+    tmp_path: Path,
+) -> None:
+    result = splice_parts(PAIRS_CPP, "cpp", "closestPair", PAIRS_ANSWER)
+    out = result.text
+    assert {(p.kind, p.name) for p in result.used} == {
+        ("target", "closestPair"),
+        ("helper", "dist"),
+    }
+    assert "std::hypot(a.x - b.x, a.y - b.y)" in out and out.count("double dist(") == 1
+    reasons = {p.name: p.reason for p in result.ignored}
+    assert set(reasons) == {"dist2", "unused"}
+    # The reasons are right about the model's code: it does call dist2.
+    assert "also used by `farthest`" in reasons["dist2"]
+    assert "not called by" not in reasons["dist2"]
+    assert "`closestPair` calls it neither in the file nor in the answer" in reasons["unused"]
+    assert "return v + 1;" in out and "double dx = a.x - b.x" not in out
+    _gxx_syntax(out, tmp_path)

@@ -54,10 +54,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{rel} is not one of target {target.name!r}'s files ({', '.join(target.files)})"
         )
-    if function is not None:
-        text = _spliced(file, function, text)
-    require_tools(target)
     console = Console(stderr=True)
+    if function is not None:
+        text, unused = _spliced(file, function, text)
+        for line in unused:
+            console.print(Text(f"warning: {line}"), soft_wrap=True)
+    require_tools(target)
 
     def progress(line: str) -> None:
         console.print(Text(line), soft_wrap=True)
@@ -76,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spliced(file: Path, function: str, candidate: str) -> str:
-    """FILE with FUNCTION replaced by the candidate's version (SpliceError is a one-line
-    LessonLError: the candidate lacks the function, or FILE does not have it)."""
+def _spliced(file: Path, function: str, candidate: str) -> tuple[str, list[str]]:
+    """FILE with FUNCTION replaced by the candidate's version, by the rule `optimize` splices
+    a model's answer by, and one line per part of the candidate that was not used, saying why
+    (a helper another function of FILE also uses is kept as it is: evaluating the candidate
+    without saying so would measure less than the user wrote). SpliceError is a one-line
+    LessonLError: the candidate lacks the function, or FILE does not have it."""
     from lessonl import regions
 
     language = language_for_path(file)
@@ -86,7 +91,9 @@ def _spliced(file: Path, function: str, candidate: str) -> str:
         raise UsageError(
             f"{file}: FILE:FUNCTION needs a C, C++ or Python file; give the whole file instead"
         )
-    return regions.splice(file.read_text(encoding="utf-8"), language, function, candidate)
+    parts = regions.splice_parts(file.read_text(encoding="utf-8"), language, function, candidate)
+    unused = [f"part of the candidate not used: {p.name} ({p.reason})" for p in parts.ignored]
+    return parts.text, unused
 
 
 def _remove_if_empty(state: StateDir) -> None:
