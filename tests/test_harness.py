@@ -225,6 +225,26 @@ async def test_baseline_that_fails_its_test_is_an_error(tmp_path: Path) -> None:
             await h.baseline()
 
 
+async def test_a_broken_candidate_costs_its_own_build_and_nothing_else(tmp_path: Path) -> None:
+    """Issue 26: `evaluate` builds the candidate before the original, so a candidate that does
+    not compile is reported after one build; the original is neither built, tested nor timed.
+    A candidate that compiles is then judged against an original that must still pass."""
+    root = cpp_project(tmp_path)
+    lines: list[str] = []
+    config = load_config(root)
+    async with Harness(config, config.target(), run_id="t", on_progress=lines.append) as h:
+        ev = await h.evaluate({"src/work.hpp": "this is not C++"}, label="broken")
+        assert ev.outcome == Outcome.NOT_COMPILABLE, ev
+        assert lines == ["building v1-broken"], lines
+        costs = h.costs[ev.id]
+        assert costs.test_s == 0 and costs.timed_s == 0 and costs.build_s > 0
+        assert ev.baseline_s is None and ev.to_json()["baseline_s"] is None
+    (root / "src/work.hpp").write_text(CPP_SLOW.replace("return s;", "return -s;"))
+    async with harness_for(root) as h:
+        with pytest.raises(BaselineError, match="fails the target's test"):
+            await h.evaluate({"src/work.hpp": CPP_FAST}, label="fast")
+
+
 # ----------------------------------------------------------------------------- Python project
 
 PY_SLOW = """
