@@ -561,7 +561,10 @@ class _Runner:
         best = final.verified
         if best is None or best.speedup is None:
             return None
-        return self._best_variant(best.candidate, best.speedup, best.ci95)
+        chosen = self._best_variant(best.candidate, best.speedup, best.ci95)
+        return dataclasses.replace(
+            chosen, clock=best.again.clock, clock_reason=best.again.clock_reason or None
+        )
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""

@@ -125,6 +125,10 @@ class BestVariant:
     lessons: tuple[str, ...]
     new_text: str
     answer_parts: dict[str, Any] | None = None
+    # Which clock the speedup is in and the evidence for it (Evaluation.clock/clock_reason of
+    # the measurement behind `speedup`); None when that measurement is not at hand.
+    clock: str | None = None
+    clock_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +141,8 @@ class BestVariant:
             "lessons": list(self.lessons),
             "new_text": self.new_text,
             "answer_parts": self.answer_parts,
+            "clock": self.clock,
+            "clock_reason": self.clock_reason,
         }
 
 

@@ -376,6 +376,8 @@ def test_a_rewrite_of_the_targets_own_helper_runs_and_is_reported(
     assert {"kind": "helper", "name": "count_values"} in parts["used"]
     assert parts["ignored"] == []
     assert saved["best"]["answer_parts"] == parts
+    # the re-measured answer says which clock it is in, and why (issue 26; the editor shows it)
+    assert saved["best"]["clock"] in ("cpu", "scaled", "bench") and saved["best"]["clock_reason"]
     lesson_prompt = next(r for r in fake_llm.requests if is_lesson_request(r)).prompt
     assert "rewritten helper `count_values`" in lesson_prompt
 

@@ -104,6 +104,14 @@ export interface ClientSource {
   readonly current: LspClient | undefined;
 }
 
+/** How a report's `clock` is named (the CLI's words, lessonl/harness/measure.py). */
+export function clockWords(clock: string): string {
+  if (clock === 'cpu') {
+    return 'CPU time';
+  }
+  return clock === 'scaled' ? 'wall time scaled by the CPU share' : "the bench's figures";
+}
+
 export function formatSpeedup(speedup: number | null | undefined): string {
   return typeof speedup === 'number' ? `${speedup.toFixed(1)}x` : '?x';
 }
@@ -337,6 +345,10 @@ export class ProposalReview implements vscode.TextDocumentContentProvider, vscod
     if (best) {
       const ci = best.ci95 ? `95% CI ${formatSpeedup(best.ci95[0])}–${formatSpeedup(best.ci95[1])} · ` : '';
       lines.push(`${ci}agent ${best.agent} · round ${best.round + 1} · run ${report.run_id}`, '');
+      if (best.clock) {
+        const reason = best.clock_reason ? `: ${best.clock_reason}` : '';
+        lines.push(`Measured by ${clockWords(best.clock)}${reason}.`, '');
+      }
     }
     lines.push(summary, '', verificationLine(report), '');
     const ids = best?.lessons ?? [];

@@ -45,6 +45,9 @@ export interface BestVariant {
   agent: string;
   round: number;
   lessons?: string[];
+  /** Which clock `speedup` is in (`cpu`, `scaled`, `bench`) and the evidence for it. */
+  clock?: string | null;
+  clock_reason?: string | null;
 }
 
 export interface RoundReport {
