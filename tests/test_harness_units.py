@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,13 @@ from lessonl.harness import require_tools
 from lessonl.harness.outcomes import first_line
 from lessonl.harness.sandbox import Limits, expand, needs_shell, run_command, scrub_env
 from lessonl.harness.stats import bootstrap_ci, parse_times, ratio_of_medians
-from lessonl.harness.timing import TimingLock, time_pairs
+from lessonl.harness.timing import (
+    BenchFailed,
+    SharedBaseline,
+    TimingLock,
+    TimingResult,
+    time_pairs,
+)
 from lessonl.harness.workspace import excluded, populate, project_files
 
 LIMITS = Limits(wall_s=10, cpu_s=10, memory_mb=512, file_size_mb=16)
@@ -83,6 +90,61 @@ async def test_time_pairs_respects_max_pairs_and_budget(tmp_path: Path) -> None:
         slow, slow, lock=lock, min_pairs=2, max_pairs=1000, budget_s=0.3, ci_target=0.001
     )
     assert 2 <= budgeted.pairs <= 5
+
+
+async def test_candidates_waiting_together_share_the_baseline_runs(tmp_path: Path) -> None:
+    """Issue 26: three candidates of a round in interleaved blocks A V1 V2 V3 (then reversed):
+    one baseline run per block instead of one per pair, each its own stopping rule."""
+    order: list[str] = []
+
+    def run(name: str, value: float) -> Callable[[], Awaitable[float]]:
+        async def timed() -> float:
+            order.append(name)
+            return value
+
+        return timed
+
+    shared = SharedBaseline(run("a", 1.0), lock=TimingLock(tmp_path / "lock"))
+    rules = dict(max_pairs=40, budget_s=60, ci_target=0.02)
+    results = await asyncio.gather(
+        shared.time(run("v1", 0.5), min_pairs=4, **rules),  # type: ignore[arg-type]
+        shared.time(run("v2", 0.2503), min_pairs=4, **rules),  # type: ignore[arg-type]
+        shared.time(run("v3", 2.0), min_pairs=6, **rules),  # type: ignore[arg-type]
+    )
+    assert [r.speedup for r in results] == [2.0, 1 / 0.2503, 0.5]
+    assert [r.pairs for r in results] == [4, 4, 6]
+    blocks = [
+        ["a", "v1", "v2", "v3"],
+        ["v3", "v2", "v1", "a"],
+        ["a", "v1", "v2", "v3"],
+        ["v3", "v2", "v1", "a"],
+        ["a", "v3"],
+        ["v3", "a"],
+    ]
+    assert order == [name for block in blocks for name in block]
+    assert order.count("a") == 6  # 14 pairs timed with 6 baseline runs, not 14
+    await shared.close()
+
+
+async def test_a_failing_candidate_leaves_the_others_timed(tmp_path: Path) -> None:
+    async def a() -> float:
+        return 1.0
+
+    async def good() -> float:
+        return 0.5
+
+    async def bad() -> float:
+        raise BenchFailed("candidate", "boom")
+
+    shared = SharedBaseline(a, lock=TimingLock(tmp_path / "lock"))
+    rules = dict(min_pairs=3, max_pairs=40, budget_s=60, ci_target=0.02)
+    ok, failed = await asyncio.gather(
+        shared.time(good, **rules),  # type: ignore[arg-type]
+        shared.time(bad, **rules),  # type: ignore[arg-type]
+        return_exceptions=True,
+    )
+    assert isinstance(ok, TimingResult) and ok.speedup == 2.0 and ok.pairs == 3
+    assert isinstance(failed, BenchFailed) and failed.result == "boom"
 
 
 # ----------------------------------------------------------------------------- lock

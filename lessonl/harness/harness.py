@@ -58,7 +58,7 @@ from lessonl.harness.sandbox import (
     warn_inherited_cpu_limit,
 )
 from lessonl.harness.stats import TIME_LINE, median, parse_time_lines
-from lessonl.harness.timing import BenchFailed, PairProgress, TimingLock, time_pairs
+from lessonl.harness.timing import BenchFailed, PairProgress, SharedBaseline, TimingLock
 from lessonl.harness.workspace import (
     check_relative,
     claim,
@@ -217,6 +217,7 @@ class Harness:
             *(self.root / p for p in target.readable),  # absolute paths stay as they are
         ]
         self._lock = TimingLock()
+        self._shared: SharedBaseline | None = None  # made once the original is built
         self._slots = asyncio.Semaphore(os.cpu_count() or 2)
         self._files: list[str] | None = None
         self._baseline: _Baseline | None = None
@@ -243,6 +244,8 @@ class Harness:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._shared is not None:
+            await self._shared.close()
         for pid in list(self._live):
             kill_tree(pid)
         await asyncio.to_thread(shutil.rmtree, self.run_dir, True)
@@ -441,17 +444,20 @@ class Harness:
                 line += f": {est.note}"
             self._say(line)
 
-        try:
-            timing = await time_pairs(
-                lambda: self._measure(baseline_copy, "baseline", costs),
-                lambda: self._measure(copy, "candidate", costs),
+        if self._shared is None:
+            self._shared = SharedBaseline(
+                lambda: self._measure(baseline_copy, "baseline", Costs()),
                 lock=self._lock,
+                on_wait=self._waiting,
+            )
+        try:
+            timing = await self._shared.time(
+                lambda: self._measure(copy, "candidate", costs),
                 min_pairs=self.target.min_pairs,
                 max_pairs=self.target.max_pairs,
                 budget_s=self.target.timing_budget_s,
                 ci_target=self.target.ci_target,
                 on_pair=pair_done if self.on_progress is not None else None,
-                on_wait=self._waiting,
             )
         except BenchFailed as exc:
             result: CommandResult = exc.result  # type: ignore[assignment]
@@ -468,6 +474,7 @@ class Harness:
                 detail=_bound(detail),
             )
         costs.lock_wait_s += timing.waited_s
+        costs.timed_s += sum(s.wall_s for s in timing.baseline_samples)  # shared, all counted
         est = timing.estimate
         return Evaluation(
             id=vid,

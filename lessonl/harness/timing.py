@@ -28,6 +28,13 @@ per pair, not for the whole session, so other variants' builds proceed between p
 busy machine should delay a measurement, not make it sloppier. The interval is the one of
 measure.py's `assess` (CPU time where valid, widened when clocks disagree); a measurement it
 does not trust stops at `min_pairs`, since more pairs of a broken clock do not help.
+
+Sharing the baseline (`SharedBaseline`, what the harness uses). The variants of a round reach
+timing at about the same time; timed one pair each, three variants cost six runs a round of
+pairs, three of them the same original. Instead every candidate waiting joins interleaved
+blocks (A V1 V2 V3, then V3 V2 V1 A) under one exclusive hold, and each candidate's pair is
+the block's baseline run and its own: four runs where there were six, and the same stopping
+rule per candidate. A lone candidate gets exactly the pairs `time_pairs` gives it.
 """
 
 from __future__ import annotations
@@ -257,3 +264,172 @@ async def time_pairs(
             done = relative_half_width(estimate.ci95, estimate.speedup) <= ci_target
         if done or spent >= budget_s or n >= max_pairs:
             return TimingResult(tuple(base), tuple(cand), estimate, waited)
+
+
+@dataclass(eq=False)
+class _Member:
+    """One candidate timed by a `SharedBaseline`, with its own stopping rule."""
+
+    run: Callable[[], Awaitable[float | Sample]]
+    min_pairs: int
+    max_pairs: int
+    budget_s: float
+    ci_target: float
+    on_pair: Callable[[PairProgress], None] | None
+    done: asyncio.Future[TimingResult]
+    base: list[Sample] = field(default_factory=list)
+    cand: list[Sample] = field(default_factory=list)
+    spent: float = 0.0
+    waited: float = 0.0
+
+
+class SharedBaseline:
+    """Times every candidate waiting at the same moment against ONE baseline run per block.
+
+    `time_pairs` costs each candidate its own baseline runs. When several candidates of a round
+    are ready together, a block under the exclusive lock runs the baseline once and then each
+    candidate (A V1 V2 V3), and every candidate's pair is (A, its run) of that block: the
+    baseline's timed runs are shared, so n candidates cost n + 1 runs a block instead of 2n.
+    The order alternates (A first, candidates in order; then candidates reversed, A last) so
+    that each pair is AB and BA in turn, as in `time_pairs`. A candidate that arrives while a
+    block runs joins the next one; each leaves by its own stopping rule (that of `time_pairs`),
+    and the blocks stop when nobody is left. The lock is held per block, so builds and other
+    timers still get in between blocks."""
+
+    def __init__(
+        self,
+        run_baseline: Callable[[], Awaitable[float | Sample]],
+        *,
+        lock: TimingLock,
+        on_wait: OnWait | None = None,
+    ) -> None:
+        self._run_baseline = run_baseline
+        self._lock = lock
+        self._on_wait = on_wait
+        self._members: list[_Member] = []
+        self._driver: asyncio.Task[None] | None = None
+
+    async def time(
+        self,
+        run_candidate: Callable[[], Awaitable[float | Sample]],
+        *,
+        min_pairs: int,
+        max_pairs: int,
+        budget_s: float,
+        ci_target: float,
+        on_pair: Callable[[PairProgress], None] | None = None,
+    ) -> TimingResult:
+        """As `time_pairs` for this candidate; raises `BenchFailed` for its run or the
+        baseline's."""
+        member = _Member(
+            run_candidate,
+            min_pairs,
+            max_pairs,
+            budget_s,
+            ci_target,
+            on_pair,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._members.append(member)
+        if self._driver is None or self._driver.done():
+            self._driver = asyncio.create_task(self._drive())
+        try:
+            return await asyncio.shield(member.done)
+        finally:
+            if member in self._members:  # cancelled: leave the blocks
+                self._members.remove(member)
+            if not member.done.done():
+                member.done.cancel()
+
+    async def close(self) -> None:
+        """Stop the blocks (the harness's exit)."""
+        if self._driver is not None and not self._driver.done():
+            self._driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._driver
+
+    async def _drive(self) -> None:
+        try:
+            await self._blocks()
+        except BaseException as exc:  # nobody may wait forever for a driver that is gone
+            for m in list(self._members):
+                self._members.remove(m)
+                if not m.done.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        m.done.cancel()
+                    else:
+                        m.done.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+
+    async def _blocks(self) -> None:
+        block = 0
+        while self._members:
+            members = list(self._members)
+            order: list[_Member | None] = [None, *members]
+            if block % 2:
+                order.reverse()
+            asked = time.perf_counter()
+            runs: dict[int, Sample] = {}
+            failed: dict[int, BenchFailed] = {}
+            async with self._lock.exclusive(self._on_wait):
+                started = time.perf_counter()
+                for who in order:
+                    if who is not None and (who.done.done() or who not in self._members):
+                        continue
+                    try:
+                        run = self._run_baseline if who is None else who.run
+                        runs[id(who)] = _sample(await run())
+                    except BenchFailed as exc:
+                        failed[id(who)] = exc
+                        if who is None:
+                            break
+                spent = time.perf_counter() - started
+            block += 1
+            if id(None) in failed:  # the original's bench failed: nobody can be timed
+                for m in members:
+                    self._finish(m, error=failed[id(None)])
+                continue
+            a = runs[id(None)]
+            for m in members:
+                if m.done.done() or m not in self._members:
+                    continue
+                if id(m) in failed:
+                    self._finish(m, error=failed[id(m)])
+                    continue
+                if id(m) not in runs:
+                    continue
+                m.waited += started - asked
+                m.spent += spent / len(members)  # its share of the block's timed runs
+                m.base.append(a)
+                m.cand.append(runs[id(m)])
+                self._step(m)
+
+    def _step(self, m: _Member) -> None:
+        """The stopping rule of `time_pairs`, for one member after a block."""
+        n = len(m.base)
+        if n < m.min_pairs:
+            if m.on_pair is not None:
+                m.on_pair(PairProgress(n, m.max_pairs))
+            return
+        estimate = assess(m.base, m.cand)
+        if m.on_pair is not None:
+            m.on_pair(PairProgress(n, m.max_pairs, estimate))
+        done = estimate.speedup is None or estimate.ci95 is None
+        if not done:
+            assert estimate.speedup is not None and estimate.ci95 is not None
+            done = relative_half_width(estimate.ci95, estimate.speedup) <= m.ci_target
+        if done or m.spent >= m.budget_s or n >= m.max_pairs:
+            self._finish(m, result=TimingResult(tuple(m.base), tuple(m.cand), estimate, m.waited))
+
+    def _finish(
+        self, m: _Member, *, result: TimingResult | None = None, error: BaseException | None = None
+    ) -> None:
+        if m in self._members:
+            self._members.remove(m)
+        if m.done.done():
+            return
+        if error is not None:
+            m.done.set_exception(error)
+        else:
+            m.done.set_result(result)  # type: ignore[arg-type]
