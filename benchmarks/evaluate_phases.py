@@ -13,9 +13,11 @@ Printed per run: imports, builds (both sides), tests (both sides), timed pairs (
 bench run), waiting for the timing lock, the rest (copies, process start-up, statistics), the
 physical limit (builds + tests + timed pairs: the work no evaluation can skip), the ratio of
 imports + the evaluation's wall time less its waiting to that limit, and the end-to-end wall
-time of the real command. Goal (issue 26):
-<= 1.3 for a 50 ms kernel at load below 1. The machine these figures come from is shared with
-other work; the load average is printed beside them.
+time of the real command. Goal (issue 26): <= 1.3 for a 50 ms kernel at load below 1.
+With `--round N` (default 3) it then evaluates N identical copies at once in one harness, as a
+round's agents do, and counts the bench runs of the original against the candidates' (the
+original's timed runs are shared by candidates that wait together). The machine these figures
+come from is shared with other work; the load average is printed beside them.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ MAIN = """\
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <ctime>
+#include <unistd.h>
 #include <vector>
 #include "work.hpp"
 static double cpu() {
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
         for (long i = 0; i < 1000; ++i) want += (i * 2654435761L) % 7;
         return work(1000) == want ? 0 : 1;
     }
+    auto begin = std::chrono::steady_clock::now();
     std::vector<long> v(1 << 18, 1);
     volatile long n = N;
     for (int r = 0; r < 3; ++r) {
@@ -74,6 +79,16 @@ int main(int argc, char** argv) {
         auto t1 = std::chrono::steady_clock::now();
         std::printf("LESSONL_TIME_S=%.9f LESSONL_CPU_S=%.9f\\n",
                     std::chrono::duration<double>(t1 - t0).count(), cpu() - c0);
+    }
+    // For --round: which copy ran, for how long (unsandboxed only: the log is outside it).
+    const char* log = std::getenv("PHASES_LOG");
+    char here[4096];
+    if (log != nullptr && getcwd(here, sizeof here) != nullptr) {
+        if (FILE* f = std::fopen(log, "a")) {
+            std::fprintf(f, "%s %.6f\\n", here, std::chrono::duration<double>(
+                std::chrono::steady_clock::now() - begin).count());
+            std::fclose(f);
+        }
     }
     return 0;
 }
@@ -86,6 +101,7 @@ def project(root: Path, kernel_ms: float, sandbox: str) -> None:
     (root / "same.hpp").write_text(WORK)
     n = calibrate(root, kernel_ms)
     (root / "main.cpp").write_text(MAIN.replace("N;", f"{n};"))
+    log = root / "runs.log"
     (root / "lessonl.toml").write_text(
         textwrap.dedent(
             f"""\
@@ -96,6 +112,7 @@ def project(root: Path, kernel_ms: float, sandbox: str) -> None:
             test = "{{build}}/main check"
             bench = "{{build}}/main time"
             sandbox = "{sandbox}"
+            env = {{ PHASES_LOG = "{log}" }}
             """
         )
     )
@@ -149,11 +166,37 @@ async def split(root: Path) -> tuple[float, float, float, float, float, int]:
     return c.wall_s, c.build_s, c.test_s, c.timed_s, c.lock_wait_s, ev.pairs
 
 
+async def round_of(root: Path, n: int) -> tuple[float, float, float, float, int, int]:
+    """`n` identical copies evaluated at once in one harness, as a round's agents are:
+    (wall, builds, tests, waiting, baseline runs, candidate runs)."""
+    log = root / "runs.log"
+    log.unlink(missing_ok=True)
+    config = load_config(root)
+    async with Harness(config, config.target(), run_id=f"round-{os.getpid()}") as h:
+        started = time.perf_counter()
+        evs = await asyncio.gather(
+            *(h.evaluate({"src/work.hpp": WORK}, label=f"same{i}") for i in range(n))
+        )
+        wall = time.perf_counter() - started
+        costs = [h.costs[ev.id] for ev in evs]
+    lines = log.read_text().splitlines() if log.exists() else []
+    base = sum(1 for line in lines if "/baseline/" in line)
+    return (
+        wall,
+        sum(c.build_s for c in costs),
+        sum(c.test_s for c in costs),
+        max(c.lock_wait_s for c in costs),
+        base,
+        len(lines) - base,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernel-ms", type=float, default=50.0)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sandbox", default="off", choices=["auto", "off", "required"])
+    parser.add_argument("--round", type=int, default=3, help="variants of one round (0: skip)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -184,6 +227,14 @@ def main() -> None:
             "limit (goal <= 1.3 at load < 1); command = the real CLI, end to end; figures from a "
             "machine shared with other work"
         )
+        if args.round:
+            wall, builds, tests, waited, base, cand = asyncio.run(round_of(root, args.round))
+            print(
+                f"\na round of {args.round} identical copies at once: {wall:.2f} s wall, builds "
+                f"{builds:.2f} s, tests {tests:.2f} s, waiting {waited:.2f} s; bench runs: {base} "
+                f"of the original for {cand} of the candidates (separate pairs would have run "
+                f"{cand} of the original)"
+            )
 
 
 if __name__ == "__main__":
