@@ -151,7 +151,9 @@ class Costs:
     """Where one evaluation's wall time went, in seconds (`Harness.costs[evaluation.id]`).
 
     For benchmarks and diagnostics: the harness's overhead is `wall_s` minus the work a bare
-    script would also do (`build_s + timed_s`)."""
+    script would also do (`build_s + test_s + timed_s`) and the waiting (`lock_wait_s`). The
+    evaluation that first needs the original pays for building and testing it; `timed_s`
+    counts the original's timed runs in full, also where candidates share them."""
 
     build_s: float = 0.0
     test_s: float = 0.0
