@@ -130,6 +130,19 @@ describe('the review summary', () => {
     expect(text).toContain(`round ${(result.report.best?.round ?? 0) + 1} ·`);
     expect(text).toContain('**Correctness:**');
   });
+
+  it('says which clock the speedup was measured by, and why (issue 26)', () => {
+    const result = optimizeResult();
+    const best = { ...result.report.best!, clock: 'cpu', clock_reason: "the timed region's CPU time" };
+    const review = new ProposalReview({ current: undefined }, window.createOutputChannel('t') as any);
+    const text = review.summaryMarkdown({
+      result: { ...result, report: { ...result.report, best } },
+      fileUri: Uri.parse(result.uri),
+    } as any);
+    expect(text).toContain("Measured by CPU time: the timed region's CPU time.");
+    const plain = review.summaryMarkdown({ result, fileUri: Uri.parse(result.uri) } as any);
+    expect(plain).not.toContain('Measured by');
+  });
 });
 
 /** A proposal with two hunks: lines 1 (b -> B1, B2) and 4 (e -> E) of BASE. */
