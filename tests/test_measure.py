@@ -135,6 +135,10 @@ def test_the_timed_region_s_cpu_figures_are_the_cpu_estimate() -> None:
     threaded = [Sample(0.01, 0.06, 0.1, wall, 1, (0.019, 0.0191, 0.0189)) for _ in range(3)]
     est = assess(threaded, threaded)
     assert est.clock == "bench" and est.speedup_cpu is None and "several threads" in est.reason
+    # One odd line among many is the clocks' noise, not threads.
+    odd = [Sample(0.01, 0.06, 0.05, wall, 1, (0.0100031, 0.0100017, 0.0100052)) for _ in range(5)]
+    odd[2] = Sample(0.01, 0.06, 0.05, wall, 1, (0.0100031, 0.019, 0.0100052))
+    assert assess(odd, odd).clock == "cpu"
     # A region that mostly waits is not measured by its CPU time.
     sleepy = [Sample(0.01, 0.06, 0.05, wall, 1, (0.0011, 0.0012, 0.0013)) for _ in range(3)]
     est = assess(sleepy, sleepy)

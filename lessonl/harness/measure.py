@@ -270,9 +270,10 @@ def _region_problem(samples: Sequence[Sample]) -> str:
     The same two tests as for the process (single-threaded, CPU-bound), on the region."""
     factor, _ = _THREAD_SLACK
     pairs = [(t, c) for s in samples for t, c in zip(s.times, s.cpu_times, strict=False)]
-    if any(c > factor * t + _REGION_SLACK_S for t, c in pairs) or any(
-        s.threads > 1 for s in samples
-    ):
+    # Most lines, not any: threads put every call above its wall time, while one odd line in
+    # a thousand (seen at load 7 on a 0.5 ms call) is the clocks' own noise.
+    over = sum(1 for t, c in pairs if c > factor * t + _REGION_SLACK_S)
+    if 2 * over > len(pairs) or any(s.threads > 1 for s in samples):
         return (
             "the timed region used more CPU time than wall time (several threads), so its "
             "wall time, what a user waits for, is the measure"
