@@ -14,8 +14,9 @@ bootstrap interval (stats.py):
   Which CPU time, and so the reported `clock` with its one-line `reason`, is decided from
   evidence, never assumed:
   - `cpu`: the timed region's `LESSONL_CPU_S` figures, when every line of every run has one and
-    the region is single-threaded (its CPU time never above its wall time) and CPU-bound. On a
-    loaded machine these are what holds: the region's wall time counts a neighbour's turns.
+    the region is single-threaded (its CPU time not above its wall time on most lines) and
+    CPU-bound. On a loaded machine these are what holds: the region's wall time counts a
+    neighbour's turns.
   - `cpu`: the process's CPU time, when the bench prints no time lines at all.
   - `scaled`: time lines that are shown to be wall time are scaled by each run's CPU share
     (CPU time / wall time: the share of the run the process had a core, assumed to spread
