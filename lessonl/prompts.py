@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from lessonl.fences import fenced
 from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category
 from lessonl.regions import PromptContext, SpliceResult
 
@@ -51,8 +52,7 @@ def _lang(language: str) -> str:
 
 
 def _block(code: str, language: str) -> str:
-    body = code if code.endswith("\n") else code + "\n"
-    return f"```{_FENCE_TAGS.get(language, language)}\n{body}```"
+    return fenced(code, _FENCE_TAGS.get(language, language))
 
 
 def _clip(detail: str | None) -> str:
@@ -296,7 +296,7 @@ def lesson_prompt(
                 f"{ran}.\n\nWhy is Code B slower than Code A?"
             )
     elif outcome == "incorrect":
-        what = f" What differed:\n```\n{detail}\n```" if detail else ""
+        what = f" What differed:\n{fenced(detail, '')}" if detail else ""
         body = (
             "Code B ran, but for the same input it did not give the same results as Code A."
             f"{what}\n\nWhy does Code B give different results from Code A for the same input?"
@@ -304,7 +304,7 @@ def lesson_prompt(
     elif outcome == "not_compilable":
         build = "compile" if language in _COMPILED else "load"
         first = "compiler's" if language in _COMPILED else "interpreter's"
-        errors = f" The {first} first error lines:\n```\n{detail}\n```" if detail else ""
+        errors = f" The {first} first error lines:\n{fenced(detail, '')}" if detail else ""
         body = f"Code B does not {build}.{errors}\n\nWhy does Code B not {build}?"
     elif outcome == "timeout":
         limit = f" ({detail})" if detail else ""
@@ -361,7 +361,7 @@ def outcome_text(evaluation: EvaluationLike, language: str) -> str:
             f"It gave the same results as the original and ran {s:.2f}x as fast{interval}, "
             f"so it is {verdict} the original."
         )
-    evidence = f"\n```\n{detail}\n```" if detail else ""
+    evidence = f"\n{fenced(detail, '')}" if detail else ""
     if outcome == "incorrect":
         return "It ran but gave different results from the original. What differed:" + evidence
     if outcome == "not_compilable":

@@ -136,6 +136,46 @@ def test_recorded_calls_reject_a_rewrite_the_tests_let_through(
     assert report["best"] is None
 
 
+# The docstring's fenced example comes back in the answer: the reply's block must not end at
+# the docstring's closing fence (issue 29: every answer for such a function was refused).
+FAST_INTCOMMA = """Faster, with the docstring kept:
+```python
+def intcomma(value):
+    \"\"\"Converts an integer to a string containing commas every three digits.
+
+    ```python
+    >>> intcomma(1000000)
+    '1,000,000'
+    ```
+    \"\"\"
+    return f"{int(value):,}"
+```
+It formats in C."""
+
+
+def test_an_answer_whose_docstring_holds_a_fence_is_judged(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST_INTCOMMA}))
+    root = _project(tmp_path, "auto_fence")
+    team = _team(tmp_path, fake_llm)
+    code, out, err = _lessonl(
+        "optimize",
+        "numfmt/commas.py:intcomma",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    (variant,) = _variants(report)
+    assert variant["outcome"] == "correct", variant
+    assert variant["answer_parts"]["used"] == [{"kind": "target", "name": "intcomma"}]
+
+
 def test_explicit_target_wins_and_its_test_is_the_verification(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:

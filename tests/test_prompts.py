@@ -241,3 +241,12 @@ def test_lessons_of_other_code_are_labelled_with_where_they_came_from() -> None:
     assert "(about `top` in w.py, not the code below) (measured 9.00x" in lines[1]
     assert lines[2].endswith("(about `dot` in m.py, not the code below). Sibling.")
     assert note in mixed
+
+
+def test_shown_code_cannot_close_the_prompts_own_fence() -> None:
+    # A docstring with a fenced example (and a longer run of backticks) inside the target.
+    src = 'def f(x):\n    """Example:\n\n    ```python\n    f(1)\n    ````\n    """\n    return x\n'
+    prompt = optimize_prompt(prompt_context(src, "python", "f"), "python", [])
+    assert "`````python\n" + src + "`````" in prompt
+    # what the prompt shows reads back whole
+    assert extract_code(prompt, "python") == src
