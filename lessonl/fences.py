@@ -1,4 +1,4 @@
-"""Markdown code fences around code: reading them out of a model's reply, writing them into a prompt.
+"""Markdown code fences around code: read out of a model's reply, written into a prompt.
 
 Code often holds fences of its own: a Python docstring with a fenced ``` example, a Doxygen
 `/** ... */` comment with one. Read naively, such a line ends the reply's code block in the

@@ -4,6 +4,8 @@
   when seeded from the project bank) the selected lessons, numbered, each opened by its
   category in words. It warns that Code B may be worse than Code A and asks for strategies
   beyond the lessons, then asks for the complete function in one fenced block.
+* `skeptic_prompt`: the original and a would-be winner side by side, asking for inputs on
+  which they may differ (lessonl/auto/skeptic.py runs them on both).
 * `lesson_prompt`: one per outcome, asking the agent that wrote the variant to explain the
   result in one or two sentences, with the evidence we have (speedup and its interval, the
   compiler's first errors, what differed, the time limit, the signal).
@@ -344,6 +346,45 @@ COT_EMPHASIS = (
     "those bottlenecks without changing any result, including on edge cases. Only then write "
     "the code."
 )
+
+
+#: How many inputs the skeptic is asked for (the runner keeps at most 64 calls of them).
+SKEPTIC_INPUTS = 30
+
+
+def skeptic_prompt(original: str, candidate: str, qualname: str, samples: Sequence[str]) -> str:
+    """The skeptic (docs/method.md, "The skeptic"): the original and a would-be winner side by
+    side, and a request for inputs on which they may behave differently, as the same
+    `generate_inputs()` the input generator writes, so the runner's generator path runs them.
+    It names the classes of inputs tests tend to miss, because a rewrite that passes every
+    recorded call is wrong, when it is, exactly where the tests never looked."""
+    shown = "\n".join(f"    {s}" for s in samples) or "    (none were recorded)"
+    return f"""Your job is to find inputs on which the two Python functions below behave \
+differently. The candidate is a faster rewrite of the original `{qualname}`; it already gives the
+same results on every call recorded from the project's tests, so look where those tests do not:
+
+- argument types the tests never pass (a list where they pass tuples or strings, a subclass,
+  a generator, None, bytes instead of str, floats instead of ints, numpy-free custom objects);
+- aliasing and mutation (does one of them change or keep a reference to an argument?);
+- empty, single-element and large inputs (a few thousand elements at most);
+- ties, duplicates, negative numbers, zero, NaN, very large or very small numbers;
+- unicode, special characters, regular-expression metacharacters, groups in user patterns.
+
+Original:
+{_block(original, "python")}
+
+Candidate:
+{_block(candidate, "python")}
+
+Calls recorded from the project's tests:
+{shown}
+
+Write a Python function `generate_inputs()` that returns a list of about {SKEPTIC_INPUTS} inputs,
+each a pair `(args, kwargs)`: `args` a tuple of positional arguments (for a method, the
+instance first), `kwargs` a dict; favour inputs on which you suspect a difference. It must be
+deterministic (use `random.Random(1234)`, never the global random or the clock), do no I/O,
+and finish within a second. You may import the standard library and the function's own
+module. Reply with one ```python fenced block containing only that code."""
 
 
 def outcome_text(evaluation: EvaluationLike, language: str) -> str:

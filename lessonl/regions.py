@@ -585,6 +585,8 @@ _TAGS = {
     "cpp": {"cpp", "c++", "cxx", "cc", "hpp", "h++", "cplusplus"},
     "python": {"python", "py", "python3", "py3"},
 }
+
+
 def extract_code(reply: str, language: str) -> str | None:
     """The code of the reply's fenced block: the longest tagged with `language`, else the
     longest of all; a block whose closing fence is missing (a reply cut by max_tokens) runs to

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from fakes import FakeLLM, FakeRequest
+from fakes.strategies import is_skeptic_request, skeptic_inputs
 from loop_project import by_agent, is_lesson_request
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -174,6 +175,86 @@ def test_an_answer_whose_docstring_holds_a_fence_is_judged(
     (variant,) = _variants(report)
     assert variant["outcome"] == "correct", variant
     assert variant["answer_parts"]["used"] == [{"kind": "target", "name": "intcomma"}]
+
+
+# Both are linear instead of quadratic; WRONG breaks on floats (`v & 1`), which the project's
+# tests never pass: every recorded call agrees, only the skeptic's inputs show it.
+EVENS_WRONG = """```python
+def count_even(values):
+    \"\"\"How many of the values are even (floats included: 4.0 is even, 4.5 is not).\"\"\"
+    return sum(1 for v in values if not v & 1)
+```"""
+
+EVENS_RIGHT = """```python
+def count_even(values):
+    \"\"\"How many of the values are even (floats included: 4.0 is even, 4.5 is not).\"\"\"
+    return sum(1 for v in values if v % 2 == 0)
+```"""
+
+# One input the original rejects (discarded), one that shows the difference, one plain.
+SKEPTIC_FLOATS = skeptic_inputs("((None,), {})", "(([4.0, 4.5, 3],), {})", "(([2, 3],), {})")
+
+
+def _optimize_evens(tmp_path: Path, fake_llm: FakeLLM, agents: tuple[str, ...]) -> dict:
+    root = _project(tmp_path, "auto_skeptic")
+    team = _team(tmp_path, fake_llm, agents)
+    code, out, err = _lessonl(
+        "optimize",
+        "evens/count.py:count_even",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report: dict = json.loads(out)
+    return report
+
+
+def test_the_skeptic_refutes_a_rewrite_wrong_where_the_tests_never_look(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    def lesson(req: FakeRequest) -> str:
+        return "LESSON: `v & 1` only works on integers." if "4.5" in req.prompt else "A lesson."
+
+    fake_llm.script_fn(
+        by_agent(
+            {"alpha": EVENS_WRONG, "beta": EVENS_RIGHT},
+            lesson=lesson,
+            skeptic=lambda req: SKEPTIC_FLOATS,
+        )
+    )
+    report = _optimize_evens(tmp_path, fake_llm, ("alpha", "beta"))
+    variants = {v["agent"]: v for v in _variants(report)}
+    wrong, right = variants["alpha"], variants["beta"]
+    assert wrong["outcome"] == "incorrect" and wrong["speedup"] is None
+    assert wrong["skeptic"]["status"] == "refuted"
+    assert wrong["skeptic"]["inputs"] == 2  # count_even(None) made the original raise
+    assert "on an input the skeptic chose" in wrong["detail"]
+    assert "count_even([4.0, 4.5, 3]): raised TypeError" in wrong["detail"], wrong["detail"]
+    assert right["outcome"] == "correct" and right["skeptic"]["status"] == "passed"
+    assert report["best"]["agent"] == "beta"
+    skeptic_asks = [r for r in fake_llm.requests if is_skeptic_request(r)]
+    assert len(skeptic_asks) == 2  # one call per candidate that would win, no more
+    assert "def count_even(values):" in skeptic_asks[0].prompt
+    # the refuted agent's lesson was asked with the input that shows the difference
+    lessons = [r for r in fake_llm.requests if is_lesson_request(r) and r.model == "alpha"]
+    assert any("4.5" in r.prompt for r in lessons)
+
+
+def test_a_skeptic_answering_garbage_is_dropped_and_the_winner_still_wins(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"beta": EVENS_RIGHT}, skeptic=lambda req: "```python\n1/0(\n```"))
+    report = _optimize_evens(tmp_path, fake_llm, ("beta",))
+    (variant,) = _variants(report)
+    assert variant["outcome"] == "correct"
+    assert variant["skeptic"]["status"] == "dropped"
+    assert "answered without a generate_inputs() function" in variant["skeptic"]["detail"]
+    assert any("skeptic dropped" in n for n in report["verification"]["notes"])
+    assert report["best"]["agent"] == "beta"
 
 
 def test_explicit_target_wins_and_its_test_is_the_verification(

@@ -526,8 +526,8 @@ def test_extract_code_keeps_fences_inside_python_docstrings() -> None:
     reply = f"Here it is:\n```python\n{PY_DOC_FENCE}```\nThis is faster.\n"
     assert extract_code(reply, "python") == PY_DOC_FENCE
     assert find_function(PY_DOC_FENCE, "python", "intcomma") is not None
-    single = "```python\ndef f():\n    return '\"\"\"'  # \"\"\"\n```\nprose\n```\nx\n```\n"
-    assert extract_code(single, "python") == "def f():\n    return '\"\"\"'  # \"\"\"\n"
+    single = '```python\ndef f():\n    return \'"""\'  # """\n```\nprose\n```\nx\n```\n'
+    assert extract_code(single, "python") == 'def f():\n    return \'"""\'  # """\n'
 
 
 def test_extract_code_keeps_fences_inside_cpp_comments_and_raw_strings() -> None:

@@ -180,7 +180,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for call_args, call_kwargs in inputs[:MAX_GENERATED]:
         with contextlib.suppress(Exception):  # recorded: raising is behaviour too
             wrapped(*call_args, **call_kwargs)
-    added = recorder.chosen()[: max(0, args.max_calls - len(calls))]
+    chosen = recorder.chosen()
+    if args.drop_raising:  # the skeptic's inputs: one the original rejects says nothing
+        chosen = [c for c in chosen if c.raised is None]
+    added = chosen[: max(0, args.max_calls - len(calls))]
     meta.generated = len(added)
     meta.seen = seen
     meta.kept = len(calls) + len(added)
@@ -258,6 +261,7 @@ def parser() -> argparse.ArgumentParser:
         if name == "generate":
             s.add_argument("--generator", required=True)
             s.add_argument("--max-calls", type=int, default=64)
+            s.add_argument("--drop-raising", action="store_true")
         if name == "record":
             s.add_argument("--max-calls", type=int, default=64)
             s.add_argument("--per-shape", type=int, default=16)
