@@ -257,6 +257,61 @@ def test_a_skeptic_answering_garbage_is_dropped_and_the_winner_still_wins(
     assert report["best"]["agent"] == "beta"
 
 
+FAST_TEXT_OF = """```python
+def text_of(tokens, kind):
+    \"\"\"The values of the tokens of type `kind` (or a sub-type of it), joined by spaces.\"\"\"
+    n = len(kind)
+    return " ".join([value for ttype, value in tokens if ttype[:n] == kind])
+```"""
+
+
+def test_arguments_that_cannot_be_loaded_back_say_so_and_the_tests_judge(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    # The token type pickles but cannot be unpickled (a pygments-like __getattr__ trap): no
+    # recorded call can be replayed, for that reason, not "fixtures or global state".
+    root = _project(tmp_path, "auto_unloadable")
+    code, out, err = _lessonl("target", "lexing/tokens.py:text_of", "--json", cwd=root)
+    assert code == 0, err
+    v = json.loads(out)["verification"]
+    assert v["recorded_calls"] == 0 and len(v["tests"]) == 2
+    (reason,) = [k for k in v["left_out"] if "not reproducible" not in k]
+    assert "cannot be loaded back" in reason and v["left_out"][reason] >= 2
+    notes = " ".join(v["notes"])
+    assert "TypeError: 'TokenType' object is not callable" in notes
+    assert "judged by the 2 tests that call text_of and timed inside them" in notes
+    assert "fixtures" not in notes
+
+    fake_llm.script_fn(by_agent({"alpha": FAST_TEXT_OF}))
+    team = _team(tmp_path, fake_llm)
+    code, out, err = _lessonl(
+        "optimize",
+        "lexing/tokens.py:text_of",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    (variant,) = _variants(json.loads(out))
+    assert variant["outcome"] == "correct", variant  # checked by the tests, timed inside them
+    assert variant["speedup"] is not None
+
+
+def test_target_json_prints_the_error_and_never_points_at_itself(tmp_path: Path) -> None:
+    root = _project(tmp_path, "auto_untested")
+    code, out, err = _lessonl("target", "lonely.py:total", "--json", cwd=root)
+    assert code == 2
+    failed = json.loads(out)
+    assert failed["toml"] is None and failed["verification"] is None
+    assert failed["error"] in err and "no test calls total" in failed["error"]
+    assert "lessonl target" not in err
+    advice = 'a [[targets]] entry with your own test and bench commands (README, "Configuration")'
+    assert advice in " ".join(err.split())
+
+
 def test_explicit_target_wins_and_its_test_is_the_verification(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
