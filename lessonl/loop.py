@@ -304,6 +304,8 @@ class _Runner:
     base_subject: Subject | None = None
     base_ctx: regions.PromptContext | None = None
     skeptic: SkepticLike | None = None
+    # The skeptic's verdicts by whole new file, so the same code is attacked once.
+    verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -572,12 +574,17 @@ class _Runner:
 
         assert self.skeptic is not None and variant.new_text is not None
         stop = self.budget.exceeded()
-        if stop:
+        known = self.verdicts.get(variant.new_text)
+        if known is not None:  # the same code again (agents often repeat an answer)
+            verdict = known
+        elif stop:
             verdict = Verdict(DROPPED, 0, f"skeptic dropped: not asked ({stop})")
         else:
             verdict = await self.skeptic.attack(
                 variant.new_text, self.usage, run_id=self.report.run_id, round=variant.round
             )
+            if verdict.status != DROPPED:
+                self.verdicts[variant.new_text] = verdict
         variant.skeptic = verdict.to_json()
         who = f"round {variant.round + 1}, {variant.agent}"
         if verdict.status == DROPPED:
