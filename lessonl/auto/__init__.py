@@ -32,6 +32,7 @@ from lessonl.auto.skeptic import Skeptic
 from lessonl.auto.target import FEW_CALLS, auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
+from lessonl.harness import isolation
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
@@ -172,6 +173,7 @@ async def optimize_any(
                 original=source if source is not None else Path(file).read_text(encoding="utf-8"),
                 secret_names=[a.api_key_env for a in config.agents if a.api_key_env],
                 max_tokens=config.run.code_max_tokens,
+                sandboxed=isolation.enabled(config.run.sandbox, where="[run]"),
             )
         return await optimize(
             made.config,

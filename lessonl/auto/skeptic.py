@@ -19,9 +19,13 @@ runner's existing path (lessonl/auto/generate.py feeds the same `generate` comma
    arguments) makes the candidate `incorrect`, with the call that shows it.
 
 Every step runs with the project's interpreter under the same limits and scrubbed environment
-as the recording. A skeptic that fails, loops, answers without a generator, or whose inputs
-are non-deterministic or all crash the original is *dropped* with a note: the run goes on and
-the check is never weaker than without the skeptic (the candidate keeps its verdict from the
+as the recording, and in bubblewrap like the harness's commands when `[run] sandbox` allows
+(the generator and the candidate are model-written code): only the attack's own folder is
+writable, HOME and the project are hidden, there is no network.
+
+A skeptic that fails, loops, answers without a generator, or whose inputs are
+non-deterministic or all crash the original is *dropped* with a note: the run goes on and the
+check is never weaker than without the skeptic (the candidate keeps its verdict from the
 recorded calls). A candidate that fails the check on the skeptic's inputs in any other way
 (it hangs, or cannot even be loaded there) is refuted: when in doubt, not correct.
 """
@@ -39,9 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import lessonl.auto.runner as runner_package
 from lessonl import grading, prompts, regions
 from lessonl.auto.recording import GENERATE, Recording, runner_argv
 from lessonl.errors import LessonLError
+from lessonl.harness import isolation
 from lessonl.harness.sandbox import CommandResult, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
 from lessonl.llm import Agent, SampleId
@@ -91,6 +97,10 @@ class Skeptic:
     original: str  # the original file's text (an editor's unsaved buffer included)
     secret_names: list[str]
     max_tokens: int
+    # Commands run in bubblewrap (lessonl.harness.isolation) like the harness's: the candidate
+    # and the skeptic's generator are model-written code. The caller decides it from [run]
+    # sandbox with `isolation.enabled`, as the harness does.
+    sandboxed: bool = False
 
     async def attack(self, candidate: str, usage: Usage, *, run_id: str, round: int) -> Verdict:
         """One model call, then the runner on the original and on `candidate` (a whole file)."""
@@ -147,7 +157,19 @@ class Skeptic:
                 self.recording.location,
                 str(folder),
             )
-            return await run_command([*argv, *extra], cwd=tree, env=env, limits=GENERATE)
+            argv = [*argv, *extra]
+            if self.sandboxed:
+                argv = isolation.wrap(
+                    argv,
+                    cwd=tree,
+                    writable=work,
+                    hidden=[*isolation.real_homes(), self.root],
+                    readable=[
+                        Path(runner_package.__file__).resolve().parent,
+                        *isolation.interpreter_paths(self.recording.interpreter.path),
+                    ],
+                )
+            return await run_command(argv, cwd=tree, env=env, limits=GENERATE)
 
         made = await runner("generate", "--generator", str(work / "generator.py"), "--drop-raising")
         problem = _failure(made, "its inputs")
