@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import pickle
 import re
@@ -54,6 +55,8 @@ from lessonl.llm import Agent, SampleId
 
 if TYPE_CHECKING:
     from lessonl.report import Usage
+
+log = logging.getLogger(__name__)
 
 PASSED, REFUTED, DROPPED = "passed", "refuted", "dropped"
 _ERROR = re.compile(r"^LESSONL_ERROR: (.*)$", re.M)
@@ -132,6 +135,11 @@ class Skeptic:
         work = self.recording.folder.parent / "skeptic" / digest
         try:
             return await self._run(work, code, candidate)
+        except (OSError, ValueError, KeyError, LessonLError) as exc:
+            # Our own step failed (a copy, a meta.json the runner left unreadable): the skeptic
+            # never fails the run, and the note keeps what went wrong.
+            log.warning("the skeptic's attack failed", exc_info=True)
+            return _dropped(f"its attack could not run ({type(exc).__name__}: {exc})")
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
 
