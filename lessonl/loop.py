@@ -471,6 +471,7 @@ class _Runner:
             variant.detail = graded.detail
             if self._would_win(variant):
                 await self._attack(variant)
+                assert variant.grade is not None  # a refuted one's grade says why
                 graded = variant.grade
             self.emit(
                 VariantEvaluated(
