@@ -195,8 +195,12 @@ def count_even(values):
 SKEPTIC_FLOATS = skeptic_inputs("((None,), {})", "(([4.0, 4.5, 3],), {})", "(([2, 3],), {})")
 
 
-def _optimize_evens(tmp_path: Path, fake_llm: FakeLLM, agents: tuple[str, ...]) -> dict:
+def _optimize_evens(
+    tmp_path: Path, fake_llm: FakeLLM, agents: tuple[str, ...], config: str = ""
+) -> dict:
     root = _project(tmp_path, "auto_skeptic")
+    if config:
+        (root / "lessonl.toml").write_text(config, encoding="utf-8")
     team = _team(tmp_path, fake_llm, agents)
     code, out, err = _lessonl(
         "optimize",
@@ -242,6 +246,15 @@ def test_the_skeptic_refutes_a_rewrite_wrong_where_the_tests_never_look(
     # the refuted agent's lesson was asked with the input that shows the difference
     lessons = [r for r in fake_llm.requests if is_lesson_request(r) and r.model == "alpha"]
     assert any("4.5" in r.prompt for r in lessons)
+
+
+def test_run_skeptic_false_turns_the_skeptic_off(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script_fn(by_agent({"alpha": EVENS_WRONG}, skeptic=lambda req: SKEPTIC_FLOATS))
+    report = _optimize_evens(tmp_path, fake_llm, ("alpha",), "[run]\nskeptic = false\n")
+    (variant,) = _variants(report)
+    # Without the skeptic the recorded calls are all there is, and they let it through.
+    assert variant["outcome"] == "correct" and "skeptic" not in variant
+    assert not [r for r in fake_llm.requests if is_skeptic_request(r)]
 
 
 def test_a_skeptic_answering_garbage_is_dropped_and_the_winner_still_wins(
