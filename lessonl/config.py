@@ -66,6 +66,10 @@ class RunConfig:
     # The Python that runs an automatic target's tests (default: the project's .venv/venv,
     # else the one running LessonL); see lessonl/auto/project.py.
     interpreter: str | None = None
+    # An automatic (Python) target's skeptic: before a variant can win or be carried forward, a
+    # model is asked for inputs on which it may differ from the original, and both run on them
+    # (lessonl/auto/skeptic.py). One model call per would-be winner; false turns it off.
+    skeptic: bool = True
     # Sandbox for every command of every target (lessonl.harness.isolation): "auto" uses
     # bubblewrap when it works and says once when it does not, "required" makes that an error,
     # "off" runs commands unsandboxed. A target's own `sandbox` wins.

@@ -82,7 +82,9 @@ DEFAULT_HARNESS: HarnessFactory = Harness
 @dataclass(frozen=True)
 class NotBuilt:
     """The grade of a reply that never reached the compiler: no fenced code block, or the
-    answer lacks the target function. Same attributes the prompts read from an Evaluation."""
+    answer lacks the target function; also (outcome "incorrect") a variant the skeptic
+    refuted after the harness judged it (lessonl/auto/skeptic.py). Same attributes the
+    prompts read from an Evaluation."""
 
     detail: str
     outcome: str = "not_compilable"

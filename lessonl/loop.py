@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lessonl import grading, prompts, regions
 from lessonl.bank import LessonBank
@@ -58,13 +58,16 @@ from lessonl.events import (
     VariantEvaluated,
     Waiting,
 )
-from lessonl.grading import REMEASURE_TOP, HarnessFactory, HarnessLike, Subject
+from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, NotBuilt, Subject
 from lessonl.harness import require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
 from lessonl.state import StateDir
+
+if TYPE_CHECKING:
+    from lessonl.auto.skeptic import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,13 @@ class _Budget:
         return None
 
 
+class SkepticLike(Protocol):
+    """Attacks a would-be winner with inputs chosen to show a difference from the original
+    (lessonl/auto/skeptic.py is the one there is; the loop only needs this)."""
+
+    async def attack(self, candidate: str, usage: Usage, *, run_id: str, round: int) -> Verdict: ...
+
+
 class _BudgetHit(Exception):
     """Raised inside an agent's turn when a budget forbids starting another model call."""
 
@@ -144,6 +154,7 @@ async def optimize(
     on_event: EventCallback | None = None,
     verification: dict[str, Any] | None = None,
     harness_factory: HarnessFactory | None = None,
+    skeptic: SkepticLike | None = None,
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
@@ -153,7 +164,9 @@ async def optimize(
     `verification` goes into the report as is (how an automatic target judges); without it
     the report names the target's own test command. `harness_factory` makes the run's harness
     (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
-    which also skips the check for the target's programs).
+    which also skips the check for the target's programs). `skeptic`, when given, attacks
+    every would-be winner before it can be carried forward or proposed (docs/method.md, "The
+    skeptic"); a refuted variant becomes `incorrect` and its agent's lesson says why.
     """
     run = (options or RunOptions()).resolve(config.run)
     file = Path(file).resolve()
@@ -233,6 +246,7 @@ async def optimize(
                 ctx=ctx,
                 target=target_cfg.name,
                 fingerprint=fingerprint(source),
+                skeptic=skeptic,
             )
             try:
                 await runner.rounds()
@@ -289,6 +303,9 @@ class _Runner:
     base: VariantRecord | None = None
     base_subject: Subject | None = None
     base_ctx: regions.PromptContext | None = None
+    skeptic: SkepticLike | None = None
+    # The skeptic's verdicts by whole new file, so the same code is attacked once.
+    verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -316,7 +333,7 @@ class _Runner:
             # Ours, beyond the paper: round 0 too draws on the project's earlier lessons, by the
             # same rule as later rounds (verified speedups and relevance; see LessonBank.select).
             if self.run.carry_forward:
-                self._carry_forward()
+                await self._carry_forward()
             shown = self.bank.select(
                 k, self._ctx.code, language=self.language, function=self.function, file=self.rel
             )
@@ -355,17 +372,22 @@ class _Runner:
     def _base_speedup(self) -> float | None:
         return self.base.speedup if self.base is not None else None
 
-    def _carry_forward(self) -> None:
+    async def _carry_forward(self) -> None:
         """Make the fastest measurably faster variant so far the code to rewrite (loop
         docstring). Its first measurement ranks it, as it ranks the final candidates; a base
-        whose prompt context cannot be built (never seen: it was spliced) stays the last one."""
-        faster = [
-            v
-            for v in grading.correct_candidates(self._variants())
-            if v.new_text is not None and measurably_faster(v.ci95)
-        ]
-        if not faster or faster[0] is self.base:
-            return
+        whose prompt context cannot be built (never seen: it was spliced) stays the last one.
+        With a skeptic, a variant is carried forward only once it survived its attack."""
+        while True:
+            faster = [
+                v
+                for v in grading.correct_candidates(self._variants())
+                if v.new_text is not None and measurably_faster(v.ci95)
+            ]
+            if not faster or faster[0] is self.base:
+                return
+            if self.skeptic is None or faster[0].skeptic is not None:
+                break
+            await self._attack(faster[0])
         best = faster[0]
         assert best.new_text is not None
         try:
@@ -447,6 +469,10 @@ class _Runner:
             variant.speedup = graded.speedup
             variant.ci95 = graded.ci95
             variant.detail = graded.detail
+            if self._would_win(variant):
+                await self._attack(variant)
+                assert variant.grade is not None  # a refuted one's grade says why
+                graded = variant.grade
             self.emit(
                 VariantEvaluated(
                     round=t,
@@ -457,45 +483,14 @@ class _Runner:
                     detail=variant.detail,
                 )
             )
-            lesson_prompt = prompts.lesson_prompt(
+            await self._learn(
+                agent,
+                variant,
                 self._ctx,
-                self.language,
                 code if code is not None else reply,
-                graded.evaluation,
-                parts=parts,
+                graded,
                 base_speedup=self._base_speedup,
             )
-            lesson_text = await self._ask(
-                agent,
-                lesson_prompt,
-                t,
-                "lesson",
-                self.run.lesson_max_tokens,
-                self.run.lesson_temperature,
-            )
-            lesson = self.bank.add(
-                Lesson(
-                    id="",
-                    text=prose(lesson_text)
-                    or f"The variant {category(variant.outcome, variant.speedup, variant.ci95)}.",
-                    outcome=variant.outcome,
-                    speedup=variant.speedup,
-                    ci95=variant.ci95,
-                    language=self.language,
-                    target=self.target,
-                    function=self.function,
-                    agent=agent.name,
-                    model=getattr(agent.config, "model", "") or "",
-                    run_id=self.report.run_id,
-                    round=t,
-                    code=code or "",
-                    source_fingerprint=self.fingerprint,
-                    file=self.rel,
-                )
-            )
-            variant.lesson_id = lesson.id
-            self.report.lessons_added += 1
-            self.emit(LessonAdded(round=t, agent=agent.name, lesson_id=lesson.id, text=lesson.text))
         except _BudgetHit as hit:
             variant.error = f"not asked: {hit}"
         except LessonLError as exc:
@@ -504,6 +499,116 @@ class _Runner:
                 raise
             self.report.errors.append(f"round {t + 1}, {agent.name}: {exc}")
             self.emit(AgentFailed(round=t, agent=agent.name, error=str(exc)))
+
+    async def _learn(
+        self,
+        agent: Agent,
+        variant: VariantRecord,
+        ctx: regions.PromptContext,
+        shown_code: str,
+        graded: Graded,
+        *,
+        base_speedup: float | None,
+    ) -> None:
+        """The agent explains its variant's outcome; the lesson goes to the bank."""
+        t = variant.round
+        outcome = graded.outcome
+        lesson_prompt = prompts.lesson_prompt(
+            ctx,
+            self.language,
+            shown_code,
+            graded.evaluation,
+            parts=graded.parts,
+            base_speedup=base_speedup,
+        )
+        lesson_text = await self._ask(
+            agent,
+            lesson_prompt,
+            t,
+            "lesson",
+            self.run.lesson_max_tokens,
+            self.run.lesson_temperature,
+        )
+        lesson = self.bank.add(
+            Lesson(
+                id="",
+                text=prose(lesson_text)
+                or f"The variant {category(outcome, variant.speedup, variant.ci95)}.",
+                outcome=outcome,
+                speedup=variant.speedup,
+                ci95=variant.ci95,
+                language=self.language,
+                target=self.target,
+                function=self.function,
+                agent=agent.name,
+                model=getattr(agent.config, "model", "") or "",
+                run_id=self.report.run_id,
+                round=t,
+                code=graded.code or "",
+                source_fingerprint=self.fingerprint,
+                file=self.rel,
+            )
+        )
+        variant.lesson_id = lesson.id
+        self.report.lessons_added += 1
+        self.emit(LessonAdded(round=t, agent=agent.name, lesson_id=lesson.id, text=lesson.text))
+
+    def _would_win(self, variant: VariantRecord) -> bool:
+        """A correct, measurably faster variant that no variant which survived the skeptic
+        beats: the skeptic's one call goes to it (docs/method.md, "The skeptic")."""
+        if self.skeptic is None or variant.skeptic is not None:
+            return False
+        if variant.grade is None or variant.speedup is None or not measurably_faster(variant.ci95):
+            return False
+        return not any(
+            v.skeptic is not None
+            and v.skeptic["status"] == "passed"
+            and v.outcome == "correct"
+            and (v.speedup or 0.0) >= variant.speedup
+            for v in self._variants()
+        )
+
+    async def _attack(self, variant: VariantRecord) -> Verdict:
+        """Let the skeptic attack `variant`; a refuted one becomes `incorrect` with the input
+        that shows it. A skeptic that cannot be asked (a budget) or gives nothing usable is
+        dropped with a note and the variant keeps its verdict."""
+        from lessonl.auto.skeptic import DROPPED, REFUTED, Verdict
+
+        assert self.skeptic is not None and variant.new_text is not None
+        stop = self.budget.exceeded()
+        known = self.verdicts.get(variant.new_text)
+        if known is not None:  # the same code again (agents often repeat an answer)
+            verdict = known
+        elif stop:
+            verdict = Verdict(DROPPED, 0, f"skeptic dropped: not asked ({stop})")
+        else:
+            verdict = await self.skeptic.attack(
+                variant.new_text, self.usage, run_id=self.report.run_id, round=variant.round
+            )
+            if verdict.status != DROPPED:
+                self.verdicts[variant.new_text] = verdict
+        variant.skeptic = verdict.to_json()
+        who = f"round {variant.round + 1}, {variant.agent}"
+        if verdict.status == DROPPED:
+            log.warning("%s: %s", who, verdict.detail)
+            if self.report.verification is not None:
+                notes = self.report.verification.setdefault("notes", [])
+                if isinstance(notes, list):
+                    notes.append(f"{who}: {verdict.detail}")
+        elif verdict.status == REFUTED:
+            log.info("%s: refuted by the skeptic: %s", who, verdict.detail)
+            old = variant.grade
+            assert old is not None
+            variant.grade = Graded(
+                code=old.code,
+                parts=old.parts,
+                evaluation=NotBuilt(verdict.detail, outcome="incorrect"),
+            )
+            variant.outcome = "incorrect"
+            variant.speedup = None
+            variant.ci95 = None
+            variant.detail = verdict.detail
+        return verdict
 
     async def _ask(
         self, agent: Agent, prompt: str, t: int, purpose: str, max_tokens: int, temperature: float
@@ -552,10 +657,12 @@ class _Runner:
     async def final_answer(self, *, thorough: bool) -> BestVariant | None:
         """Re-time the fastest correct variants and keep the one measurably faster than the
         original. After a budget stop only the top candidate is re-timed, to honour the stop."""
+        top = REMEASURE_TOP if thorough else 1
+        await self._attack_finalists(top)
         final = await grading.final_answer(
             self.harness,
             self._variants(),
-            top=REMEASURE_TOP if thorough else 1,
+            top=top,
             on_remeasured=self.report.remeasured.append,
         )
         best = final.verified
@@ -565,6 +672,47 @@ class _Runner:
         return dataclasses.replace(
             chosen, clock=best.again.clock, clock_reason=best.again.clock_reason or None
         )
+
+    async def _attack_finalists(self, top: int) -> None:
+        """Every variant the final re-measurement may pick must have faced the skeptic; one
+        refuted now makes room for the next, and its agent learns why (its earlier lesson,
+        written when it looked correct, is replaced)."""
+        if self.skeptic is None:
+            return
+        while True:
+            pending = [
+                v
+                for v in grading.correct_candidates(self._variants())[:top]
+                if v.skeptic is None and v.new_text is not None
+            ]
+            if not pending:
+                return
+            for v in pending:
+                verdict = await self._attack(v)
+                if verdict.status == "refuted":
+                    await self._relearn(v)
+
+    async def _relearn(self, variant: VariantRecord) -> None:
+        agent = next((a for a in self.team.agents if a.name == variant.agent), None)
+        if agent is None or variant.grade is None:
+            return
+        if variant.lesson_id is not None and self.bank.forget(variant.lesson_id):
+            self.report.lessons_added -= 1
+        try:
+            await self._learn(
+                agent,
+                variant,
+                self.ctx,
+                variant.code or "",
+                variant.grade,
+                base_speedup=None,
+            )
+        except (_BudgetHit, LessonLError) as exc:  # the verdict stands; the lesson is missing
+            variant.lesson_id = None
+            self.report.errors.append(
+                f"round {variant.round + 1}, {variant.agent}: no lesson on the skeptic's "
+                f"refutation ({exc})"
+            )
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""

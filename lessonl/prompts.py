@@ -4,6 +4,8 @@
   when seeded from the project bank) the selected lessons, numbered, each opened by its
   category in words. It warns that Code B may be worse than Code A and asks for strategies
   beyond the lessons, then asks for the complete function in one fenced block.
+* `skeptic_prompt`: the original and a would-be winner side by side, asking for inputs on
+  which they may differ (lessonl/auto/skeptic.py runs them on both).
 * `lesson_prompt`: one per outcome, asking the agent that wrote the variant to explain the
   result in one or two sentences, with the evidence we have (speedup and its interval, the
   compiler's first errors, what differed, the time limit, the signal).
@@ -20,6 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from lessonl.fences import fenced
 from lessonl.lessons import SIGNIFICANT_SPEEDUP, Lesson, category, verdict
 from lessonl.regions import PromptContext, SpliceResult
 
@@ -51,8 +54,7 @@ def _lang(language: str) -> str:
 
 
 def _block(code: str, language: str) -> str:
-    body = code if code.endswith("\n") else code + "\n"
-    return f"```{_FENCE_TAGS.get(language, language)}\n{body}```"
+    return fenced(code, _FENCE_TAGS.get(language, language))
 
 
 def _clip(detail: str | None) -> str:
@@ -306,7 +308,7 @@ def lesson_prompt(
                 "\n\nWhy does Code B's change not make it measurably faster than Code A?"
             )
     elif outcome == "incorrect":
-        what = f" What differed:\n```\n{detail}\n```" if detail else ""
+        what = f" What differed:\n{fenced(detail, '')}" if detail else ""
         body = (
             "Code B ran, but for the same input it did not give the same results as Code A."
             f"{what}\n\nWhy does Code B give different results from Code A for the same input?"
@@ -314,7 +316,7 @@ def lesson_prompt(
     elif outcome == "not_compilable":
         build = "compile" if language in _COMPILED else "load"
         first = "compiler's" if language in _COMPILED else "interpreter's"
-        errors = f" The {first} first error lines:\n```\n{detail}\n```" if detail else ""
+        errors = f" The {first} first error lines:\n{fenced(detail, '')}" if detail else ""
         body = f"Code B does not {build}.{errors}\n\nWhy does Code B not {build}?"
     elif outcome == "timeout":
         limit = f" ({detail})" if detail else ""
@@ -356,6 +358,45 @@ COT_EMPHASIS = (
 )
 
 
+#: How many inputs the skeptic is asked for (the runner keeps at most 64 calls of them).
+SKEPTIC_INPUTS = 30
+
+
+def skeptic_prompt(original: str, candidate: str, qualname: str, samples: Sequence[str]) -> str:
+    """The skeptic (docs/method.md, "The skeptic"): the original and a would-be winner side by
+    side, and a request for inputs on which they may behave differently, as the same
+    `generate_inputs()` the input generator writes, so the runner's generator path runs them.
+    It names the classes of inputs tests tend to miss, because a rewrite that passes every
+    recorded call is wrong, when it is, exactly where the tests never looked."""
+    shown = "\n".join(f"    {s}" for s in samples) or "    (none were recorded)"
+    return f"""Your job is to find inputs on which the two Python functions below behave \
+differently. The candidate is a faster rewrite of the original `{qualname}`; it already gives the
+same results on every call recorded from the project's tests, so look where those tests do not:
+
+- argument types the tests never pass (a list where they pass tuples or strings, a subclass,
+  a generator, None, bytes instead of str, floats instead of ints, numpy-free custom objects);
+- aliasing and mutation (does one of them change or keep a reference to an argument?);
+- empty, single-element and large inputs (a few thousand elements at most);
+- ties, duplicates, negative numbers, zero, NaN, very large or very small numbers;
+- unicode, special characters, regular-expression metacharacters, groups in user patterns.
+
+Original:
+{_block(original, "python")}
+
+Candidate:
+{_block(candidate, "python")}
+
+Calls recorded from the project's tests:
+{shown}
+
+Write a Python function `generate_inputs()` that returns a list of about {SKEPTIC_INPUTS} inputs,
+each a pair `(args, kwargs)`: `args` a tuple of positional arguments (for a method, the
+instance first), `kwargs` a dict; favour inputs on which you suspect a difference. It must be
+deterministic (use `random.Random(1234)`, never the global random or the clock), do no I/O,
+and finish within a second. You may import the standard library and the function's own
+module. Reply with one ```python fenced block containing only that code."""
+
+
 def outcome_text(evaluation: EvaluationLike, language: str) -> str:
     """A variant's measured outcome in words, with the evidence (for feedback prompts)."""
     outcome = str(evaluation.outcome)
@@ -376,7 +417,7 @@ def outcome_text(evaluation: EvaluationLike, language: str) -> str:
             f"It gave the same results as the original and ran {s:.2f}x as fast{interval}, "
             f"so it is {which} than the original."
         )
-    evidence = f"\n```\n{detail}\n```" if detail else ""
+    evidence = f"\n{fenced(detail, '')}" if detail else ""
     if outcome == "incorrect":
         return "It ran but gave different results from the original. What differed:" + evidence
     if outcome == "not_compilable":

@@ -51,6 +51,7 @@ import tree_sitter_c
 import tree_sitter_cpp
 import tree_sitter_python
 
+from lessonl import fences
 from lessonl.errors import LessonLError, UsageError
 
 LANGUAGES = ("c", "cpp", "python")
@@ -610,39 +611,20 @@ _TAGS = {
     "cpp": {"cpp", "c++", "cxx", "cc", "hpp", "h++", "cplusplus"},
     "python": {"python", "py", "python3", "py3"},
 }
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)[^`]*$")
 
 
 def extract_code(reply: str, language: str) -> str | None:
     """The code of the reply's fenced block: the longest tagged with `language`, else the
     longest of all; a block whose closing fence is missing (a reply cut by max_tokens) runs to
-    the end. None when the reply has no fenced block at all.
+    the end. A fence line inside the code's own strings or comments (a docstring's example)
+    does not end the block (see `lessonl.fences`). None when the reply has no fenced block.
     """
-    lines = reply.splitlines()
-    blocks: list[tuple[str, str]] = []
-    i = 0
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence, tag = m.group(1), m.group(2).lower().lstrip("{.")
-        body: list[str] = []
-        i += 1
-        while i < len(lines):
-            stripped = lines[i].strip()
-            if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
-                break
-            body.append(lines[i])
-            i += 1
-        i += 1
-        blocks.append((tag, "\n".join(body) + "\n"))
-    blocks = [b for b in blocks if b[1].strip()]
+    blocks = [b for b in fences.code_blocks(reply, language) if b.code.strip()]
     if not blocks:
         return None
-    tagged = [b for b in blocks if b[0] in _TAGS.get(language, {language})]
+    tagged = [b for b in blocks if b.tag in _TAGS.get(language, {language})]
     pool = tagged or blocks
-    return max(pool, key=lambda b: len(b[1]))[1]
+    return max(pool, key=lambda b: len(b.code)).code
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ class VariantRecord:
     # (regions.SpliceResult.to_json()); None when the answer never got that far.
     answer_parts: dict[str, Any] | None = None
     grade: Graded | None = None  # the whole grade, kept for re-timing; not serialized
+    # The skeptic's verdict on a would-be winner (lessonl.auto.skeptic.Verdict.to_json()); None
+    # when it was not attacked.
+    skeptic: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -89,6 +92,8 @@ class VariantRecord:
             data["error"] = self.error
         if self.answer_parts is not None:
             data["answer_parts"] = self.answer_parts
+        if self.skeptic is not None:
+            data["skeptic"] = self.skeptic
         return data
 
 

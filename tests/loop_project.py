@@ -19,6 +19,7 @@ from typing import Any
 
 from fakes import FakeLLM, FakeRequest
 from fakes.harness import FakeHarness, correct, failed
+from fakes.strategies import NO_DOUBT, is_skeptic_request
 
 from lessonl.harness import Evaluation, Outcome
 
@@ -157,13 +158,16 @@ def make_project(
 def by_agent(
     code: dict[str, str | Callable[[FakeRequest], str]],
     lesson: Callable[[FakeRequest], str] | None = None,
+    skeptic: Callable[[FakeRequest], str] | None = None,
 ) -> Callable[[FakeRequest], str]:
     """A fake reply function: code answers per agent (model), lessons by `lesson` or a default
-    sentence naming the agent."""
+    sentence naming the agent, skeptic requests by `skeptic` or one that finds nothing."""
 
     def reply(req: FakeRequest) -> str:
         if is_lesson_request(req):
             return lesson(req) if lesson else f"Lesson from {req.model}: keep it simple."
+        if is_skeptic_request(req):
+            return skeptic(req) if skeptic else NO_DOUBT
         answer = code.get(req.model, SAME)
         return answer(req) if callable(answer) else answer
 

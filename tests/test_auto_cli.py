@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from fakes import FakeLLM, FakeRequest
+from fakes.strategies import is_skeptic_request, skeptic_inputs
 from loop_project import by_agent, is_lesson_request
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -134,6 +135,194 @@ def test_recorded_calls_reject_a_rewrite_the_tests_let_through(
         variant["detail"],
     ), variant["detail"]
     assert report["best"] is None
+
+
+# The docstring's fenced example comes back in the answer: the reply's block must not end at
+# the docstring's closing fence (issue 29: every answer for such a function was refused).
+FAST_INTCOMMA = """Faster, with the docstring kept:
+```python
+def intcomma(value):
+    \"\"\"Converts an integer to a string containing commas every three digits.
+
+    ```python
+    >>> intcomma(1000000)
+    '1,000,000'
+    ```
+    \"\"\"
+    return f"{int(value):,}"
+```
+It formats in C."""
+
+
+def test_an_answer_whose_docstring_holds_a_fence_is_judged(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST_INTCOMMA}))
+    root = _project(tmp_path, "auto_fence")
+    team = _team(tmp_path, fake_llm)
+    code, out, err = _lessonl(
+        "optimize",
+        "numfmt/commas.py:intcomma",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    (variant,) = _variants(report)
+    assert variant["outcome"] == "correct", variant
+    assert variant["answer_parts"]["used"] == [{"kind": "target", "name": "intcomma"}]
+
+
+# Both are linear instead of quadratic; WRONG breaks on floats (`v & 1`), which the project's
+# tests never pass: every recorded call agrees, only the skeptic's inputs show it.
+EVENS_WRONG = """```python
+def count_even(values):
+    \"\"\"How many of the values are even (floats included: 4.0 is even, 4.5 is not).\"\"\"
+    return sum(1 for v in values if not v & 1)
+```"""
+
+EVENS_RIGHT = """```python
+def count_even(values):
+    \"\"\"How many of the values are even (floats included: 4.0 is even, 4.5 is not).\"\"\"
+    return sum(1 for v in values if v % 2 == 0)
+```"""
+
+# One input the original rejects (discarded), one that shows the difference, one plain.
+SKEPTIC_FLOATS = skeptic_inputs("((None,), {})", "(([4.0, 4.5, 3],), {})", "(([2, 3],), {})")
+
+
+def _optimize_evens(
+    tmp_path: Path, fake_llm: FakeLLM, agents: tuple[str, ...], config: str = ""
+) -> dict:
+    root = _project(tmp_path, "auto_skeptic")
+    if config:
+        (root / "lessonl.toml").write_text(config, encoding="utf-8")
+    team = _team(tmp_path, fake_llm, agents)
+    code, out, err = _lessonl(
+        "optimize",
+        "evens/count.py:count_even",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report: dict = json.loads(out)
+    return report
+
+
+def test_the_skeptic_refutes_a_rewrite_wrong_where_the_tests_never_look(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    def lesson(req: FakeRequest) -> str:
+        return "LESSON: `v & 1` only works on integers." if "4.5" in req.prompt else "A lesson."
+
+    fake_llm.script_fn(
+        by_agent(
+            {"alpha": EVENS_WRONG, "beta": EVENS_RIGHT},
+            lesson=lesson,
+            skeptic=lambda req: SKEPTIC_FLOATS,
+        )
+    )
+    report = _optimize_evens(tmp_path, fake_llm, ("alpha", "beta"))
+    variants = {v["agent"]: v for v in _variants(report)}
+    wrong, right = variants["alpha"], variants["beta"]
+    assert wrong["outcome"] == "incorrect" and wrong["speedup"] is None
+    assert wrong["skeptic"]["status"] == "refuted"
+    assert wrong["skeptic"]["inputs"] == 2  # count_even(None) made the original raise
+    assert "on an input the skeptic chose" in wrong["detail"]
+    assert "count_even([4.0, 4.5, 3]): raised TypeError" in wrong["detail"], wrong["detail"]
+    assert right["outcome"] == "correct" and right["skeptic"]["status"] == "passed"
+    assert report["best"]["agent"] == "beta"
+    skeptic_asks = [r for r in fake_llm.requests if is_skeptic_request(r)]
+    assert len(skeptic_asks) == 2  # one call per candidate that would win, no more
+    assert "def count_even(values):" in skeptic_asks[0].prompt
+    # the refuted agent's lesson was asked with the input that shows the difference
+    lessons = [r for r in fake_llm.requests if is_lesson_request(r) and r.model == "alpha"]
+    assert any("4.5" in r.prompt for r in lessons)
+
+
+def test_run_skeptic_false_turns_the_skeptic_off(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script_fn(by_agent({"alpha": EVENS_WRONG}, skeptic=lambda req: SKEPTIC_FLOATS))
+    report = _optimize_evens(tmp_path, fake_llm, ("alpha",), "[run]\nskeptic = false\n")
+    (variant,) = _variants(report)
+    # Without the skeptic the recorded calls are all there is, and they let it through.
+    assert variant["outcome"] == "correct" and "skeptic" not in variant
+    assert not [r for r in fake_llm.requests if is_skeptic_request(r)]
+
+
+def test_a_skeptic_answering_garbage_is_dropped_and_the_winner_still_wins(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"beta": EVENS_RIGHT}, skeptic=lambda req: "```python\n1/0(\n```"))
+    report = _optimize_evens(tmp_path, fake_llm, ("beta",))
+    (variant,) = _variants(report)
+    assert variant["outcome"] == "correct"
+    assert variant["skeptic"]["status"] == "dropped"
+    assert "answered without a generate_inputs() function" in variant["skeptic"]["detail"]
+    assert any("skeptic dropped" in n for n in report["verification"]["notes"])
+    assert report["best"]["agent"] == "beta"
+
+
+FAST_TEXT_OF = """```python
+def text_of(tokens, kind):
+    \"\"\"The values of the tokens of type `kind` (or a sub-type of it), joined by spaces.\"\"\"
+    n = len(kind)
+    return " ".join([value for ttype, value in tokens if ttype[:n] == kind])
+```"""
+
+
+def test_arguments_that_cannot_be_loaded_back_say_so_and_the_tests_judge(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    # The token type pickles but cannot be unpickled (a pygments-like __getattr__ trap): no
+    # recorded call can be replayed, for that reason, not "fixtures or global state".
+    root = _project(tmp_path, "auto_unloadable")
+    code, out, err = _lessonl("target", "lexing/tokens.py:text_of", "--json", cwd=root)
+    assert code == 0, err
+    v = json.loads(out)["verification"]
+    assert v["recorded_calls"] == 0 and len(v["tests"]) == 2
+    (reason,) = [k for k in v["left_out"] if "not reproducible" not in k]
+    assert "cannot be loaded back" in reason and v["left_out"][reason] >= 2
+    notes = " ".join(v["notes"])
+    assert "TypeError: 'TokenType' object is not callable" in notes
+    assert "judged by the 2 tests that call text_of and timed inside them" in notes
+    assert "fixtures" not in notes
+
+    fake_llm.script_fn(by_agent({"alpha": FAST_TEXT_OF}))
+    team = _team(tmp_path, fake_llm)
+    code, out, err = _lessonl(
+        "optimize",
+        "lexing/tokens.py:text_of",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    (variant,) = _variants(json.loads(out))
+    assert variant["outcome"] == "correct", variant  # checked by the tests, timed inside them
+    assert variant["speedup"] is not None
+
+
+def test_target_json_prints_the_error_and_never_points_at_itself(tmp_path: Path) -> None:
+    root = _project(tmp_path, "auto_untested")
+    code, out, err = _lessonl("target", "lonely.py:total", "--json", cwd=root)
+    assert code == 2
+    failed = json.loads(out)
+    assert failed["toml"] is None and failed["verification"] is None
+    assert failed["error"] in err and "no test calls total" in failed["error"]
+    assert "lessonl target" not in err
+    advice = 'a [[targets]] entry with your own test and bench commands (README, "Configuration")'
+    assert advice in " ".join(err.split())
 
 
 def test_explicit_target_wins_and_its_test_is_the_verification(

@@ -246,3 +246,13 @@ def test_the_runner_clock_times_short_calls_under_a_hard_cpu_limit(limit: str) -
     # 4 ms of real CPU time, so the middle one is what must be short.
     low, middle = float(out[0]), float(out[1])
     assert low > 0 and middle < 0.002, (low, middle)
+
+
+def test_the_generator_prompt_shows_a_docstring_with_a_fence_whole() -> None:
+    from lessonl.auto.generate import generator_prompt
+    from lessonl.regions import extract_code
+
+    code = 'def f(x):\n    """Example:\n\n    ```python\n    f(1)\n    ```\n    """\n    return x\n'
+    prompt = generator_prompt(code, "f", [])
+    assert extract_code(prompt.split("Calls recorded")[0], "python") == code
+    assert "````python\n" + code + "````" in prompt

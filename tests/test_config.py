@@ -80,6 +80,7 @@ def test_found_from_a_nested_file(tmp_path: Path) -> None:
         (TARGET + TARGET, "targets[1].name: duplicate target name 't'"),
         ("[run]\nrounds = 0\n", "run.rounds: expected an integer >= 1, got 0"),
         ("[run]\ntemperature = 3\n", "run.temperature: expected a number between 0 and 2"),
+        ('[run]\nskeptic = "no"\n', "run.skeptic: expected true or false"),
         ('[[agents]]\nname = "a"\nprovider = "gemini"\nmodel = "m"\n', "agents[0].provider"),
         ('[[agents]]\nname = "a"\nprovider = "openai"\n', "agents[0].model"),
         ("targets = 3\n", "targets: expected an array of tables"),

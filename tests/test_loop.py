@@ -453,3 +453,51 @@ def test_carry_forward_rewrites_the_best_variant_so_far(
     assert "6.00x as fast as the original" in faster_lesson.prompt
     assert f"-    {ORIGINAL_BODY}" in report.best.diff
     assert "+inline int bin_of" in report.best.diff
+
+
+class RefuteHelperVariants:
+    """An in-process skeptic (the `loop.SkepticLike` seam, as FakeHarness is the harness's):
+    refutes any candidate that uses `bin_of`, passes the rest. The real one, which asks a model
+    and runs the inputs, is tested through the CLI in test_auto_cli.py."""
+
+    def __init__(self) -> None:
+        self.attacked: list[str] = []
+
+    async def attack(self, candidate: str, usage: Any, *, run_id: str, round: int) -> Any:
+        from lessonl.auto.skeptic import PASSED, REFUTED, Verdict
+
+        self.attacked.append(candidate)
+        if "bin_of(v, bins)" in candidate:
+            return Verdict(REFUTED, 3, "on an input the skeptic chose: call 2 of 3, bins=-1")
+        return Verdict(PASSED, 3)
+
+
+def test_a_refuted_variant_is_neither_carried_forward_nor_proposed(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(by_agent({"alpha": FAST_WITH_HELPER, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 2")
+    skeptic = RefuteHelperVariants()
+    report, _ = _run(
+        root,
+        options=RunOptions(carry_forward=True),
+        harness_factory=FakeHarness(carry_grade),
+        skeptic=skeptic,
+    )
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    first = {v["agent"]: v for v in saved["rounds"][0]["variants"]}
+    assert first["alpha"]["outcome"] == "incorrect" and first["alpha"]["speedup"] is None
+    assert first["alpha"]["skeptic"]["status"] == "refuted"
+    assert "bins=-1" in first["alpha"]["detail"]
+    # 1.00x: not a would-be winner when graded, but a finalist of the re-measurement
+    assert first["beta"]["skeptic"]["status"] == "passed"
+    # Nothing measurably faster survived: round 2 rewrites the original, nothing is proposed.
+    assert "carried_from" not in saved["rounds"][1]
+    round2 = [r for r in fake_llm.requests if not is_lesson_request(r)][2:]
+    assert all(ORIGINAL_BODY in r.prompt for r in round2)
+    assert report.best is None
+    # alpha's variant and beta's (the same code in both rounds): once each
+    assert len(skeptic.attacked) == 2
+    # alpha's lesson was asked with the input that shows the difference
+    alpha_lessons = [r for r in fake_llm.requests if is_lesson_request(r) and r.model == "alpha"]
+    assert alpha_lessons and all("bins=-1" in r.prompt for r in alpha_lessons)

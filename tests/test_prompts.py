@@ -276,3 +276,12 @@ def test_outcome_text_follows_the_interval() -> None:
     assert "no measurable difference" in same and "slower" not in same
     assert "so it is faster than" in outcome_text(Ev("correct", 1.5, (1.4, 1.6)), "cpp")
     assert "so it is slower than" in outcome_text(Ev("correct", 0.8, (0.75, 0.85)), "cpp")
+
+
+def test_shown_code_cannot_close_the_prompts_own_fence() -> None:
+    # A docstring with a fenced example (and a longer run of backticks) inside the target.
+    src = 'def f(x):\n    """Example:\n\n    ```python\n    f(1)\n    ````\n    """\n    return x\n'
+    prompt = optimize_prompt(prompt_context(src, "python", "f"), "python", [])
+    assert "`````python\n" + src + "`````" in prompt
+    # what the prompt shows reads back whole
+    assert extract_code(prompt, "python") == src

@@ -546,3 +546,57 @@ def test_a_helper_only_the_new_target_calls_is_rewritten_and_a_shared_one_is_sai
     assert "`closestPair` calls it neither in the file nor in the answer" in reasons["unused"]
     assert "return v + 1;" in out and "double dx = a.x - b.x" not in out
     _gxx_syntax(out, tmp_path)
+
+
+# A docstring / Doxygen comment holding a fenced example: its closing fence line must not end
+# the reply's code block (issue 29: every answer for such a function was refused).
+PY_DOC_FENCE = '''def intcomma(value):
+    """Format an integer with commas.
+
+```python
+>>> intcomma(1000)
+'1,000'
+```
+    """
+    return f"{value:,}"
+'''
+
+CPP_DOC_FENCE = """/**
+ * Sum of the values.
+```cpp
+double s = sum(v);
+```
+ */
+double sum(const std::vector<double>& v) {
+    /* also:
+```
+sum({}) == 0
+```
+    */
+    const char* raw = R"x(
+```
+)x";
+    double s = 0;
+    for (double x : v) s += x;  // ``` in a line comment
+    return s;
+}
+"""
+
+
+def test_extract_code_keeps_fences_inside_python_docstrings() -> None:
+    reply = f"Here it is:\n```python\n{PY_DOC_FENCE}```\nThis is faster.\n"
+    assert extract_code(reply, "python") == PY_DOC_FENCE
+    assert find_function(PY_DOC_FENCE, "python", "intcomma") is not None
+    single = '```python\ndef f():\n    return \'"""\'  # """\n```\nprose\n```\nx\n```\n'
+    assert extract_code(single, "python") == 'def f():\n    return \'"""\'  # """\n'
+
+
+def test_extract_code_keeps_fences_inside_cpp_comments_and_raw_strings() -> None:
+    reply = f"```cpp\n{CPP_DOC_FENCE}```\nDone.\n"
+    assert extract_code(reply, "cpp") == CPP_DOC_FENCE
+
+
+def test_extract_code_a_reply_cut_inside_a_string_reads_as_before() -> None:
+    # An unbalanced quote: the lexer believes the rest is a string; the first fence still closes.
+    reply = '```python\ndef f():\n    """never closed\n    return 1\n```\nprose\n'
+    assert extract_code(reply, "python") == 'def f():\n    """never closed\n    return 1\n'

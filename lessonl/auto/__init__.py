@@ -8,6 +8,7 @@ entry (`target`) whose `test` replays those calls and re-runs the calling tests,
 - `project`: the project root, the module's import path, the interpreter, supported kinds;
 - `recording`: running the stdlib-only `runner` (in the project's interpreter) to record;
 - `target`: the `[[targets]]` entry, the report's `verification` object, its TOML form;
+- `skeptic`: attacks every would-be winner with inputs a model chose to show a difference;
 - `runner/`: what runs inside the project's interpreter (record, verify, check, bench).
 
 Supported: plain functions and methods (instance, static, class). Not yet: generators, async
@@ -27,9 +28,11 @@ from lessonl import regions
 from lessonl.auto.generate import make_generator
 from lessonl.auto.project import check_supported, choose_interpreter, module_location
 from lessonl.auto.recording import Recording, record
+from lessonl.auto.skeptic import Skeptic
 from lessonl.auto.target import FEW_CALLS, auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
+from lessonl.harness import isolation
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
@@ -157,6 +160,21 @@ async def optimize_any(
             generator_agent=team.agents[0] if team.agents else None,
         )
         tell(describe(made))
+        skeptic = None
+        if config.run.skeptic and team.agents and function is not None:
+            source = kwargs.get("source_text")
+            skeptic = Skeptic(
+                agent=team.agents[0],
+                recording=made.recording,
+                root=config.root,
+                rel=config.relative(Path(file).resolve()),
+                qualname=made.recording.meta["qualname"],
+                function=function,
+                original=source if source is not None else Path(file).read_text(encoding="utf-8"),
+                secret_names=[a.api_key_env for a in config.agents if a.api_key_env],
+                max_tokens=config.run.code_max_tokens,
+                sandboxed=isolation.enabled(config.run.sandbox, where="[run]"),
+            )
         return await optimize(
             made.config,
             file,
@@ -164,6 +182,7 @@ async def optimize_any(
             target=made.target.name,
             verification=made.verification,
             team=team,
+            skeptic=skeptic,
             **kwargs,
         )
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 
 from lessonl import regions
 from lessonl.auto.errors import CannotRecord
+from lessonl.fences import fenced
 from lessonl.llm import Agent, SampleId
 
 #: Inputs asked for; the runner keeps at most 200 and the recording at most 64 calls in all.
@@ -27,9 +28,7 @@ def generator_prompt(code: str, qualname: str, samples: Sequence[str]) -> str:
     return f"""We need test inputs for the Python function `{qualname}` below, to check that
 faster rewrites of it behave exactly the same.
 
-```python
-{code}
-```
+{fenced(code, "python")}
 
 Calls recorded from the project's tests:
 {shown}

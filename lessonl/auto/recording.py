@@ -53,6 +53,30 @@ class Recording:
     loops: int
     record_wall_s: float
     generator_error: str | None = None  # why generated inputs were wanted but not had
+    # Set when no recorded call can be replayed and the tests that call the function judge
+    # (and time) variants instead: says so, with the true reason, for `verification.notes`.
+    fallback: str | None = None
+
+
+#: Why `verify` dropped a recorded call, in the user's words (the runner's `dropped_why` keys).
+DROPPED = {
+    "unloadable": "recorded values cannot be loaded back (their pickling does not round-trip)",
+    "differs": "not reproducible outside its test",
+}
+#: Where the user reads how to write a target by hand (never `lessonl target`: it records the
+#: same way, so it fails the same way).
+OWN_TARGET = 'a [[targets]] entry with your own test and bench commands (README, "Configuration")'
+
+
+def dropped_on_replay(meta: dict[str, Any]) -> dict[str, int]:
+    """Calls dropped by the runner's `verify`, by reason (a recording made before reasons were
+    counted files them all as "differs", which is what it said then)."""
+    total = int(meta.get("dropped_on_replay", 0))
+    why = {k: int(v) for k, v in (meta.get("dropped_why") or {}).items() if v and k in DROPPED}
+    rest = total - sum(why.values())
+    if rest > 0:
+        why["differs"] = why.get("differs", 0) + rest
+    return why
 
 
 def folder_for(root: Path, rel: str, qualname: str) -> Path:
@@ -129,8 +153,13 @@ async def record(
         _raise_for(result, "recording")
         meta = _meta(recording)
         _judge_tests(meta)
-        generator_error = None
-        if meta["kept"] < few and generator is not None:
+        generator_error: str | None = None
+        generated = False
+
+        async def generate() -> None:
+            nonlocal generator_error, generated
+            assert generator is not None
+            generated = True
             try:
                 code = await generator(meta)
                 path = recording / "generator.py"
@@ -144,19 +173,38 @@ async def record(
                 _raise_for(result, "running the input generator")
             except LessonLError as exc:  # said in the report (or the error below), not lost
                 generator_error = str(exc)
+
+        async def verify() -> dict[str, Any]:
+            result = await run(
+                runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
+            )
+            _raise_for(result, "replaying the recorded calls on the original")
+            return _meta(recording)
+
+        if meta["kept"] < few and generator is not None:
+            await generate()
             meta = _meta(recording)
         _judge_reach(meta, rel, qualname, generator_error)
-        result = await run(
-            runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
-        )
-        _raise_for(result, "replaying the recorded calls on the original")
-        meta = _meta(recording)
+        meta = await verify()
+        fallback = None
         if not meta["kept"]:
-            raise CannotRecord(
-                f"none of the {meta['seen']} recorded calls of {qualname} gives the same result "
-                "outside its test (they depend on fixtures or global state); add a [[targets]] "
-                "entry with your own check (lessonl target prints one to start from)"
-            )
+            why = dropped_on_replay(meta)
+            reason = _unreplayable(meta, qualname, why)
+            if why.get("unloadable") and generator is not None and not generated:
+                # Inputs written as code may load where the recorded ones do not.
+                await generate()
+                meta = await verify()
+            if not meta["kept"] and why.get("unloadable") and meta["tests"]:
+                n = len(meta["tests"])
+                fallback = (
+                    f"{reason}; variants are judged by the {n} test{'s' if n != 1 else ''} "
+                    f"that call {qualname} and timed inside them"
+                )
+            elif not meta["kept"]:
+                tried = f"; generated inputs did not help ({generator_error})" if generated else ""
+                raise CannotRecord(f"{reason}{tried}; add {OWN_TARGET}")
+            else:
+                fallback = f"{reason}; variants are judged by generated inputs instead"
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
     return Recording(
@@ -167,6 +215,7 @@ async def record(
         loops=_loops(meta, recording),
         record_wall_s=wall,
         generator_error=generator_error,
+        fallback=fallback,
     )
 
 
@@ -205,6 +254,27 @@ def _raise_for(result: CommandResult, what: str) -> None:
         raise CannotRecord(f"{what} failed (exit status {result.returncode}): {tail[-400:]}")
 
 
+def _unreplayable(meta: dict[str, Any], qualname: str, why: dict[str, int]) -> str:
+    """Why no recorded call of `qualname` can be replayed, in one clause, with an example of
+    each reason (the true one: arguments that cannot be loaded back are not "fixtures")."""
+    examples = meta.get("examples", {})
+    parts = []
+    if why.get("unloadable"):
+        example = examples.get("dropped:unloadable", "")
+        parts.append(
+            f"the recorded arguments of {why['unloadable']} cannot be loaded back "
+            f"({example.split(': ', 1)[-1] if example else 'unpickling failed'})"
+        )
+    if why.get("differs"):
+        parts.append(
+            f"{why['differs']} give another result outside their test (they depend on "
+            "fixtures or global state)"
+        )
+    return f"none of the {meta['seen']} recorded calls of {qualname} can be replayed: " + (
+        "; ".join(parts) or "every one was dropped"
+    )
+
+
 def _listed(names: list[str], limit: int = 3) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
@@ -228,16 +298,14 @@ def _judge_reach(
         ran = f"{meta['collected']} tests ran" if meta["collected"] else "no tests were found"
         tried = f"; generated inputs did not help ({generator_error})" if generator_error else ""
         raise NothingReachesFunction(
-            f"no test calls {qualname} ({ran}){tried}; add a test that calls it, or a "
-            f"[[targets]] entry covering {rel} (`lessonl target {rel}:{qualname}` prints one "
-            "to start from)"
+            f"no test calls {qualname} ({ran}){tried}; add a test that calls it, or {OWN_TARGET}"
         )
     if meta["kept"] == 0:
         reasons = meta.get("examples", {})
         why = reasons.get("unpicklable") or reasons.get("huge") or "every call was left out"
         raise CannotRecord(
-            f"none of the {meta['seen']} calls of {qualname} could be recorded: {why}; add a "
-            f"[[targets]] entry with your own check for {rel}"
+            f"none of the {meta['seen']} calls of {qualname} could be recorded: {why}; add "
+            f"{OWN_TARGET}"
         )
 
 

@@ -13,7 +13,7 @@ import shlex
 import sys
 from typing import Any
 
-from lessonl.auto.recording import Recording, runner_argv
+from lessonl.auto.recording import DROPPED, Recording, dropped_on_replay, runner_argv
 from lessonl.config import TargetConfig
 from lessonl.harness import isolation
 
@@ -55,9 +55,14 @@ def verification(recording: Recording) -> dict[str, Any]:
     """The report's `verification` object for an automatic target."""
     meta = recording.meta
     left_out = {k: v for k, v in meta.get("left_out", {}).items() if v}
-    if meta.get("dropped_on_replay"):
-        left_out["not reproducible outside its test"] = meta["dropped_on_replay"]
-    notes = [f"{reason}: {text}" for reason, text in meta.get("examples", {}).items() if text]
+    examples = dict(meta.get("examples", {}))
+    notes = [f"{reason}: {text}" for reason, text in examples.items() if text and ":" not in reason]
+    for why, count in dropped_on_replay(meta).items():
+        left_out[DROPPED[why]] = count
+        if examples.get(f"dropped:{why}"):
+            notes.append(f"{count} calls left out, e.g. {examples[f'dropped:{why}']}")
+    if recording.fallback:
+        notes.append(recording.fallback)
     if recording.generator_error:
         notes.append(f"generated inputs were wanted but not used: {recording.generator_error}")
     if meta["kept"] < FEW_CALLS:

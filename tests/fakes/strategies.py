@@ -8,6 +8,22 @@ from collections.abc import Callable
 
 from .llm_server import FakeRequest
 
+#: What every skeptic prompt (prompts.skeptic_prompt) asks, and how the fakes recognise it.
+SKEPTIC_MARK = "behave differently"
+#: A skeptic that finds nothing: no generator, so the attack is dropped with a note.
+NO_DOUBT = "I see no input on which they would differ."
+
+
+def is_skeptic_request(req: FakeRequest) -> bool:
+    return SKEPTIC_MARK in req.prompt
+
+
+def skeptic_inputs(*calls: str) -> str:
+    """A skeptic's reply: `generate_inputs()` returning the given `(args, kwargs)` literals."""
+    body = ",\n        ".join(calls)
+    return f"```python\ndef generate_inputs():\n    return [\n        {body},\n    ]\n```"
+
+
 PLANS = "## Plan 1\nUse a set.\nConfidence: 90\n## Plan 2\nSort, then scan.\nConfidence: 40"
 LESSON = "LESSON: membership tests on a list are linear; a set makes them constant time."
 
@@ -18,6 +34,8 @@ def strategy_replies(code: Callable[[str], str]) -> Callable[[FakeRequest], str]
 
     def reply(req: FakeRequest) -> str:
         p = req.prompt
+        if is_skeptic_request(req):
+            return NO_DOUBT
         if "fenced code block" in p:
             return code(p)
         if "## Plan N" in p:

@@ -11,5 +11,6 @@ have LessonL or LessonL's dependencies installed. It is started by path,
   happened (`meta.json`).
 - `check`: the variant must reproduce every kept call (`compare.py`) and pass the tests that
   called the function.
-- `bench`: time the function over the kept calls (`timing.py`) and print `LESSONL_TIME_S=`.
+- `bench`: time the function over the kept calls (`timing.py`) and print `LESSONL_TIME_S=`;
+  with no call that can be replayed, time it inside the tests that call it (`intests.py`).
 """

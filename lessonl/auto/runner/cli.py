@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import store, target
+from .intests import bench_in_tests
 from .record import Plugin, Recorder
-from .replay import call_text, replay
+from .replay import UNLOADABLE, UNLOADABLE_RESULT, call_text, replay
 from .timing import bench, clock, fresh, one_pass
 
 ERROR_EXIT = 3
@@ -180,7 +181,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for call_args, call_kwargs in inputs[:MAX_GENERATED]:
         with contextlib.suppress(Exception):  # recorded: raising is behaviour too
             wrapped(*call_args, **call_kwargs)
-    added = recorder.chosen()[: max(0, args.max_calls - len(calls))]
+    chosen = recorder.chosen()
+    if args.drop_raising:  # the skeptic's inputs: one the original rejects says nothing
+        chosen = [c for c in chosen if c.raised is None]
+    added = chosen[: max(0, args.max_calls - len(calls))]
     meta.generated = len(added)
     meta.seen = seen
     meta.kept = len(calls) + len(added)
@@ -192,18 +196,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     """Replay the recording on the original itself, in a fresh process: calls that depend on
     a test's context (a fixture, a monkeypatch, global state) do not reproduce outside it and
-    are dropped, so they cannot fail every variant. Also measures one pass, for `--loops`."""
+    are dropped, so they cannot fail every variant; so are calls whose recorded values cannot
+    be loaded back, counted apart (`dropped_why`) because the user must hear the true reason.
+    Also measures one pass, for `--loops`."""
     spec = _spec(args)
     folder = Path(args.recording)
     _module, fn = _function(spec)
     calls = store.load_calls(folder)
     meta = store.load_meta(folder)
-    bad = {i for i, _ in replay(fn, calls, spec.qualname)}
+    why: dict[str, int] = {}
+
+    def dropped(found: str) -> None:
+        kind = "unloadable" if found.startswith((UNLOADABLE, UNLOADABLE_RESULT)) else "differs"
+        why[kind] = why.get(kind, 0) + 1
+        meta.examples.setdefault(f"dropped:{kind}", found)
+
+    bad = set()
+    for i, found in replay(fn, calls, spec.qualname):
+        bad.add(i)
+        dropped(found)
     # Once more: a call that only reproduces in the order it was recorded is dropped too.
     kept = [c for i, c in enumerate(calls) if i not in bad]
-    bad2 = {i for i, _ in replay(fn, kept, spec.qualname)}
+    bad2 = set()
+    for i, found in replay(fn, kept, spec.qualname):
+        bad2.add(i)
+        dropped(found)
     kept = [c for i, c in enumerate(kept) if i not in bad2]
     meta.dropped_on_replay = len(calls) - len(kept)
+    meta.dropped_why = why
     meta.kept = len(kept)
     meta.generated = sum(1 for c in kept if c.test == GENERATED)
     if kept:
@@ -238,8 +258,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     spec = _spec(args)
-    module, fn = _function(spec)
     calls = store.load_calls(Path(args.recording))
+    if not calls:  # no recorded call can be replayed: time the function inside its tests
+        meta = store.load_meta(Path(args.recording))
+        problem = bench_in_tests(spec, meta.tests, pytest_args(spec.root))
+        return fail(problem) if problem else 0
+    module, fn = _function(spec)
     bench(fn, module, calls, loops=args.loops, reps=args.reps)
     return 0
 
@@ -258,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
         if name == "generate":
             s.add_argument("--generator", required=True)
             s.add_argument("--max-calls", type=int, default=64)
+            s.add_argument("--drop-raising", action="store_true")
         if name == "record":
             s.add_argument("--max-calls", type=int, default=64)
             s.add_argument("--per-shape", type=int, default=16)

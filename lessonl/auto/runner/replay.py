@@ -36,9 +36,34 @@ def _argument(where: str) -> str:
     return "its arguments"
 
 
+#: How `one` begins a difference that is no fault of the function: the recording itself
+#: cannot be loaded back (an argument type whose pickling does not round-trip, or a class the
+#: variant changed). `verify` counts these apart from calls that do not reproduce.
+UNLOADABLE = "the recorded arguments cannot be loaded"
+UNLOADABLE_RESULT = "the recorded result cannot be loaded"
+
+
+def _load(data: bytes, what: str) -> Any:
+    try:
+        return pickle.loads(data)
+    except Exception as exc:
+        raise _Unloadable(f"{what}: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+class _Unloadable(Exception):
+    pass
+
+
 def one(fn: Callable[..., Any], call: Call, name: str) -> str | None:
     """None if `fn` reproduces `call`, else what it did differently (without the call index)."""
-    args, kwargs = pickle.loads(call.args)
+    try:
+        return _one(fn, call, name)
+    except _Unloadable as exc:
+        return str(exc)
+
+
+def _one(fn: Callable[..., Any], call: Call, name: str) -> str | None:
+    args, kwargs = _load(call.args, UNLOADABLE)
     shown = call_text(name, args, kwargs)
     raised: str | None = None
     got: Any = None
@@ -54,13 +79,13 @@ def one(fn: Callable[..., Any], call: Call, name: str) -> str | None:
             return f"{shown}: raised {message}, expected {_name(call.raised)}"
     else:
         assert call.result is not None
-        expected = pickle.loads(call.result)
+        expected = _load(call.result, UNLOADABLE_RESULT)
         if raised is not None:
             return f"{shown}: raised {message[:200]}, expected {short(expected)}"
         found = difference(expected, got)
         if found is not None:
             return f"{shown}: returned {short(got)}, expected {short(expected)} ({found})"
-    after = pickle.loads(call.after)
+    after = _load(call.after, UNLOADABLE)
     changed = difference(after, (args, kwargs))
     if changed is not None:
         where = changed.rsplit(" at ", 1)[-1] if " at " in changed else ""
@@ -80,7 +105,7 @@ def replay(fn: Callable[..., Any], calls: list[Call], name: str) -> Iterator[tup
     for i, call in enumerate(calls):
         try:
             found = one(fn, call, name)
-        except Exception as exc:  # unpickling failed: the variant changed a recorded class
-            found = f"the recorded arguments cannot be loaded ({type(exc).__name__}: {exc})"
+        except Exception as exc:  # comparing the results failed: that is a difference too
+            found = f"its result cannot be compared ({type(exc).__name__}: {exc})"
         if found is not None:
             yield i, found

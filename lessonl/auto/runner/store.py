@@ -45,6 +45,9 @@ class Meta:
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first message
     pass_s: float | None = None  # one pass over the kept calls on the original (verify)
     dropped_on_replay: int = 0  # kept calls the original itself did not reproduce alone
+    # why they were dropped: "unloadable" (the recorded values do not unpickle) or "differs"
+    # (the original gave another result outside its test); examples["dropped:<why>"] shows one
+    dropped_why: dict[str, int] = field(default_factory=dict)
     generated: int = 0  # calls from an input generator (run on the original), not from tests
     samples: list[str] = field(default_factory=list)  # a few calls as text, for prompts
 
