@@ -4,7 +4,8 @@ The usual bench replays recorded calls in one process. When their arguments pick
 be loaded back (a type whose `__getattr__` answers pickle's `__setstate__` lookup, say), there
 is nothing to replay, yet the tests still call the function with real arguments. So the
 function is wrapped like the recorder wraps it, those tests run once, and the CPU time spent in
-its outermost calls is the measurement: one `LESSONL_TIME_S=` line per bench invocation (the
+its outermost calls is the measurement: one `LESSONL_TIME_S=<wall> LESSONL_CPU_S=<cpu>` line
+per bench invocation, like the replaying bench's (the
 harness pairs and repeats invocations, and its interval says how noisy that is). Test set-up
 and assertions are outside the clock, so a faster function shows as faster.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +23,11 @@ from .timing import clock
 
 
 class Timer:
-    """CPU time spent in the outermost calls of the wrapped function."""
+    """CPU and wall time spent in the outermost calls of the wrapped function."""
 
     def __init__(self) -> None:
         self.total = 0.0
+        self.wall = 0.0
         self.calls = 0
         self.now = clock()
         self._depth = threading.local()
@@ -37,11 +40,13 @@ class Timer:
             if getattr(timer._depth, "n", 0):
                 return fn(*args, **kwargs)
             timer._depth.n = 1
+            wall = time.perf_counter()
             start = timer.now()
             try:
                 return fn(*args, **kwargs)
             finally:
                 timer.total += timer.now() - start
+                timer.wall += time.perf_counter() - wall
                 timer.calls += 1
                 timer._depth.n = 0
 
@@ -79,5 +84,5 @@ def bench_in_tests(spec: target.Spec, tests: list[str], pytest_args: list[str]) 
         return f"the tests that call {spec.qualname} fail (pytest exit status {code})"
     if not timer.calls:
         return f"the tests that call {spec.qualname} did not call it"
-    print(f"LESSONL_TIME_S={timer.total:.9f}", flush=True)
+    print(f"LESSONL_TIME_S={timer.wall:.9f} LESSONL_CPU_S={timer.total:.9f}", flush=True)
     return None
