@@ -33,6 +33,7 @@ import dataclasses
 import difflib
 import hashlib
 import logging
+import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -91,8 +92,12 @@ class RunOptions:
         if "rounds" in changes and changes["rounds"] < 1:
             raise UsageError("--rounds must be >= 1")
         for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-            if key in changes and changes[key] <= 0:
-                raise UsageError(f"{key} must be positive")
+            value = changes.get(key)
+            # `not value > 0` also refuses NaN, which compares False with everything and so
+            # slipped past `<= 0`; infinity is no budget: leave the flag out for that.
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                flag = "--" + key.replace("_", "-")
+                raise UsageError(f"{flag} ({key}) must be a positive finite number, not {value}")
         return RunConfig(**{**run.__dict__, **changes})
 
 
@@ -144,6 +149,7 @@ async def optimize(
     on_event: EventCallback | None = None,
     verification: dict[str, Any] | None = None,
     harness_factory: HarnessFactory | None = None,
+    usage: Usage | None = None,
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
@@ -153,7 +159,8 @@ async def optimize(
     `verification` goes into the report as is (how an automatic target judges); without it
     the report names the target's own test command. `harness_factory` makes the run's harness
     (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
-    which also skips the check for the target's programs).
+    which also skips the check for the target's programs). `usage` is what the run already
+    spent before the loop (the automatic target's input generator); the report counts on it.
     """
     run = (options or RunOptions()).resolve(config.run)
     file = Path(file).resolve()
@@ -179,7 +186,7 @@ async def optimize(
 
     state = StateDir(config.root).ensure()
     run_id = new_run_id()
-    usage = Usage()
+    usage = usage if usage is not None else Usage()
     started = time.monotonic()
     budget = _Budget(run, usage, started)
     report = RunReport(
@@ -457,10 +464,14 @@ class _Runner:
                     detail=variant.detail,
                 )
             )
+            if code is None:
+                # No code at all (a refusal, an explanation): a failed sample, and nothing to
+                # learn from; "I cannot help with that." was banked and shown to the next run.
+                return
             lesson_prompt = prompts.lesson_prompt(
                 self._ctx,
                 self.language,
-                code if code is not None else reply,
+                code,
                 graded.evaluation,
                 parts=parts,
                 base_speedup=self._base_speedup,

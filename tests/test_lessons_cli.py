@@ -153,8 +153,10 @@ def test_show_prints_the_history_and_prune_drops_lessons_that_never_helped(proje
         never = bank.add(Lesson(id="", text="Nothing useful.", outcome="incorrect"))
         for r in range(3):
             bank.record_votes([never.id], [None, 0.9], run_id="r2", round=r)
-    pruned = _run(project, "prune", "--json")
+    pruned = _run(project, "prune", "--yes", "--json")
     assert pruned.returncode == 0, pruned.stderr
-    assert json.loads(pruned.stdout) == {"pruned": [never.id]}
+    out = json.loads(pruned.stdout)
+    assert out["pruned"] == [never.id]
+    assert json.loads(Path(out["kept_in"]).read_text())["id"] == never.id
     left = {les["id"] for les in json.loads(_run(project, "list", "--json").stdout)}
     assert left == {dud.id, good.id}

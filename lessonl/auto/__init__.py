@@ -30,6 +30,7 @@ from lessonl.auto.recording import Recording, record
 from lessonl.auto.target import FEW_CALLS, auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
+from lessonl.report import Usage
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
@@ -77,9 +78,11 @@ async def prepare(
     source: str | None = None,
     interpreter: str | None = None,
     generator_agent: Agent | None = None,
+    usage: Usage | None = None,
 ) -> AutoTarget:
     """Record the function's calls and build the automatic target. With `generator_agent`,
-    fewer than `FEW_CALLS` recorded calls make that agent write an input generator."""
+    fewer than `FEW_CALLS` recorded calls make that agent write an input generator, whose
+    model call is counted in `usage` (the run's)."""
     file = Path(file).resolve()
     if function is None:
         raise UsageError(
@@ -103,7 +106,11 @@ async def prepare(
     if generator_agent is not None:
         code = regions.prompt_context(text, "python", function).code
         generator = make_generator(
-            generator_agent, code, qualname, max_tokens=config.run.code_max_tokens
+            generator_agent,
+            code,
+            qualname,
+            max_tokens=config.run.code_max_tokens,
+            usage=usage if usage is not None else Usage(),
         )
     recording = await record(
         config.root,
@@ -139,6 +146,7 @@ async def optimize_any(
         return await optimize(config, file, function=function, target=target, **kwargs)
     tell = say or log.info
     team = kwargs.pop("team", None)
+    usage = Usage()  # the run's: the input generator's call is part of it
     own_team = team is None
     if team is None:  # the first agent may write an input generator: build the team first
         run = (kwargs.get("options") or RunOptions()).resolve(config.run)
@@ -155,6 +163,7 @@ async def optimize_any(
             source=kwargs.get("source_text"),
             interpreter=interpreter,
             generator_agent=team.agents[0] if team.agents else None,
+            usage=usage,
         )
         tell(describe(made))
         return await optimize(
@@ -164,6 +173,7 @@ async def optimize_any(
             target=made.target.name,
             verification=made.verification,
             team=team,
+            usage=usage,
             **kwargs,
         )
     finally:
