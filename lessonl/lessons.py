@@ -72,6 +72,19 @@ def prose(text: str, *, max_chars: int = LESSON_MAX_CHARS) -> str:
     return short
 
 
+_REFUSAL = re.compile(
+    r"^\W*(i\s+(cannot|can't|can not|am unable|won't|will not)|i'm\s+(sorry|unable|not able)"
+    r"|sorry\b|as an ai\b|unfortunately,?\s+i\b)",
+    re.I,
+)
+
+
+def is_refusal(text: str) -> bool:
+    """Whether a model's answer opens by declining ("I cannot help with that."): not a lesson,
+    and no reader should be shown it as one."""
+    return bool(_REFUSAL.match(text))
+
+
 def normal_text(text: str) -> str:
     """The key under which two lessons say the same thing: up to case, spacing, punctuation."""
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

@@ -62,7 +62,7 @@ from lessonl.events import (
 from lessonl.grading import REMEASURE_TOP, HarnessFactory, HarnessLike, Subject
 from lessonl.harness import require_tools
 from lessonl.harness.stats import measurably_faster
-from lessonl.lessons import Lesson, category, prose
+from lessonl.lessons import Lesson, category, is_refusal, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
 from lessonl.state import StateDir
@@ -484,11 +484,13 @@ class _Runner:
                 self.run.lesson_max_tokens,
                 self.run.lesson_temperature,
             )
+            text = prose(lesson_text)
+            if not text or is_refusal(text):  # the outcome is still worth a lesson; this is not
+                text = f"The variant {category(variant.outcome, variant.speedup)}."
             lesson = self.bank.add(
                 Lesson(
                     id="",
-                    text=prose(lesson_text)
-                    or f"The variant {category(variant.outcome, variant.speedup)}.",
+                    text=text,
                     outcome=variant.outcome,
                     speedup=variant.speedup,
                     ci95=variant.ci95,
