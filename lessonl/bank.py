@@ -65,6 +65,9 @@ NEAR_DUPLICATE = 0.65
 _DB_NAME = "cache.db"
 _MODE_RAW = 1
 _MODE_TEXT = 3
+#: Salvaging rows one by one: stop after this many missing rowids in a row, or this many in all.
+_MISSES = 10_000
+_MAX_ROWS = 10_000_000
 #: Failures of the store itself (not of one record): mapped to one `StateProblem` line.
 _STORE_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout)
 
@@ -120,6 +123,9 @@ def read_rows(folder: Path) -> Salvage:
     for query in ("?mode=ro", "?mode=ro&immutable=1"):
         try:
             conn = sqlite3.connect(base + query, uri=True, timeout=10)
+            # Read the schema even when a damaged page makes SQLite refuse it (a truncated
+            # bank): read-only, so nothing can be written through it.
+            conn.execute("PRAGMA writable_schema = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             break
         except sqlite3.Error as exc:
@@ -145,19 +151,25 @@ def _read_table(conn: sqlite3.Connection, folder: Path, salvage: Salvage) -> Non
     try:
         rows = conn.execute(columns + " WHERE raw = 1").fetchall()
     except sqlite3.Error as exc:
-        # A damaged page: read the rows one by one, keeping those that still read.
+        # A damaged page: read the rows one by one, keeping those that still read. The
+        # highest rowid may itself be on a lost page: then scan until MISSES in a row miss.
         try:
-            top = conn.execute("SELECT max(rowid) FROM Cache").fetchone()[0] or 0
+            top: int | None = conn.execute("SELECT max(rowid) FROM Cache").fetchone()[0] or 0
         except sqlite3.Error:
-            salvage.readable = False
-            salvage.lost.append(f"the whole table ({exc})")
-            return
-        rows = []
-        for rowid in range(1, min(int(top), 1_000_000) + 1):
+            top = None
+        rows, misses, rowid, bad = [], 0, 0, 0
+        while rowid < _MAX_ROWS and (rowid < top if top is not None else misses < _MISSES):
+            rowid += 1
             try:
-                rows.extend(conn.execute(columns + " WHERE rowid = ?", (rowid,)).fetchall())
+                found = conn.execute(columns + " WHERE rowid = ?", (rowid,)).fetchall()
             except sqlite3.Error:
-                salvage.lost.append(f"row {rowid}")
+                found, bad = [], bad + 1
+            rows.extend(found)
+            misses = 0 if found else misses + 1
+        if bad:
+            salvage.lost.append(f"the rows on damaged pages ({exc})")
+        if not rows:
+            salvage.readable = False
     for key, mode, filename, value in rows:
         if not (isinstance(key, str) and key.startswith(_PREFIX)):
             continue
@@ -338,7 +350,7 @@ class LessonBank:
             if isinstance(key, str) and key.startswith(_PREFIX):
                 yield key
 
-    def _load(self, key: str) -> Lesson | None:
+    def _load(self, key: str, *, warn: bool = True) -> Lesson | None:
         raw = self._rows.get(key) if self._cache is None else self._cache.get(key)
         if raw is None:
             return None
@@ -346,7 +358,7 @@ class LessonBank:
             return Lesson.from_json(json.loads(raw))
         except (ValueError, TypeError, OverflowError) as exc:
             lesson_id = key[len(_PREFIX) :]
-            if lesson_id not in self.damaged:
+            if warn and lesson_id not in self.damaged:
                 self.damaged.add(lesson_id)
                 log.warning(
                     "lesson bank %s: record %s is not a lesson (%s); skipped "
@@ -393,7 +405,7 @@ class LessonBank:
     def resolve(self, id_or_prefix: str) -> Lesson:
         """The lesson whose id is, or uniquely starts with, `id_or_prefix` (for the CLI)."""
         lesson_id = self.resolve_id(id_or_prefix)
-        lesson = self.get(lesson_id)
+        lesson = self._load(_PREFIX + lesson_id, warn=False)  # the error below says it all
         if lesson is None:
             raise UsageError(
                 f"lesson {lesson_id} is damaged (not a lesson record); "

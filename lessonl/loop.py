@@ -202,11 +202,17 @@ async def optimize(
         if on_event is not None:
             on_event(event)
 
+    # The bank first: a read-only, full or damaged `.lessonl/` is one line before any model
+    # starts (and before the response cache warns about the same folder).
+    bank = LessonBank(state.bank)
     own_team = team is None
     if team is None:
-        team = await build_team(config, cache=run.cache)
+        try:
+            team = await build_team(config, cache=run.cache)
+        except BaseException:
+            bank.close()
+            raise
     report.team = team.description
-    bank = LessonBank(state.bank)  # opened last before the try whose finally closes it
     try:
         emit(
             RunStarted(

@@ -132,7 +132,7 @@ def test_outcomes_reach_the_right_lesson_prompts(tmp_path: Path, fake_llm: FakeL
 
 
 def test_a_refusal_is_a_failed_sample_not_a_lesson(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    """"I cannot help with that." was banked as a lesson and shown to the next run."""
+    """ "I cannot help with that." was banked as a lesson and shown to the next run."""
     refusal = "I cannot help with that."
     fake_llm.script_fn(by_agent({"alpha": refusal, "beta": SAME}, lambda req: refusal))
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
