@@ -32,7 +32,13 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "cpp-histogram"
 
 def _lessonl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LESSONL), *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+        [str(LESSONL), *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 

@@ -148,6 +148,7 @@ def _prune(args: argparse.Namespace, state: StateDir, as_json: bool, console: Co
             f"pruned {len(dropped)} lessons {what}; they are kept in {kept} "
             f"(`lessonl lessons import {kept}` brings them back)",
             highlight=False,
+            soft_wrap=True,
         )
     return 0
 
@@ -168,6 +169,7 @@ def _recover(state: StateDir, as_json: bool, console: Console) -> int:
             f"the lesson bank was damaged ({problem}); moved it to {aside} (kept, not deleted) "
             f"and put the {kept} lessons that still read into a fresh bank",
             highlight=False,
+            soft_wrap=True,
         )
     return 0
 
@@ -225,7 +227,11 @@ def run(args: argparse.Namespace) -> int:
                 for line in refused:
                     print(f"lessonl: refused {line}", file=sys.stderr)
                 more = f"; {len(refused)} lines refused (see above)" if refused else ""
-                console.print(f"imported {n} new lessons from {args.path}{more}", highlight=False)
+                console.print(
+                    f"imported {n} new lessons from {args.path}{more}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             return 1 if refused else 0
         if action == "forget":
             lesson_id = bank.resolve_id(args.id)
