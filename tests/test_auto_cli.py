@@ -248,6 +248,12 @@ def test_generated_inputs_judge_a_function_no_test_reaches(
     assert outcomes["beta"]["outcome"] == "incorrect"
     assert "total([-3, 3]): returned 3, expected 0" in outcomes["beta"]["detail"]
     assert "plus 6 generated inputs" in err
+    # Every model call is in the run's usage, the input generator's too (it was left out).
+    asked = fake_llm.requests
+    assert sum("generate_inputs" in r.prompt for r in asked) == 1
+    words = [(len(r.prompt.split()), len(reply(r).split())) for r in asked]
+    assert report["usage"]["input_tokens"] == sum(i for i, _ in words)
+    assert report["usage"]["output_tokens"] == sum(o for _, o in words)
 
 
 def test_generators_and_async_functions_are_refused_in_one_line(tmp_path: Path) -> None:
