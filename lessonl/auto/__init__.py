@@ -122,7 +122,7 @@ async def prepare(
         generator=generator,
         few=FEW_CALLS,
     )
-    target = auto_target(recording, rel, qualname)
+    target = auto_target(recording, rel, qualname, config.root)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     return AutoTarget(new_config, target, recording, verification(recording))
 

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: automatic targets are for Python files; write a [[targets]]")
     config = project_config(path)
     made = aio.run(auto.prepare(config, path, function, interpreter=args.interpreter))
-    text = to_toml(made.target, made.recording)
+    text = to_toml(made.target, made.recording, made.config.root)
     if args.json:
         out = {"toml": text, "target": made.target.name, "verification": made.verification}
         sys.stdout.write(json.dumps(out) + "\n")
