@@ -24,6 +24,11 @@ Why it looks the way it does:
   it helped if the agent who read it still produced something faster than the original. The
   factor is the mean of *all* votes the lesson ever got (cumulative, as the paper describes,
   not the authors' overwrite), persisted across runs.
+* **Never a traceback, never a lost lesson** (issue 30): reading (`read_only=True`) goes through
+  SQLite's read-only mode and needs no write access; a record that is not a lesson is skipped
+  and named; a damaged database is moved aside, never deleted, and what still reads (row by
+  row, past the damaged pages) goes into a fresh bank; a read-only or full store is one
+  `StateProblem` line with the fix (`lessonl.state.state_problem`).
 """
 
 from __future__ import annotations
