@@ -65,7 +65,7 @@ from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, is_refusal, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
-from lessonl.state import StateDir
+from lessonl.state import StateDir, state_problem
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ async def optimize(
         try:
             report.write(state.runs)
         except OSError as exc:  # say so, but do not mask the error that is propagating
-            log.warning("could not write the run report under %s: %s", state.runs, exc)
+            log.warning("%s", state_problem(exc, state.runs, "write the run report under"))
         best = report.best.speedup if report.best else None
         emit(
             RunFinished(

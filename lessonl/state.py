@@ -11,6 +11,7 @@ the user as one `StateProblem` line naming the folder and the fix, never a trace
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,25 @@ def kind_of(exc: BaseException) -> str:
     return "other"
 
 
+def _nearly_full(path: Path) -> bool:
+    """Whether the filesystem holding `path` (or its nearest existing parent) has under 1 MiB
+    free."""
+    for candidate in (path, *path.parents):
+        try:
+            return shutil.disk_usage(candidate).free < (1 << 20)
+        except OSError:
+            continue
+    return False
+
+
 def state_problem(exc: BaseException, path: Path, doing: str) -> StateProblem:
     """One line for a failure while `doing` something with `path` under `.lessonl/`: the
     problem and what to do about it."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     kind = kind_of(exc)
+    if kind == "other" and _nearly_full(path):
+        # SQLite says "disk I/O error" when a full disk leaves no room for its -wal/-shm files.
+        kind = "full"
     if kind == "read-only":
         fix = (
             f"make {path} writable (or its folder), or run lessonl from a writable copy of "

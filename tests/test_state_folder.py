@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes import FakeLLM
+from loop_project import FILE, SAME, by_agent, make_project
 
 from lessonl.bank import LessonBank
 from lessonl.errors import StateProblem
@@ -248,3 +250,36 @@ def test_a_full_state_folder_is_one_line_and_keeps_the_bank(project: Path, tmp_p
         (project / "big.bin").write_bytes(b"y" * 2**20)
         with pytest.raises(StateProblem, match=r"No space left on device.*free some disk space"):
             populate(project, StateDir(project).build / "v1", ["big.bin"])
+
+
+def test_a_run_on_a_full_state_folder_is_one_line(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """`[Errno 28] No space left on device` while copying the project was a traceback."""
+    fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    state = StateDir(root).path
+    with _tmpfs(state, size="1m"):
+        _fill(root, 1)  # the bank opens: the run starts, then the copy finds no room
+        filler = state / "filler"
+        with contextlib.suppress(OSError), filler.open("wb") as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+        # Room for the bank's journal, none for a copy of the project with its 2 MB data file.
+        os.truncate(filler, max(0, filler.stat().st_size - 400_000))
+        (root / "data.bin").write_bytes(b"d" * 2_000_000)
+        r = _lessonl(root, "optimize", f"{FILE}:histogram")
+        assert r.returncode == 2, r.stderr
+        assert "Traceback" not in r.stderr
+        last = r.stderr.strip().splitlines()[-1]
+        assert last.startswith("lessonl: cannot copy the project into the build folder")
+        assert "No space left on device" in last and "free some disk space" in last
+        assert not fake_llm.requests  # nothing was spent on a run that could not build
+
+        # With no room at all, SQLite cannot even open its journal ("disk I/O error"): still
+        # the line that says the disk is full.
+        os.unlink(root / "data.bin")
+        with contextlib.suppress(OSError), (state / "more").open("wb") as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+        r = _lessonl(root, "optimize", f"{FILE}:histogram")
+        line = _one_line_error(r, "lesson bank", "free some disk space")
+        assert "disk I/O error" in line or "full" in line

@@ -256,6 +256,12 @@ def run(args: argparse.Namespace) -> int:
         if report.best is None:
             console.print("nothing to apply: no variant was measurably faster", highlight=False)
         else:
-            write_if_unchanged(path, original, report.best.new_text)
+            try:
+                write_if_unchanged(path, original, report.best.new_text)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write {path} ({exc.strerror}); not applied (the proposal is in "
+                    f".lessonl/runs/{report.run_id}/report.json)"
+                ) from exc
             console.print(f"applied to {path}", highlight=False)
     return 0

@@ -69,7 +69,7 @@ from lessonl.harness.workspace import (
     project_files,
     prune_orphans,
 )
-from lessonl.state import StateDir
+from lessonl.state import StateDir, state_problem
 
 log = logging.getLogger(__name__)
 
@@ -562,8 +562,11 @@ class Harness:
         def make() -> None:
             StateDir(self.root).ensure()
             populate(self.root, copy.tree, self._files or [], overrides)
-            copy.out.mkdir(parents=True, exist_ok=True)
-            (copy.home / "tmp").mkdir(parents=True, exist_ok=True)
+            try:
+                copy.out.mkdir(parents=True, exist_ok=True)
+                (copy.home / "tmp").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise state_problem(exc, copy.tree.parent, "create the build folder") from exc
 
         await asyncio.to_thread(make)
         return copy
