@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import fcntl
 import functools
 import json
 import logging
 import math
 import os
+import shutil
 import sqlite3
 import urllib.parse
 import uuid
@@ -194,22 +196,34 @@ def _read_table(conn: sqlite3.Connection, folder: Path, salvage: Salvage) -> Non
 def recover(folder: Path) -> tuple[Path, int, list[str]]:
     """Move the bank in `folder` aside (to `bank.damaged-<UTC time>` beside it; never deleted)
     and put the lessons that still read into a fresh bank at `folder`. Returns where the old
-    one went, how many lessons were kept, and what was lost."""
+    one went, how many lessons were kept, and what was lost.
+
+    The fresh bank is filled beside it first and then renamed into place, so a process that
+    opens the bank meanwhile finds the damaged one or the full fresh one, never a half-filled
+    one."""
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = folder.with_name(f"{folder.name}.damaged-{stamp}")
-    try:
-        os.rename(folder, aside)
-    except OSError as exc:
-        raise state_problem(exc, folder, "move the damaged lesson bank aside from") from exc
-    salvage = read_rows(aside) if (aside / _DB_NAME).exists() else Salvage()
+    salvage = read_rows(folder) if (folder / _DB_NAME).exists() else Salvage()
     lessons, lost = [], list(salvage.lost)
     for key, raw in salvage.rows.items():
         try:
             lessons.append(Lesson.from_json(json.loads(raw)))
         except (ValueError, TypeError, OverflowError) as exc:
             lost.append(f"record {key[len(_PREFIX) :]} ({exc})")
-    with LessonBank(folder) as bank:
+    fresh = folder.with_name(f".{folder.name}.recovering-{stamp}-{os.getpid()}")
+    aside = folder.with_name(f"{folder.name}.damaged-{stamp}")
+    with LessonBank(fresh) as bank:
         kept = bank.import_lessons(lessons)
+    try:
+        os.rename(folder, aside)
+    except OSError as exc:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise state_problem(exc, folder, "move the damaged lesson bank aside from") from exc
+    try:
+        os.rename(fresh, folder)
+    except OSError:  # someone made a new bank in between: add the lessons to it instead
+        with LessonBank(folder) as bank:
+            bank.import_lessons(lessons)
+        shutil.rmtree(fresh, ignore_errors=True)
     return aside, kept, lost
 
 
@@ -248,6 +262,21 @@ def health(folder: Path) -> str | None:
         except (ValueError, TypeError, OverflowError):
             lost.append(f"record {key[len(_PREFIX) :]} is not a lesson")
     return ", ".join(lost[:3]) + (" ..." if len(lost) > 3 else "") if lost else None
+
+
+@contextlib.contextmanager
+def _recovery_lock(folder: Path) -> Iterator[None]:
+    """One process at a time moves a damaged bank aside (an advisory lock beside it)."""
+    lock = folder.with_name(f".{folder.name}.recover.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise state_problem(exc, folder.parent, "lock the lesson bank in") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _damaged(cache: diskcache.Cache) -> str | None:
@@ -294,7 +323,7 @@ class LessonBank:
             return
         self._cache = self._open()
 
-    def _open(self) -> diskcache.Cache:
+    def _open(self, *, may_recover: bool = True) -> diskcache.Cache:
         try:
             cache = diskcache.Cache(str(self.path), timeout=60)
         except _STORE_ERRORS as exc:
@@ -311,7 +340,15 @@ class LessonBank:
             if why is None:
                 return cache
             cache.close()
-        aside, kept, lost = recover(self.path)
+        if not may_recover:  # a fresh bank that is damaged at once: do not loop
+            raise state_problem(sqlite3.DatabaseError(why), self.path, "open the lesson bank")
+        with _recovery_lock(self.path):
+            # Another process may have moved it aside and made a fresh bank meanwhile: the
+            # fresh one must not be moved aside in turn.
+            why = health(self.path) if (self.path / _DB_NAME).exists() else None
+            if why is None:
+                return self._open(may_recover=False)
+            aside, kept, lost = recover(self.path)
         log.warning(
             "lesson bank %s was damaged (%s): moved it to %s (nothing deleted) and kept the %d "
             "lessons that still read in a fresh bank%s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing as mp
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeLLM
@@ -283,3 +285,30 @@ def test_a_run_on_a_full_state_folder_is_one_line(tmp_path: Path, fake_llm: Fake
         r = _lessonl(root, "optimize", f"{FILE}:histogram")
         line = _one_line_error(r, "lesson bank", "free some disk space")
         assert "disk I/O error" in line or "full" in line
+
+
+def _open_and_count(path: str, start: Any, out: Any) -> None:
+    start.wait()
+    with LessonBank(path) as bank:
+        out.put(len(bank.all()))
+
+
+def test_two_processes_find_a_damaged_bank_and_only_one_moves_it_aside(project: Path) -> None:
+    """The second must not move the fresh bank the first just salvaged into."""
+    _fill(project, 300)
+    bank = StateDir(project).bank
+    db = bank / "cache.db"
+    with db.open("r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    ctx = mp.get_context("fork")
+    start, out = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_open_and_count, args=(str(bank), start, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    counts = {out.get(timeout=5) for _ in procs}
+    assert len(list(StateDir(project).path.glob("bank.damaged-*"))) == 1
+    with LessonBank(bank, read_only=True) as fresh:
+        assert counts == {len(fresh.all())} and 50 < len(fresh.all()) < 300
