@@ -278,3 +278,33 @@ def test_list_refuses_a_limit_below_one(project: Path) -> None:
     for limit in ("-1", "0"):
         r = _run(project, "list", "--limit", limit)
         assert r.returncode == 2 and "--limit must be at least 1" in r.stderr
+
+
+@pytest.mark.parametrize(("answer", "removed"), [("n", False), ("y", True)])
+def test_prune_on_a_terminal_lists_and_asks(project: Path, answer: str, removed: bool) -> None:
+    import os
+    import pty
+
+    never, unseen = _prunable(project)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [str(LESSONL), "lessons", "--project", str(project), "prune"],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(master, f"{answer}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "Nothing useful." in err and "prune these 1 lessons? [y/N]" in err
+    left = {x["id"] for x in json.loads(_run(project, "list", "--json").stdout)}
+    if removed:
+        assert proc.returncode == 0 and "pruned 1 lessons" in out
+        assert left == {unseen}
+    else:
+        assert proc.returncode == 1 and "nothing pruned" in err
+        assert left == {never, unseen}
