@@ -226,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 for line in refused:
                     print(f"lessonl: refused {line}", file=sys.stderr)
-                more = f"; {len(refused)} lines refused (see above)" if refused else ""
+                lines = "line" if len(refused) == 1 else "lines"
+                more = f"; {len(refused)} {lines} refused (see above)" if refused else ""
                 console.print(
                     f"imported {n} new lessons from {args.path}{more}",
                     highlight=False,
