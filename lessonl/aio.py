@@ -12,6 +12,9 @@ from whichever thread caught the signal, so the loop wakes immediately.
 Semantics match `asyncio.run`: the first Ctrl-C cancels the main task (cleanups run: processes
 are killed, partial reports written) and `KeyboardInterrupt` is raised once it has unwound; a
 second Ctrl-C during that unwinding raises `KeyboardInterrupt` at once.
+
+SIGTERM (`kill`, a CI job's timeout, systemd) is handled the same way: without it the process
+died at once, leaving no partial report where Ctrl-C left one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
@@ -35,7 +40,7 @@ async def _guarded(main: Coroutine[Any, Any, T]) -> T:
     assert task is not None
     interrupted = False
 
-    def on_sigint() -> None:
+    def on_signal() -> None:
         nonlocal interrupted
         if interrupted:
             raise KeyboardInterrupt  # second Ctrl-C: out of the loop now
@@ -43,7 +48,8 @@ async def _guarded(main: Coroutine[Any, Any, T]) -> T:
         task.cancel()
 
     try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        for signum in _SIGNALS:
+            loop.add_signal_handler(signum, on_signal)
     except (NotImplementedError, RuntimeError, ValueError):
         # Not the main thread, or a platform without it: asyncio.run's own handling applies.
         return await main
@@ -54,4 +60,5 @@ async def _guarded(main: Coroutine[Any, Any, T]) -> T:
             raise KeyboardInterrupt from None
         raise
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in _SIGNALS:
+            loop.remove_signal_handler(signum)

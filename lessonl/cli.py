@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("import", "add lessons from a JSON Lines file"),
         ("forget", "delete one lesson"),
         ("prune", "delete the lessons that never helped (shown --min-uses times, no win)"),
+        ("recover", "move a damaged bank aside and keep the lessons that still read"),
     ):
         lp = lsub.add_parser(name, help=helptext)
         if name in ("show", "forget"):
@@ -119,7 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
                 type=int,
                 default=3,
                 metavar="N",
-                help="only lessons shown at least N times (default: 3)",
+                help="only lessons shown at least N times, N >= 1 (default: 3)",
+            )
+            lp.add_argument(
+                "--dry-run", action="store_true", help="list what would be pruned; change nothing"
+            )
+            lp.add_argument(
+                "--yes",
+                action="store_true",
+                help="prune without asking (needed when not on a terminal); what goes is kept "
+                "in .lessonl/pruned/ for `lessons import`",
             )
         lp.add_argument("--json", action="store_true")
 

@@ -10,6 +10,7 @@ one line (see `ConfigError`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import subprocess
 import tomllib
 import types
@@ -425,7 +426,9 @@ def _run_range(key: str, value: Any) -> str | None:
     if key in ("temperature", "lesson_temperature"):
         return None if 0 <= value <= 2 else f"expected a number between 0 and 2, got {value}"
     if key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-        return None if value > 0 else f"expected a positive number, got {value}"
+        # `value > 0` is False for NaN; infinity is no budget at all (leave the key out).
+        ok = value > 0 and math.isfinite(value)
+        return None if ok else f"expected a positive finite number, got {value}"
     if key == "sandbox" and value not in SANDBOX_MODES:
         return f"expected one of {', '.join(SANDBOX_MODES)}, got {value!r}"
     return None

@@ -23,6 +23,12 @@ User-facing, `LessonLError` and its subclasses:
   optimize request). Top level; fatal to a benchmark.
 - `EnvironmentProblem` (here, exit 2): `harness.require_tools` (a compiler is missing).
   Top level; fatal to a benchmark.
+- `StateProblem` (here, exit 2): the state folder `.lessonl/` cannot be used: read-only, full,
+  or a damaged lesson bank that could not be moved aside. Raised by `lessonl.state`
+  (`state_problem` maps OSError and sqlite3 errors to it, with the fix), `lessonl.bank` and
+  `harness.workspace` (copying the project into a build folder). Top level; fatal to a
+  benchmark. A damaged bank that *can* be moved aside is not an error: `lessonl.bank` moves
+  it aside, salvages what reads and logs one warning.
 - `Cancelled` (here, exit 130): reserved for the contract's exit status; nothing raises it today.
   Cancellation travels as `asyncio.CancelledError` (runs, the server) or `KeyboardInterrupt`
   (caught by `cli.main`, exit 130).
@@ -83,6 +89,10 @@ class UsageError(LessonLError):
 
 class EnvironmentProblem(LessonLError):
     """Something the machine lacks: a compiler, the local model, a free port, ..."""
+
+
+class StateProblem(LessonLError):
+    """`.lessonl/` is read-only, full or damaged; the message names the folder and the fix."""
 
 
 class Cancelled(LessonLError):

@@ -16,11 +16,13 @@ it was slower would explain noise.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from lessonl.config import LANGUAGES
 from lessonl.harness.stats import measurably_faster, measurably_slower
 
 OUTCOMES = ("correct", "incorrect", "not_compilable", "timeout", "crashed")
@@ -74,6 +76,19 @@ def prose(text: str, *, max_chars: int = LESSON_MAX_CHARS) -> str:
         cut = short[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")
         short = cut + "…"
     return short
+
+
+_REFUSAL = re.compile(
+    r"^\W*(i\s+(cannot|can't|can not|am unable|won't|will not)|i'm\s+(sorry|unable|not able)"
+    r"|sorry\b|as an ai\b|unfortunately,?\s+i\b)",
+    re.I,
+)
+
+
+def is_refusal(text: str) -> bool:
+    """Whether a model's answer opens by declining ("I cannot help with that."): not a lesson,
+    and no reader should be shown it as one."""
+    return bool(_REFUSAL.match(text))
 
 
 def normal_text(text: str) -> str:
@@ -222,3 +237,67 @@ class Lesson:
         lesson.round = int(lesson.round)
         lesson.uses = int(lesson.uses)
         return lesson
+
+
+#: Bounds of a lesson record that did not come from our own loop (`lessons import`): the
+#: loop's own lessons always satisfy them. A speedup beyond MAX_SPEEDUP is a measuring error
+#: (the largest seen on a real benchmark was about 2,000x); the factor is a mean of 0.9 and
+#: 1.1 votes; code is the variant's source file, and no source file we optimize is near 1 MB.
+MAX_SPEEDUP = 1e5
+MAX_CODE_CHARS = 1_000_000
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _number(value: object, name: str, low: float, high: float) -> str | None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return f"{name} {value!r} is not a finite number"
+    if not low <= value <= high:
+        return f"{name} {value!r} is outside [{low:g}, {high:g}]"
+    return None
+
+
+def record_problem(lesson: Lesson) -> str | None:
+    """Why `lesson` could not have been made by our loop (then it is refused), or None.
+
+    The same rules the loop's lessons follow: a short prose text (what `prose` keeps, at most
+    LESSON_MAX_CHARS), a known outcome and language, numbers finite and in range. Without
+    them an imported 1,000,000-character "lesson" went verbatim into every prompt."""
+    if not _ID.match(lesson.id):
+        return f"id {lesson.id[:20]!r} is not a lesson id (letters, digits, - and _)"
+    text = lesson.text
+    if not text.strip():
+        return "text is empty"
+    if len(text) > LESSON_MAX_CHARS:
+        return f"text is {len(text):,} characters; a lesson has at most {LESSON_MAX_CHARS}"
+    if prose(text) != " ".join(text.split()):
+        return "text is not a lesson's prose (code, or more than two sentences)"
+    if lesson.outcome not in OUTCOMES:
+        return f"outcome {lesson.outcome!r} is not one of {', '.join(OUTCOMES)}"
+    if lesson.language not in LANGUAGES:
+        return f"language {lesson.language!r} is not one of {', '.join(LANGUAGES)}"
+    checks = [
+        _number(lesson.factor, "factor", 0.9, 1.1),
+        _number(lesson.uses, "uses", 0, 10**9),
+        _number(lesson.round, "round", 0, 10**6),
+        _number(lesson.accepted, "accepted", 0, 10**9),
+        _number(lesson.rejected, "rejected", 0, 10**9),
+    ]
+    if lesson.speedup is not None:
+        checks.append(_number(lesson.speedup, "speedup", 0.0, MAX_SPEEDUP))
+    if lesson.ci95 is not None:
+        checks += [_number(v, "ci95", 0.0, MAX_SPEEDUP) for v in lesson.ci95]
+    checks += [_number(v, "vote", 0.9, 1.1) for v in lesson.votes]
+    problem = next((c for c in checks if c is not None), None)
+    if problem is not None:
+        return problem
+    if len(lesson.code) > MAX_CODE_CHARS:
+        return f"code is {len(lesson.code):,} characters; at most {MAX_CODE_CHARS:,}"
+    for name in ("target", "agent", "run_id", "model", "file", "created", "source_fingerprint"):
+        value = getattr(lesson, name)
+        if not isinstance(value, str) or len(value) > 500:
+            return f"{name} is not a short string"
+    if lesson.function is not None and (
+        not isinstance(lesson.function, str) or len(lesson.function) > 500
+    ):
+        return "function is not a short string"
+    return None

@@ -33,6 +33,7 @@ import dataclasses
 import difflib
 import hashlib
 import logging
+import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -61,10 +62,10 @@ from lessonl.events import (
 from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, NotBuilt, Subject
 from lessonl.harness import require_tools
 from lessonl.harness.stats import measurably_faster
-from lessonl.lessons import Lesson, category, prose
+from lessonl.lessons import Lesson, category, is_refusal, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
 from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
-from lessonl.state import StateDir
+from lessonl.state import StateDir, state_problem
 
 if TYPE_CHECKING:
     from lessonl.auto.skeptic import Verdict
@@ -94,8 +95,12 @@ class RunOptions:
         if "rounds" in changes and changes["rounds"] < 1:
             raise UsageError("--rounds must be >= 1")
         for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-            if key in changes and changes[key] <= 0:
-                raise UsageError(f"{key} must be positive")
+            value = changes.get(key)
+            # `not value > 0` also refuses NaN, which compares False with everything and so
+            # slipped past `<= 0`; infinity is no budget: leave the flag out for that.
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                flag = "--" + key.replace("_", "-")
+                raise UsageError(f"{flag} ({key}) must be a positive finite number, not {value}")
         return RunConfig(**{**run.__dict__, **changes})
 
 
@@ -155,6 +160,7 @@ async def optimize(
     verification: dict[str, Any] | None = None,
     harness_factory: HarnessFactory | None = None,
     skeptic: SkepticLike | None = None,
+    usage: Usage | None = None,
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
@@ -166,7 +172,9 @@ async def optimize(
     (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
     which also skips the check for the target's programs). `skeptic`, when given, attacks
     every would-be winner before it can be carried forward or proposed (docs/method.md, "The
-    skeptic"); a refuted variant becomes `incorrect` and its agent's lesson says why.
+    skeptic"); a refuted variant becomes `incorrect` and its agent's lesson says why. `usage`
+    is what the run already spent before the loop (the automatic target's input
+    generator); the report counts on it.
     """
     run = (options or RunOptions()).resolve(config.run)
     file = Path(file).resolve()
@@ -192,7 +200,7 @@ async def optimize(
 
     state = StateDir(config.root).ensure()
     run_id = new_run_id()
-    usage = Usage()
+    usage = usage if usage is not None else Usage()
     started = time.monotonic()
     budget = _Budget(run, usage, started)
     report = RunReport(
@@ -208,11 +216,17 @@ async def optimize(
         if on_event is not None:
             on_event(event)
 
+    # The bank first: a read-only, full or damaged `.lessonl/` is one line before any model
+    # starts (and before the response cache warns about the same folder).
+    bank = LessonBank(state.bank)
     own_team = team is None
     if team is None:
-        team = await build_team(config, cache=run.cache)
+        try:
+            team = await build_team(config, cache=run.cache)
+        except BaseException:
+            bank.close()
+            raise
     report.team = team.description
-    bank = LessonBank(state.bank)  # opened last before the try whose finally closes it
     try:
         emit(
             RunStarted(
@@ -270,7 +284,7 @@ async def optimize(
         try:
             report.write(state.runs)
         except OSError as exc:  # say so, but do not mask the error that is propagating
-            log.warning("could not write the run report under %s: %s", state.runs, exc)
+            log.warning("%s", state_problem(exc, state.runs, "write the run report under"))
         best = report.best.speedup if report.best else None
         emit(
             RunFinished(
@@ -483,11 +497,15 @@ class _Runner:
                     detail=variant.detail,
                 )
             )
+            if code is None:
+                # No code at all (a refusal, an explanation): a failed sample, and nothing to
+                # learn from; "I cannot help with that." was banked and shown to the next run.
+                return
             await self._learn(
                 agent,
                 variant,
                 self._ctx,
-                code if code is not None else reply,
+                code,
                 graded,
                 base_speedup=self._base_speedup,
             )
@@ -529,11 +547,13 @@ class _Runner:
             self.run.lesson_max_tokens,
             self.run.lesson_temperature,
         )
+        text = prose(lesson_text)
+        if not text or is_refusal(text):  # the outcome is still worth a lesson; this is not
+            text = f"The variant {category(outcome, variant.speedup, variant.ci95)}."
         lesson = self.bank.add(
             Lesson(
                 id="",
-                text=prose(lesson_text)
-                or f"The variant {category(outcome, variant.speedup, variant.ci95)}.",
+                text=text,
                 outcome=outcome,
                 speedup=variant.speedup,
                 ci95=variant.ci95,

@@ -5,7 +5,9 @@ under 200 ms, also while runs are going), so everything here is cheap: config di
 few `stat`s, parsed configs are cached by (path, mtime, size), and the function list is cached
 per document version. Offering happens only when the user invokes the menu
 (`triggerKind == Invoked`): automatic requests fire on every cursor move and an "Optimize"
-lightbulb on every function would be noise.
+lightbulb on every function would be noise. A client older than LSP 3.17 sends no
+`triggerKind` at all; its requests count as invoked (it has no automatic kind to tell apart),
+or such an editor would never see the action.
 
 Set-up never overwrites: it appends a fully commented `[[targets]]` skeleton (commented, so the
 config stays valid until the user fills it in) to the project's lessonl.toml, creating the file if
@@ -205,7 +207,8 @@ def code_actions(
 ) -> list[types.CodeAction] | None:
     """The actions for one `textDocument/codeAction` request (see the module docstring)."""
     ctx = params.context
-    if ctx.trigger_kind != types.CodeActionTriggerKind.Invoked or not _kind_wanted(ctx.only):
+    automatic = ctx.trigger_kind == types.CodeActionTriggerKind.Automatic
+    if automatic or not _kind_wanted(ctx.only):
         return None
     uri = params.text_document.uri
     path = uri_path(uri)

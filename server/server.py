@@ -453,7 +453,7 @@ def create_server() -> LessonLServer:
         def read() -> list[dict[str, Any]]:
             if not bank_path.exists():
                 return []  # reading must not create .lessonl/ as a side effect
-            with LessonBank(bank_path) as bank:
+            with LessonBank(bank_path, read_only=True) as bank:
                 if p.query:
                     found = bank.search(p.query, limit)
                 else:

@@ -437,6 +437,12 @@ def test_generated_inputs_judge_a_function_no_test_reaches(
     assert outcomes["beta"]["outcome"] == "incorrect"
     assert "total([-3, 3]): returned 3, expected 0" in outcomes["beta"]["detail"]
     assert "plus 6 generated inputs" in err
+    # Every model call is in the run's usage, the input generator's too (it was left out).
+    asked = fake_llm.requests
+    assert sum("generate_inputs" in r.prompt for r in asked) == 1
+    words = [(len(r.prompt.split()), len(reply(r).split())) for r in asked]
+    assert report["usage"]["input_tokens"] == sum(i for i, _ in words)
+    assert report["usage"]["output_tokens"] == sum(o for _, o in words)
 
 
 def test_generators_and_async_functions_are_refused_in_one_line(tmp_path: Path) -> None:
@@ -458,13 +464,26 @@ def test_target_prints_the_entry_it_amounts_to(tmp_path: Path) -> None:
     assert entry["name"] == "auto-Counter.add" and entry["files"] == ["textkit/words.py"]
     assert " check " in entry["test"] and " bench " in entry["bench"]
     assert "--qualname Counter.add" in entry["test"]
-    # The entry works as written: its test passes on the original, run as the harness would.
+    # No path of this machine (it printed the project's and lessonl's absolute paths, so the
+    # entry could not be committed as the README says): placeholders the harness expands.
+    assert str(root) not in out and str(tmp_path) not in out
+    assert str(Path(sys.executable).parent) not in out
+    assert entry["test"].startswith("{python} {lessonl_runner} check ")
     recording = entry["test"].split("--recording ")[1].split()[0]
-    assert Path(recording, "calls.pkl").is_file()
-    argv = entry["test"].replace("{python}", sys.executable).split()
-    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 recorded calls reproduced" in done.stdout
+    assert recording.startswith("{project}/.lessonl/auto/")
+    assert Path(recording.replace("{project}", str(root)), "calls.pkl").is_file()
+    assert all(not Path(p).is_absolute() for p in entry["readable"])
+
+    # The entry works as written: pasted into lessonl.toml, `lessonl evaluate` judges the
+    # original by it (the harness expands the placeholders), in a sandbox or not.
+    (root / "lessonl.toml").write_text(out, encoding="utf-8")
+    candidate = tmp_path / "words.py"
+    shutil.copy(root / "textkit" / "words.py", candidate)
+    code, out, err = _lessonl(
+        "evaluate", "textkit/words.py", "--candidate", str(candidate), "--json", cwd=root
+    )
+    assert code == 0, err
+    assert json.loads(out)["outcome"] == "correct", out
 
 
 def test_pytest_missing_in_the_project_interpreter(tmp_path: Path) -> None:

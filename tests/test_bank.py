@@ -179,15 +179,16 @@ def test_export_import_round_trip(bank: LessonBank, tmp_path: Path) -> None:
     assert len(lines) == 7 and json.loads(lines[0])["id"] == ids["A"]
     with LessonBank(tmp_path / "other") as other:
         other.add(_l("already here"))
-        assert other.import_jsonl(out) == 7
-        assert other.import_jsonl(out) == 0  # ids already present are skipped
+        assert other.import_jsonl(out) == (7, [])
+        assert other.import_jsonl(out) == (0, [])  # ids already present are skipped
         assert len(other) == 8
         assert {x.id: x.to_json() for x in other.all() if x.id in ids.values()} == {
             x.id: x.to_json() for x in bank.all()
         }
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x", "text": "t", "outcome": "correct"}\nnot json\n')
-    with pytest.raises(UsageError, match=r"bad.jsonl:2"):
+    # No line is a lesson (the first has no language): the wrong file, one error naming why.
+    with pytest.raises(UsageError, match=r"bad.jsonl:1: language '' .* 1 more lines refused"):
         bank.import_jsonl(bad)
 
 
@@ -322,7 +323,8 @@ def test_history_records_every_use_and_prune_drops_only_lessons_that_never_helpe
     assert got is not None and got.uses == 3
     assert [h["round"] for h in got.history] == [0, 1, 2]
     assert got.history[0] == {"run_id": "run1", "round": 0, "speedups": [None, 0.8]}
-    dropped = bank.prune(min_uses=3)
+    dropped, kept = bank.prune(min_uses=3, keep_in=bank.path.parent / "pruned")
     assert [les.id for les in dropped] == [useless.id]
+    assert kept is not None and json.loads(kept.read_text())["id"] == useless.id
     assert bank.get(useless.id) is None
     assert all(bank.get(i) is not None for i in (helpful.id, new.id, winner.id))

@@ -136,3 +136,33 @@ def test_sandbox_line_names_bubblewrap_or_the_fix(
         assert "fix: install bubblewrap (apt-get install bubblewrap" in out
     finally:
         isolation.probe.cache_clear()
+
+
+def test_doctor_checks_the_state_folder_and_the_bank(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """`doctor` said nothing about a damaged bank or an unwritable `.lessonl/`."""
+    from lessonl.bank import LessonBank
+    from lessonl.lessons import Lesson
+    from lessonl.state import StateDir
+
+    monkeypatch.setenv("DOC_KEY", KEY)
+    _project(tmp_path, _agent(fake_llm))
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 0 and "is writable" in out and "none yet" in out, out
+    assert not (tmp_path / ".lessonl").exists()  # checking creates nothing
+
+    with LessonBank(StateDir(tmp_path).ensure().bank) as bank:
+        for i in range(100):
+            bank.add(Lesson(id="", text=f"Lesson {i}.", outcome="correct", code="x" * 2000))
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 0 and "reads completely" in out, out
+
+    db = StateDir(tmp_path).bank / "cache.db"
+    with db.open("r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    code, out = _doctor(tmp_path, monkeypatch, capsys)
+    assert code == 1, out
+    assert re.search(r"lesson bank: .* is damaged", out)
+    assert "lessonl lessons recover" in out
+    assert db.stat().st_size > 0 and not list(db.parent.parent.glob("bank.damaged-*"))

@@ -123,9 +123,28 @@ def test_outcomes_reach_the_right_lesson_prompts(tmp_path: Path, fake_llm: FakeL
     assert "error" in lesson_prompts["broken"]  # the compiler's first error lines
     assert "crashed" in lesson_prompts["crash"] and "SIGSEGV" in lesson_prompts["crash"]
     assert "time limit" in lesson_prompts["hang"]
-    assert "no fenced code block" in lesson_prompts["prose"]
+    # A reply without code is a failed sample with its reason, and nothing to learn from.
+    assert "prose" not in lesson_prompts
+    prose = next(v for v in report.rounds[0].variants if v.agent == "prose")
+    assert prose.lesson_id is None and "no fenced code block" in prose.detail
     assert report.best is not None and report.best.agent == "fast"
     assert not _children()
+
+
+def test_a_refusal_is_a_failed_sample_not_a_lesson(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """ "I cannot help with that." was banked as a lesson and shown to the next run."""
+    refusal = "I cannot help with that."
+    fake_llm.script_fn(by_agent({"alpha": refusal, "beta": SAME}, lambda req: refusal))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    report, _ = _run(root, harness_factory=fake_harness())
+    outcomes = {v.agent: (v.outcome, v.lesson_id is None) for v in report.rounds[0].variants}
+    assert outcomes == {"alpha": ("not_compilable", True), "beta": ("correct", False)}
+    assert report.lessons_added == 1
+    with LessonBank(StateDir(root).bank) as bank:
+        assert [les.agent for les in bank.all()] == ["beta"]
+        assert all(refusal not in les.text for les in bank.all())
+    lesson_asks = [r.model for r in fake_llm.requests if is_lesson_request(r)]
+    assert lesson_asks == ["beta"]
 
 
 def test_incorrect_never_wins(tmp_path: Path, fake_llm: FakeLLM) -> None:

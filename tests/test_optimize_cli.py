@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from fakes import FakeLLM
 from loop_project import FAST, FILE, SAME, by_agent, make_project
 from processes import StderrLines, holding_timing_lock, waiting_line
@@ -95,10 +97,39 @@ def test_bad_usage_is_one_line_exit_2(tmp_path: Path, fake_llm: FakeLLM) -> None
     assert "Traceback" not in err
 
 
-def test_ctrl_c_stops_at_once_and_keeps_a_partial_report(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    """SIGINT while every model call hangs: exit 130 within seconds, the report is on disk."""
-    import signal
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_a_wall_budget_is_a_positive_finite_number(
+    tmp_path: Path, fake_llm: FakeLLM, value: str
+) -> None:
+    """`--max-wall-s nan` was accepted (exit 0, "no variants")."""
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    proc = _lessonl("optimize", f"{FILE}:histogram", "--max-wall-s", value, cwd=root)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert err.count("\n") == 1 and "--max-wall-s (max_wall_s) must be a positive finite" in err
+    assert not fake_llm.requests
 
+
+def test_a_directory_is_called_a_directory(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    folder = Path(FILE).parent.as_posix()
+    for args in (
+        ("optimize", folder),
+        ("optimize", f"{folder}:histogram"),
+        ("evaluate", FILE, "--candidate", folder),
+    ):
+        proc = _lessonl(*args, cwd=root)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2 and err.count("\n") == 1, err
+        assert "is a directory" in err and "no such file" not in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_at_once_and_keeps_a_partial_report(
+    tmp_path: Path, fake_llm: FakeLLM, signum: signal.Signals
+) -> None:
+    """SIGINT (or SIGTERM: `kill`, a CI timeout, which left no report at all) while every model
+    call hangs: exit 130 within seconds, the report is on disk."""
     import psutil
 
     fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
@@ -111,7 +142,7 @@ def test_ctrl_c_stops_at_once_and_keeps_a_partial_report(tmp_path: Path, fake_ll
     assert fake_llm.requests, "the run never reached the model"
     children = psutil.Process(proc.pid).children(recursive=True)
     interrupted = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _out, err = proc.communicate(timeout=60)
     elapsed = time.monotonic() - interrupted
     assert proc.returncode == 130, err

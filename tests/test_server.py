@@ -373,6 +373,26 @@ async def test_lessons_forget_and_errors(client: Client, project: Path) -> None:
     assert "Traceback" not in str(err.value)
 
 
+async def test_a_damaged_bank_is_read_and_a_write_is_one_line(
+    client: Client, project: Path
+) -> None:
+    """The server answered "internal error ... please report it" on a damaged bank."""
+    with LessonBank(StateDir(project).ensure().bank) as bank:
+        for i in range(200):
+            bank.add(Lesson(id="", text=f"Lesson {i}.", outcome="crashed", code="x" * 1500))
+    db = StateDir(project).bank / "cache.db"
+    with db.open("r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    listed = await client.protocol.send_request_async(wire.LESSONS, {"limit": 500})
+    assert 20 < len(listed) < 200  # what still reads
+    # Forgetting writes: the damaged bank is moved aside first, the readable lessons kept.
+    done = await client.protocol.send_request_async(wire.FORGET, {"id": listed[0]["id"]})
+    assert done == {"forgotten": True}
+    assert list(StateDir(project).path.glob("bank.damaged-*"))
+    again = await client.protocol.send_request_async(wire.LESSONS, {"limit": 500})
+    assert len(again) == len(listed) - 1
+
+
 # --------------------------------------------------------------------------- runs
 
 

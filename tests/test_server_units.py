@@ -218,3 +218,38 @@ def test_skeleton_goes_into_pyproject_when_that_is_the_config(tmp_path: Path) ->
     text = done.config_path.read_text(encoding="utf-8")
     assert text.startswith(pyproject) and "# [[tool.lessonl.targets]]" in text
     assert load_config(tmp_path).run.rounds == 1
+
+
+@pytest.mark.parametrize(
+    ("trigger", "offered"),
+    [
+        (None, True),
+        (types.CodeActionTriggerKind.Invoked, True),
+        (types.CodeActionTriggerKind.Automatic, False),
+    ],
+)
+def test_a_client_without_trigger_kind_gets_the_action(
+    tmp_path: Path, trigger: types.CodeActionTriggerKind | None, offered: bool
+) -> None:
+    """Clients older than LSP 3.17 send no `triggerKind`: they never saw the action."""
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '0'\n")
+    source = "def f(xs):\n    return sorted(xs)\n"
+    (root / "m.py").write_text(source)
+    pos = types.Position(line=1, character=4)
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=(root / "m.py").as_uri()),
+        range=types.Range(start=pos, end=pos),
+        context=types.CodeActionContext(diagnostics=[], trigger_kind=trigger),
+    )
+    found = actions.code_actions(
+        params,
+        source=source,
+        version=1,
+        configs=actions.ConfigCache(),
+        index=actions.FunctionIndex(),
+        disabled_support=True,
+    )
+    titles = [a.title for a in found or []]
+    assert ("Optimize `f` with lessons" in titles) is offered

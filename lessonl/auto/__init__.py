@@ -33,6 +33,7 @@ from lessonl.auto.target import FEW_CALLS, auto_target, verification
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
 from lessonl.harness import isolation
+from lessonl.report import Usage
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
@@ -80,9 +81,11 @@ async def prepare(
     source: str | None = None,
     interpreter: str | None = None,
     generator_agent: Agent | None = None,
+    usage: Usage | None = None,
 ) -> AutoTarget:
     """Record the function's calls and build the automatic target. With `generator_agent`,
-    fewer than `FEW_CALLS` recorded calls make that agent write an input generator."""
+    fewer than `FEW_CALLS` recorded calls make that agent write an input generator, whose
+    model call is counted in `usage` (the run's)."""
     file = Path(file).resolve()
     if function is None:
         raise UsageError(
@@ -106,7 +109,11 @@ async def prepare(
     if generator_agent is not None:
         code = regions.prompt_context(text, "python", function).code
         generator = make_generator(
-            generator_agent, code, qualname, max_tokens=config.run.code_max_tokens
+            generator_agent,
+            code,
+            qualname,
+            max_tokens=config.run.code_max_tokens,
+            usage=usage if usage is not None else Usage(),
         )
     recording = await record(
         config.root,
@@ -118,7 +125,7 @@ async def prepare(
         generator=generator,
         few=FEW_CALLS,
     )
-    target = auto_target(recording, rel, qualname)
+    target = auto_target(recording, rel, qualname, config.root)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     return AutoTarget(new_config, target, recording, verification(recording))
 
@@ -142,6 +149,7 @@ async def optimize_any(
         return await optimize(config, file, function=function, target=target, **kwargs)
     tell = say or log.info
     team = kwargs.pop("team", None)
+    usage = Usage()  # the run's: the input generator's call is part of it
     own_team = team is None
     if team is None:  # the first agent may write an input generator: build the team first
         run = (kwargs.get("options") or RunOptions()).resolve(config.run)
@@ -158,6 +166,7 @@ async def optimize_any(
             source=kwargs.get("source_text"),
             interpreter=interpreter,
             generator_agent=team.agents[0] if team.agents else None,
+            usage=usage,
         )
         tell(describe(made))
         skeptic = None
@@ -183,6 +192,7 @@ async def optimize_any(
             verification=made.verification,
             team=team,
             skeptic=skeptic,
+            usage=usage,
             **kwargs,
         )
     finally:

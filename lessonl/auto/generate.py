@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from lessonl import regions
+from lessonl import grading, regions
 from lessonl.auto.errors import CannotRecord
 from lessonl.fences import fenced
 from lessonl.llm import Agent, SampleId
+from lessonl.report import Usage
 
 #: Inputs asked for; the runner keeps at most 200 and the recording at most 64 calls in all.
 WANTED = 40
@@ -42,16 +43,23 @@ and finish within a second. You may import the standard library and the function
 module. Reply with one ```python fenced block containing only that code."""
 
 
-def make_generator(agent: Agent, code: str, qualname: str, *, max_tokens: int) -> Generator:
+def make_generator(
+    agent: Agent, code: str, qualname: str, *, max_tokens: int, usage: Usage
+) -> Generator:
+    """The generator's model call is counted in `usage`, the run's (through `grading.ask`,
+    where all usage is counted): it was missing from the run's tokens and cost."""
+
     async def generate(meta: dict[str, Any]) -> str:
         prompt = generator_prompt(code, qualname, meta.get("samples", []))
-        completion = await agent.model.complete(
-            [{"role": "user", "content": prompt}],
+        text = await grading.ask(
+            agent,
+            prompt,
+            usage,
             temperature=0.0,
             max_tokens=max_tokens,
             sample=SampleId(run_id="auto-inputs", round=0, agent=agent.name, purpose="inputs"),
         )
-        found = regions.extract_code(completion.text, "python")
+        found = regions.extract_code(text, "python")
         if not found or "generate_inputs" not in found:
             raise CannotRecord(f"{agent.name} wrote no generate_inputs() function")
         return found

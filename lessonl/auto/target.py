@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from lessonl.auto.recording import DROPPED, Recording, dropped_on_replay, runner_argv
@@ -22,33 +23,53 @@ FEW_CALLS = 6
 REPS = 5
 
 
-def _command(recording: Recording, command: str, rel: str, qualname: str) -> str:
+def _portable(path: str, root: Path) -> str:
+    """`path` as `{project}/...` when it lies in the project (the recording, a project .venv),
+    so the printed entry holds no path of this machine and can be committed."""
+    try:
+        inside = Path(path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return path
+    return "{project}/" + inside.as_posix()
+
+
+def _command(recording: Recording, command: str, rel: str, qualname: str, root: Path) -> str:
     python = recording.interpreter.path
     argv = runner_argv(python, command, rel, qualname, recording.location, str(recording.folder))
-    words = [shlex.quote(w) for w in argv]
-    if python == sys.executable:
-        words[0] = "{python}"
-    return " ".join(words)
+    argv[1] = "{lessonl_runner}"
+    argv[-1] = _portable(argv[-1], root)
+    argv[0] = "{python}" if python == sys.executable else _portable(python, root)
+    # Quoted word by word, keeping the placeholders readable (they have no shell syntax).
+    return " ".join(
+        w if w.startswith(("{python}", "{project}", "{lessonl")) else shlex.quote(w) for w in argv
+    )
 
 
-def auto_target(recording: Recording, rel: str, qualname: str) -> TargetConfig:
-    bench = _command(recording, "bench", rel, qualname)
+def auto_target(recording: Recording, rel: str, qualname: str, root: Path) -> TargetConfig:
+    bench = _command(recording, "bench", rel, qualname, root)
     bench += f" --loops {recording.loops} --reps {REPS}"
+    # lessonl's own interpreter is always readable in the sandbox; another one (the project's
+    # .venv, a pyenv install) is re-exposed, by a path relative to the project when inside it.
+    python = recording.interpreter.path
+    others = [] if python == sys.executable else isolation.interpreter_paths(python)
     return TargetConfig(
         name=f"auto-{qualname}",
         files=(rel,),
-        test=_command(recording, "check", rel, qualname),
+        test=_command(recording, "check", rel, qualname, root),
         bench=bench,
         # The check re-runs the tests that call the function: allow for a slow suite.
         timeout_s=float(max(60, math.ceil(recording.record_wall_s * 3))),
         env={"PYTHONDONTWRITEBYTECODE": "1"},
         # The sandbox hides the project folder and HOME: the commands read the recording and
         # may run the project's own interpreter, which live there.
-        readable=(
-            str(recording.folder),
-            *(str(p) for p in isolation.interpreter_paths(recording.interpreter.path)),
-        ),
+        readable=tuple(dict.fromkeys(_relative(str(p), root) for p in (recording.folder, *others))),
     )
+
+
+def _relative(path: str, root: Path) -> str:
+    """`readable` entries are relative to the project root (the harness resolves them)."""
+    portable = _portable(path, root)
+    return portable.removeprefix("{project}/") if portable != path else path
 
 
 def verification(recording: Recording) -> dict[str, Any]:
@@ -85,7 +106,7 @@ def verification(recording: Recording) -> dict[str, Any]:
     }
 
 
-def to_toml(target: TargetConfig, recording: Recording) -> str:
+def to_toml(target: TargetConfig, recording: Recording, root: Path) -> str:
     """The entry as a user would commit it (with a note on what the recording is)."""
 
     def q(text: str) -> str:
@@ -95,7 +116,8 @@ def to_toml(target: TargetConfig, recording: Recording) -> str:
     lines = [
         f"# Automatic target: {v['recorded_calls']} recorded calls of {target.name[5:]} "
         f"function from {len(v['tests'])} tests, run with {v['interpreter_source']}.",
-        f"# The recording lives in {recording.folder} (not committed); lessonl optimize",
+        f"# The recording lives in {_relative(str(recording.folder), root)} (not committed); "
+        "lessonl optimize",
         "# records it anew. Edit the commands to tune the check or the timing.",
         "[[targets]]",
         f"name = {q(target.name)}",

@@ -61,7 +61,13 @@ from lessonl.bench import strategies
 from lessonl.bench.metrics import ERROR, ProblemResult
 from lessonl.bench.suite import Problem, load_problem
 from lessonl.config import AgentConfig
-from lessonl.errors import ConfigError, EnvironmentProblem, LessonLError, UsageError
+from lessonl.errors import (
+    ConfigError,
+    EnvironmentProblem,
+    LessonLError,
+    StateProblem,
+    UsageError,
+)
 from lessonl.harness.workspace import claim, prune_orphans
 from lessonl.llm.errors import AuthError, LocalModelError, MissingKey, UnknownModel
 from lessonl.state import STATE_DIR_NAME, StateDir
@@ -71,6 +77,7 @@ FATAL: tuple[type[LessonLError], ...] = (
     ConfigError,
     UsageError,
     EnvironmentProblem,
+    StateProblem,
     MissingKey,
     AuthError,
     UnknownModel,

@@ -23,6 +23,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -357,6 +358,42 @@ def _sandbox(config: Config | None) -> list[Check]:
     ]
 
 
+def _state(root: Path) -> list[Check]:
+    """`.lessonl/` can be written (a temporary file, removed at once; the folder itself is not
+    created, nor the project's root when there is none) and the lesson bank reads whole."""
+    from lessonl.bank import health
+    from lessonl.state import StateDir, state_problem
+
+    state = StateDir(root)
+    where = state.path if state.path.is_dir() else root
+    try:
+        with tempfile.NamedTemporaryFile(dir=where, prefix=".lessonl-doctor-"):
+            pass
+    except OSError as exc:
+        problem = state_problem(exc, where, "write to")
+        return [Check("state folder", str(state.path), fix=str(problem))]
+    checks = [Check("state folder", f"{state.path} is writable")]
+    if not state.bank.is_dir():
+        checks.append(Check("lesson bank", "none yet (the first run makes it)", note=True))
+        return checks
+    try:
+        problem_text = health(state.bank)
+    except LessonLError as exc:
+        return [*checks, Check("lesson bank", str(state.bank), fix=str(exc))]
+    if problem_text is None:
+        checks.append(Check("lesson bank", f"{state.bank} reads completely"))
+    else:
+        checks.append(
+            Check(
+                "lesson bank",
+                f"{state.bank} is damaged ({problem_text})",
+                fix="run `lessonl lessons recover`: it moves the bank aside (nothing is "
+                "deleted) and keeps the lessons that still read in a fresh one",
+            )
+        )
+    return checks
+
+
 def diagnose(start: Path, env: Mapping[str, str]) -> Report:
     report = Report()
     report.sections.append(("Python", _python()))
@@ -365,6 +402,7 @@ def diagnose(start: Path, env: Mapping[str, str]) -> Report:
     report.sections.append(("Project", config_checks))
     report.sections.append(("Sandbox", _sandbox(config)))
     if config is not None:
+        report.sections.append(("State folder", _state(config.root)))
         report.sections.append(("Agents", aio.run(_agents(config, env))))
         report.sections.append(("Local model", _local_model(config, env)))
     return report

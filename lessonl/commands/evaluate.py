@@ -41,6 +41,8 @@ from lessonl.state import StateDir
 def run(args: argparse.Namespace) -> int:
     file, function = parse_spec(args.file)
     candidate = Path(args.candidate)
+    if candidate.is_dir():
+        raise UsageError(f"--candidate {candidate} is a directory; give the candidate's file")
     try:
         text = candidate.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,22 +1,28 @@
-"""`lessonl lessons list|show|search|export|import|forget`: look after the project's bank.
+"""`lessonl lessons list|show|search|export|import|forget|prune|recover`: look after the
+project's bank.
 
 `--json` prints exactly one JSON value on stdout (list/search: an array of the public lesson
 records of docs/contracts.md; show: the full record including code and votes; the others a small
 object saying what was done). Ids may be abbreviated to a unique prefix for show and forget.
-Read-only actions on a project without a bank print an empty result rather than creating
-`.lessonl/` as a side effect.
+Reading actions (list, search, show, export) open the bank read-only: they never create
+`.lessonl/`, work on a read-only one, and on a damaged bank show what still reads.
+
+`prune` removes lessons, so it shows what would go (`--dry-run`), asks on a terminal and wants
+`--yes` elsewhere (a script must say it means it), and first writes what it removes to
+`.lessonl/pruned/pruned-<time>.jsonl`, which `lessons import` brings back.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from lessonl.bank import LessonBank
+from lessonl.bank import LessonBank, health, recover
 from lessonl.config import find_project_root
 from lessonl.errors import UsageError
 from lessonl.lessons import Lesson
@@ -96,19 +102,101 @@ def _show(lesson: Lesson, console: Console) -> None:
         console.print(lesson.code, markup=False, highlight=False)
 
 
+READING = ("list", "search", "show", "export")
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; anything but y/yes is a no."""
+    print(question + " [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _prune(args: argparse.Namespace, state: StateDir, as_json: bool, console: Console) -> int:
+    err = Console(stderr=True, soft_wrap=False)
+    with LessonBank(state.bank, read_only=True) as bank:
+        doomed = bank.prunable(min_uses=args.min_uses)
+    what = f"shown at least {args.min_uses}x that never helped"
+    if args.dry_run or not doomed:
+        if as_json:
+            _emit_json({"pruned": [], "would_prune": [les.id for les in doomed]})
+        elif doomed:
+            console.print(f"would prune {len(doomed)} lessons {what}:", highlight=False)
+            _table(doomed, console)
+        else:
+            console.print(f"nothing to prune: no lesson {what}", highlight=False)
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"prune would remove {len(doomed)} lessons {what}; pass --yes to remove them "
+                "(--dry-run lists them)"
+            )
+        _table(doomed, err)
+        if not _confirm(f"prune these {len(doomed)} lessons?"):
+            err.print("nothing pruned", highlight=False)
+            return 1
+    state.ensure()
+    with LessonBank(state.bank) as bank:
+        dropped, kept = bank.prune(min_uses=args.min_uses, keep_in=state.pruned)
+    if as_json:
+        _emit_json({"pruned": [les.id for les in dropped], "kept_in": str(kept) if kept else None})
+    else:
+        console.print(
+            f"pruned {len(dropped)} lessons {what}; they are kept in {kept} "
+            f"(`lessonl lessons import {kept}` brings them back)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return 0
+
+
+def _recover(state: StateDir, as_json: bool, console: Console) -> int:
+    problem = health(state.bank) if state.bank.exists() else None
+    if problem is None:
+        if as_json:
+            _emit_json({"damaged": False})
+        else:
+            console.print("the lesson bank reads completely; nothing to recover", highlight=False)
+        return 0
+    aside, kept, lost = recover(state.bank)
+    if as_json:
+        _emit_json({"damaged": True, "moved_to": str(aside), "recovered": kept, "unreadable": lost})
+    else:
+        console.print(
+            f"the lesson bank was damaged ({problem}); moved it to {aside} (kept, not deleted) "
+            f"and put the {kept} lessons that still read into a fresh bank",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
     if not project.exists():
         raise UsageError(f"project folder {project} does not exist; pass --project DIR")
+    if not project.is_dir():
+        raise UsageError(f"--project {project} is a file, not a folder")
     state = StateDir(find_project_root(project))
     action: str = args.lessons_command
     as_json: bool = bool(getattr(args, "json", False))
     console = Console(soft_wrap=False)
+    limit = getattr(args, "limit", 1)
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1 (got {limit})")
+    if action == "prune" and args.min_uses < 1:
+        raise UsageError(
+            f"--min-uses must be at least 1 (got {args.min_uses}); a lesson never shown has "
+            "not had a chance to help"
+        )
 
     if not state.bank.exists():
         if action == "prune":
             if as_json:
-                _emit_json({"pruned": []})
+                _emit_json({"pruned": [], "would_prune": []})
             else:
                 console.print("no lessons")
             return 0
@@ -122,11 +210,47 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"no lesson {args.id!r}: this project has no lesson bank yet ({state.bank})"
             )
+    if action == "prune":
+        return _prune(args, state, as_json, console)
+    if action == "recover":
+        return _recover(state, as_json, console)
+    if action in READING:
+        return _read(args, state, as_json, console)
 
     state.ensure()
     with LessonBank(state.bank) as bank:
+        if action == "import":
+            n, refused = bank.import_jsonl(args.path)
+            if as_json:
+                _emit_json({"imported": n, "path": str(args.path), "refused": refused})
+            else:
+                for line in refused:
+                    print(f"lessonl: refused {line}", file=sys.stderr)
+                lines = "line" if len(refused) == 1 else "lines"
+                more = f"; {len(refused)} {lines} refused (see above)" if refused else ""
+                console.print(
+                    f"imported {n} new lessons from {args.path}{more}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            return 1 if refused else 0
+        if action == "forget":
+            lesson_id = bank.resolve_id(args.id)
+            bank.forget(lesson_id)
+            if as_json:
+                _emit_json({"forgotten": lesson_id})
+            else:
+                console.print(f"forgot lesson {lesson_id}", highlight=False)
+            return 0
+    # argparse restricts the choices; this guards a future action without a branch
+    raise UsageError(f"unknown lessons action {action!r}")
+
+
+def _read(args: argparse.Namespace, state: StateDir, as_json: bool, console: Console) -> int:
+    action: str = args.lessons_command
+    with LessonBank(state.bank, read_only=True) as bank:
         if action == "list":
-            lessons = list(reversed(bank.all()))[: max(args.limit, 0)]
+            lessons = list(reversed(bank.all()))[: args.limit]
             if as_json:
                 _emit_json([les.public_json() for les in lessons])
             else:
@@ -143,35 +267,10 @@ def run(args: argparse.Namespace) -> int:
                 _emit_json(lesson.to_json())
             else:
                 _show(lesson, console)
-        elif action == "export":
+        else:
             n = bank.export_jsonl(args.path)
             if as_json:
                 _emit_json({"exported": n, "path": str(args.path)})
             else:
                 console.print(f"exported {n} lessons to {args.path}", highlight=False)
-        elif action == "import":
-            n = bank.import_jsonl(args.path)
-            if as_json:
-                _emit_json({"imported": n, "path": str(args.path)})
-            else:
-                console.print(f"imported {n} new lessons from {args.path}", highlight=False)
-        elif action == "forget":
-            lesson = bank.resolve(args.id)
-            bank.forget(lesson.id)
-            if as_json:
-                _emit_json({"forgotten": lesson.id})
-            else:
-                console.print(f"forgot lesson {lesson.id}", highlight=False)
-        elif action == "prune":
-            dropped = bank.prune(min_uses=args.min_uses)
-            if as_json:
-                _emit_json({"pruned": [les.id for les in dropped]})
-            else:
-                console.print(
-                    f"pruned {len(dropped)} lessons shown at least {args.min_uses}x that never "
-                    "helped",
-                    highlight=False,
-                )
-        else:  # argparse restricts the choices; this guards a future action without a branch
-            raise UsageError(f"unknown lessons action {action!r}")
     return 0

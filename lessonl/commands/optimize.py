@@ -49,6 +49,8 @@ def parse_spec(spec: str) -> tuple[Path, str | None]:
     else:
         head, _, tail = spec.rpartition(":")
         path, function = Path(head), (tail or None)
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; give a source file (FILE or FILE:FUNCTION)")
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     return path, function
@@ -237,14 +239,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         with ProgressView(console) as view:
             report = aio.run(go(view))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (lessonl.aio): the run wrote what it had
         console.print("cancelled; the partial report is under .lessonl/runs/", highlight=False)
         return 130
     if args.json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
         texts = {}
-        with LessonBank(StateDir(config.root).bank) as bank:
+        with LessonBank(StateDir(config.root).bank, read_only=True) as bank:
             for lesson_id in report.best.lessons if report.best else ():
                 lesson = bank.get(lesson_id)
                 if lesson is not None:
@@ -254,6 +256,12 @@ def run(args: argparse.Namespace) -> int:
         if report.best is None:
             console.print("nothing to apply: no variant was measurably faster", highlight=False)
         else:
-            write_if_unchanged(path, original, report.best.new_text)
+            try:
+                write_if_unchanged(path, original, report.best.new_text)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write {path} ({exc.strerror}); not applied (the proposal is in "
+                    f".lessonl/runs/{report.run_id}/report.json)"
+                ) from exc
             console.print(f"applied to {path}", highlight=False)
     return 0

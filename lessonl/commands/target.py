@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
             failed = {"toml": None, "target": None, "verification": None, "error": str(exc)}
             sys.stdout.write(json.dumps(failed) + "\n")
         raise
-    text = to_toml(made.target, made.recording)
+    text = to_toml(made.target, made.recording, made.config.root)
     if args.json:
         out = {"toml": text, "target": made.target.name, "verification": made.verification}
         sys.stdout.write(json.dumps(out) + "\n")

@@ -9,7 +9,10 @@ own copy under `<root>/.lessonl/build/<run_id>/<variant-id>/`:
     home/   HOME, and home/tmp as TMPDIR
 
 Command placeholders: `{build}` (that folder), `{python}` (this interpreter, `sys.executable`,
-so a Python target runs under the same venv as lessonl), `{root}` (the copy's root).
+so a Python target runs under the same venv as lessonl), `{root}` (the copy's root),
+`{project}` (the real project root, where `.lessonl/` lives) and `{lessonl_runner}` (the
+automatic target's runner shipped with lessonl). The last two let `lessonl target` print an
+entry without this machine's absolute paths, so it can be committed and still run.
 
 Every command runs through `sandbox.run_command` (limits, scrubbed environment, whole-tree
 kills) and, unless the target's or `[run]`'s `sandbox = "off"`, inside bubblewrap with only
@@ -66,7 +69,7 @@ from lessonl.harness.workspace import (
     project_files,
     prune_orphans,
 )
-from lessonl.state import StateDir
+from lessonl.state import StateDir, state_problem
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,22 @@ class BaselineError(LessonLError):
     """The original code does not build, pass its test or run its bench: nothing to compare to."""
 
 
+#: The automatic target's runner (a folder run as a script: `python RUNNER check ...`), found
+#: by path because importing `lessonl.auto` from here would be circular.
+RUNNER = Path(__file__).resolve().parent.parent / "auto" / "runner"
+
+
+def placeholders(*, build: str, root: str, project: str) -> dict[str, str]:
+    """What each command placeholder stands for (see the module docstring)."""
+    return {
+        "build": build,
+        "python": sys.executable,
+        "root": root,
+        "project": project,
+        "lessonl_runner": str(RUNNER),
+    }
+
+
 def require_tools(target: TargetConfig) -> None:
     """Raise `EnvironmentProblem` if a program the target's commands start is not installed.
 
@@ -105,7 +124,7 @@ def require_tools(target: TargetConfig) -> None:
     for kind, command in (("build", target.build), ("test", target.test), ("bench", target.bench)):
         if not command:
             continue
-        argv = expand(command, {"build": "{build}", "python": sys.executable, "root": "."})
+        argv = expand(command, placeholders(build="{build}", root=".", project="."))
         if argv[:2] == ["/bin/sh", "-c"]:
             try:
                 words = [w for w in shlex.split(argv[2]) if not re.match(r"^\w+=", w)]
@@ -572,7 +591,7 @@ class Harness:
     async def _run(self, copy: _Copy, command: str) -> CommandResult:
         argv = expand(
             command,
-            {"build": str(copy.out), "python": sys.executable, "root": str(copy.tree)},
+            placeholders(build=str(copy.out), root=str(copy.tree), project=str(self.root)),
         )
         if not self.sandboxed:
             return await run_command(
@@ -613,8 +632,11 @@ class Harness:
         def make() -> None:
             StateDir(self.root).ensure()
             populate(self.root, copy.tree, self._files or [], overrides)
-            copy.out.mkdir(parents=True, exist_ok=True)
-            (copy.home / "tmp").mkdir(parents=True, exist_ok=True)
+            try:
+                copy.out.mkdir(parents=True, exist_ok=True)
+                (copy.home / "tmp").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise state_problem(exc, copy.tree.parent, "create the build folder") from exc
 
         await asyncio.to_thread(make)
         return copy

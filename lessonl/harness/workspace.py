@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import psutil
 
 from lessonl.errors import UsageError
-from lessonl.state import STATE_DIR_NAME
+from lessonl.state import STATE_DIR_NAME, kind_of, state_problem
 
 # Folders never copied when the project is not a git checkout (there, .gitignore decides).
 SKIP_DIRS = frozenset(
@@ -124,8 +124,20 @@ def populate(
     """Copy `files` from `root` into `dest`, then write `overrides` (relative path -> text).
 
     Overrides are written as new files (never through a link), so nothing can reach back into
-    the user's tree.
+    the user's tree. A full disk or a read-only `.lessonl/` is one `StateProblem` line with
+    the fix (it was an `[Errno 28]` traceback halfway through a run).
     """
+    try:
+        _populate(root, dest, files, overrides)
+    except OSError as exc:
+        if kind_of(exc) in ("full", "read-only"):
+            raise state_problem(exc, dest, "copy the project into the build folder") from exc
+        raise
+
+
+def _populate(
+    root: Path, dest: Path, files: Iterable[str], overrides: Mapping[str, str] | None
+) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     made: set[Path] = set()
     for rel in files:
@@ -153,9 +165,12 @@ _UNCLAIMED_GRACE_S = 300.0
 def claim(run_dir: Path) -> None:
     """Record this process (pid and start time, which together survive pid reuse) as the owner
     of `run_dir`, so a later run can tell a live run's folder from a crashed one's."""
-    run_dir.mkdir(parents=True, exist_ok=True)
     me = psutil.Process()
-    (run_dir / OWNER_FILE).write_text(f"{me.pid} {me.create_time()!r}\n", encoding="utf-8")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / OWNER_FILE).write_text(f"{me.pid} {me.create_time()!r}\n", encoding="utf-8")
+    except OSError as exc:
+        raise state_problem(exc, run_dir, "create the build folder") from exc
 
 
 def prune_orphans(
