@@ -78,6 +78,8 @@ class ProgressView:
         if isinstance(event, RunStarted):
             # Text, not markup: the description names "[[agents]]", which markup would eat.
             self.console.print(Text.assemble(("team: ", "bold"), event.team))
+            if event.sandbox:
+                self.console.print(Text.assemble(("sandbox: ", "bold"), event.sandbox))
             self.agents = dict.fromkeys(event.agents, "waiting")
         elif isinstance(event, RoundStarted):
             self.round = f"round {event.round + 1}/{event.rounds}"
@@ -201,6 +203,9 @@ def run(args: argparse.Namespace) -> int:
         max_cost_usd=args.max_cost_usd,
     )
     console = Console(stderr=True)
+    # Into a file or a pipe rich assumes 80 columns and would cut every longer line in two (a
+    # grep then finds half of it): there, one line stays one line.
+    console.soft_wrap = not console.is_terminal
 
     def say(line: str) -> None:
         console.print(Text(line), highlight=False)

