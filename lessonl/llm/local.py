@@ -350,6 +350,13 @@ def _spawn(model: Path, alias: str) -> _Server:
         # Never let a second request abort a streaming first one.
         "--interrupt_requests",
         "False",
+        # The server's default (True) keeps logits for every token in an n_ctx x n_vocab
+        # float32 array (8192 x 151,936: 5 GB of address space) and touches a 0.6 MB row per
+        # token of the longest prompt so far: a 34-minute run grew to 3.4 GiB resident. We never
+        # ask for logprobs, so only the last token's logits are needed
+        # (benchmarks/local_server_rss.py).
+        "--logits_all",
+        "False",
     ]
     main_thread = threading.current_thread() is threading.main_thread()
     with log_path.open("wb") as log_file:
@@ -399,6 +406,7 @@ class LocalServerLease:
         price: tuple[float, float] | None = None,
         seed: int | None = None,
         policy: RetryPolicy | None = None,
+        timeout_setting: str | None = None,
     ) -> OpenAIModel:
         """A model client on this server that reports the server's death as such (the one
         place that wires `check_alive` into the provider: team, doctor and tests use it)."""
@@ -414,6 +422,7 @@ class LocalServerLease:
             seed=seed,
             policy=policy,
             liveness=self.check_alive,
+            timeout_setting=timeout_setting,
         )
 
     def release(self) -> None:
