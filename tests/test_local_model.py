@@ -89,6 +89,10 @@ async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
         assert len(pids) == 1  # one server shared by the three agents
         server = psutil.Process(pids[0])
         family = [server, *server.children(recursive=True)]
+        # Logits for the last token only: the server's default (every token, in an n_ctx x
+        # n_vocab array) grew it by 0.6 MB per prompt token, to 3.4 GiB in a long run.
+        cmdline = server.cmdline()
+        assert cmdline[cmdline.index("--logits_all") + 1] == "False", cmdline
         reply = await team.agents[0].model.complete(
             [
                 {
