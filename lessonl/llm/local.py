@@ -227,6 +227,18 @@ def check_gguf(path: Path) -> Path:
 # --------------------------------------------------------------------------- the server
 
 
+def model_threads(cpus: int | None = None) -> int:
+    """llama.cpp threads: one core fewer than the machine has (at least 1, at most 8).
+
+    llama.cpp's threads meet at a spinning barrier after every layer, so a thread the kernel
+    deschedules stalls the others: on 2 cores at load 8 (a run's own builds and tests plus
+    other work), 2 threads generated 0.6-0.9 tokens/s and 1 thread 4.2 (32 tokens, measured
+    alternately). A run always compiles and tests variants while the model writes, so the
+    model leaves them a core."""
+    count = (os.cpu_count() or 2) if cpus is None else cpus
+    return max(1, min(count - 1, 8))
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -330,7 +342,7 @@ def _spawn(model: Path, alias: str) -> _Server:
     port = _free_port()
     log_path = model_dir() / f"server-{os.getpid()}-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    threads = max(1, min(os.cpu_count() or 2, 8))
+    threads = model_threads()
     cmd = [
         sys.executable,
         "-m",
@@ -346,6 +358,8 @@ def _spawn(model: Path, alias: str) -> _Server:
         "--n_ctx",
         str(CONTEXT_TOKENS),
         "--n_threads",
+        str(threads),
+        "--n_threads_batch",  # the prompt's reading: the server's default is every core
         str(threads),
         # Never let a second request abort a streaming first one.
         "--interrupt_requests",
