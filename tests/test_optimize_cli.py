@@ -145,9 +145,9 @@ def test_a_wait_for_the_timing_lock_is_said(tmp_path: Path, fake_llm: FakeLLM) -
     assert code == 0, lines
     assert lines.count(waiting_line(holder)) == 1, lines
     assert json.loads(out)["stopped"] == "completed"
-    # Into a pipe no line is cut at 80 columns: the team line (longer) is one line, and so is
-    # the sandbox line after it, which names the bwrap in use and where it comes from.
+    # The run's first line names the bwrap in use and where it comes from; into a pipe no line
+    # is cut at 80 columns: the team line (longer) is one line.
+    assert lines[0].startswith("sandbox: "), lines
+    assert lines[0].endswith(("system)", "wheel)")) or "unsandboxed" in lines[0], lines[0]
     (team,) = [x for x in lines if x.startswith("team: ")]
     assert len(team) > 80 and team.endswith("beta (openai beta)"), lines
-    (sandbox,) = [x for x in lines if x.startswith("sandbox: ")]
-    assert sandbox.endswith(("system)", "wheel)")) or "unsandboxed" in sandbox, sandbox

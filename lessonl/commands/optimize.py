@@ -77,9 +77,10 @@ class ProgressView:
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             # Text, not markup: the description names "[[agents]]", which markup would eat.
-            self.console.print(Text.assemble(("team: ", "bold"), event.team))
+            # The run's header: where model-written code will run, then who writes it.
             if event.sandbox:
                 self.console.print(Text.assemble(("sandbox: ", "bold"), event.sandbox))
+            self.console.print(Text.assemble(("team: ", "bold"), event.team))
             self.agents = dict.fromkeys(event.agents, "waiting")
         elif isinstance(event, RoundStarted):
             self.round = f"round {event.round + 1}/{event.rounds}"
