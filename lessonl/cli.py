@@ -164,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         "without ADDRESS: RAY_ADDRESS, else a local Ray); needs pip install 'lessonl[ray]'",
     )
 
-    sub.add_parser("doctor", help="check that a run has what it needs")
+    doctor = sub.add_parser("doctor", help="check that a run has what it needs")
+    doctor.add_argument(
+        "--team",
+        metavar="TEAM.toml",
+        help="check the agents of this team file (as optimize --team would use them)",
+    )
     return parser
 
 

@@ -75,6 +75,10 @@ class RunConfig:
     # bubblewrap when it works and says once when it does not, "required" makes that an error,
     # "off" runs commands unsandboxed. A target's own `sandbox` wins.
     sandbox: str = "auto"
+    # The per-call timeout of the embedded local team, which has no [[agents]] entry to carry
+    # one. Generous: on a loaded 2-core machine the 0.5B model wrote 1-1.5 tokens/s and read a
+    # 1,700-token prompt in 80 s, so a 600-token answer takes some 8-10 minutes.
+    local_timeout_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -425,7 +429,7 @@ def _run_range(key: str, value: Any) -> str | None:
         return None if value >= 0 else f"expected an integer >= 0, got {value}"
     if key in ("temperature", "lesson_temperature"):
         return None if 0 <= value <= 2 else f"expected a number between 0 and 2, got {value}"
-    if key in ("max_wall_s", "max_tokens", "max_cost_usd"):
+    if key in ("max_wall_s", "max_tokens", "max_cost_usd", "local_timeout_s"):
         # `value > 0` is False for NaN; infinity is no budget at all (leave the key out).
         ok = value > 0 and math.isfinite(value)
         return None if ok else f"expected a positive finite number, got {value}"

@@ -40,6 +40,8 @@ class RunStarted(Event):
     team: str
     agents: tuple[str, ...]
     rounds: int
+    # Which bwrap sandboxes the commands ("bubblewrap 0.11.0 (PATH, wheel)"), or why none.
+    sandbox: str = ""
 
     def message(self) -> str:
         what = f"`{self.function}`" if self.function else "the file"

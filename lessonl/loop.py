@@ -60,7 +60,7 @@ from lessonl.events import (
     Waiting,
 )
 from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, NotBuilt, Subject
-from lessonl.harness import require_tools
+from lessonl.harness import isolation, require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, is_refusal, prose
 from lessonl.llm import Agent, SampleId, Team, build_team
@@ -236,6 +236,7 @@ async def optimize(
                 team=team.description,
                 agents=tuple(a.name for a in team.agents),
                 rounds=run.rounds,
+                sandbox=isolation.summary(target_cfg.sandbox or config.run.sandbox),
             )
         )
         overrides = {rel: source} if source_text is not None else None

@@ -493,3 +493,33 @@ def test_pytest_missing_in_the_project_interpreter(tmp_path: Path) -> None:
     assert code == 2
     assert "pytest is not installed in" in err and ".venv/bin/python" in err
     assert "the project's .venv" in err
+
+
+# Right on every call, so the recorded calls pass; its docstring no longer says "loud", which
+# one of the project's tests checks.
+QUIET_SHOUT = '''```python
+def shout(text):
+    """Upper-cased text with an exclamation mark."""
+    return text.upper() + "!"
+```'''
+
+
+def test_a_failing_project_test_is_reported_by_its_assertion_without_colour(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """The project forces pytest's colour (addopts = "--color=yes"); the variant's detail is
+    still plain text and its first line is the failing test's assertion."""
+    fake_llm.script_fn(by_agent({"alpha": QUIET_SHOUT}))
+    root = _project(tmp_path, "auto_color")
+    team = _team(tmp_path, fake_llm)
+    code, out, err = _lessonl(
+        "optimize", "shout/loud.py:shout", "--rounds", "1", "--json", "--team", str(team), cwd=root
+    )
+    assert code == 0, err
+    (variant,) = _variants(json.loads(out))
+    assert variant["outcome"] == "incorrect", variant
+    assert "\x1b" not in variant["detail"] and "[0m" not in variant["detail"], variant["detail"]
+    first = variant["detail"].splitlines()[0]
+    assert first.startswith("test failed (exit status 1): the project's tests fail: "), first
+    assert "test_shout_says_it_is_loud" in first, first
+    assert "shout's docstring must say it is loud" in first, first

@@ -412,3 +412,24 @@ def leftover_processes(root: Path):
         cwd = proc.info.get("cwd")
         if cwd and cwd.startswith(str(root)) and proc.info["status"] != psutil.STATUS_ZOMBIE:
             yield proc
+
+
+def test_waiting_for_the_timing_lock_is_said_once_then_counted(tmp_path: Path) -> None:
+    """Two runs on one machine wait before nearly every step, for a holder that changes
+    (another run timing, or only building): the first wait is said with its holder, and then
+    only a count at most every WAIT_REPEAT_S, not a line per wait."""
+    from lessonl.harness import harness as harness_module
+
+    root = cpp_project(tmp_path)
+    said: list[str] = []
+    config = load_config(root)
+    h = Harness(config, config.target(), run_id="t", on_wait=said.append)
+    for holder in (4242, None, 4243, None, 4242, 4244):
+        h._waiting(holder)
+    assert said == ["waiting for the machine-wide timing lock, held by pid 4242 (timing)"]
+    h._last_wait_said -= harness_module.WAIT_REPEAT_S  # as if that much time had passed
+    h._waiting(None)
+    assert said[1:] == [
+        "waited for the machine-wide timing lock 7 times so far (other lessonl processes "
+        "share this machine)"
+    ]

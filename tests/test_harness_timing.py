@@ -265,10 +265,19 @@ def test_an_inherited_soft_cpu_limit_is_lifted_for_the_bench(tmp_path: Path) -> 
     assert "CPU-time limit" not in err  # nothing to warn about: the child ran without it
 
 
+# CPU_CLOCK_MAIN plus some 0.1 s of untimed work per run: whole-process CPU time stands in only
+# for a run that is mostly CPU (measure.py's _MIN_CPU_SHARE), and a run of 5 ms inside a
+# sandbox that takes 10-40 ms to start is not.
+CPU_BOUND_MAIN = CPU_CLOCK_MAIN.replace(
+    "    return 0;\n}", "    volatile long pad = work(n * 300);\n    (void)pad;\n    return 0;\n}"
+)
+
+
 def test_under_an_inherited_hard_cpu_limit_the_whole_process_cpu_time_is_used(
     tmp_path: Path,
 ) -> None:
-    root = cpp_project(tmp_path, CPU_CLOCK_MAIN, toml="timeout_s = 20")
+    assert CPU_BOUND_MAIN != CPU_CLOCK_MAIN
+    root = cpp_project(tmp_path, CPU_BOUND_MAIN, toml="timeout_s = 20")
     data, err = evaluate_under_cpu_limit(root, 3000, 3000)
     assert err.count("hard CPU-time limit (ulimit -t 3000)") == 1, err
     assert "CLOCK_THREAD_CPUTIME_ID" in err

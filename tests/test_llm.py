@@ -200,10 +200,27 @@ async def test_per_call_timeout(fake_llm: FakeLLM, tmp_path: Path):
     fake_llm.delay_s = 6.0  # far beyond the timeout, so a loaded machine cannot blur the two
     async with await _team(tmp_path, _openai_agent(fake_llm, timeout_s=0.2)) as team:
         started = time.monotonic()
-        with pytest.raises(ServerError, match="per-call timeout"):
+        with pytest.raises(ServerError, match="per-call timeout") as err:
             await _ask(team)
         assert time.monotonic() - started < 4  # two tries of 0.2 s, not the 6 s answer
     assert len(fake_llm.requests) == 1 + FAST.timeout_retries
+    # The advice names the key this agent's timeout comes from.
+    assert "timeout of 0.2 s; raise timeout_s of agent 'a' in [[agents]]" in str(err.value)
+
+
+def test_the_embedded_teams_timeout_is_a_run_setting(tmp_path: Path):
+    """The embedded team has no [[agents]] entry: its per-call timeout is [run]
+    local_timeout_s, with a default for a loaded 2-core machine, validated like the others."""
+    from lessonl.config import load_config
+    from lessonl.errors import ConfigError
+
+    (tmp_path / "lessonl.toml").write_text("[run]\nlocal_timeout_s = 1200\n")
+    assert load_config(tmp_path).run.local_timeout_s == 1200.0
+    (tmp_path / "lessonl.toml").write_text("[run]\nrounds = 1\n")
+    assert load_config(tmp_path).run.local_timeout_s >= 600
+    (tmp_path / "lessonl.toml").write_text("[run]\nlocal_timeout_s = 0\n")
+    with pytest.raises(ConfigError, match=r"run.local_timeout_s: expected a positive number"):
+        load_config(tmp_path)
 
 
 def test_retry_after_header_forms():

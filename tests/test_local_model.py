@@ -73,6 +73,10 @@ def test_model_path_must_be_gguf(tmp_path: Path):
         local.check_gguf(tmp_path / "missing.gguf")
 
 
+def test_the_model_leaves_a_core_to_the_run():
+    assert [local.model_threads(n) for n in (1, 2, 4, 64)] == [1, 1, 3, 8]
+
+
 def test_model_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert local.model_path() == tmp_path / "lessonl" / "models" / local.MODEL_FILE
@@ -89,6 +93,15 @@ async def test_real_local_model_answers_with_code_and_stops(tmp_path: Path):
         assert len(pids) == 1  # one server shared by the three agents
         server = psutil.Process(pids[0])
         family = [server, *server.children(recursive=True)]
+        # Logits for the last token only: the server's default (every token, in an n_ctx x
+        # n_vocab array) grew it by 0.6 MB per prompt token, to 3.4 GiB in a long run.
+        cmdline = server.cmdline()
+        assert cmdline[cmdline.index("--logits_all") + 1] == "False", cmdline
+        # A core left to the run's builds and tests (llama.cpp's threads collapse when one is
+        # descheduled), for generating and for reading the prompt alike.
+        threads = str(local.model_threads())
+        assert cmdline[cmdline.index("--n_threads") + 1] == threads, cmdline
+        assert cmdline[cmdline.index("--n_threads_batch") + 1] == threads, cmdline
         reply = await team.agents[0].model.complete(
             [
                 {

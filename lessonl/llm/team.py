@@ -181,6 +181,8 @@ async def build_team(
     env = os.environ if env is None else env
     chosen, why = choose_agents(config, agents, env, source)
     keys = {a.name: resolve_key(a, env) for a in chosen}  # all missing keys before any work
+    # The embedded team has no [[agents]] entry: its timeout is [run] local_timeout_s.
+    embedded = chosen is LOCAL_TEAM
     team = Team(agents=[], description="")
     try:
         response_cache: ResponseCache | None = None
@@ -212,7 +214,8 @@ async def build_team(
                 sem = semaphores.setdefault(slot, asyncio.Semaphore(1))
                 model = lease.client(
                     a.name,
-                    timeout_s=a.timeout_s,
+                    timeout_s=config.run.local_timeout_s if embedded else a.timeout_s,
+                    timeout_setting="local_timeout_s under [run]" if embedded else None,
                     semaphore=sem,
                     price=pricing.resolve(
                         a.model, a.price_in_per_mtok, a.price_out_per_mtok, free=True

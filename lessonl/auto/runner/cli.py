@@ -2,7 +2,12 @@
 
 Output contract with LessonL (lessonl/auto/recording.py reads it): a problem LessonL must show
 as an error is one line `LESSONL_ERROR: <message>` and exit status 3; a variant that does not
-reproduce a call prints `LESSONL_MISMATCH: call I of N, ...` as its last line and exits 1.
+reproduce a call prints `LESSONL_MISMATCH: call I of N, ...` as its last line and exits 1, and
+one that fails the project's tests `LESSONL_MISMATCH: the project's tests fail: TEST: FIRST LINE`
+(the harness makes that line the failure's detail).
+
+pytest runs with `--color=no`: its output goes to a pipe the harness reads, and a project's
+`addopts` or FORCE_COLOR would otherwise put ANSI codes in the detail a user and the model read.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def pytest_args(root: Path) -> list[str]:
 
     Without a configuration file in the project root pytest would search the parent folders
     and could adopt somebody else's (a monorepo's, a home folder's); an empty one stops it."""
-    base = ["-p", "no:cacheprovider", "-q", "--rootdir", str(root)]
+    base = ["-p", "no:cacheprovider", "-q", "--color=no", "--rootdir", str(root)]
     for name, marker in _PYTEST_CONFIG:
         path = root / name
         if path.is_file():
@@ -57,6 +62,22 @@ def pytest_args(root: Path) -> list[str]:
     empty = Path(tempfile.gettempdir()) / "lessonl-empty-pytest.ini"
     empty.write_text("[pytest]\n", encoding="utf-8")
     return [*base, "-c", str(empty)]
+
+
+class FirstFailure:
+    """pytest hook: the first failing test and the first line of its error (the assertion or
+    the exception, pytest's own `reprcrash`), not the traceback's decoration."""
+
+    def __init__(self) -> None:
+        self.line = ""
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if self.line or not report.failed:
+            return
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = getattr(crash, "message", "") or str(report.longrepr or "")
+        first = next((x.strip() for x in message.splitlines() if x.strip()), "failed")
+        self.line = f"{report.nodeid}: {first}"
 
 
 def _spec(args: argparse.Namespace) -> target.Spec:
@@ -248,9 +269,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if meta.tests and not args.no_tests:
         import pytest
 
-        code = pytest.main([*pytest_args(spec.root), "-x", *meta.tests])
+        first = FirstFailure()
+        code = pytest.main([*pytest_args(spec.root), "-x", *meta.tests], plugins=[first])
         if code != 0:
-            print(f"LESSONL_MISMATCH: the project's tests fail (pytest exit status {code})")
+            why = first.line or f"pytest exit status {code}"
+            print(f"LESSONL_MISMATCH: the project's tests fail: {why}", flush=True)
             return 1
     print(f"ok: {len(calls)} recorded calls reproduced, {len(meta.tests)} tests passed")
     return 0
