@@ -558,10 +558,19 @@ class _Runner:
             top=REMEASURE_TOP if thorough else 1,
             on_remeasured=self.report.remeasured.append,
         )
-        best = final.verified
+        best, why = grading.on_evidence(final.remeasured, self._change_size)
         if best is None or best.speedup is None:
             return None
-        return self._best_variant(best.candidate, best.speedup, best.ci95)
+        return dataclasses.replace(
+            self._best_variant(best.candidate, best.speedup, best.ci95), chosen_because=why
+        )
+
+    def _change_size(self, v: VariantRecord) -> int:
+        """Lines added or removed against the original: how much a reviewer must read."""
+        if v.new_text is None:
+            return 0
+        diff = unified_diff(self.source, v.new_text, self.rel).splitlines()
+        return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++ ", "--- ")))
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""
@@ -620,6 +629,9 @@ def _summary(report: RunReport) -> str:
                 counts[v.outcome] = counts.get(v.outcome, 0) + 1
         what = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
         text = f"no variant was measurably faster than the original ({what or 'no variants'})"
+    weak = (report.verification or {}).get("weak")
+    if report.best is not None and weak:  # the speedup stands; the evidence is said plainly
+        text += f"; {weak}"
     if report.stopped.startswith("budget:"):
         text += f"; stopped by {report.stopped.removeprefix('budget:')}"
     if report.errors:

@@ -125,6 +125,9 @@ class BestVariant:
     lessons: tuple[str, ...]
     new_text: str
     answer_parts: dict[str, Any] | None = None
+    # Why this one among the measurably faster variants (grading.on_evidence); None when it
+    # was the only one.
+    chosen_because: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +140,7 @@ class BestVariant:
             "lessons": list(self.lessons),
             "new_text": self.new_text,
             "answer_parts": self.answer_parts,
+            "chosen_because": self.chosen_because,
         }
 
 

@@ -56,7 +56,7 @@ def describe(made: AutoTarget) -> str:
     )
     if v["generated_inputs"]:
         text += f", plus {v['generated_inputs']} generated inputs"
-    return "; ".join([text, *v["notes"]])
+    return "; ".join([text, v["summary"], *v["notes"]])
 
 
 def wants_auto(config: Config, file: Path, target_name: str | None) -> bool:
@@ -103,7 +103,7 @@ async def prepare(
     if generator_agent is not None:
         code = regions.prompt_context(text, "python", function).code
         generator = make_generator(
-            generator_agent, code, qualname, max_tokens=config.run.code_max_tokens
+            generator_agent, code, qualname, max_tokens=config.run.code_max_tokens, source=text
         )
     recording = await record(
         config.root,

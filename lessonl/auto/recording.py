@@ -15,12 +15,15 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lessonl.auto.runner as runner_package
+from lessonl.auto import support
 from lessonl.auto.errors import (
     CannotRecord,
     NothingReachesFunction,
@@ -30,6 +33,7 @@ from lessonl.auto.errors import (
 )
 from lessonl.auto.generate import Generator
 from lessonl.auto.project import Interpreter, ModuleLocation
+from lessonl.auto.runner.strength import THRESHOLD as COVERAGE_THRESHOLD
 from lessonl.errors import LessonLError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
@@ -42,6 +46,8 @@ GENERATE = Limits(wall_s=60.0, cpu_s=60.0, memory_mb=4096, file_size_mb=64)  # t
 TARGET_PASS_S = 0.005  # each timed repetition covers about this much of the original's work
 MAX_TIMED_BYTES = 64 << 20  # bound on the inputs unpickled for one repetition
 _ERROR = re.compile(r"^LESSONL_ERROR: (.*)$", re.M)
+# pytest must be importable; the version decides whether coverage and Hypothesis can join.
+_PROBE = "import sys, pytest; print('%d.%d' % sys.version_info[:2])"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Recording:
     loops: int
     record_wall_s: float
     generator_error: str | None = None  # why generated inputs were wanted but not had
+    strength_error: str | None = None  # why coverage / property-based inputs are missing
 
 
 def folder_for(root: Path, rel: str, qualname: str) -> Path:
@@ -114,8 +121,11 @@ async def record(
     async def run(argv: list[str]) -> CommandResult:
         return await run_command(argv, cwd=tree, env=env, limits=limits)
 
+    async def run_short(argv: list[str]) -> CommandResult:
+        return await run_command(argv, cwd=tree, env=env, limits=GENERATE)
+
     try:
-        probe = await run([interpreter.path, "-c", "import pytest"])
+        probe = await run([interpreter.path, "-c", _PROBE])
         if not probe.ok:
             raise PytestMissing(
                 f"pytest is not installed in {interpreter.path} ({interpreter.source}): "
@@ -129,8 +139,12 @@ async def record(
         _raise_for(result, "recording")
         meta = _meta(recording)
         _judge_tests(meta)
+        support_dir, strength_error = await _strengthen(
+            run_short, interpreter, probe.stdout.strip(), folder, rel, qualname, location, recording
+        )
+        meta = _meta(recording)
         generator_error = None
-        if meta["kept"] < few and generator is not None:
+        if (meta["kept"] < few or _coverage_low(meta)) and generator is not None:
             try:
                 code = await generator(meta)
                 path = recording / "generator.py"
@@ -146,9 +160,8 @@ async def record(
                 generator_error = str(exc)
             meta = _meta(recording)
         _judge_reach(meta, rel, qualname, generator_error)
-        result = await run(
-            runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
-        )
+        argv = runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
+        result = await run([*argv, "--support", str(support_dir)] if support_dir else argv)
         _raise_for(result, "replaying the recorded calls on the original")
         meta = _meta(recording)
         if not meta["kept"]:
@@ -167,7 +180,52 @@ async def record(
         loops=_loops(meta, recording),
         record_wall_s=wall,
         generator_error=generator_error,
+        strength_error=strength_error,
     )
+
+
+async def _strengthen(
+    run: Callable[[list[str]], Awaitable[CommandResult]],
+    interpreter: Interpreter,
+    version: str,
+    folder: Path,
+    rel: str,
+    qualname: str,
+    location: ModuleLocation,
+    recording: Path,
+) -> tuple[Path | None, str | None]:
+    """Measure the recorded calls' coverage and add property-based inputs (runner `strengthen`,
+    see lessonl/auto/support.py for how the libraries reach the project's Python). Returns the
+    support folder (None when unusable) and why strengthening did not happen, if it did not:
+    a failure is a note, never the end of the run, and leaves the recording as it was."""
+    if not support.same_python(version):
+        return None, (
+            f"coverage not measured and no property-based inputs: the project's Python is "
+            f"{version or 'unknown'}, LessonL's is {sys.version_info[0]}.{sys.version_info[1]}"
+        )
+    made = await asyncio.to_thread(support.build, folder / "support")
+    if made is None:
+        return None, "coverage not measured: coverage or hypothesis is not installed with LessonL"
+    argv = runner_argv(interpreter.path, "strengthen", rel, qualname, location, str(recording))
+    saved = (recording / "calls.pkl").read_bytes(), (recording / "meta.json").read_bytes()
+    result = await run([*argv, "--support", str(made)])
+    try:
+        if result.timed_out:
+            raise CannotRecord(f"they did not finish within {GENERATE.wall_s:g} s")
+        _raise_for(result, "adding property-based inputs")
+    except LessonLError as exc:
+        (recording / "calls.pkl").write_bytes(saved[0])  # as it was: never weaker
+        (recording / "meta.json").write_bytes(saved[1])
+        return made, f"property-based inputs dropped: {exc}"
+    return made, None
+
+
+def _coverage_low(meta: dict[str, Any]) -> bool:
+    before = (meta.get("strength") or {}).get("before")
+    if not before:
+        return False
+    value = before["branches"] if before.get("branches") is not None else before["lines"]
+    return bool(value < COVERAGE_THRESHOLD)
 
 
 def _fresh_copy(root: Path, work: Path, recording: Path) -> None:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import store, target
+from . import store, strength, target
 from .record import Plugin, Recorder
 from .replay import call_text, replay
 from .timing import bench, clock, fresh, one_pass
@@ -180,11 +182,50 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for call_args, call_kwargs in inputs[:MAX_GENERATED]:
         with contextlib.suppress(Exception):  # recorded: raising is behaviour too
             wrapped(*call_args, **call_kwargs)
-    added = recorder.chosen()[: max(0, args.max_calls - len(calls))]
+    room = args.max_calls - sum(1 for c in calls if c.test != store.PROPERTY)
+    added = recorder.chosen()[: max(0, room)]
     meta.generated = len(added)
     meta.seen = seen
     meta.kept = len(calls) + len(added)
     meta.samples = meta.samples or _samples(added, spec.qualname)
+    store.save(folder, calls + added, meta)
+    return 0
+
+
+def cmd_strengthen(args: argparse.Namespace) -> int:
+    """Measure the recorded calls' coverage of the function, then add property-based inputs
+    (a small budget always, a larger one below `strength.THRESHOLD`); see strength.py."""
+    spec = _spec(args)
+    folder = Path(args.recording)
+    _module, fn = _function(spec)
+    calls = store.load_calls(folder)
+    meta = store.load_meta(folder)
+    why = strength.add_support(args.support)
+    if why is not None or not calls:
+        meta.strength = {"available": why is None, "reason": why or "no recorded calls"}
+        store.save(folder, calls, meta)
+        return 0
+    before = strength.coverage_of(fn, calls)
+    low = strength.headline(before) < strength.THRESHOLD
+    examples, keep = strength.LARGE_BUDGET if low else strength.SMALL_BUDGET
+    recorder = Recorder(meta, max_calls=keep, per_shape=keep, max_call_bytes=1 << 20)
+    recorder.digests.update(hashlib.sha1(c.args).digest() for c in calls)
+    recorder.current_test = store.PROPERTY
+    seen, left_out = meta.seen, dict(meta.left_out)
+    started = time.monotonic()
+    ran = strength.property_inputs(fn, calls, recorder.wrap(fn), examples=examples)
+    added = [c for c in recorder.chosen() if c.raised is None][: max(0, keep)]
+    meta.seen, meta.left_out = seen, left_out  # those counts stay the tests'
+    meta.kept = len(calls) + len(added)
+    meta.strength = {
+        "available": True,
+        "before": before,
+        "low": low,
+        "examples": examples,
+        "ran": ran,
+        "added": len(added),
+        "seconds": round(time.monotonic() - started, 3),
+    }
     store.save(folder, calls + added, meta)
     return 0
 
@@ -206,8 +247,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     meta.dropped_on_replay = len(calls) - len(kept)
     meta.kept = len(kept)
     meta.generated = sum(1 for c in kept if c.test == GENERATED)
-    if kept:
-        inputs = fresh(kept, 1)
+    meta.property_inputs = sum(1 for c in kept if c.test == store.PROPERTY)
+    if kept and strength.add_support(args.support) is None:
+        meta.coverage = strength.coverage_of(fn, kept)
+    timed = store.timed(kept)
+    if timed:
+        inputs = fresh(timed, 1)
         now = clock()
         start = now()
         one_pass(fn, inputs)
@@ -232,14 +277,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         if code != 0:
             print(f"LESSONL_MISMATCH: the project's tests fail (pytest exit status {code})")
             return 1
-    print(f"ok: {len(calls)} recorded calls reproduced, {len(meta.tests)} tests passed")
+    derived = sum(1 for c in calls if c.test == store.PROPERTY)
+    extra = f" (and {derived} property-based inputs)" if derived else ""
+    print(
+        f"ok: {len(calls) - derived} recorded calls reproduced{extra}, "
+        f"{len(meta.tests)} tests passed"
+    )
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     spec = _spec(args)
     module, fn = _function(spec)
-    calls = store.load_calls(Path(args.recording))
+    calls = store.timed(store.load_calls(Path(args.recording)))
     bench(fn, module, calls, loops=args.loops, reps=args.reps)
     return 0
 
@@ -247,7 +297,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lessonl-auto-runner")
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("record", "verify", "check", "bench", "generate"):
+    for name in ("record", "verify", "check", "bench", "generate", "strengthen"):
         s = sub.add_parser(name)
         s.add_argument("--root", default=".")
         s.add_argument("--file", required=True)
@@ -255,6 +305,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--module", required=True)
         s.add_argument("--import-root", default=".")
         s.add_argument("--recording", required=True)
+        if name in ("strengthen", "verify"):
+            s.add_argument("--support", default=None)
         if name == "generate":
             s.add_argument("--generator", required=True)
             s.add_argument("--max-calls", type=int, default=64)
@@ -280,6 +332,7 @@ def main(argv: Sequence[str]) -> int:
         "check": cmd_check,
         "bench": cmd_bench,
         "generate": cmd_generate,
+        "strengthen": cmd_strengthen,
     }
     try:
         return handlers[args.command](args)

@@ -1,0 +1,165 @@
+"""Verification strength (issue 29): the coverage the judging calls reach, the property-based
+inputs derived from them, and the final choice between variants the timing cannot separate.
+
+The runner's modules are imported in-process here (they are plain stdlib modules plus, for
+these functions, coverage.py and Hypothesis, which LessonL's own environment has); the whole
+path through the project's interpreter is in tests/test_auto_cli.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessonl.auto.generate import uncovered_text
+from lessonl.auto.runner import strength
+from lessonl.auto.runner.record import Recorder
+from lessonl.auto.runner.store import Call, Meta
+from lessonl.auto.target import strength_line, weak_line
+from lessonl.grading import Graded, Remeasured, on_evidence
+from lessonl.harness.outcomes import Evaluation, Outcome
+
+SOURCE = '''\
+def classify(n):
+    """Sign of n, in words."""
+    if n < 0:
+        return "negative"
+    if n == 0:
+        return "zero"
+    return "positive"
+'''
+
+
+def _module(tmp: Path, name: str, source: str) -> object:
+    path = tmp / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _calls(fn: object, inputs: list[tuple[tuple[object, ...], dict[str, object]]]) -> list[Call]:
+    meta = Meta(module="m", qualname="f")
+    recorder = Recorder(meta, max_calls=100, per_shape=100, max_call_bytes=1 << 20)
+    wrapped = recorder.wrap(fn)  # type: ignore[arg-type]
+    for args, kwargs in inputs:
+        wrapped(*args, **kwargs)
+    return recorder.chosen()
+
+
+def test_coverage_names_the_lines_and_branches_the_calls_never_run(tmp_path: Path) -> None:
+    module = _module(tmp_path, "signs", SOURCE)
+    fn = module.classify  # type: ignore[attr-defined]
+    measured = strength.coverage_of(fn, _calls(fn, [((5,), {})]))
+    # lines 3, 5, 7 run; 4 and 6 never: 3 of 5 statements, 2 of 4 branches
+    assert measured["lines"] == 60.0 and measured["branches"] == 50.0
+    assert measured["uncovered_lines"] == "4, 6"
+    full = strength.coverage_of(fn, _calls(fn, [((5,), {}), ((0,), {}), ((-1,), {})]))
+    assert full["lines"] == 100.0 and full["branches"] == 100.0 and not full["uncovered_lines"]
+    assert '4: return "negative"' in uncovered_text(SOURCE, measured["uncovered_lines"])
+
+
+def test_ranges_read_as_a_person_writes_them() -> None:
+    assert strength.ranges([9, 3, 4, 5, 12, 11]) == "3-5, 9, 11-12"
+    assert strength.ranges([]) == ""
+
+
+def test_a_list_is_tried_where_only_tuples_strings_and_an_empty_list_were_recorded(
+    tmp_path: Path,
+) -> None:
+    module = _module(
+        tmp_path,
+        "uniq",
+        "def first(items):\n    return list(items)[:1]\n",
+    )
+    fn = module.first  # type: ignore[attr-defined]
+    recorded = _calls(fn, [(("abc",), {}), (((3, 1, 3),), {}), (([],), {})])
+    meta = Meta(module="uniq", qualname="first")
+    recorder = Recorder(meta, max_calls=64, per_shape=64, max_call_bytes=1 << 20)
+    ran = strength.property_inputs(fn, recorded, recorder.wrap(fn), examples=60)
+    assert ran > 10
+    added = [pickle.loads(c.args)[0][0] for c in recorder.chosen()]
+    assert any(isinstance(a, list) and a for a in added), added  # a non-empty list
+    assert any(isinstance(a, list) and len(a) != len(set(a)) for a in added)  # duplicates
+    assert any(isinstance(a, tuple) for a in added) and any(isinstance(a, str) for a in added)
+    # the same recording yields the same inputs (derandomized, no example database)
+    again = Recorder(
+        Meta(module="uniq", qualname="first"), max_calls=64, per_shape=64, max_call_bytes=1 << 20
+    )
+    strength.property_inputs(fn, recorded, again.wrap(fn), examples=60)
+    assert [c.args for c in again.chosen()] == [c.args for c in recorder.chosen()]
+
+
+def test_inputs_that_crash_the_original_are_discarded(tmp_path: Path) -> None:
+    module = _module(
+        tmp_path,
+        "halves",
+        "def half(n):\n    if n % 2:\n        raise ValueError(n)\n    return n // 2\n",
+    )
+    fn = module.half  # type: ignore[attr-defined]
+    recorded = _calls(fn, [((4,), {}), ((10,), {})])
+    recorder = Recorder(
+        Meta(module="halves", qualname="half"), max_calls=64, per_shape=64, max_call_bytes=1 << 20
+    )
+    strength.property_inputs(fn, recorded, recorder.wrap(fn), examples=50)
+    kept = recorder.chosen()
+    assert kept and all(c.raised is None for c in kept)
+    assert all(pickle.loads(c.args)[0][0] % 2 == 0 for c in kept)
+
+
+def test_the_strength_line_and_the_thin_evidence_line() -> None:
+    coverage = {"lines": 95.0, "branches": 92.0, "uncovered_lines": "4012-4015"}
+    assert strength_line("nth_permutation", 35, 40, 0, coverage) == (
+        "verified on 35 recorded + 40 generated calls covering 92% of nth_permutation's "
+        "branches; uncovered: lines 4012-4015"
+    )
+    assert weak_line("f", 75, coverage) is None
+    assert weak_line("f", 3, coverage) == (
+        "correctness rests on 3 inputs covering 92% of f's branches: review the change"
+    )
+    low = {"lines": 70.0, "branches": None, "uncovered_lines": "3"}
+    assert weak_line("f", 40, low) == (
+        "correctness rests on 40 inputs covering 70% of f's lines: review the change"
+    )
+
+
+@dataclass(frozen=True)
+class _Variant:
+    agent: str
+    round: int
+    grade: Graded | None
+    changed: int
+
+
+def _remeasured(agent: str, changed: int, speedup: float, ci: tuple[float, float]) -> Remeasured:
+    again = Evaluation(id=agent, label=agent, outcome=Outcome.CORRECT, speedup=speedup, ci95=ci)
+    return Remeasured(
+        candidate=_Variant(agent, 0, None, changed), first_speedup=speedup, again=again
+    )
+
+
+def test_overlapping_intervals_choose_the_smaller_change_and_say_why() -> None:
+    # the issue's numbers: 2.01x [1.72, 2.49] is no evidence of beating 1.84x [1.73, 1.93]
+    big = _remeasured("alpha", 30, 2.01, (1.72, 2.49))
+    small = _remeasured("beta", 4, 1.84, (1.73, 1.93))
+    chosen, why = on_evidence([big, small], lambda v: v.changed)
+    assert chosen is small
+    assert why is not None and "alpha's 2.01x [1.72, 2.49]" in why and "smallest change" in why
+    assert "4 changed lines" in why
+
+
+def test_separate_intervals_keep_the_fastest() -> None:
+    fast = _remeasured("alpha", 30, 3.0, (2.8, 3.2))
+    slow = _remeasured("beta", 4, 1.84, (1.73, 1.93))
+    chosen, why = on_evidence([slow, fast], lambda v: v.changed)
+    assert chosen is fast and why is not None and "above" in why
+    alone, reason = on_evidence([fast], lambda v: v.changed)
+    assert alone is fast and reason is None
+    # not measurably faster: never chosen, however small
+    flat = _remeasured("gamma", 1, 1.01, (0.95, 1.08))
+    assert on_evidence([flat], lambda v: v.changed) == (None, None)
