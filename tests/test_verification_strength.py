@@ -16,6 +16,7 @@ from pathlib import Path
 from lessonl.auto.generate import uncovered_text
 from lessonl.auto.runner import strength
 from lessonl.auto.runner.record import Recorder
+from lessonl.auto.runner.replay import one
 from lessonl.auto.runner.store import Call, Meta
 from lessonl.auto.target import strength_line, weak_line
 from lessonl.grading import Graded, Remeasured, on_evidence
@@ -163,3 +164,30 @@ def test_separate_intervals_keep_the_fastest() -> None:
     # not measurably faster: never chosen, however small
     flat = _remeasured("gamma", 1, 1.01, (0.95, 1.08))
     assert on_evidence([flat], lambda v: v.changed) == (None, None)
+
+
+def test_derived_inputs_keep_the_recorded_element_types_so_a_right_rewrite_passes(
+    tmp_path: Path,
+) -> None:
+    # Strings inside a list stay strings: a list of lists would make `dict.fromkeys` raise
+    # where the quadratic original does not, and reject a right rewrite for an input no
+    # caller of a word list passes.
+    module = _module(
+        tmp_path,
+        "words",
+        "def dedupe(words):\n    out = []\n    for w in words:\n        if w not in out:\n"
+        "            out.append(w)\n    return out\n\n"
+        "def fast(words):\n    return list(dict.fromkeys(words))\n",
+    )
+    fn, fast = module.dedupe, module.fast  # type: ignore[attr-defined]
+    recorded = _calls(fn, [((["the", "cat", "the"],), {}), (([],), {})])
+    recorder = Recorder(
+        Meta(module="words", qualname="dedupe"), max_calls=64, per_shape=64, max_call_bytes=1 << 20
+    )
+    strength.property_inputs(fn, recorded, recorder.wrap(fn), examples=80)
+    added = recorder.chosen()
+    assert len(added) > 10
+    assert all(isinstance(w, str) for c in added for w in pickle.loads(c.args)[0][0]), (
+        "elements of a list of strings must stay strings"
+    )
+    assert [one(fast, c, "dedupe") for c in added] == [None] * len(added)

@@ -147,6 +147,7 @@ def to_toml(target: TargetConfig, recording: Recording) -> str:
     lines = [
         f"# Automatic target: {v['recorded_calls']} recorded calls of {target.name[5:]} "
         f"function from {len(v['tests'])} tests, run with {v['interpreter_source']}.",
+        f"# {v['summary']}.",
         f"# The recording lives in {recording.folder} (not committed); lessonl optimize",
         "# records it anew. Edit the commands to tune the check or the timing.",
         "[[targets]]",

@@ -152,17 +152,54 @@ def headline(measured: dict[str, Any]) -> float:
 
 # -- strategies from recorded values ----------------------------------------------------------
 
-_SEQUENCES = (list, tuple, str)
+_CONTAINERS = (list, tuple, set, frozenset)
 
 
 def _elements(values: list[Any]) -> list[Any]:
     out: list[Any] = []
     for v in values:
-        if isinstance(v, str):
-            out.extend(v[:20])
-        elif isinstance(v, list | tuple | set | frozenset):
-            out.extend(list(v)[:20])
+        out.extend(v[:20] if isinstance(v, str) else list(v)[:20])
     return out
+
+
+def _element(inner: list[Any], fallback: list[Any], depth: int) -> Any:
+    """Elements like those recorded (drawn again, so duplicates occur, and new ones of their
+    types); for containers recorded only empty, like the position's other elements."""
+    from hypothesis import strategies as st
+
+    seen = inner or fallback
+    if not seen:
+        return st.integers(-5, 5)
+    drawn = st.sampled_from(_picklable(seen)[:50]) if _picklable(seen) else None
+    made = strategy_for(seen, depth + 1) if depth < 2 else None
+    parts = [x for x in (drawn, made) if x is not None]
+    return st.one_of(parts) if parts else st.integers(-5, 5)
+
+
+def _containers(kinds: dict[type, list[Any]], depth: int) -> list[Any]:
+    """Strategies for the containers seen at one position: each kind again, with elements like
+    its own, at other lengths (empty included); and a plain list of the same elements for
+    every kind, since a position that takes a tuple or a set takes any iterable, and a list is
+    what an input-mutating rewrite gets wrong. A string becomes a list of its characters only
+    where a container was also seen (the position takes iterables, not just text)."""
+    from hypothesis import strategies as st
+
+    seen = [k for k in _CONTAINERS if k in kinds]
+    if not seen:
+        return []
+    everything = _elements([v for k in seen for v in kinds[k]])
+    options: list[Any] = []
+    sources = [*seen, *([str] if str in kinds and depth == 0 else [])]
+    for kind in sources:
+        element = _element(_elements(kinds[kind]), everything, depth)
+        options.append(st.lists(element, max_size=MAX_SIZE))
+        if kind is tuple:
+            options.append(st.lists(element, max_size=MAX_SIZE).map(tuple))
+        elif kind in (set, frozenset):
+            hashable = element.filter(_hashable)
+            made = st.frozensets if kind is frozenset else st.sets
+            options.append(made(hashable, max_size=MAX_SIZE))
+    return options
 
 
 def strategy_for(values: list[Any], depth: int = 0) -> Any:
@@ -172,26 +209,7 @@ def strategy_for(values: list[Any], depth: int = 0) -> Any:
     kinds: dict[type, list[Any]] = {}
     for v in values:
         kinds.setdefault(type(v), []).append(v)
-    options: list[Any] = []
-    if any(k in kinds for k in _SEQUENCES) or any(k in kinds for k in (set, frozenset)):
-        inner = _elements(values)
-        element = (
-            strategy_for(inner, depth + 1)
-            if inner and depth < 2
-            else st.integers(-5, 5) | st.text(max_size=3)
-        )
-        if inner:  # duplicates: draw again from what was seen
-            element = st.sampled_from(_picklable(inner)[:50]) | element
-        # a plain list for every sequence kind seen: the container the tests never passed
-        options.append(st.lists(element, max_size=MAX_SIZE))
-        if tuple in kinds:
-            options.append(st.lists(element, max_size=MAX_SIZE).map(tuple))
-        if set in kinds or frozenset in kinds:
-            hashable = element.filter(_hashable)
-            if frozenset in kinds:
-                options.append(st.frozensets(hashable, max_size=MAX_SIZE))
-            if set in kinds:
-                options.append(st.sets(hashable, max_size=MAX_SIZE))
+    options: list[Any] = _containers(kinds, depth)
     for kind, seen in kinds.items():
         if kind is bool:
             options.append(st.booleans())
@@ -213,7 +231,7 @@ def strategy_for(values: list[Any], depth: int = 0) -> Any:
             key = strategy_for(keys, depth + 1).filter(_hashable) if keys else st.text(max_size=4)
             val = strategy_for(vals, depth + 1) if vals else st.integers(-5, 5)
             options.append(st.dictionaries(key, val, max_size=MAX_SIZE))
-        elif kind not in _SEQUENCES and kind not in (set, frozenset):
+        elif kind not in _CONTAINERS:
             options.append(st.sampled_from(_picklable(seen)[:20]) if _picklable(seen) else None)
     options = [o for o in options if o is not None]
     if not options:
