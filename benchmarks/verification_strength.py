@@ -43,6 +43,7 @@ PROJECTS = {
     "auto_order": "tags/clean.py:unique_tags",
     "auto_mutate": "seqtools/uniq.py:ordered_unique",
     "auto_slots": "geom/shapes.py:inside",
+    "auto_branches": "marks/grades.py:grade",
 }
 
 

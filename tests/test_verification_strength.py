@@ -119,6 +119,11 @@ def test_the_strength_line_and_the_thin_evidence_line() -> None:
         "verified on 35 recorded + 40 generated calls covering 92% of nth_permutation's "
         "branches; uncovered: lines 4012-4015"
     )
+    one_line = {"lines": 90.0, "branches": None, "uncovered_lines": "8"}
+    assert strength_line("g", 2, 0, 48, one_line) == (
+        "verified on 2 recorded + 48 property-based calls covering 90% of g's lines; "
+        "uncovered: line 8"
+    )
     assert weak_line("f", 75, coverage) is None
     assert weak_line("f", 3, coverage) == (
         "correctness rests on 3 inputs covering 92% of f's branches: review the change"

@@ -116,8 +116,9 @@ def strength_line(
         return text + " (coverage not measured)"
     percent, what = _percent(coverage)
     text += f" covering {percent:g}% of {name}'s {what}"
-    if coverage.get("uncovered_lines"):
-        text += f"; uncovered: lines {coverage['uncovered_lines']}"
+    missed = coverage.get("uncovered_lines")
+    if missed:
+        text += f"; uncovered: line{'s' if any(c in missed for c in ',-') else ''} {missed}"
     return text
 
 
