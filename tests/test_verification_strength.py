@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import pickle
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from lessonl.auto import support
 from lessonl.auto.generate import uncovered_text
+from lessonl.auto.project import Interpreter, module_location
+from lessonl.auto.recording import record
 from lessonl.auto.runner import strength
 from lessonl.auto.runner.record import Recorder
 from lessonl.auto.runner.replay import one
@@ -21,6 +25,8 @@ from lessonl.auto.runner.store import Call, Meta
 from lessonl.auto.target import strength_line, weak_line
 from lessonl.grading import Graded, Remeasured, on_evidence
 from lessonl.harness.outcomes import Evaluation, Outcome
+
+DATA = Path(__file__).resolve().parent / "data"
 
 SOURCE = '''\
 def classify(n):
@@ -196,3 +202,58 @@ def test_derived_inputs_keep_the_recorded_element_types_so_a_right_rewrite_passe
         "elements of a list of strings must stay strings"
     )
     assert [one(fast, c, "dedupe") for c in added] == [None] * len(added)
+
+
+def test_the_support_folder_brings_coverage_and_hypothesis_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    folder = support.build(tmp_path / "support")
+    assert folder is not None
+    # -S: no site-packages, as in a project's interpreter without LessonL's dependencies
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import coverage, hypothesis\n"
+        "try:\n    import numpy\nexcept ImportError:\n    print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+    assert support.same_python(f"{sys.version_info[0]}.{sys.version_info[1]}")
+    assert not support.same_python("2.7")
+
+
+async def test_low_coverage_asks_the_generator_showing_the_lines_never_run(
+    tmp_path: Path,
+) -> None:
+    """Enough recorded calls (more than `few`), but half the branches never run: the input
+    generator is asked anyway, and what it is given names the lines the calls miss."""
+    import shutil
+
+    root = tmp_path / "auto_branches"
+    shutil.copytree(DATA / "auto_branches", root)
+    rel = "marks/grades.py"
+    seen: list[dict[str, object]] = []
+
+    async def generator(meta: dict[str, object]) -> str:
+        seen.append(meta)
+        return "def generate_inputs():\n    return [((s,), {}) for s in (10, 55, 60)]\n"
+
+    made = await record(
+        root,
+        rel,
+        "grade",
+        Interpreter(sys.executable, "test"),
+        module_location(root, rel),
+        secret_names=[],
+        generator=generator,
+        few=1,
+    )
+    (meta,) = seen
+    before = meta["strength"]["before"]  # type: ignore[index]
+    assert before["branches"] == 50.0 and before["uncovered_lines"] == "8, 13-15"
+    source = (root / rel).read_text()
+    assert '15: return "F"' in uncovered_text(source, before["uncovered_lines"])
+    assert made.meta["generated"] == 3
