@@ -19,6 +19,7 @@ from lessonl.auto.generate import uncovered_text
 from lessonl.auto.project import Interpreter, module_location
 from lessonl.auto.recording import record
 from lessonl.auto.runner import strength
+from lessonl.auto.runner.cli import _coverage
 from lessonl.auto.runner.record import Recorder
 from lessonl.auto.runner.replay import one
 from lessonl.auto.runner.store import Call, Meta
@@ -257,3 +258,12 @@ async def test_low_coverage_asks_the_generator_showing_the_lines_never_run(
     source = (root / rel).read_text()
     assert '15: return "F"' in uncovered_text(source, before["uncovered_lines"])
     assert made.meta["generated"] == 3
+
+
+def test_a_function_without_source_is_judged_without_coverage_and_says_so() -> None:
+    namespace: dict[str, object] = {}
+    exec("def twice(x):\n    return 2 * x\n", namespace)  # no file: coverage cannot place it
+    fn = namespace["twice"]
+    measured, why = _coverage(fn, _calls(fn, [((3,), {})]))
+    assert measured is None
+    assert why is not None and why.startswith("coverage not measured (")

@@ -114,6 +114,7 @@ async def prepare(
         secret_names=secrets,
         generator=generator,
         few=FEW_CALLS,
+        sandbox=config.run.sandbox,
     )
     target = auto_target(recording, rel, qualname)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))

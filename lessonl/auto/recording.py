@@ -35,6 +35,7 @@ from lessonl.auto.generate import Generator
 from lessonl.auto.project import Interpreter, ModuleLocation
 from lessonl.auto.runner.strength import THRESHOLD as COVERAGE_THRESHOLD
 from lessonl.errors import LessonLError
+from lessonl.harness import isolation
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
 from lessonl.state import StateDir
@@ -99,8 +100,10 @@ async def record(
     secret_names: list[str],
     generator: Generator | None = None,
     few: int = 6,
+    sandbox: str = "auto",
 ) -> Recording:
-    """Record, then (fewer than `few` calls and a `generator`) add generated inputs, then
+    """Record, then measure the coverage and add property-based inputs (`_strengthen`), then
+    (fewer than `few` calls or low coverage, and a `generator`) add generated inputs, then
     verify. Raises the errors of `lessonl.auto.errors`."""
     folder = folder_for(root, rel, qualname)
     work = folder / "work"
@@ -124,7 +127,27 @@ async def record(
     async def run_short(argv: list[str]) -> CommandResult:
         return await run_command(argv, cwd=tree, env=env, limits=GENERATE)
 
+    # What runs the original on inputs no test chose (derived, or from the model's generator),
+    # and those inputs' replay, runs in the sandbox: a function that writes or deletes a path
+    # it is given must not get random ones outside the copy (lessonl/harness/isolation.py).
+    boxed = False
+
+    def confined(argv: list[str]) -> list[str]:
+        if not boxed:
+            return argv
+        return isolation.wrap(
+            argv,
+            cwd=tree,
+            writable=folder,
+            hidden=[*isolation.real_homes(), root],
+            readable=[RUNNER, *isolation.interpreter_paths(interpreter.path)],
+        )
+
+    async def run_confined(argv: list[str]) -> CommandResult:
+        return await run_short(confined(argv))
+
     try:
+        boxed = isolation.enabled(sandbox, where="[run]")
         probe = await run([interpreter.path, "-c", _PROBE])
         if not probe.ok:
             raise PytestMissing(
@@ -140,7 +163,14 @@ async def record(
         meta = _meta(recording)
         _judge_tests(meta)
         support_dir, strength_error = await _strengthen(
-            run_short, interpreter, probe.stdout.strip(), folder, rel, qualname, location, recording
+            run_confined,
+            interpreter,
+            probe.stdout.strip(),
+            folder,
+            rel,
+            qualname,
+            location,
+            recording,
         )
         meta = _meta(recording)
         generator_error = None
@@ -152,16 +182,16 @@ async def record(
                 argv = runner_argv(
                     interpreter.path, "generate", rel, qualname, location, str(recording)
                 )
-                result = await run_command(
-                    [*argv, "--generator", str(path)], cwd=tree, env=env, limits=GENERATE
-                )
+                result = await run_confined([*argv, "--generator", str(path)])
                 _raise_for(result, "running the input generator")
             except LessonLError as exc:  # said in the report (or the error below), not lost
                 generator_error = str(exc)
             meta = _meta(recording)
         _judge_reach(meta, rel, qualname, generator_error)
         argv = runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
-        result = await run([*argv, "--support", str(support_dir)] if support_dir else argv)
+        result = await run(
+            confined([*argv, "--support", str(support_dir)] if support_dir else argv)
+        )
         _raise_for(result, "replaying the recorded calls on the original")
         meta = _meta(recording)
         if not meta["kept"]:

@@ -10,9 +10,11 @@ ahead of the project's own versions. Only when the project's Python has LessonL'
 versions LessonL does. Otherwise the coverage is reported unavailable, with that reason, and
 no property-based inputs are added: nothing is installed into the project's environment.
 
-These commands run the ORIGINAL only (like `record` and `verify`), at preparation; the
-variants' `check` and `bench` never import either library, so the sandbox's readable paths
-for the target stay what they were.
+These commands run the ORIGINAL only, at preparation, on inputs no test chose: so they run in
+the sandbox (lessonl/harness/isolation.py, as `[run] sandbox` says), writable only in the
+recording's own folder, with the project's interpreter and LessonL's prefix (where the links
+point) readable, like the model's input generator and `verify`. The variants' `check` and
+`bench` never import either library, so the target's readable paths are unchanged.
 """
 
 from __future__ import annotations

@@ -68,6 +68,8 @@ def verification(recording: Recording) -> dict[str, Any]:
         )
     if recording.strength_error:
         notes.append(recording.strength_error)
+    elif (meta.get("strength") or {}).get("coverage_error"):
+        notes.append(meta["strength"]["coverage_error"])
     generated = meta.get("generated", 0)
     properties = meta.get("property_inputs", 0)
     recorded = meta["kept"] - generated - properties

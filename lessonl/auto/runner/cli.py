@@ -192,6 +192,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _coverage(fn: Any, calls: list[store.Call]) -> tuple[dict[str, Any] | None, str | None]:
+    """The coverage, or None and why: a function coverage cannot place (no source file, say)
+    is still judged by its calls; only the measurement is missing, and the report says so."""
+    try:
+        return strength.coverage_of(fn, calls), None
+    except Exception as exc:
+        return None, f"coverage not measured ({type(exc).__name__}: {exc})"
+
+
 def cmd_strengthen(args: argparse.Namespace) -> int:
     """Measure the recorded calls' coverage of the function, then add property-based inputs
     (a small budget always, a larger one below `strength.THRESHOLD`); see strength.py."""
@@ -205,8 +214,8 @@ def cmd_strengthen(args: argparse.Namespace) -> int:
         meta.strength = {"available": why is None, "reason": why or "no recorded calls"}
         store.save(folder, calls, meta)
         return 0
-    before = strength.coverage_of(fn, calls)
-    low = strength.headline(before) < strength.THRESHOLD
+    before, why = _coverage(fn, calls)
+    low = before is not None and strength.headline(before) < strength.THRESHOLD
     examples, keep = strength.LARGE_BUDGET if low else strength.SMALL_BUDGET
     recorder = Recorder(meta, max_calls=keep, per_shape=keep, max_call_bytes=1 << 20)
     recorder.digests.update(hashlib.sha1(c.args).digest() for c in calls)
@@ -225,6 +234,7 @@ def cmd_strengthen(args: argparse.Namespace) -> int:
         "ran": ran,
         "added": len(added),
         "seconds": round(time.monotonic() - started, 3),
+        **({"coverage_error": why} if why else {}),
     }
     store.save(folder, calls + added, meta)
     return 0
@@ -249,7 +259,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     meta.generated = sum(1 for c in kept if c.test == GENERATED)
     meta.property_inputs = sum(1 for c in kept if c.test == store.PROPERTY)
     if kept and strength.add_support(args.support) is None:
-        meta.coverage = strength.coverage_of(fn, kept)
+        meta.coverage, why = _coverage(fn, kept)
+        if why:
+            meta.strength["coverage_error"] = why
     timed = store.timed(kept)
     if timed:
         inputs = fresh(timed, 1)
