@@ -267,3 +267,35 @@ def test_a_function_without_source_is_judged_without_coverage_and_says_so() -> N
     measured, why = _coverage(fn, _calls(fn, [((3,), {})]))
     assert measured is None
     assert why is not None and why.startswith("coverage not measured (")
+
+
+async def test_derived_inputs_the_original_does_not_reproduce_are_dropped_apart(
+    tmp_path: Path,
+) -> None:
+    """The tests pass non-empty lists only; on an empty one the function draws a random
+    number, so those derived inputs do not reproduce: dropped with their own note, and not
+    counted as recorded calls that depend on their test."""
+    from lessonl import auto
+    from lessonl.commands.optimize import project_config
+
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
+    (root / "sizes.py").write_text(
+        "import random\n\n\ndef size(items):\n    return len(items) if items else random.random()\n"
+    )
+    (root / "tests" / "test_sizes.py").write_text(
+        "from sizes import size\n\n\ndef test_size():\n"
+        "    assert size([1, 2]) == 2\n    assert size([3]) == 1\n"
+    )
+    made = await auto.prepare(project_config(root / "sizes.py"), root / "sizes.py", "size")
+    v = made.verification
+    assert v["recorded_calls"] == 2 and v["property_inputs"] > 0
+    assert "not reproducible outside its test" not in v["left_out"]
+    assert any(
+        n.endswith(
+            "property-based inputs dropped: the original does not give the same result "
+            "on them twice"
+        )
+        for n in v["notes"]
+    ), v["notes"]

@@ -70,6 +70,12 @@ def verification(recording: Recording) -> dict[str, Any]:
         notes.append(recording.strength_error)
     elif (meta.get("strength") or {}).get("coverage_error"):
         notes.append(meta["strength"]["coverage_error"])
+    unstable = (meta.get("strength") or {}).get("dropped_on_replay")
+    if unstable:
+        notes.append(
+            f"{unstable} property-based inputs dropped: the original does not give the same "
+            "result on them twice"
+        )
     generated = meta.get("generated", 0)
     properties = meta.get("property_inputs", 0)
     recorded = meta["kept"] - generated - properties

@@ -254,7 +254,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     kept = [c for i, c in enumerate(calls) if i not in bad]
     bad2 = {i for i, _ in replay(fn, kept, spec.qualname)}
     kept = [c for i, c in enumerate(kept) if i not in bad2]
-    meta.dropped_on_replay = len(calls) - len(kept)
+    # Derived inputs the original does not reproduce (it is not deterministic on them) are
+    # not the tests' calls: counted apart, so "not reproducible outside its test" stays true.
+    derived = sum(1 for c in calls if c.test == store.PROPERTY)
+    derived_kept = sum(1 for c in kept if c.test == store.PROPERTY)
+    if derived != derived_kept:
+        meta.strength["dropped_on_replay"] = derived - derived_kept
+    meta.dropped_on_replay = len(calls) - len(kept) - (derived - derived_kept)
     meta.kept = len(kept)
     meta.generated = sum(1 for c in kept if c.test == GENERATED)
     meta.property_inputs = sum(1 for c in kept if c.test == store.PROPERTY)
