@@ -277,6 +277,54 @@ def fastest(remeasured: Iterable[Remeasured[C]]) -> Remeasured[C] | None:
     return best
 
 
+def on_evidence(
+    remeasured: Iterable[Remeasured[C]],
+    change_size: Callable[[C], int],
+    strength: Callable[[C], float] | None = None,
+) -> tuple[Remeasured[C] | None, str | None]:
+    """`lessonl optimize`'s answer and why: among the measurably faster re-measurements, those
+    whose 95% interval overlaps the fastest one's are not told apart by the timing (2.01x
+    [1.72, 2.49] is no evidence of beating 1.84x [1.73, 1.93]); of those, the stronger
+    verification (`strength`, higher is stronger) and then the smaller change
+    (`change_size`, changed lines) wins, the point estimate only breaking the last tie. A
+    smaller change is less to review and less room for a wrong one."""
+    verified = [r for r in remeasured if r.verified]
+    top = fastest(verified)
+    if top is None or top.ci95 is None:
+        return top, None
+    low = top.ci95[0]
+    tied = [r for r in verified if r.ci95 is not None and r.ci95[1] >= low]
+    if len(tied) < 2:
+        others = len(verified) - 1
+        return top, (
+            f"the fastest, and its interval is above the {others} other measurably faster "
+            "variant(s)"
+            if others
+            else None
+        )
+
+    def rank(r: Remeasured[C]) -> tuple[float, int, float]:
+        sure = strength(r.candidate) if strength is not None else 0.0
+        return (-sure, change_size(r.candidate), -(r.speedup or 0.0))
+
+    chosen = min(tied, key=rank)
+    rivals = [r for r in tied if r is not chosen]
+    shown = ", ".join(
+        f"{r.candidate.agent}'s {r.speedup:.2f}x [{r.ci95[0]:.2f}, {r.ci95[1]:.2f}]"
+        for r in rivals
+        if r.ci95 is not None and r.speedup is not None
+    )
+    why = (
+        "the smallest change"
+        if strength is None
+        else "the strongest verification, then the smallest change"
+    )
+    return chosen, (
+        f"its interval overlaps {shown}: timing cannot tell them apart, so {why} wins "
+        f"({change_size(chosen.candidate)} changed lines)"
+    )
+
+
 def correct_candidates(candidates: Iterable[C]) -> list[C]:
     """The correct, timed candidates, fastest first measured first (stable among equals)."""
 

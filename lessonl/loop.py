@@ -686,12 +686,15 @@ class _Runner:
             top=top,
             on_remeasured=self.report.remeasured.append,
         )
-        best = final.verified
+        best, why = grading.on_evidence(final.remeasured, self._change_size)
         if best is None or best.speedup is None:
             return None
         chosen = self._best_variant(best.candidate, best.speedup, best.ci95)
         return dataclasses.replace(
-            chosen, clock=best.again.clock, clock_reason=best.again.clock_reason or None
+            chosen,
+            clock=best.again.clock,
+            clock_reason=best.again.clock_reason or None,
+            chosen_because=why,
         )
 
     async def _attack_finalists(self, top: int) -> None:
@@ -734,6 +737,13 @@ class _Runner:
                 f"round {variant.round + 1}, {variant.agent}: no lesson on the skeptic's "
                 f"refutation ({exc})"
             )
+
+    def _change_size(self, v: VariantRecord) -> int:
+        """Lines added or removed against the original: how much a reviewer must read."""
+        if v.new_text is None:
+            return 0
+        diff = unified_diff(self.source, v.new_text, self.rel).splitlines()
+        return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++ ", "--- ")))
 
     def best_unverified(self) -> BestVariant | None:
         """For a cancelled run's partial report: the best variant as first measured."""
@@ -792,6 +802,9 @@ def _summary(report: RunReport) -> str:
                 counts[v.outcome] = counts.get(v.outcome, 0) + 1
         what = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
         text = f"no variant was measurably faster than the original ({what or 'no variants'})"
+    weak = (report.verification or {}).get("weak")
+    if report.best is not None and weak:  # the speedup stands; the evidence is said plainly
+        text += f"; {weak}"
     if report.stopped.startswith("budget:"):
         text += f"; stopped by {report.stopped.removeprefix('budget:')}"
     if report.errors:

@@ -134,6 +134,9 @@ class BestVariant:
     # the measurement behind `speedup`); None when that measurement is not at hand.
     clock: str | None = None
     clock_reason: str | None = None
+    # Why this one among the measurably faster variants (grading.on_evidence); None when it
+    # was the only one.
+    chosen_because: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +151,7 @@ class BestVariant:
             "answer_parts": self.answer_parts,
             "clock": self.clock,
             "clock_reason": self.clock_reason,
+            "chosen_because": self.chosen_because,
         }
 
 

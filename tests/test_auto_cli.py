@@ -523,3 +523,119 @@ def test_a_failing_project_test_is_reported_by_its_assertion_without_colour(
     assert first.startswith("test failed (exit status 1): the project's tests fail: "), first
     assert "test_shout_says_it_is_loud" in first, first
     assert "shout's docstring must say it is loud" in first, first
+
+
+# Skips the copy "when the input is already a list", so it empties the caller's list. The
+# project's tests pass only strings, tuples and an empty list: every recorded call agrees.
+UNIQUE_NO_COPY = '''```python
+def ordered_unique(items):
+    """The distinct items of `items` in order of first appearance, as a new list."""
+    pending = items if isinstance(items, list) else list(items)
+    pending.reverse()
+    seen = set()
+    out = []
+    while pending:
+        item = pending.pop()
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+```'''
+
+UNIQUE_FAST = '''```python
+def ordered_unique(items):
+    """The distinct items of `items` in order of first appearance, as a new list."""
+    return list(dict.fromkeys(items))
+```'''
+
+
+def test_a_rewrite_mutating_a_list_the_tests_never_pass_is_incorrect_without_the_model(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    # Every request, the input generator's included, is answered with code only: what
+    # rejects the rewrite is the property-based inputs derived from the recorded calls.
+    fake_llm.script_fn(by_agent({"alpha": UNIQUE_NO_COPY, "beta": UNIQUE_FAST}))
+    root = _project(tmp_path, "auto_mutate")
+    team = _team(tmp_path, fake_llm, ("alpha", "beta"))
+    code, out, err = _lessonl(
+        "optimize",
+        "seqtools/uniq.py:ordered_unique",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    outcomes = {x["agent"]: x for x in _variants(report)}
+    assert outcomes["alpha"]["outcome"] == "incorrect", outcomes["alpha"]
+    assert re.search(
+        r"ordered_unique\(\[.+\]\): left argument 1 different from the original",
+        outcomes["alpha"]["detail"],
+    ), outcomes["alpha"]["detail"]
+    assert outcomes["beta"]["outcome"] == "correct", outcomes["beta"]
+    v = report["verification"]
+    assert v["recorded_calls"] == 5 and v["property_inputs"] > 0
+    assert v["coverage"]["lines"] == 100.0 and v["coverage"]["branches"] == 100.0
+    assert v["summary"].startswith(
+        f"verified on 5 recorded + {v['property_inputs']} property-based calls covering 100% "
+        "of ordered_unique's branches"
+    )
+    assert v["summary"] in " ".join(err.split())
+    if report["best"] is not None:  # 0.5 s of timing on a loaded machine may not show it
+        assert v["summary"] in report["summary"] or v["weak"] is None
+
+
+def test_a_pure_predicate_over_slotted_objects_with_their_own_eq_still_verifies(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fast = '''```python
+def inside(box, point):
+    """Whether `point` lies in `box`, edges included."""
+    low, high = box.low, box.high
+    return low.x <= point.x <= high.x and low.y <= point.y <= high.y
+```'''
+    wrong = '''```python
+def inside(box, point):
+    """Whether `point` lies in `box`, edges included."""
+    low, high = box.low, box.high
+    return low.x <= point.x <= high.x and low.y <= point.y
+```'''
+    fake_llm.script_fn(by_agent({"alpha": fast, "beta": wrong}))
+    root = _project(tmp_path, "auto_slots")
+    team = _team(tmp_path, fake_llm, ("alpha", "beta"))
+    code, out, err = _lessonl(
+        "optimize",
+        "geom/shapes.py:inside",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(team),
+        cwd=root,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    outcomes = {x["agent"]: x for x in _variants(report)}
+    assert outcomes["alpha"]["outcome"] == "correct", outcomes["alpha"]
+    assert outcomes["beta"]["outcome"] == "incorrect", outcomes["beta"]
+    v = report["verification"]
+    assert v["recorded_calls"] == 6
+    assert v["coverage"]["branches"] == 100.0 and v["coverage"]["uncovered_lines"] == ""
+
+
+def test_derived_inputs_raise_the_coverage_the_tests_leave_low(tmp_path: Path) -> None:
+    root = _project(tmp_path, "auto_branches")
+    code, out, err = _lessonl("target", "marks/grades.py:grade", cwd=root)
+    assert code == 0, err
+    # The tests reach "A" and "B" only (50% of the branches): below the threshold, so the
+    # larger budget of derived integers, which reach "C" and "F". Those out of range make the
+    # original raise and are discarded, so the `raise` line stays uncovered, and says so.
+    line = next(x for x in out.splitlines() if x.startswith("# verified on"))
+    assert re.fullmatch(
+        r"# verified on 2 recorded \+ \d+ property-based calls covering 87.5% of grade's "
+        r"branches; uncovered: line 8\.",
+        line,
+    ), line

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from lessonl.bank import LessonBank
 from lessonl.config import load_config
 from lessonl.errors import LessonLError
 from lessonl.events import Event, RoundFinished, VariantEvaluated
+from lessonl.harness.outcomes import Evaluation
 from lessonl.loop import RunOptions, optimize
 from lessonl.state import StateDir
 
@@ -520,3 +522,32 @@ def test_a_refuted_variant_is_neither_carried_forward_nor_proposed(
     # alpha's lesson was asked with the input that shows the difference
     alpha_lessons = [r for r in fake_llm.requests if is_lesson_request(r) and r.model == "alpha"]
     assert alpha_lessons and all("bins=-1" in r.prompt for r in alpha_lessons)
+
+
+def test_overlapping_intervals_choose_the_smaller_change_and_thin_evidence_is_said(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """Issue 29: 2.01x [1.63, 2.39] is no evidence of beating 1.84x [1.74, 1.94]; the smaller
+    change wins and the report says why. A weak verification still shows the speedup, with
+    one line on what correctness rests on."""
+    faster = FAST.replace("{\n    std::vector", "{\n    // counts per bin\n    std::vector", 1)
+
+    def grade(files: Mapping[str, str]) -> Evaluation:
+        text = "".join(files.values())
+        return correct(2.01, 0.38) if "counts per bin" in text else correct(1.84, 0.10)
+
+    fake_llm.script_fn(by_agent({"alpha": faster, "beta": FAST}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    weak = "correctness rests on 3 inputs covering 50% of histogram's branches: review the change"
+    report, _ = _run(
+        root,
+        harness_factory=FakeHarness(grade),
+        verification={"kind": "recorded_calls", "weak": weak},
+    )
+    assert report.best is not None and report.best.agent == "beta"
+    assert report.best.speedup == 1.84
+    why = report.best.chosen_because
+    assert why is not None and "alpha's 2.01x [1.63, 2.39]" in why and "smallest change" in why
+    assert report.summary.startswith("1.84x faster") and report.summary.endswith(weak)
+    saved = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
+    assert saved["best"]["chosen_because"] == why

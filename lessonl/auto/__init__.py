@@ -60,7 +60,7 @@ def describe(made: AutoTarget) -> str:
     )
     if v["generated_inputs"]:
         text += f", plus {v['generated_inputs']} generated inputs"
-    return "; ".join([text, *v["notes"]])
+    return "; ".join([text, v["summary"], *v["notes"]])
 
 
 def wants_auto(config: Config, file: Path, target_name: str | None) -> bool:
@@ -114,6 +114,7 @@ async def prepare(
             qualname,
             max_tokens=config.run.code_max_tokens,
             usage=usage if usage is not None else Usage(),
+            source=text,
         )
     recording = await record(
         config.root,
@@ -124,6 +125,7 @@ async def prepare(
         secret_names=secrets,
         generator=generator,
         few=FEW_CALLS,
+        sandbox=config.run.sandbox,
     )
     target = auto_target(recording, rel, qualname, config.root)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))

@@ -24,8 +24,14 @@ WANTED = 40
 Generator = Callable[[dict[str, Any]], Awaitable[str]]
 
 
-def generator_prompt(code: str, qualname: str, samples: Sequence[str]) -> str:
+def generator_prompt(code: str, qualname: str, samples: Sequence[str], uncovered: str = "") -> str:
     shown = "\n".join(f"    {s}" for s in samples) or "    (none were recorded)"
+    missing = (
+        f"\nThe recorded calls never run these lines of it; inputs that reach them matter "
+        f"most:\n{uncovered}\n"
+        if uncovered
+        else ""
+    )
     return f"""We need test inputs for the Python function `{qualname}` below, to check that
 faster rewrites of it behave exactly the same.
 
@@ -33,7 +39,7 @@ faster rewrites of it behave exactly the same.
 
 Calls recorded from the project's tests:
 {shown}
-
+{missing}
 Write a Python function `generate_inputs()` that returns a list of about {WANTED} inputs, each
 a pair `(args, kwargs)`: `args` a tuple of positional arguments (for a method, the instance
 first), `kwargs` a dict. Cover edge cases (empty, single element, duplicates, ties,
@@ -43,14 +49,29 @@ and finish within a second. You may import the standard library and the function
 module. Reply with one ```python fenced block containing only that code."""
 
 
+def uncovered_text(source: str, ranges: str, limit: int = 20) -> str:
+    """'12-13' -> the text of lines 12 and 13 of `source`, as `    12: ...` lines."""
+    lines = source.splitlines()
+    numbers: list[int] = []
+    for part in ranges.split(","):
+        low, _, high = part.strip().partition("-")
+        if low.isdigit():
+            numbers += range(int(low), int(high or low) + 1)
+    shown = [f"    {n}: {lines[n - 1].strip()}" for n in numbers[:limit] if 0 < n <= len(lines)]
+    return "\n".join(shown)
+
+
 def make_generator(
-    agent: Agent, code: str, qualname: str, *, max_tokens: int, usage: Usage
+    agent: Agent, code: str, qualname: str, *, max_tokens: int, usage: Usage, source: str = ""
 ) -> Generator:
     """The generator's model call is counted in `usage`, the run's (through `grading.ask`,
-    where all usage is counted): it was missing from the run's tokens and cost."""
+    where all usage is counted): it was missing from the run's tokens and cost. `source` is
+    the whole file, to quote the lines the recorded calls never run."""
 
     async def generate(meta: dict[str, Any]) -> str:
-        prompt = generator_prompt(code, qualname, meta.get("samples", []))
+        before = (meta.get("strength") or {}).get("before") or {}
+        missing = uncovered_text(source, before.get("uncovered_lines", ""))
+        prompt = generator_prompt(code, qualname, meta.get("samples", []), missing)
         text = await grading.ask(
             agent,
             prompt,

@@ -15,12 +15,15 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lessonl.auto.runner as runner_package
+from lessonl.auto import support
 from lessonl.auto.errors import (
     CannotRecord,
     NothingReachesFunction,
@@ -30,7 +33,9 @@ from lessonl.auto.errors import (
 )
 from lessonl.auto.generate import Generator
 from lessonl.auto.project import Interpreter, ModuleLocation
+from lessonl.auto.runner.strength import THRESHOLD as COVERAGE_THRESHOLD
 from lessonl.errors import LessonLError
+from lessonl.harness import isolation
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
 from lessonl.state import StateDir
@@ -42,6 +47,8 @@ GENERATE = Limits(wall_s=60.0, cpu_s=60.0, memory_mb=4096, file_size_mb=64)  # t
 TARGET_PASS_S = 0.005  # each timed repetition covers about this much of the original's work
 MAX_TIMED_BYTES = 64 << 20  # bound on the inputs unpickled for one repetition
 _ERROR = re.compile(r"^LESSONL_ERROR: (.*)$", re.M)
+# pytest must be importable; the version decides whether coverage and Hypothesis can join.
+_PROBE = "import sys, pytest; print('%d.%d' % sys.version_info[:2])"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Recording:
     # Set when no recorded call can be replayed and the tests that call the function judge
     # (and time) variants instead: says so, with the true reason, for `verification.notes`.
     fallback: str | None = None
+    strength_error: str | None = None  # why coverage / property-based inputs are missing
 
 
 #: Why `verify` dropped a recorded call, in the user's words (the runner's `dropped_why` keys).
@@ -116,8 +124,10 @@ async def record(
     secret_names: list[str],
     generator: Generator | None = None,
     few: int = 6,
+    sandbox: str = "auto",
 ) -> Recording:
-    """Record, then (fewer than `few` calls and a `generator`) add generated inputs, then
+    """Record, then measure the coverage and add property-based inputs (`_strengthen`), then
+    (fewer than `few` calls or low coverage, and a `generator`) add generated inputs, then
     verify. Raises the errors of `lessonl.auto.errors`."""
     folder = folder_for(root, rel, qualname)
     work = folder / "work"
@@ -138,8 +148,31 @@ async def record(
     async def run(argv: list[str]) -> CommandResult:
         return await run_command(argv, cwd=tree, env=env, limits=limits)
 
+    async def run_short(argv: list[str]) -> CommandResult:
+        return await run_command(argv, cwd=tree, env=env, limits=GENERATE)
+
+    # What runs the original on inputs no test chose (derived, or from the model's generator),
+    # and those inputs' replay, runs in the sandbox: a function that writes or deletes a path
+    # it is given must not get random ones outside the copy (lessonl/harness/isolation.py).
+    boxed = False
+
+    def confined(argv: list[str]) -> list[str]:
+        if not boxed:
+            return argv
+        return isolation.wrap(
+            argv,
+            cwd=tree,
+            writable=folder,
+            hidden=[*isolation.real_homes(), root],
+            readable=[RUNNER, *isolation.interpreter_paths(interpreter.path)],
+        )
+
+    async def run_confined(argv: list[str]) -> CommandResult:
+        return await run_short(confined(argv))
+
     try:
-        probe = await run([interpreter.path, "-c", "import pytest"])
+        boxed = isolation.enabled(sandbox, where="[run]")
+        probe = await run([interpreter.path, "-c", _PROBE])
         if not probe.ok:
             raise PytestMissing(
                 f"pytest is not installed in {interpreter.path} ({interpreter.source}): "
@@ -153,6 +186,17 @@ async def record(
         _raise_for(result, "recording")
         meta = _meta(recording)
         _judge_tests(meta)
+        support_dir, strength_error = await _strengthen(
+            run_confined,
+            interpreter,
+            probe.stdout.strip(),
+            folder,
+            rel,
+            qualname,
+            location,
+            recording,
+        )
+        meta = _meta(recording)
         generator_error: str | None = None
         generated = False
 
@@ -167,21 +211,20 @@ async def record(
                 argv = runner_argv(
                     interpreter.path, "generate", rel, qualname, location, str(recording)
                 )
-                result = await run_command(
-                    [*argv, "--generator", str(path)], cwd=tree, env=env, limits=GENERATE
-                )
+                result = await run_confined([*argv, "--generator", str(path)])
                 _raise_for(result, "running the input generator")
             except LessonLError as exc:  # said in the report (or the error below), not lost
                 generator_error = str(exc)
 
         async def verify() -> dict[str, Any]:
+            argv = runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
             result = await run(
-                runner_argv(interpreter.path, "verify", rel, qualname, location, str(recording))
+                confined([*argv, "--support", str(support_dir)] if support_dir else argv)
             )
             _raise_for(result, "replaying the recorded calls on the original")
             return _meta(recording)
 
-        if meta["kept"] < few and generator is not None:
+        if (meta["kept"] < few or _coverage_low(meta)) and generator is not None:
             await generate()
             meta = _meta(recording)
         _judge_reach(meta, rel, qualname, generator_error)
@@ -216,7 +259,52 @@ async def record(
         record_wall_s=wall,
         generator_error=generator_error,
         fallback=fallback,
+        strength_error=strength_error,
     )
+
+
+async def _strengthen(
+    run: Callable[[list[str]], Awaitable[CommandResult]],
+    interpreter: Interpreter,
+    version: str,
+    folder: Path,
+    rel: str,
+    qualname: str,
+    location: ModuleLocation,
+    recording: Path,
+) -> tuple[Path | None, str | None]:
+    """Measure the recorded calls' coverage and add property-based inputs (runner `strengthen`,
+    see lessonl/auto/support.py for how the libraries reach the project's Python). Returns the
+    support folder (None when unusable) and why strengthening did not happen, if it did not:
+    a failure is a note, never the end of the run, and leaves the recording as it was."""
+    if not support.same_python(version):
+        return None, (
+            f"coverage not measured and no property-based inputs: the project's Python is "
+            f"{version or 'unknown'}, LessonL's is {sys.version_info[0]}.{sys.version_info[1]}"
+        )
+    made = await asyncio.to_thread(support.build, folder / "support")
+    if made is None:
+        return None, "coverage not measured: coverage or hypothesis is not installed with LessonL"
+    argv = runner_argv(interpreter.path, "strengthen", rel, qualname, location, str(recording))
+    saved = (recording / "calls.pkl").read_bytes(), (recording / "meta.json").read_bytes()
+    result = await run([*argv, "--support", str(made)])
+    try:
+        if result.timed_out:
+            raise CannotRecord(f"they did not finish within {GENERATE.wall_s:g} s")
+        _raise_for(result, "adding property-based inputs")
+    except LessonLError as exc:
+        (recording / "calls.pkl").write_bytes(saved[0])  # as it was: never weaker
+        (recording / "meta.json").write_bytes(saved[1])
+        return made, f"property-based inputs dropped: {exc}"
+    return made, None
+
+
+def _coverage_low(meta: dict[str, Any]) -> bool:
+    before = (meta.get("strength") or {}).get("before")
+    if not before:
+        return False
+    value = before["branches"] if before.get("branches") is not None else before["lines"]
+    return bool(value < COVERAGE_THRESHOLD)
 
 
 def _fresh_copy(root: Path, work: Path, recording: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lessonl.auto.recording import DROPPED, Recording, dropped_on_replay, runner_argv
+from lessonl.auto.runner.strength import THRESHOLD
 from lessonl.config import TargetConfig
 from lessonl.harness import isolation
 
@@ -91,19 +92,84 @@ def verification(recording: Recording) -> dict[str, Any]:
             f"only {meta['kept']} recorded calls: correctness rests on few inputs; a test "
             "calling the function on more inputs makes the verdict stronger"
         )
+    if recording.strength_error:
+        notes.append(recording.strength_error)
+    elif (meta.get("strength") or {}).get("coverage_error"):
+        notes.append(meta["strength"]["coverage_error"])
+    unstable = (meta.get("strength") or {}).get("dropped_on_replay")
+    if unstable:
+        notes.append(
+            f"{unstable} property-based inputs dropped: the original does not give the same "
+            "result on them twice"
+        )
+    generated = meta.get("generated", 0)
+    properties = meta.get("property_inputs", 0)
+    recorded = meta["kept"] - generated - properties
+    coverage = meta.get("coverage")
+    before = (meta.get("strength") or {}).get("before")
+    name = recording.meta.get("qualname", "the function").rsplit(".", 1)[-1]
     return {
         "kind": "recorded_calls",
         "interpreter": recording.interpreter.path,
         "interpreter_source": recording.interpreter.source,
         "tests": list(meta["tests"]),
         "tests_collected": meta["collected"],
-        "recorded_calls": meta["kept"] - meta.get("generated", 0),
+        "recorded_calls": recorded,
         "calls_seen": meta["seen"],
-        "generated_inputs": meta.get("generated", 0),
+        "generated_inputs": generated,
+        "property_inputs": properties,
+        "coverage": coverage,
+        "coverage_before": before,
+        "coverage_threshold": THRESHOLD,
+        "summary": strength_line(name, recorded, generated, properties, coverage),
+        "weak": weak_line(name, meta["kept"], coverage),
         "left_out": left_out,
         "notes": notes,
         "recording": str(recording.folder),
     }
+
+
+def _percent(coverage: dict[str, Any]) -> tuple[float, str]:
+    if coverage.get("branches") is not None:
+        return float(coverage["branches"]), "branches"
+    return float(coverage["lines"]), "lines"
+
+
+def strength_line(
+    name: str, recorded: int, generated: int, properties: int, coverage: dict[str, Any] | None
+) -> str:
+    """'verified on 35 recorded + 40 generated calls covering 92% of f's branches; uncovered:
+    lines 12-15': how much the verdict rests on, in the report, the CLI and the editor."""
+    parts = [f"{recorded} recorded"]
+    if generated:
+        parts.append(f"{generated} generated")
+    if properties:
+        parts.append(f"{properties} property-based")
+    text = f"verified on {' + '.join(parts)} calls"
+    if coverage is None:
+        return text + " (coverage not measured)"
+    percent, what = _percent(coverage)
+    text += f" covering {percent:g}% of {name}'s {what}"
+    missed = coverage.get("uncovered_lines")
+    if missed:
+        text += f"; uncovered: line{'s' if any(c in missed for c in ',-') else ''} {missed}"
+    return text
+
+
+def weak_line(name: str, inputs: int, coverage: dict[str, Any] | None) -> str | None:
+    """One line when the evidence is thin (fewer than FEW_CALLS inputs, or coverage below the
+    threshold): the speedup still shows, and the user reviews with open eyes."""
+    if coverage is None:
+        if inputs >= FEW_CALLS:
+            return None
+        return f"correctness rests on {inputs} inputs (coverage not measured): review the change"
+    percent, what = _percent(coverage)
+    if inputs >= FEW_CALLS and percent >= THRESHOLD:
+        return None
+    return (
+        f"correctness rests on {inputs} inputs covering {percent:g}% of {name}'s {what}: "
+        "review the change"
+    )
 
 
 def to_toml(target: TargetConfig, recording: Recording, root: Path) -> str:
@@ -116,6 +182,7 @@ def to_toml(target: TargetConfig, recording: Recording, root: Path) -> str:
     lines = [
         f"# Automatic target: {v['recorded_calls']} recorded calls of {target.name[5:]} "
         f"function from {len(v['tests'])} tests, run with {v['interpreter_source']}.",
+        f"# {v['summary']}.",
         f"# The recording lives in {_relative(str(recording.folder), root)} (not committed); "
         "lessonl optimize",
         "# records it anew. Edit the commands to tune the check or the timing.",

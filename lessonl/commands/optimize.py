@@ -131,7 +131,10 @@ def judged_by(verification: dict[str, Any] | None) -> str:
             f"judged by {verification['recorded_calls']} recorded calls and the {tests} "
             f"tests that make them, with {verification['interpreter_source']}"
         )
-        return text + (f" ({left} calls left out: see the report)" if left else "")
+        text += f" ({left} calls left out: see the report)" if left else ""
+        if verification.get("summary"):  # before issue 29's fields, a report had none
+            text += f"; {verification['summary']}"
+        return text
     return f"judged by the target's test: {verification.get('test', '')}"
 
 
@@ -143,6 +146,8 @@ def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, s
     console.print(Text(report.summary, style="bold"), soft_wrap=plain)
     if report.verification:
         console.print(Text(judged_by(report.verification)), soft_wrap=plain)
+    if report.best is not None and report.best.chosen_because:
+        console.print(Text(f"chosen: {report.best.chosen_because}"), soft_wrap=plain)
     if report.best is not None:
         if plain:
             console.print(Text(report.best.diff.rstrip("\n")), soft_wrap=True)

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import store, target
+from . import store, strength, target
 from .intests import bench_in_tests
 from .record import Plugin, Recorder
 from .replay import UNLOADABLE, UNLOADABLE_RESULT, call_text, replay
@@ -205,11 +207,60 @@ def cmd_generate(args: argparse.Namespace) -> int:
     chosen = recorder.chosen()
     if args.drop_raising:  # the skeptic's inputs: one the original rejects says nothing
         chosen = [c for c in chosen if c.raised is None]
-    added = chosen[: max(0, args.max_calls - len(calls))]
+    room = args.max_calls - sum(1 for c in calls if c.test != store.PROPERTY)
+    added = chosen[: max(0, room)]
     meta.generated = len(added)
     meta.seen = seen
     meta.kept = len(calls) + len(added)
     meta.samples = meta.samples or _samples(added, spec.qualname)
+    store.save(folder, calls + added, meta)
+    return 0
+
+
+def _coverage(fn: Any, calls: list[store.Call]) -> tuple[dict[str, Any] | None, str | None]:
+    """The coverage, or None and why: a function coverage cannot place (no source file, say)
+    is still judged by its calls; only the measurement is missing, and the report says so."""
+    try:
+        return strength.coverage_of(fn, calls), None
+    except Exception as exc:
+        return None, f"coverage not measured ({type(exc).__name__}: {exc})"
+
+
+def cmd_strengthen(args: argparse.Namespace) -> int:
+    """Measure the recorded calls' coverage of the function, then add property-based inputs
+    (a small budget always, a larger one below `strength.THRESHOLD`); see strength.py."""
+    spec = _spec(args)
+    folder = Path(args.recording)
+    _module, fn = _function(spec)
+    calls = store.load_calls(folder)
+    meta = store.load_meta(folder)
+    why = strength.add_support(args.support)
+    if why is not None or not calls:
+        meta.strength = {"available": why is None, "reason": why or "no recorded calls"}
+        store.save(folder, calls, meta)
+        return 0
+    before, why = _coverage(fn, calls)
+    low = before is not None and strength.headline(before) < strength.THRESHOLD
+    examples, keep = strength.LARGE_BUDGET if low else strength.SMALL_BUDGET
+    recorder = Recorder(meta, max_calls=keep, per_shape=keep, max_call_bytes=1 << 20)
+    recorder.digests.update(hashlib.sha1(c.args).digest() for c in calls)
+    recorder.current_test = store.PROPERTY
+    seen, left_out = meta.seen, dict(meta.left_out)
+    started = time.monotonic()
+    ran = strength.property_inputs(fn, calls, recorder.wrap(fn), examples=examples)
+    added = [c for c in recorder.chosen() if c.raised is None][: max(0, keep)]
+    meta.seen, meta.left_out = seen, left_out  # those counts stay the tests'
+    meta.kept = len(calls) + len(added)
+    meta.strength = {
+        "available": True,
+        "before": before,
+        "low": low,
+        "examples": examples,
+        "ran": ran,
+        "added": len(added),
+        "seconds": round(time.monotonic() - started, 3),
+        **({"coverage_error": why} if why else {}),
+    }
     store.save(folder, calls + added, meta)
     return 0
 
@@ -235,20 +286,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
     bad = set()
     for i, found in replay(fn, calls, spec.qualname):
         bad.add(i)
-        dropped(found)
+        if calls[i].test != store.PROPERTY:  # derived inputs are counted apart, below
+            dropped(found)
     # Once more: a call that only reproduces in the order it was recorded is dropped too.
     kept = [c for i, c in enumerate(calls) if i not in bad]
     bad2 = set()
     for i, found in replay(fn, kept, spec.qualname):
         bad2.add(i)
-        dropped(found)
+        if kept[i].test != store.PROPERTY:
+            dropped(found)
     kept = [c for i, c in enumerate(kept) if i not in bad2]
-    meta.dropped_on_replay = len(calls) - len(kept)
+    # Derived inputs the original does not reproduce (it is not deterministic on them) are
+    # not the tests' calls: counted apart, so "not reproducible outside its test" stays true.
+    derived = sum(1 for c in calls if c.test == store.PROPERTY)
+    derived_kept = sum(1 for c in kept if c.test == store.PROPERTY)
+    if derived != derived_kept:
+        meta.strength["dropped_on_replay"] = derived - derived_kept
+    meta.dropped_on_replay = len(calls) - len(kept) - (derived - derived_kept)
     meta.dropped_why = why
     meta.kept = len(kept)
     meta.generated = sum(1 for c in kept if c.test == GENERATED)
-    if kept:
-        inputs = fresh(kept, 1)
+    meta.property_inputs = sum(1 for c in kept if c.test == store.PROPERTY)
+    if kept and strength.add_support(args.support) is None:
+        meta.coverage, unmeasured = _coverage(fn, kept)
+        if unmeasured:
+            meta.strength["coverage_error"] = unmeasured
+    timed = store.timed(kept)
+    if timed:
+        inputs = fresh(timed, 1)
         now = clock()
         start = now()
         one_pass(fn, inputs)
@@ -275,13 +340,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             why = first.line or f"pytest exit status {code}"
             print(f"LESSONL_MISMATCH: the project's tests fail: {why}", flush=True)
             return 1
-    print(f"ok: {len(calls)} recorded calls reproduced, {len(meta.tests)} tests passed")
+    derived = sum(1 for c in calls if c.test == store.PROPERTY)
+    extra = f" (and {derived} property-based inputs)" if derived else ""
+    print(
+        f"ok: {len(calls) - derived} recorded calls reproduced{extra}, "
+        f"{len(meta.tests)} tests passed"
+    )
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     spec = _spec(args)
-    calls = store.load_calls(Path(args.recording))
+    calls = store.timed(store.load_calls(Path(args.recording)))
     if not calls:  # no recorded call can be replayed: time the function inside its tests
         meta = store.load_meta(Path(args.recording))
         problem = bench_in_tests(spec, meta.tests, pytest_args(spec.root))
@@ -294,7 +364,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lessonl-auto-runner")
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("record", "verify", "check", "bench", "generate"):
+    for name in ("record", "verify", "check", "bench", "generate", "strengthen"):
         s = sub.add_parser(name)
         s.add_argument("--root", default=".")
         s.add_argument("--file", required=True)
@@ -302,6 +372,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--module", required=True)
         s.add_argument("--import-root", default=".")
         s.add_argument("--recording", required=True)
+        if name in ("strengthen", "verify"):
+            s.add_argument("--support", default=None)
         if name == "generate":
             s.add_argument("--generator", required=True)
             s.add_argument("--max-calls", type=int, default=64)
@@ -328,6 +400,7 @@ def main(argv: Sequence[str]) -> int:
         "check": cmd_check,
         "bench": cmd_bench,
         "generate": cmd_generate,
+        "strengthen": cmd_strengthen,
     }
     try:
         return handlers[args.command](args)

@@ -50,6 +50,21 @@ class Meta:
     dropped_why: dict[str, int] = field(default_factory=dict)
     generated: int = 0  # calls from an input generator (run on the original), not from tests
     samples: list[str] = field(default_factory=list)  # a few calls as text, for prompts
+    property_inputs: int = 0  # calls from property-based inputs (strength.py), after verify
+    strength: dict[str, Any] = field(default_factory=dict)  # what `strengthen` did
+    coverage: dict[str, Any] | None = None  # the kept calls' coverage (verify), if measurable
+
+
+#: The `test` of calls made from property-based inputs (see strength.py).
+PROPERTY = "<property>"
+
+
+def timed(calls: list[Call]) -> list[Call]:
+    """The calls the bench times: property-based inputs judge correctness only, since their
+    small random values are not the workload the project's tests describe (unless nothing
+    else is left)."""
+    workload = [c for c in calls if c.test != PROPERTY]
+    return workload or calls
 
 
 def save(folder: Path, calls: list[Call], meta: Meta) -> None:
