@@ -439,7 +439,9 @@ def test_generated_inputs_judge_a_function_no_test_reaches(
     assert "plus 6 generated inputs" in err
     # Every model call is in the run's usage, the input generator's too (it was left out).
     asked = fake_llm.requests
-    assert sum("generate_inputs" in r.prompt for r in asked) == 1
+    generator = [r for r in asked if "generate_inputs" in r.prompt and not is_skeptic_request(r)]
+    assert len(generator) == 1
+    assert any(is_skeptic_request(r) for r in asked)  # alpha's would-be winner was attacked
     words = [(len(r.prompt.split()), len(reply(r).split())) for r in asked]
     assert report["usage"]["input_tokens"] == sum(i for i, _ in words)
     assert report["usage"]["output_tokens"] == sum(o for _, o in words)
