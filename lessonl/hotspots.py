@@ -42,7 +42,7 @@ from lessonl.auto.project import Interpreter, check_supported
 from lessonl.errors import LessonLError, UsageError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
-from lessonl.state import StateDir
+from lessonl.state import STATE_DIR_NAME, StateDir
 
 DEFAULT_TIMEOUT_S = 600.0
 #: The default workload: the project's tests (no cache folder written into the copy).
@@ -236,13 +236,30 @@ def _why_not(source: str, qualname: str) -> str | None:
     return None
 
 
-def rank(profile_path: Path, tree: Path) -> tuple[float, list[Hotspot]]:
+def _relative(path: Path, tree: Path, root: Path | None) -> str | None:
+    """`path` relative to the copy the workload ran in, else to the project itself (an
+    editable install, e.g. a `src/` layout, imports the project from where it lives)."""
+    for base in (tree, root):
+        if base is None:
+            continue
+        try:
+            rel = path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if rel.split("/", 1)[0] != STATE_DIR_NAME:
+            return rel
+    return None
+
+
+def rank(profile_path: Path, tree: Path, root: Path | None = None) -> tuple[float, list[Hotspot]]:
     """The workload's total time and the project's functions, hottest (by inclusive time)
-    first. `tree` is the folder the workload ran in, whose sources are the ones profiled."""
+    first. `tree` is the folder the workload ran in, whose sources are the ones profiled;
+    `root` the project itself, whose files an editable install may import instead."""
     stats: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
     stats = pstats.Stats(str(profile_path)).stats  # type: ignore[attr-defined]
     total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
     tree = tree.resolve()
+    root = root.resolve() if root is not None else None
     sources: dict[str, dict[tuple[str, int], _Def] | None] = {}
     found: list[Hotspot] = []
     for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.items():
@@ -250,9 +267,8 @@ def rank(profile_path: Path, tree: Path) -> tuple[float, list[Hotspot]]:
             continue  # builtins, module bodies, comprehensions (counted in their callers)
         path = Path(filename)
         path = (tree / path if not path.is_absolute() else path).resolve()
-        try:
-            rel = path.relative_to(tree).as_posix()
-        except ValueError:
+        rel = _relative(path, tree, root)
+        if rel is None:
             continue  # the standard library, the interpreter's packages
         if not in_project(rel):
             continue
@@ -356,7 +372,7 @@ async def profile(
                 f"`{workload.shown}` fails on the original code ({status}): {_tail(result)}; "
                 "fix it first (hotspots ranks a workload that succeeds)"
             )
-        total, hotspots = await asyncio.to_thread(rank, out, tree)
+        total, hotspots = await asyncio.to_thread(rank, out, tree, root)
         if not hotspots:
             raise NoProjectFunctions(
                 f"`{workload.shown}` ran none of the project's functions (outside its tests); "

@@ -174,3 +174,18 @@ def test_what_counts_as_the_project() -> None:
         "pkg/data.txt",
     ):
         assert not in_project(outside), outside
+
+
+def test_code_imported_from_the_project_itself_is_ranked(tmp_path: Path) -> None:
+    """An editable install (a `src/` layout) imports the project from where it lives, not from
+    the copy the workload runs in: its functions are the project's all the same."""
+    root = _project(tmp_path)
+    (root / "editable.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+        "from shop.prices import total_with_tax\n"
+        "total_with_tax([float(i) for i in range(2000)])\n"
+    )
+    code, out, err = _lessonl("hotspots", "--json", "--", "python", "editable.py", cwd=root)
+    assert code == 0, err
+    hot = json.loads(out)[0]
+    assert (hot["function"], hot["optimizable"]) == ("shop/prices.py:total_with_tax", True)
