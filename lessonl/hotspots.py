@@ -362,6 +362,11 @@ async def profile(
                 f"`{workload.shown}` did not finish within {timeout_s:g} s; profile a shorter "
                 "workload (-- python SCRIPT) or raise --timeout-s"
             )
+        if workload.target == "pytest" and "No module named pytest" in result.stderr:
+            raise WorkloadFailed(
+                f"pytest is not installed in {interpreter.path} ({interpreter.source}): run "
+                f"`{interpreter.path} -m pip install pytest`, or set [run] interpreter"
+            )
         if result.returncode != 0 or not out.is_file():
             status = (
                 f"exit status {result.returncode}"

@@ -39,6 +39,14 @@ def _lessonl(*args: str, cwd: Path, timeout: float = 300) -> tuple[int, str, str
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def _error(err: str) -> str:
+    """The one error line; the only other line on stderr is the "profiling ..." notice."""
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("profiling `"), err
+    assert lines[1].startswith("lessonl: "), err
+    return lines[1]
+
+
 def _by_name(entries: list[dict]) -> dict[str, dict]:
     return {e["function"]: e for e in entries}
 
@@ -108,9 +116,10 @@ def test_a_failing_workload_is_one_line_and_nothing_is_kept(tmp_path: Path) -> N
     code, out, err = _lessonl("hotspots", "--json", "--", "python", "fails.py", cwd=root)
     assert code == 1
     assert out == ""
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert "`python fails.py` fails on the original code (exit status 1)" in err
-    assert "the workload broke on purpose" in err
+    line = _error(err)
+    assert "Traceback" not in err
+    assert "`python fails.py` fails on the original code (exit status 1)" in line
+    assert "the workload broke on purpose" in line
     assert not (root / ".lessonl" / "hotspots" / "latest.json").exists()
 
 
@@ -120,7 +129,7 @@ def test_failing_tests_are_not_ranked(tmp_path: Path) -> None:
     test.write_text(test.read_text().replace('"1.00 EUR"', '"1.00 USD"'))
     code, out, err = _lessonl("hotspots", cwd=root)
     assert code == 1 and out == ""
-    assert err.count("\n") == 1 and "fails on the original code" in err
+    assert "fails on the original code" in _error(err)
 
 
 def test_a_hanging_workload_times_out_in_one_line(tmp_path: Path) -> None:
@@ -129,7 +138,7 @@ def test_a_hanging_workload_times_out_in_one_line(tmp_path: Path) -> None:
         "hotspots", "--timeout-s", "2", "--", "python", "hangs.py", cwd=root, timeout=60
     )
     assert code == 1
-    assert err.count("\n") == 1 and "did not finish within 2 s" in err
+    assert "did not finish within 2 s" in _error(err)
 
 
 def test_a_workload_that_runs_no_project_code_says_so(tmp_path: Path) -> None:
@@ -137,7 +146,7 @@ def test_a_workload_that_runs_no_project_code_says_so(tmp_path: Path) -> None:
     (root / "idle.py").write_text("import json\njson.dumps([1, 2])\n")
     code, _out, err = _lessonl("hotspots", "--", "python", "idle.py", cwd=root)
     assert code == 1
-    assert err.count("\n") == 1 and "ran none of the project's functions" in err
+    assert "ran none of the project's functions" in _error(err)
 
 
 @pytest.mark.parametrize(
@@ -189,3 +198,47 @@ def test_code_imported_from_the_project_itself_is_ranked(tmp_path: Path) -> None
     assert code == 0, err
     hot = json.loads(out)[0]
     assert (hot["function"], hot["optimizable"]) == ("shop/prices.py:total_with_tax", True)
+
+
+def test_each_kind_of_function_is_named_and_judged() -> None:
+    from lessonl.hotspots import _definitions
+
+    source = '''import functools
+
+
+class Shelf:
+    @functools.cache
+    def weight(self):
+        return 1
+
+    async def fetch(self):
+        return 2
+
+
+def outer(xs):
+    def inner(x):
+        return x + 1
+
+    return sorted(xs, key=lambda x: -x), inner
+'''
+    found = _definitions(source)
+    weight = found[("weight", 5)]  # the decorator's line: the code object's first line
+    assert found[("weight", 6)] == weight
+    assert (weight.qualname, weight.why_not) == ("Shelf.weight", None)
+    assert found[("Shelf", 4)].why_not == "a class body"
+    assert "async" in (found[("fetch", 9)].why_not or "")
+    assert found[("outer", 13)].why_not is None
+    inner = found[("inner", 14)]
+    assert inner.qualname == "outer.inner" and "nested" in (inner.why_not or "")
+    assert found[("<lambda>", 17)].qualname == "outer.<lambda>"
+    assert "lambda" in (found[("<lambda>", 17)].why_not or "")
+
+
+def test_pytest_missing_from_the_interpreter_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / ".venv")], check=True)
+    code, out, err = _lessonl("hotspots", cwd=root)
+    assert code == 1 and out == ""
+    line = _error(err)
+    assert "pytest is not installed in" in line and "-m pip install pytest" in line
+    assert ".venv" in err  # the project's own interpreter was chosen

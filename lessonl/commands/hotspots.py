@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from lessonl import aio
@@ -37,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
         root, setting, setting_name="--interpreter" if args.interpreter else "[run] interpreter"
     )
     secrets = [a.api_key_env for a in config.agents if a.api_key_env]
+    print(
+        f"profiling `{workload.shown}` with {interpreter.path}, {interpreter.source} ...",
+        file=sys.stderr,
+    )
     kwargs = {"timeout_s": args.timeout_s} if args.timeout_s is not None else {}
     result = aio.run(profile(root, interpreter, workload, secret_names=secrets, **kwargs))
     if args.json:
