@@ -203,7 +203,7 @@ def test_code_imported_from_the_project_itself_is_ranked(tmp_path: Path) -> None
 def test_each_kind_of_function_is_named_and_judged() -> None:
     from lessonl.hotspots import _definitions
 
-    source = '''import functools
+    source = """import functools
 
 
 class Shelf:
@@ -220,7 +220,7 @@ def outer(xs):
         return x + 1
 
     return sorted(xs, key=lambda x: -x), inner
-'''
+"""
     found = _definitions(source)
     weight = found[("weight", 5)]  # the decorator's line: the code object's first line
     assert found[("weight", 6)] == weight
