@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     start = Path(args.project)
     if not start.is_dir():
         raise UsageError(f"--project {start}: no such folder")
-    if args.timeout_s is not None and args.timeout_s <= 0:
+    if args.timeout_s is not None and not (math.isfinite(args.timeout_s) and args.timeout_s > 0):
         raise UsageError(f"--timeout-s {args.timeout_s:g}: give a positive number of seconds")
     workload = workload_for(list(args.workload))
     config = load_config(start.resolve(), required=False)
