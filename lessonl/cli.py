@@ -164,6 +164,27 @@ def build_parser() -> argparse.ArgumentParser:
         "without ADDRESS: RAY_ADDRESS, else a local Ray); needs pip install 'lessonl[ray]'",
     )
 
+    p = sub.add_parser(
+        "hotspots",
+        help="profile the project's tests (or -- COMMAND) and rank its functions by time",
+    )
+    p.add_argument(
+        "workload",
+        nargs="*",
+        metavar="COMMAND",
+        help="after --: the workload to profile (python SCRIPT ..., python -m MODULE ..., "
+        "pytest ...; default: the project's tests)",
+    )
+    p.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
+    p.add_argument("--json", action="store_true", help="print the ranked list as JSON")
+    p.add_argument(
+        "--timeout-s",
+        type=float,
+        metavar="S",
+        help="give up when the workload runs longer than S seconds (default: 600)",
+    )
+    p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
+
     doctor = sub.add_parser("doctor", help="check that a run has what it needs")
     doctor.add_argument(
         "--team",

@@ -50,6 +50,9 @@ User-facing, `LessonLError` and its subclasses:
   `ends_run` set (`ModelServerDied`), which `_turn` re-raises to stop the run at once;
   `commands/doctor.py` catches `MissingKey` and `LocalModelError` to report them as checks;
   `bench.runner.FATAL` stops a benchmark on those that would repeat on every pair.
+- `WorkloadFailed` and `NoProjectFunctions` (`lessonl.hotspots`, exit 1): the profiled
+  workload fails or hangs on the original code, or runs none of the project's functions.
+  Top level.
 - `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
 - `RunInProgress` (`server/jobs.py`): a second run on a document that already has one. Returned
   to the editor as a request error.

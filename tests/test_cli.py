@@ -15,7 +15,7 @@ def _subcommand(name: str) -> argparse.ArgumentParser:
     return sub.choices[name]
 
 
-@pytest.mark.parametrize("command", ["optimize", "evaluate", "bench"])
+@pytest.mark.parametrize("command", ["optimize", "evaluate", "bench", "hotspots"])
 def test_every_option_has_help(command: str) -> None:
     silent = [
         a.option_strings[0]

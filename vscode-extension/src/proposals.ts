@@ -349,6 +349,9 @@ export class ProposalReview implements vscode.TextDocumentContentProvider, vscod
         const reason = best.clock_reason ? `: ${best.clock_reason}` : '';
         lines.push(`Measured by ${clockWords(best.clock)}${reason}.`, '');
       }
+      if (best.chosen_because) {
+        lines.push(`Chosen: ${best.chosen_because}.`, '');
+      }
     }
     lines.push(summary, '', verificationLine(report), '');
     const ids = best?.lessons ?? [];

@@ -48,6 +48,8 @@ export interface BestVariant {
   /** Which clock `speedup` is in (`cpu`, `scaled`, `bench`) and the evidence for it. */
   clock?: string | null;
   clock_reason?: string | null;
+  /** Why this variant among the measurably faster ones (null when it was the only one). */
+  chosen_because?: string | null;
 }
 
 export interface RoundReport {

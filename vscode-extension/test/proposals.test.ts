@@ -143,6 +143,20 @@ describe('the review summary', () => {
     const plain = review.summaryMarkdown({ result, fileUri: Uri.parse(result.uri) } as any);
     expect(plain).not.toContain('Measured by');
   });
+
+  it('says why this variant was chosen over others whose intervals overlap (issue 29)', () => {
+    const result = optimizeResult();
+    const because = "the smallest change, over beta's 2.01x [1.72, 2.49]";
+    const best = { ...result.report.best!, chosen_because: because };
+    const review = new ProposalReview({ current: undefined }, window.createOutputChannel('t') as any);
+    const text = review.summaryMarkdown({
+      result: { ...result, report: { ...result.report, best } },
+      fileUri: Uri.parse(result.uri),
+    } as any);
+    expect(text).toContain(`Chosen: ${because}.`);
+    const plain = review.summaryMarkdown({ result, fileUri: Uri.parse(result.uri) } as any);
+    expect(plain).not.toContain('Chosen:');
+  });
 });
 
 /** A proposal with two hunks: lines 1 (b -> B1, B2) and 4 (e -> E) of BASE. */
