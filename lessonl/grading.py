@@ -310,7 +310,8 @@ def on_evidence(
     chosen = min(tied, key=rank)
     rivals = [r for r in tied if r is not chosen]
     shown = ", ".join(
-        f"{r.candidate.agent}'s {r.speedup:.2f}x [{r.ci95[0]:.2f}, {r.ci95[1]:.2f}]"
+        f"{r.candidate.agent}'s {r.speedup:.2f}x [{r.ci95[0]:.2f}, {r.ci95[1]:.2f}] "
+        f"(round {r.candidate.round + 1})"
         for r in rivals
         if r.ci95 is not None and r.speedup is not None
     )

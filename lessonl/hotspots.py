@@ -39,8 +39,9 @@ from typing import Any
 from lessonl.atomic import write_text
 from lessonl.auto.errors import UnsupportedFunction
 from lessonl.auto.project import Interpreter, check_supported
+from lessonl.auto.recording import private_env
 from lessonl.errors import LessonLError, UsageError
-from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
+from lessonl.harness.sandbox import CommandResult, Limits, run_command
 from lessonl.harness.workspace import populate, project_files
 from lessonl.state import STATE_DIR_NAME, StateDir
 
@@ -336,15 +337,7 @@ async def profile(
     tree = work / "tree"
     out = work / "profile.prof"
     await asyncio.to_thread(_fresh_copy, root, work)
-    env = scrub_env(os.environ, secret_names)
-    tmp = work / "home" / "tmp"
-    env.update(
-        HOME=str(work / "home"),
-        TMPDIR=str(tmp),
-        TMP=str(tmp),
-        TEMP=str(tmp),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env = private_env(work, secret_names)
     limits = Limits(wall_s=timeout_s, cpu_s=timeout_s, memory_mb=4096, file_size_mb=512)
     argv = [
         interpreter.path,

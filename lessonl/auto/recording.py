@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,23 @@ def dropped_on_replay(meta: dict[str, Any]) -> dict[str, int]:
     return why
 
 
+def private_env(work: Path, secret_names: Sequence[str]) -> dict[str, str]:
+    """The environment for the project's code run in a private copy under `work`: no
+    credentials, and a HOME and temporary folder of its own inside `work`, so whatever the
+    tests (or model-written inputs) write there is removed with the copy and never lands in
+    the user's HOME. Shared by the recording, the skeptic and the profiler."""
+    env = scrub_env(os.environ, secret_names)
+    tmp = work / "home" / "tmp"
+    env.update(
+        HOME=str(work / "home"),
+        TMPDIR=str(tmp),
+        TMP=str(tmp),
+        TEMP=str(tmp),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
 def folder_for(root: Path, rel: str, qualname: str) -> Path:
     """`.lessonl/auto/<readable>-<hash>/`: stable, so `lessonl target` output stays valid."""
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{rel}-{qualname}").strip("-")[-60:]
@@ -133,15 +150,7 @@ async def record(
     work = folder / "work"
     recording = folder / "recording"
     await asyncio.to_thread(_fresh_copy, root, work, recording)
-    env = scrub_env(os.environ, secret_names)
-    tmp = work / "home" / "tmp"
-    env.update(
-        HOME=str(work / "home"),
-        TMPDIR=str(tmp),
-        TMP=str(tmp),
-        TEMP=str(tmp),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env = private_env(work, secret_names)
     limits = Limits(wall_s=RECORD_WALL_S, cpu_s=RECORD_WALL_S, memory_mb=4096, file_size_mb=512)
     tree = work / "tree"
 

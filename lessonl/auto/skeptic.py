@@ -36,7 +36,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import pickle
 import re
 import shutil
@@ -46,10 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 import lessonl.auto.runner as runner_package
 from lessonl import grading, prompts, regions
-from lessonl.auto.recording import GENERATE, Recording, runner_argv
+from lessonl.auto.recording import GENERATE, Recording, private_env, runner_argv
 from lessonl.errors import LessonLError
 from lessonl.harness import isolation
-from lessonl.harness.sandbox import CommandResult, run_command, scrub_env
+from lessonl.harness.sandbox import CommandResult, run_command
 from lessonl.harness.workspace import populate, project_files
 from lessonl.llm import Agent, SampleId
 
@@ -146,15 +145,7 @@ class Skeptic:
     async def _run(self, work: Path, generator: str, candidate: str) -> Verdict:
         tree, folder = work / "tree", work / "recording"
         await asyncio.to_thread(self._prepare, work, tree, folder, generator)
-        env = scrub_env(os.environ, self.secret_names)
-        tmp = work / "home" / "tmp"
-        env.update(
-            HOME=str(work / "home"),
-            TMPDIR=str(tmp),
-            TMP=str(tmp),
-            TEMP=str(tmp),
-            PYTHONDONTWRITEBYTECODE="1",
-        )
+        env = private_env(work, self.secret_names)
 
         async def runner(command: str, *extra: str) -> CommandResult:
             argv = runner_argv(

@@ -115,18 +115,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     )
     spec.add_to_path()
     state: dict[str, Any] = {}
-
-    def install() -> None:
-        if "raw" not in state:
-            module = target.load_module(spec)
-            owner, name = target.owner_of(module, spec.qualname)
-            raw = target.raw_function(owner, name, spec.qualname)
-            state.update(raw=raw, wrapper=recorder.wrap(raw))
-            target.install(owner, name, state["wrapper"])
-        target.rebind_references(state["raw"], state["wrapper"])
+    wrapped = target.Wrapped(spec, recorder.wrap)
 
     try:
-        install()
+        wrapped.install()
     except target.Unsupported as exc:
         if "cannot import" not in str(exc):
             return fail(str(exc))
@@ -134,14 +126,14 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     def rebind() -> None:
         try:
-            install()
+            wrapped.install()
         except target.Unsupported as exc:
             state["import_error"] = str(exc)
 
     code = pytest.main(
         [*pytest_args(spec.root), *args.pytest_args], plugins=[Plugin(recorder, rebind)]
     )
-    if "raw" not in state:
+    if wrapped.raw is None:
         return fail(state.get("import_error", f"{spec.module} was never imported"))
     meta.exit_code = int(code)
     meta.tests = [t for t in recorder.tests if t != "<no test>"]

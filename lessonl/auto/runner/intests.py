@@ -66,20 +66,10 @@ def bench_in_tests(spec: target.Spec, tests: list[str], pytest_args: list[str]) 
     import pytest
 
     timer = Timer()
-    state: dict[str, Any] = {}
-
-    def install() -> None:
-        if "raw" not in state:
-            module = target.load_module(spec)
-            owner, name = target.owner_of(module, spec.qualname)
-            raw = target.raw_function(owner, name, spec.qualname)
-            state.update(raw=raw, wrapper=timer.wrap(raw))
-            target.install(owner, name, state["wrapper"])
-        target.rebind_references(state["raw"], state["wrapper"])
-
+    wrapped = target.Wrapped(spec, timer.wrap)
     spec.add_to_path()
-    install()
-    code = pytest.main([*pytest_args, "-x", *tests], plugins=[_Rebind(install)])
+    wrapped.install()
+    code = pytest.main([*pytest_args, "-x", *tests], plugins=[_Rebind(wrapped.install)])
     if code != 0:
         return f"the tests that call {spec.qualname} fail (pytest exit status {code})"
     if not timer.calls:

@@ -119,3 +119,26 @@ def rebind_references(original: Any, replacement: Any) -> int:
                 namespace[key] = replacement
                 count += 1
     return count
+
+
+class Wrapped:
+    """The function replaced by `wrap(raw)` where it is defined and wherever a module bound it.
+
+    `install` is called again after pytest collected the tests (a test module imported since
+    holds its own reference), so it loads the function once and rebinds every time. The
+    recorder and the timing inside tests both wrap the function this way."""
+
+    def __init__(self, spec: Spec, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]):
+        self.spec = spec
+        self.wrap = wrap
+        self.raw: Callable[..., Any] | None = None
+        self.wrapper: Callable[..., Any] | None = None
+
+    def install(self) -> None:
+        if self.raw is None:
+            module = load_module(self.spec)
+            owner, name = owner_of(module, self.spec.qualname)
+            raw = raw_function(owner, name, self.spec.qualname)
+            self.raw, self.wrapper = raw, self.wrap(raw)
+            install(owner, name, self.wrapper)
+        rebind_references(self.raw, self.wrapper)
