@@ -5,6 +5,7 @@ with a note, and no failure, for anything else. Real harness, real compiler, the
 from __future__ import annotations
 
 import asyncio
+import sys
 import textwrap
 from pathlib import Path
 
@@ -150,3 +151,15 @@ def test_the_leading_python_runs_under_coverage() -> None:
         "'{python}' -m coverage run '--rcfile={build}/lessonl-coverage.rc' -m pytest -q tests/t.py",
         support=False,
     )
+
+
+def test_the_system_python_gets_lessonls_coverage(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """`python3` on PATH is another environment than LessonL's venv, without coverage.py: it
+    is lent LessonL's copy (same version) through PYTHONPATH, inside the sandbox."""
+    fake_llm.script_fn(by_agent({"alpha": BROKEN_PY}))
+    python = Path(sys.executable).resolve()
+    root = _python_project(tmp_path, fake_llm, f"{python} check.py")
+    report = asyncio.run(optimize(load_config(root), root / "pkg/sign.py", function="sign"))
+    v = report.verification
+    assert v is not None and v["coverage"] is not None, v["notes"]
+    assert v["coverage"]["branches"] == 50.0 and v["coverage"]["uncovered_lines"] == "3"

@@ -66,15 +66,16 @@ def plan(test: str) -> Plan | str:
         exe = shutil.which(first)
         if exe is None:
             return f"{first} not found"
-        if os.path.realpath(exe) != os.path.realpath(sys.executable):
-            version = _version(exe)
-            ours = f"{sys.version_info[0]}.{sys.version_info[1]}"
-            if version != ours:
-                return (
-                    f"{first} is Python {version or '(unknown version)'}, LessonL's coverage.py "
-                    f"runs on {ours}"
-                )
-            support = True
+        # Even a link to LessonL's own executable is another environment (a venv's python
+        # is one): it gets LessonL's coverage.py through PYTHONPATH, whatever it has.
+        version = _version(exe)
+        ours = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        if version != ours:
+            return (
+                f"{first} is Python {version or '(unknown version)'}, LessonL's coverage.py "
+                f"runs on {ours}"
+            )
+        support = True
     # Quoted words are split back by `expand`, which then fills in the placeholders.
     command = shlex.join([first, "-m", "coverage", "run", "--rcfile={build}/" + RC_NAME, *rest])
     return Plan(command, support)
