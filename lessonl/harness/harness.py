@@ -319,11 +319,18 @@ class Harness:
             return None, f"coverage not measured: cannot read {rel}: {exc.strerror}"
         if isinstance(where, str):
             return None, f"coverage not measured: {where}"
-        data = target_coverage.write_rc(copy.out, source.resolve())
         env: dict[str, str] = {}
         readable: list[Path] = []
+        try:
+            data = target_coverage.write_rc(copy.out, source.resolve())
+            folder = (
+                await asyncio.to_thread(support.build, copy.out / "coverage-support")
+                if made.support
+                else None
+            )
+        except OSError as exc:
+            return None, f"coverage not measured: cannot prepare it in {copy.out}: {exc}"
         if made.support:
-            folder = await asyncio.to_thread(support.build, copy.out / "coverage-support")
             if folder is None:
                 return None, "coverage not measured: coverage.py is not installed with LessonL"
             old = self._env(copy).get("PYTHONPATH")
