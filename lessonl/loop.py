@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lessonl import grading, prompts, regions
+from lessonl.auto.runner.strength import THRESHOLD
+from lessonl.auto.target import test_line, test_weak_line
 from lessonl.bank import LessonBank
 from lessonl.config import Config, RunConfig, language_for_path
 from lessonl.errors import LessonLError, UsageError
@@ -147,6 +149,25 @@ def fingerprint(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
+async def _test_coverage(
+    harness: grading.HarnessLike, verification: dict[str, Any], rel: str, function: str | None
+) -> None:
+    """Add to a hand-written target's `verification` how much of the function its test runs
+    (docs/contracts.md): `coverage`, `summary`, `weak` and, when not measured, a note why."""
+    measure = getattr(harness, "baseline_coverage", None)
+    if measure is None:  # a fake harness of the loop's tests
+        return
+    coverage, why = await measure(rel, function)
+    name = function.rsplit(".", 1)[-1] if function else Path(rel).name
+    verification["coverage"] = coverage
+    verification["coverage_threshold"] = THRESHOLD
+    verification["summary"] = test_line(verification["test"], name, coverage)
+    verification["weak"] = test_weak_line(name, coverage)
+    verification["notes"] = [why] if why else []
+    if why:
+        log.info("%s", why)
+
+
 async def optimize(
     config: Config,
     file: Path,
@@ -248,6 +269,8 @@ async def optimize(
             on_wait=lambda line: emit(Waiting(message_text=line)),
         ) as harness:
             await harness.baseline()
+            if verification is None:
+                await _test_coverage(harness, report.verification, rel, function)
             runner = _Runner(
                 run=run,
                 team=team,

@@ -353,11 +353,18 @@ def test_explicit_target_wins_and_its_test_is_the_verification(
     assert code == 0, err
     report = json.loads(out)
     assert report["target"] == "mine"
-    assert report["verification"] == {
+    v = report["verification"]
+    assert {k: v[k] for k in ("kind", "target", "test")} == {
         "kind": "target",
         "target": "mine",
         "test": '{python} -c "import textkit"',
     }
+    # `-c` is not a script coverage.py can run: not measured, and the note says why.
+    assert v["coverage"] is None
+    assert v["notes"] == [
+        "coverage not measured: the target's test command passes options to Python before "
+        "its script"
+    ]
     assert "recording" not in err
 
 

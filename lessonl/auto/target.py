@@ -172,6 +172,31 @@ def weak_line(name: str, inputs: int, coverage: dict[str, Any] | None) -> str | 
     )
 
 
+def test_line(test: str, name: str, coverage: dict[str, Any] | None) -> str:
+    """'judged by the target's test `...`, covering 92% of f's branches; uncovered: lines 4-5':
+    `strength_line` for a hand-written target, whose evidence is its test command."""
+    text = f"judged by the target's test `{test}`"
+    if coverage is None:
+        return text + " (coverage not measured)"
+    percent, what = _percent(coverage)
+    text += f", covering {percent:g}% of {name}'s {what}"
+    missed = coverage.get("uncovered_lines")
+    if missed:
+        text += f"; uncovered: line{'s' if any(c in missed for c in ',-') else ''} {missed}"
+    return text
+
+
+def test_weak_line(name: str, coverage: dict[str, Any] | None) -> str | None:
+    """`weak_line` for a hand-written target: one line when its test runs less of the function
+    than the threshold (nothing when coverage was not measured: the notes say why)."""
+    if coverage is None:
+        return None
+    percent, what = _percent(coverage)
+    if percent >= THRESHOLD:
+        return None
+    return f"the target's test covers {percent:g}% of {name}'s {what}: review the change"
+
+
 def to_toml(target: TargetConfig, recording: Recording, root: Path) -> str:
     """The entry as a user would commit it (with a note on what the recording is)."""
 

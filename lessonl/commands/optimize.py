@@ -135,6 +135,8 @@ def judged_by(verification: dict[str, Any] | None) -> str:
         if verification.get("summary"):  # before issue 29's fields, a report had none
             text += f"; {verification['summary']}"
         return text
+    if verification.get("summary"):  # a hand-written target's, with its coverage (issue 29)
+        return str(verification["summary"])
     return f"judged by the target's test: {verification.get('test', '')}"
 
 

@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import lessonl
 from lessonl.config import Config, TargetConfig
@@ -292,6 +293,63 @@ class Harness:
                     raise
             self.baseline_costs.wall_s += time.perf_counter() - started
             return prepared.evaluation
+
+    async def baseline_coverage(
+        self, rel: str, function: str | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """(coverage, None) of `function` in `rel` (whole file when None) while the target's
+        test runs once more on the built original under coverage.py, or (None, why not).
+        Never raises for the measurement itself: a test that fails under coverage, or a
+        command that is not a Python one, is a reason (lessonl/harness/coverage.py)."""
+        # Here, not at the top: lessonl.auto imports the harness.
+        from lessonl.auto import support
+        from lessonl.harness import coverage as target_coverage
+
+        prepared = await self._prepared(self.baseline_costs)
+        copy = prepared.copy
+        if not rel.endswith(".py"):
+            return None, f"coverage not measured: {rel} is not a Python file"
+        made = target_coverage.plan(self.target.test)
+        if isinstance(made, str):
+            return None, f"coverage not measured: {made}"
+        source = copy.tree / rel
+        try:
+            where = target_coverage.span(source.read_text(encoding="utf-8"), function)
+        except OSError as exc:
+            return None, f"coverage not measured: cannot read {rel}: {exc.strerror}"
+        if isinstance(where, str):
+            return None, f"coverage not measured: {where}"
+        env: dict[str, str] = {}
+        readable: list[Path] = []
+        try:
+            data = target_coverage.write_rc(copy.out, source.resolve())
+            folder = (
+                await asyncio.to_thread(support.build, copy.out / "coverage-support")
+                if made.support
+                else None
+            )
+        except OSError as exc:
+            return None, f"coverage not measured: cannot prepare it in {copy.out}: {exc}"
+        if made.support:
+            if folder is None:
+                return None, "coverage not measured: coverage.py is not installed with LessonL"
+            old = self._env(copy).get("PYTHONPATH")
+            env["PYTHONPATH"] = os.pathsep.join([str(folder), *([old] if old else [])])
+            readable = isolation.interpreter_paths(sys.executable)
+        self._say("measuring the test's coverage of the original")
+        async with self._slots, self._lock.shared(self._waiting):
+            result = await self._run(copy, made.command, env=env, readable=readable)
+        self.baseline_costs.test_s += result.wall_s
+        failed = self._classify("test", result, copy)
+        if failed is not None:
+            return None, (
+                f"coverage not measured: the target's test fails under coverage.py "
+                f"({failed[0]}): {first_line(failed[1])}"
+            )
+        measured = await asyncio.to_thread(target_coverage.read, data, source.resolve(), *where)
+        if isinstance(measured, str):
+            return None, f"coverage not measured: {measured}"
+        return measured, None
 
     async def evaluate(self, files: Mapping[str, str], *, label: str) -> Evaluation:
         """Grade a variant (relative path -> whole new text of one of the target's files).
@@ -596,14 +654,22 @@ class Harness:
         if self.on_wait is not None:
             self.on_wait(line)
 
-    async def _run(self, copy: _Copy, command: str) -> CommandResult:
+    async def _run(
+        self,
+        copy: _Copy,
+        command: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        readable: list[Path] | None = None,
+    ) -> CommandResult:
         argv = expand(
             command,
             placeholders(build=str(copy.out), root=str(copy.tree), project=str(self.root)),
         )
+        full_env = {**self._env(copy), **(env or {})}
         if not self.sandboxed:
             return await run_command(
-                argv, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+                argv, cwd=copy.tree, env=full_env, limits=self._limits, live=self._live
             )
         wrapped = isolation.wrap(
             argv,
@@ -611,10 +677,10 @@ class Harness:
             writable=copy.path,
             hidden=self._hidden,
             network=self.target.network,
-            readable=self._readable,
+            readable=[*self._readable, *(readable or [])],
         )
         result = await run_command(
-            wrapped, cwd=copy.tree, env=self._env(copy), limits=self._limits, live=self._live
+            wrapped, cwd=copy.tree, env=full_env, limits=self._limits, live=self._live
         )
         # Report the command, not bwrap; and its death by a signal as an unsandboxed one would.
         sig = None if result.timed_out else isolation.exit_signal(result.returncode)

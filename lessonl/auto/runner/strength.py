@@ -79,6 +79,29 @@ def body_lines(fn: Callable[..., Any]) -> tuple[str, int, int]:
     return os.path.realpath(file), first, start + len(lines) - 1
 
 
+def span_in_source(source: str, qualname: str) -> tuple[int, int] | None:
+    """(first body line, last line) of `qualname` ("f" or "Class.f") in `source`, like
+    `body_lines` but without importing the code; None when it is not there."""
+    nodes: list[ast.stmt] = ast.parse(source).body
+    found: ast.stmt | None = None
+    for part in qualname.split("."):
+        found = next(
+            (
+                n
+                for n in nodes
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and n.name == part
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        nodes = found.body  # type: ignore[attr-defined]
+    if not isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    return found.body[0].lineno, found.end_lineno or found.body[-1].lineno
+
+
 def ranges(numbers: Iterable[int]) -> str:
     """[3, 4, 5, 9] -> '3-5, 9'."""
     out: list[str] = []
@@ -116,6 +139,13 @@ def coverage_of(fn: Callable[..., Any], calls: list[Call]) -> dict[str, Any]:
         run_all(fn, calls)
     finally:
         cov.stop()
+    return summarize(cov, first, last)
+
+
+def summarize(cov: Any, first: int, last: int) -> dict[str, Any]:
+    """The figures of `coverage_of` from a `coverage.Coverage` holding the data of one file,
+    for lines `first`..`last`: also how LessonL reads a hand-written Python target's test run
+    (lessonl/harness/coverage.py), so both kinds of target are measured alike."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "coverage.json")
         cov.json_report(outfile=out)
