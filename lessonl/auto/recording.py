@@ -104,6 +104,19 @@ def private_env(work: Path, secret_names: Sequence[str]) -> dict[str, str]:
     return env
 
 
+def confine(argv: list[str], *, tree: Path, writable: Path, root: Path, python: str) -> list[str]:
+    """`argv` in bubblewrap as the runner runs model-chosen inputs on the project's code: only
+    `writable` can be written, HOME and the real project are hidden, the runner and the
+    interpreter stay readable. Shared by the recording's generated inputs and the skeptic."""
+    return isolation.wrap(
+        argv,
+        cwd=tree,
+        writable=writable,
+        hidden=[*isolation.real_homes(), root],
+        readable=[RUNNER, *isolation.interpreter_paths(python)],
+    )
+
+
 def folder_for(root: Path, rel: str, qualname: str) -> Path:
     """`.lessonl/auto/<readable>-<hash>/`: stable, so `lessonl target` output stays valid."""
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{rel}-{qualname}").strip("-")[-60:]
@@ -168,13 +181,7 @@ async def record(
     def confined(argv: list[str]) -> list[str]:
         if not boxed:
             return argv
-        return isolation.wrap(
-            argv,
-            cwd=tree,
-            writable=folder,
-            hidden=[*isolation.real_homes(), root],
-            readable=[RUNNER, *isolation.interpreter_paths(interpreter.path)],
-        )
+        return confine(argv, tree=tree, writable=folder, root=root, python=interpreter.path)
 
     async def run_confined(argv: list[str]) -> CommandResult:
         return await run_short(confined(argv))

@@ -43,11 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import lessonl.auto.runner as runner_package
 from lessonl import grading, prompts, regions
-from lessonl.auto.recording import GENERATE, Recording, private_env, runner_argv
+from lessonl.auto.recording import GENERATE, Recording, confine, private_env, runner_argv
 from lessonl.errors import LessonLError
-from lessonl.harness import isolation
 from lessonl.harness.sandbox import CommandResult, run_command
 from lessonl.harness.workspace import populate, project_files
 from lessonl.llm import Agent, SampleId
@@ -158,15 +156,12 @@ class Skeptic:
             )
             argv = [*argv, *extra]
             if self.sandboxed:
-                argv = isolation.wrap(
+                argv = confine(
                     argv,
-                    cwd=tree,
+                    tree=tree,
                     writable=work,
-                    hidden=[*isolation.real_homes(), self.root],
-                    readable=[
-                        Path(runner_package.__file__).resolve().parent,
-                        *isolation.interpreter_paths(self.recording.interpreter.path),
-                    ],
+                    root=self.root,
+                    python=self.recording.interpreter.path,
                 )
             return await run_command(argv, cwd=tree, env=env, limits=GENERATE)
 
