@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessonl.auto import support
 from lessonl.auto.generate import uncovered_text
 from lessonl.auto.project import Interpreter, module_location
 from lessonl.auto.recording import record
@@ -25,6 +24,7 @@ from lessonl.auto.runner.replay import one
 from lessonl.auto.runner.store import Call, Meta
 from lessonl.auto.target import strength_line, weak_line
 from lessonl.grading import Graded, Remeasured, on_evidence
+from lessonl.harness import support
 from lessonl.harness.outcomes import Evaluation, Outcome
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import lessonl.auto.runner as runner_package
-from lessonl.auto import support
 from lessonl.auto.errors import (
     CannotRecord,
     NothingReachesFunction,
@@ -35,7 +34,7 @@ from lessonl.auto.generate import Generator
 from lessonl.auto.project import Interpreter, ModuleLocation
 from lessonl.auto.runner.strength import THRESHOLD as COVERAGE_THRESHOLD
 from lessonl.errors import LessonLError
-from lessonl.harness import isolation
+from lessonl.harness import isolation, support
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.workspace import populate, project_files
 from lessonl.state import StateDir
@@ -290,7 +289,7 @@ async def _strengthen(
     recording: Path,
 ) -> tuple[Path | None, str | None]:
     """Measure the recorded calls' coverage and add property-based inputs (runner `strengthen`,
-    see lessonl/auto/support.py for how the libraries reach the project's Python). Returns the
+    see lessonl/harness/support.py for how the libraries reach the project's Python). Returns the
     support folder (None when unusable) and why strengthening did not happen, if it did not:
     a failure is a note, never the end of the run, and leaves the recording as it was."""
     if not support.same_python(version):

@@ -12,7 +12,7 @@ executable (a name like `python`, `python3`, `python3.12`, or a path ending in o
 by a script or `-m module` (interpreter options such as `-X` would be taken by coverage, so
 they are not measured). The leading Python is replaced by `<that Python> -m coverage run`.
 coverage.py is LessonL's own: `{python}` is LessonL's interpreter; another Python of the same
-version gets LessonL's copy through PYTHONPATH (lessonl/auto/support.py); any other case is
+version gets LessonL's copy through PYTHONPATH (lessonl/harness/support.py); any other case is
 not measured. Never fatal: where it cannot be measured, the reason is returned for the
 report's `verification.notes`.
 """

@@ -48,7 +48,7 @@ from typing import Any
 import lessonl
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import EnvironmentProblem, LessonLError, UsageError
-from lessonl.harness import isolation
+from lessonl.harness import isolation, support
 from lessonl.harness.measure import Sample, clock_words
 from lessonl.harness.outcomes import Evaluation, Outcome, first_line
 from lessonl.harness.sandbox import (
@@ -301,8 +301,9 @@ class Harness:
         test runs once more on the built original under coverage.py, or (None, why not).
         Never raises for the measurement itself: a test that fails under coverage, or a
         command that is not a Python one, is a reason (lessonl/harness/coverage.py)."""
-        # Here, not at the top: lessonl.auto imports the harness.
-        from lessonl.auto import support
+
+        # Here, not at the top: it reuses the runner's measure (lessonl.auto.runner.strength),
+        # and importing lessonl.auto imports this module.
         from lessonl.harness import coverage as target_coverage
 
         prepared = await self._prepared(self.baseline_costs)

@@ -15,7 +15,7 @@ Two measurements and one generator, run on the ORIGINAL inside the project's int
 
 Neither library is in the standard library, and this package must run under the project's
 interpreter, which need not have them. LessonL hands over, with `--support`, a folder holding
-links to its own installed copies of them (lessonl/auto/support.py), only when the project's
+links to its own installed copies of them (lessonl/harness/support.py), only when the project's
 Python is the same version as LessonL's (coverage's tracer is compiled for one version). With
 no such folder both are skipped and the report says why: the check is then what it was.
 
