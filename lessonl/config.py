@@ -118,7 +118,7 @@ class TargetConfig:
     memory_mb: int = 4096
     file_size_mb: int = 512
     # Timing: interleaved pairs until the 95% CI half-width of the ratio is <= ci_target.
-    min_pairs: int = 5
+    min_pairs: int = 6  # the sign test needs 6 pairs for a 95% interval (stats.py)
     max_pairs: int = 40
     timing_budget_s: float = 60.0
     ci_target: float = 0.02

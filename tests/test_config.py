@@ -47,7 +47,7 @@ def test_minimal_target_gets_defaults(tmp_path: Path) -> None:
     assert cfg.root == tmp_path and cfg.path == tmp_path / "lessonl.toml"
     (t,) = cfg.targets
     assert t.files == ("src/a.hpp",) and t.build is None and t.timeout_s == 60.0
-    assert (t.min_pairs, t.ci_target, t.memory_mb) == (5, 0.02, 4096)
+    assert (t.min_pairs, t.ci_target, t.memory_mb) == (6, 0.02, 4096)
     assert t.language == "cpp"
     assert cfg.run.rounds == 4 and cfg.run.lessons_per_prompt == 4
     assert cfg.agents == ()

@@ -8,7 +8,13 @@ from __future__ import annotations
 import pytest
 
 from lessonl.harness.measure import IMPLAUSIBLE, Sample, assess, cpu_time_valid
-from lessonl.harness.stats import bootstrap_ci, measurably_faster, ratio_of_medians
+from lessonl.harness.stats import (
+    bootstrap_ci,
+    interval95,
+    measurably_faster,
+    ratio_of_medians,
+    sign_interval,
+)
 
 
 def runs(figures: list[float], *, cpu: float | None = 1.0, wall: float = 1.0) -> list[Sample]:
@@ -154,3 +160,23 @@ def test_disagreeing_clocks_widen_the_interval_and_say_so() -> None:
     assert est.ci95 is not None and est.ci95_bench is not None and est.ci95_cpu is not None
     assert est.ci95[0] <= est.ci95_cpu[0] and est.ci95[1] >= est.ci95_bench[1]
     assert "disagree" in est.note and not measurably_faster(est.ci95)
+
+
+def test_the_interval_covers_the_sign_tests_when_the_bootstrap_is_too_narrow() -> None:
+    # Seven pairs, six of them a few percent one way and one the other: the pair bootstrap of a
+    # median calls that a win, the sign test (which assumes nothing about the noise's shape)
+    # cannot rule out no difference, and the reported interval must say so.
+    baseline = [1.03, 1.035, 1.04, 1.03, 1.04, 1.035, 0.97]
+    candidate = [1.0] * 7
+    assert bootstrap_ci(baseline, candidate)[0] > 1.0
+    assert sign_interval(baseline, candidate) == (0.97, 1.04)
+    lo, hi = interval95(baseline, candidate)
+    assert lo <= 1.0 <= hi and lo == 0.97
+
+
+def test_the_sign_interval_drops_order_statistics_as_pairs_accumulate() -> None:
+    ratios = [1.0 + i / 100 for i in range(40)]
+    # 9 pairs: the 2nd smallest and 2nd largest; 40 pairs: the 14th from each end.
+    assert sign_interval(ratios[:9], [1.0] * 9) == (ratios[1], ratios[7])
+    assert sign_interval(ratios, [1.0] * 40) == (ratios[13], ratios[26])
+    assert sign_interval(ratios[:5], [1.0] * 5) == (ratios[0], ratios[4])  # below 95%: all

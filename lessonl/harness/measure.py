@@ -7,7 +7,7 @@ the bench prints `LESSONL_CPU_S` beside each time (the bench protocol), the time
 CPU time.
 
 Two estimates of the speedup come out of them (`assess`), each a ratio of medians with a
-bootstrap interval (stats.py):
+95% interval (stats.py: the pair bootstrap's, widened to the sign test's):
 
 - *bench*: the bench's own figures, as the user wrote them (wall or CPU clock, their choice).
 - *cpu*: the same runs in CPU time, valid only for single-threaded, CPU-bound code (below).
@@ -66,7 +66,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lessonl.harness.stats import bootstrap_ci, median, ratio_of_medians
+from lessonl.harness.stats import interval95, median, ratio_of_medians
 
 IMPLAUSIBLE = 1e6  # a speedup above this is a broken measurement, never a win
 _TICKS_S = (0.010, 0.004, 0.001)  # 100, 250 and 1000 Hz scheduler ticks, coarsest first
@@ -236,7 +236,7 @@ def _whole_process(baseline: Sequence[Sample], candidate: Sequence[Sample], why:
     b = [s.cpu_s or 0.0 for s in candidate]
     if not (cpu_time_valid(baseline) and cpu_time_valid(candidate)) or min(a + b) <= 0:
         return Estimate(None, None, "bench", None, None, None, None, None, None, why)
-    speedup, ci = ratio_of_medians(a, b), bootstrap_ci(a, b)
+    speedup, ci = ratio_of_medians(a, b), interval95(a, b)
     warning = (
         f"the bench's own timings are unusable ({why}); the speedup is of each run's "
         "whole-process CPU time instead, start-up included, so it understates the gain"
@@ -346,7 +346,7 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     if untrusted:
         return _whole_process(baseline, candidate, untrusted)
     s_bench = ratio_of_medians(base_fig, cand_fig)
-    ci_bench = bootstrap_ci(base_fig, cand_fig)
+    ci_bench = interval95(base_fig, cand_fig)
     s_cpu = ci_cpu = base_cpu = cand_cpu = None
     speedup, ci, clock, warning = s_bench, ci_bench, "bench", ""
     found = _cpu_estimate(baseline, candidate)
@@ -355,7 +355,7 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     else:
         a, b, cpu_clock, reason = found
         if min(a) > 0 and min(b) > 0:
-            s_cpu, ci_cpu = ratio_of_medians(a, b), bootstrap_ci(a, b)
+            s_cpu, ci_cpu = ratio_of_medians(a, b), interval95(a, b)
             base_cpu, cand_cpu = median(a), median(b)
         else:
             reason = "the bench's own figures: a CPU-time figure read 0 s"
