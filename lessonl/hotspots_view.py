@@ -69,7 +69,7 @@ def function_sha256(source: str, language: str, qualname: str) -> str | None:
         info = find_function(source, language, qualname)
     except (LessonLError, ValueError):
         return None
-    if info.qualified_name != qualname and info.name != qualname:
+    if info.qualified_name != qualname:
         return None  # a suffix or short-name match is another function, not this one
     text = source.encode("utf-8")[info.start_byte : info.end_byte]
     return hashlib.sha256(text).hexdigest()
