@@ -55,11 +55,15 @@ NAMED = 5
 class FindHotspotsArgs:
     """The optional argument of `lessonl.findHotspots`. `uri` (a file or folder) picks the
     project, else the first workspace folder; `command` is the workload as `lessonl hotspots
-    -- COMMAND ...` takes it (absent: the project's tests); `timeout_s` as `--timeout-s`."""
+    -- COMMAND ...` takes it (absent: the project's tests); `timeout_s` as `--timeout-s`; all
+    camelCase on the wire."""
 
     uri: str | None = None
     command: list[str] | None = None
     timeout_s: float | None = None
+    #: A client-made progress token (our extension shows the progress with its own Cancel);
+    #: without one the server creates a token when the client supports work-done progress.
+    work_done_token: int | str | None = None
 
 
 @attrs.define
@@ -148,7 +152,7 @@ def register(server: LessonLServer) -> None:
             state.running = False
 
 
-async def _progress_token(ls: LessonLServer) -> str | None:
+async def _progress_token(ls: LessonLServer) -> int | str | None:
     if not ls.supports_progress():
         return None
     token = f"lessonl-hotspots-{asyncio.get_running_loop().time():.6f}"
@@ -173,7 +177,9 @@ async def _find(ls: LessonLServer, args: FindHotspotsArgs) -> dict[str, Any] | N
     timeout_s = args.timeout_s if args.timeout_s and args.timeout_s > 0 else DEFAULT_TIMEOUT_S
     secrets = [a.api_key_env for a in config.agents if a.api_key_env]
 
-    token = await _progress_token(ls)
+    token = args.work_done_token
+    if token is None:
+        token = await _progress_token(ls)
     progress = ls.work_done_progress
     if token is not None:
         progress.begin(

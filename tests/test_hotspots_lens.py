@@ -164,18 +164,22 @@ async def test_cancelling_the_progress_stops_the_profile_and_keeps_the_last_one(
     latest = shop / ".lessonl" / "hotspots" / "latest.json"
     latest.parent.mkdir(parents=True)
     latest.write_text('{"command": "before", "functions": []}\n', encoding="utf-8")
-    running = asyncio.ensure_future(
-        find_hotspots(client, {"uri": shop.as_uri(), "command": ["python", "hangs.py"]})
-    )
+    # The token is the client's, as our extension sends it (it shows its own Cancel button).
+    token = "lessonl-hotspots-from-the-client"
+    client.progress_reports[token] = []
+    argument = {"uri": shop.as_uri(), "command": ["python", "hangs.py"], "workDoneToken": token}
+    running = asyncio.ensure_future(find_hotspots(client, argument))
     for _ in range(200):
-        if client.progress_reports:
+        if client.progress_reports[token]:
             break
         await asyncio.sleep(0.05)
-    (token,) = client.progress_reports
+    assert isinstance(client.progress_reports[token][0], types.WorkDoneProgressBegin)
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     assert await asyncio.wait_for(running, timeout=30) is None
     assert latest.read_text(encoding="utf-8") == '{"command": "before", "functions": []}\n'
     assert any("profiling cancelled" in m.message for m in client.messages)
+    end = client.progress_reports[token][-1]
+    assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "cancelled"
     assert not (shop / ".lessonl" / "hotspots" / "work").exists()
 
 
