@@ -60,19 +60,33 @@ def project_for(start: Path) -> tuple[Path, Config]:
     return python_root(anchor), config
 
 
-def function_sha256(source: str, language: str, qualname: str) -> str | None:
-    """The hash of `qualname`'s definition text in `source`; None when it is not there, is
-    ambiguous, or the source does not parse (then no lens can be trusted)."""
-    from lessonl.regions import find_function  # tree-sitter: imported when first needed
+@dataclass(frozen=True)
+class _Definition:
+    start_line: int  # 0-based, the first decorator's line for a decorated function
+    sha256: str
 
-    try:
-        info = find_function(source, language, qualname)
-    except (LessonLError, ValueError):
-        return None
-    if info.qualified_name != qualname:
-        return None  # a suffix or short-name match is another function, not this one
-    text = source.encode("utf-8")[info.start_byte : info.end_byte]
-    return hashlib.sha256(text).hexdigest()
+
+def definitions(source: str, language: str) -> dict[str, _Definition | None]:
+    """Every function of `source` by exact qualified name, with its line and the hash of its
+    definition text (bytes as `lessonl.regions` delimits them, decorators included); None
+    for a name defined more than once (C++ overloads: which one was profiled is unknown).
+    One parse per text, so a file's lenses cost one parse."""
+    from lessonl.regions import list_functions  # tree-sitter: imported when first needed
+
+    data = source.encode("utf-8")
+    found: dict[str, _Definition | None] = {}
+    for info in list_functions(source, language):
+        digest = hashlib.sha256(data[info.start_byte : info.end_byte]).hexdigest()
+        name = info.qualified_name
+        found[name] = None if name in found else _Definition(info.start_line, digest)
+    return found
+
+
+def function_sha256(source: str, language: str, qualname: str) -> str | None:
+    """The hash of `qualname`'s definition text in `source` (the exact qualified name: a
+    short-name match is another function); None when it is absent or ambiguous."""
+    definition = definitions(source, language).get(qualname)
+    return definition.sha256 if definition is not None else None
 
 
 def _qualname(entry: dict[str, Any]) -> str | None:
@@ -87,7 +101,7 @@ def stamp(result: dict[str, Any], tree: Path, *, unchanged_since: float | None =
     """Add `source_sha256` to every entry of a kept result (`lessonl.hotspots.kept`) that lacks
     it, from the sources under `tree`; a file modified after `unchanged_since` (a time.time())
     gets none. Returns how many entries were stamped."""
-    texts: dict[str, str | None] = {}
+    files: dict[str, dict[str, _Definition | None]] = {}
     stamped = 0
     for entry in result.get("functions", []):
         if not isinstance(entry, dict) or entry.get("source_sha256"):
@@ -97,21 +111,24 @@ def stamp(result: dict[str, Any], tree: Path, *, unchanged_since: float | None =
         if qual is None or language is None:
             continue
         rel = entry["file"]
-        if rel not in texts:
-            path = tree / rel
-            try:
-                if unchanged_since is not None and path.stat().st_mtime > unchanged_since:
-                    texts[rel] = None
-                else:
-                    texts[rel] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                texts[rel] = None
-        text = texts[rel]
-        digest = function_sha256(text, language, qual) if text is not None else None
-        if digest is not None:
-            entry["source_sha256"] = digest
+        if rel not in files:
+            files[rel] = _file_definitions(tree / rel, language, unchanged_since)
+        definition = files[rel].get(qual)
+        if definition is not None:
+            entry["source_sha256"] = definition.sha256
             stamped += 1
     return stamped
+
+
+def _file_definitions(
+    path: Path, language: str, unchanged_since: float | None
+) -> dict[str, _Definition | None]:
+    try:
+        if unchanged_since is not None and path.stat().st_mtime > unchanged_since:
+            return {}  # saved while the profile ran: its text may not be the one profiled
+        return definitions(path.read_text(encoding="utf-8"), language)
+    except (OSError, UnicodeDecodeError, LessonLError):
+        return {}
 
 
 def read_latest(root: Path) -> dict[str, Any] | None:
@@ -180,8 +197,7 @@ def hot_functions(
     language = language_for_path(rel)
     if language is None:
         return []
-    from lessonl.regions import find_function
-
+    current: dict[str, _Definition | None] | None = None
     found: list[HotFunction] = []
     for entry in result.get("functions", []):
         if not isinstance(entry, dict) or entry.get("file") != rel:
@@ -191,13 +207,17 @@ def hot_functions(
         qual = _qualname(entry)
         if not isinstance(share, int | float) or share < min_share or qual is None:
             continue
-        if not isinstance(digest, str) or function_sha256(text, language, qual) != digest:
-            continue  # changed, renamed, deleted, or never hashed: its numbers may be stale
-        info = find_function(text, language, qual)
+        if not isinstance(digest, str):
+            continue  # never hashed: whether it changed cannot be told
+        if current is None:
+            current = definitions(text, language)
+        definition = current.get(qual)
+        if definition is None or definition.sha256 != digest:
+            continue  # changed, renamed, deleted or ambiguous: its numbers may be stale
         found.append(
             HotFunction(
                 qualname=qual,
-                line=info.start_line,
+                line=definition.start_line,
                 share=float(share),
                 own_s=float(entry.get("own_s") or 0.0),
                 inclusive_s=float(entry.get("inclusive_s") or 0.0),

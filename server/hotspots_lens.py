@@ -84,15 +84,12 @@ def lens_for(h: HotFunction, command: str, uri: str, version: int | None) -> typ
     return types.CodeLens(range=types.Range(start=position, end=position), command=cmd)
 
 
-def _lenses_data(path: Path, text: str) -> tuple[str, list[HotFunction]]:
-    """(the profiled command, the hot functions of `path` whose text is unchanged)."""
+def _kept_for(path: Path) -> tuple[dict[str, Any], str] | None:
+    """The kept profile of `path`'s project and `path` relative to its root; None: none."""
     root, _config = project_for(path)
     rel = relative_to(root, path)
     data = read_latest(root)
-    if data is None or rel is None:
-        return "", []
-    command = data.get("command")
-    return (command if isinstance(command, str) else ""), hot_functions(data, rel, text)
+    return None if data is None or rel is None else (data, rel)
 
 
 def register(server: LessonLServer) -> None:
@@ -116,7 +113,13 @@ def register(server: LessonLServer) -> None:
         doc = ls.workspace.get_text_document(uri)
         text, version = doc.source, doc.version  # unsaved edits count
         try:
-            command, hot = await asyncio.to_thread(_lenses_data, path, text)
+            kept = await asyncio.to_thread(_kept_for, path)  # file reads, off the loop
+            if kept is None:
+                return []
+            data, rel = kept
+            # Parsing stays on the loop, as for code actions (one tree-sitter parser per
+            # language is shared; the engine thread is its only other user).
+            hot = hot_functions(data, rel, text)
         except ConfigError as exc:
             # The code action shows a broken config where the user works; no lens meanwhile.
             log.info("no hotspot lenses for %s: %s", path.name, exc)
@@ -127,7 +130,9 @@ def register(server: LessonLServer) -> None:
         except Exception:
             log.exception("textDocument/codeLens: unexpected error")
             return []
-        return [lens_for(h, command, uri, version) for h in hot]
+        command = data.get("command")
+        shown = command if isinstance(command, str) else ""
+        return [lens_for(h, shown, uri, version) for h in hot]
 
     @server.command(CMD_FIND_HOTSPOTS)
     async def find_hotspots(server: LanguageServer, *args: Any) -> Any:

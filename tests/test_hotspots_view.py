@@ -162,3 +162,13 @@ def test_reading_the_kept_result(tmp_path: Path) -> None:
         with pytest.raises(HotspotsUnreadable, match="is not a hotspots result") as caught:
             read_latest(tmp_path)
         assert "\n" not in str(caught.value) and "Find Hotspots" in str(caught.value)
+
+
+def test_c_and_cpp_functions_hash_and_overloads_do_not() -> None:
+    source = (
+        "int one(int a) { return a; }\nint f(int a) { return a; }\nint f(double a) { return 1; }\n"
+    )
+    assert function_sha256(source, "c", "one") is not None
+    assert function_sha256(source, "cpp", "one") is not None
+    # Which overload the profile saw is unknown: neither gets a hash (so neither a lens).
+    assert function_sha256(source, "cpp", "f") is None
