@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,7 +29,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from lessonl.config import language_for_path
-from lessonl.errors import ConfigError, LessonLError
+from lessonl.errors import ConfigError, LessonLError, UsageError
 from lessonl.hotspots_view import (
     HotFunction,
     hot_functions,
@@ -42,7 +43,22 @@ from lessonl.hotspots_view import (
 from . import actions, wire
 
 if TYPE_CHECKING:
-    from .server import LessonLServer
+    from collections.abc import Coroutine
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
+    class Session(LanguageServer):
+        """What this module uses of the LessonL server object, named here rather than imported
+        so the module does not depend on where that class lives (it is moving: server.py,
+        then session.py); any LessonLServer has these."""
+
+        def show(self, kind: types.MessageType, message: str) -> None: ...
+        def supports_progress(self) -> bool: ...
+        @staticmethod
+        async def answer_within(request: Coroutine[Any, Any, _T], timeout: float) -> _T: ...
+        async def project_root(self, uri: str | None) -> Path: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -92,20 +108,18 @@ def _kept_for(path: Path) -> tuple[dict[str, Any], str] | None:
     return None if data is None or rel is None else (data, rel)
 
 
-def register(server: LessonLServer) -> None:
+def register(server: LanguageServer) -> None:
     """Add `textDocument/codeLens` and the `lessonl.findHotspots` command to `server`."""
     state = _State()
 
-    def show_once(ls: LessonLServer, kind: types.MessageType, message: str) -> None:
+    def show_once(ls: Session, kind: types.MessageType, message: str) -> None:
         if message not in state.shown:
             state.shown.add(message)
             ls.show(kind, message)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    async def code_lens(
-        server: LanguageServer, params: types.CodeLensParams
-    ) -> list[types.CodeLens]:
-        ls = cast("LessonLServer", server)
+    async def code_lens(lsp: LanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        ls = cast("Session", lsp)
         uri = params.text_document.uri
         path = actions.uri_path(uri)
         if path is None or language_for_path(path) is None:
@@ -127,27 +141,37 @@ def register(server: LessonLServer) -> None:
         except LessonLError as exc:
             show_once(ls, types.MessageType.Warning, f"LessonL: {exc}")
             return []
-        except Exception:
+        except Exception as exc:
             log.exception("textDocument/codeLens: unexpected error")
-            return []
+            raise wire.internal_error(exc) from None
         command = data.get("command")
         shown = command if isinstance(command, str) else ""
         return [lens_for(h, shown, uri, version) for h in hot]
 
     @server.command(CMD_FIND_HOTSPOTS)
-    async def find_hotspots(server: LanguageServer, *args: Any) -> Any:
-        # pygls reads the annotations at run time, where LessonLServer (a circular import)
-        # is not defined: hence the base class here and the cast.
-        ls = cast("LessonLServer", server)
+    async def find_hotspots(lsp: LanguageServer, *args: Any) -> Any:
+        # pygls reads the annotations at run time, where `Session` (a type-checking name) is
+        # not defined: hence the base class here and the cast.
+        ls = cast("Session", lsp)
         if state.running:
             ls.show(types.MessageType.Info, "LessonL: a profile is already running")
             return None
         state.running = True
         try:
-            parsed = wire.parse(FindHotspotsArgs, args[0] if args else None, CMD_FIND_HOTSPOTS)
+            raw = args[0] if args else None
+            if isinstance(raw, dict) and not isinstance(raw.get("command", []), list | None):
+                # The converter would make a string a list of its characters.
+                raise UsageError(
+                    f"{CMD_FIND_HOTSPOTS}: `command` is the workload as a list of words, "
+                    'e.g. ["python", "bench.py"]'
+                )
+            parsed = wire.parse(FindHotspotsArgs, raw, CMD_FIND_HOTSPOTS)
             return await _find(ls, parsed)
-        except (LessonLError, JsonRpcException) as exc:  # bad input: the user's to fix
+        except LessonLError as exc:  # the user's to fix
             ls.show(types.MessageType.Error, f"LessonL: {exc}")
+            return None
+        except JsonRpcException as exc:  # an argument of the wrong shape
+            ls.show(types.MessageType.Error, f"LessonL: {exc.message}")
             return None
         except Exception as exc:
             log.exception("%s: unexpected error", CMD_FIND_HOTSPOTS)
@@ -157,7 +181,7 @@ def register(server: LessonLServer) -> None:
             state.running = False
 
 
-async def _progress_token(ls: LessonLServer) -> int | str | None:
+async def _progress_token(ls: Session) -> int | str | None:
     if not ls.supports_progress():
         return None
     token = f"lessonl-hotspots-{asyncio.get_running_loop().time():.6f}"
@@ -169,7 +193,7 @@ async def _progress_token(ls: LessonLServer) -> int | str | None:
     return token
 
 
-async def _find(ls: LessonLServer, args: FindHotspotsArgs) -> dict[str, Any] | None:
+async def _find(ls: Session, args: FindHotspotsArgs) -> dict[str, Any] | None:
     from lessonl.auto.project import choose_interpreter
     from lessonl.hotspots import DEFAULT_TIMEOUT_S, profile, workload_for
 
@@ -179,7 +203,9 @@ async def _find(ls: LessonLServer, args: FindHotspotsArgs) -> dict[str, Any] | N
         choose_interpreter, root, config.run.interpreter, setting_name="[run] interpreter"
     )
     workload = workload_for(list(args.command or []))
-    timeout_s = args.timeout_s if args.timeout_s and args.timeout_s > 0 else DEFAULT_TIMEOUT_S
+    timeout_s = DEFAULT_TIMEOUT_S if args.timeout_s is None else args.timeout_s
+    if not (math.isfinite(timeout_s) and timeout_s > 0):
+        raise UsageError(f"timeoutS {timeout_s:g}: give a positive number of seconds")
     secrets = [a.api_key_env for a in config.agents if a.api_key_env]
 
     token = args.work_done_token
@@ -243,7 +269,7 @@ async def _find(ls: LessonLServer, args: FindHotspotsArgs) -> dict[str, Any] | N
     }
 
 
-async def _refresh_lenses(ls: LessonLServer) -> None:
+async def _refresh_lenses(ls: Session) -> None:
     caps = ls.client_capabilities
     ws = caps.workspace if caps else None
     if not (ws and ws.code_lens and ws.code_lens.refresh_support):
