@@ -21,7 +21,7 @@ from pytest_lsp.client import register_lsp_features
 from test_server import SERVER_ENV, _client_converter
 
 DATA = Path(__file__).resolve().parent / "data"
-LENS_TITLE = r"LessonL: \d+% of workload time · Optimize"
+LENS_TITLE = r"LessonL: \d+(\.\d)?% of workload time · Optimize"
 
 
 class Client(LanguageClient):

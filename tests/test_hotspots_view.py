@@ -95,6 +95,9 @@ def test_only_hot_unchanged_functions_of_this_file_get_a_lens() -> None:
     hot, method = found
     assert hot.title("python bench.py") == "LessonL: 60% of workload time · Optimize"
     assert hot.title(TESTS_COMMAND) == "LessonL: 60% of test time · Optimize"
+    # Below 10%, one decimal: the tests' time includes pytest's own, so shares are small.
+    small = hot_functions(stamped(entry("hot", 0.0163)), "pkg/mod.py", SOURCE)
+    assert small[0].title(TESTS_COMMAND) == "LessonL: 1.6% of test time · Optimize"
     assert method.title(TESTS_COMMAND) == (
         "LessonL: 20% of test time · not optimizable: a method of a class"
     )
