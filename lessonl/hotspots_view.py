@@ -170,6 +170,11 @@ def restamp_latest(root: Path, unchanged_since: float) -> int:
     return n
 
 
+def share_text(share: float) -> str:
+    """`23%`, or `1.6%` below 10% (where the first decimal still tells functions apart)."""
+    return f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
+
+
 @dataclass(frozen=True)
 class HotFunction:
     """One lens: a hot function of the open file whose text is the one profiled."""
@@ -185,8 +190,7 @@ class HotFunction:
 
     def title(self, command: str) -> str:
         of = "test time" if command == TESTS_COMMAND else "workload time"
-        share = f"{self.share:.1%}" if self.share < 0.1 else f"{self.share:.0%}"
-        head = f"LessonL: {share} of {of}"
+        head = f"LessonL: {share_text(self.share)} of {of}"
         if self.optimizable:
             return f"{head} · Optimize"
         return f"{head} · not optimizable: {self.why_not or 'see lessonl hotspots'}"

@@ -38,6 +38,7 @@ from lessonl.hotspots_view import (
     read_latest,
     relative_to,
     restamp_latest,
+    share_text,
 )
 
 from . import actions, wire
@@ -254,7 +255,7 @@ async def _find(ls: Session, args: FindHotspotsArgs) -> dict[str, Any] | None:
             return None
         await asyncio.to_thread(restamp_latest, root, since)
         hottest = [h.to_json() for h in result.hotspots[:NAMED]]
-        names = ", ".join(f"{h.function} {h.share:.0%}" for h in result.hotspots[:3])
+        names = ", ".join(f"{h.function} {share_text(h.share)}" for h in result.hotspots[:3])
         end = f"{len(result.hotspots)} functions; hottest: {names}"
     finally:
         if token is not None:
