@@ -204,6 +204,11 @@ async def _find(ls: Session, args: FindHotspotsArgs) -> dict[str, Any] | None:
         choose_interpreter, root, config.run.interpreter, setting_name="[run] interpreter"
     )
     workload = workload_for(list(args.command or []))
+    if workload.kind not in ("module", "script"):  # a native (perf) workload, from branch h27
+        raise UsageError(
+            f"Find Hotspots profiles Python workloads so far; run `lessonl hotspots -- "
+            f"{workload.shown}` in a terminal (the lenses show its result too)"
+        )
     timeout_s = DEFAULT_TIMEOUT_S if args.timeout_s is None else args.timeout_s
     if not (math.isfinite(timeout_s) and timeout_s > 0):
         raise UsageError(f"timeoutS {timeout_s:g}: give a positive number of seconds")
