@@ -52,7 +52,9 @@ User-facing, `LessonLError` and its subclasses:
   `bench.runner.FATAL` stops a benchmark on those that would repeat on every pair.
 - `WorkloadFailed` and `NoProjectFunctions` (`lessonl.hotspots`, exit 1): the profiled
   workload fails or hangs on the original code, or runs none of the project's functions.
-  Top level.
+  Top level; the server's `lessonl.findHotspots` shows them as one message.
+- `HotspotsUnreadable` (`lessonl.hotspots_view`): `.lessonl/hotspots/latest.json` is not a
+  profile result. The server's CodeLens shows it once as a warning and shows no lens.
 - `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
 - `RunInProgress` (`server/jobs.py`): a second run on a document that already has one. Returned
   to the editor as a request error.

@@ -34,7 +34,7 @@ from lessonl.config import AmbiguousTarget, find_project_root, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.state import StateDir
 
-from . import actions, edits, wire
+from . import actions, edits, hotspots_lens, wire
 from .jobs import JobManager, Proposal, RunRequest
 from .settings import SECTION, Settings
 
@@ -492,4 +492,5 @@ def create_server() -> LessonLServer:
         except LessonLError as exc:
             ls.show(types.MessageType.Error, f"LessonL: feedback not recorded: {exc}")
 
+    hotspots_lens.register(server)
     return server

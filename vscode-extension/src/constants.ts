@@ -19,6 +19,8 @@ export const LESSONS_VIEW_ID = 'lessonl.lessons';
 export const Commands = {
   /** Server command (registered by the language client, never by us). */
   serverOptimize: 'lessonl.optimize',
+  /** Server command (registered by the language client; the middleware adds the progress). */
+  serverFindHotspots: 'lessonl.findHotspots',
   /** Client-side command the server's code action is rewritten to. */
   optimizeWithReview: 'lessonl.optimizeWithReview',
   acceptProposal: 'lessonl.acceptProposal',
@@ -44,4 +46,7 @@ export const Methods = {
 } as const;
 
 /** JSON-RPC error code of a request the client cancelled (LSP RequestCancelled). */
+/** Commands the server registers through the language client: contributed, never registered by us. */
+export const SERVER_COMMANDS: readonly string[] = [Commands.serverOptimize, Commands.serverFindHotspots];
+
 export const REQUEST_CANCELLED = -32800;

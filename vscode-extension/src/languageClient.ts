@@ -32,7 +32,11 @@ export function serverOptions(spec: LaunchSpec): ServerOptions {
   };
 }
 
-export function clientOptions(spec: LaunchSpec, log: vscode.LogOutputChannel): LanguageClientOptions {
+export function clientOptions(
+  spec: LaunchSpec,
+  log: vscode.LogOutputChannel,
+  client: () => LspClient | undefined = () => undefined,
+): LanguageClientOptions {
   return {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: log,
@@ -41,7 +45,7 @@ export function clientOptions(spec: LaunchSpec, log: vscode.LogOutputChannel): L
     // No `synchronize.configurationSection`: that deprecated push model sends
     // workspace/didChangeConfiguration, which the server does not use. It pulls the `lessonl`
     // section per run with workspace/configuration, answered by middleware.ts.
-    middleware: createMiddleware(),
+    middleware: createMiddleware(client),
   };
 }
 
@@ -78,6 +82,8 @@ class LanguageClientAdapter implements LspClient {
 }
 
 export function createLanguageClient(spec: LaunchSpec, log: vscode.LogOutputChannel): LspClient {
-  const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions(spec), clientOptions(spec, log));
-  return new LanguageClientAdapter(client);
+  let adapter: LspClient | undefined;
+  const options = clientOptions(spec, log, () => adapter);
+  adapter = new LanguageClientAdapter(new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions(spec), options));
+  return adapter;
 }

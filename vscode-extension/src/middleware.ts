@@ -5,11 +5,14 @@
  * client registers itself (so we must not). Run through that command, the server would apply
  * the result with a refactor preview, the route meant for editors without this extension.
  * Here we rewrite the action to our client command, which sends the cancellable
- * `lessonl/optimize` request with progress and opens the diff review instead.
+ * `lessonl/optimize` request with progress and opens the diff review instead. The hotspot
+ * lenses get the same rewrite, and `lessonl.findHotspots` gets its progress (hotspots.ts).
  */
 import * as vscode from 'vscode';
 import type { Middleware } from 'vscode-languageclient';
 import { Commands, CONFIG_SECTION } from './constants';
+import { findHotspots, rewriteLenses } from './hotspots';
+import type { LspClient } from './server';
 import { readServerSettings } from './settings';
 
 type Action = vscode.Command | vscode.CodeAction;
@@ -40,8 +43,18 @@ export function rewriteActions(actions: Action[] | null | undefined): Action[] |
   return actions?.map(rewriteAction);
 }
 
-export function createMiddleware(): Middleware {
+/** `client`: the client this middleware serves (it exists only once the middleware does). */
+export function createMiddleware(client: () => LspClient | undefined = () => undefined): Middleware {
   return {
+    async provideCodeLenses(document, token, next) {
+      return rewriteLenses(await next(document, token));
+    },
+    async executeCommand(command, args, next) {
+      if (command !== Commands.serverFindHotspots) {
+        return next(command, args);
+      }
+      return findHotspots(client(), args, async (withProgress) => next(command, withProgress));
+    },
     async provideCodeActions(document, range, context, token, next) {
       return rewriteActions(await next(document, range, context, token));
     },

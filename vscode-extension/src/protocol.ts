@@ -20,6 +20,17 @@ export interface LspTextEdit {
   newText: string;
 }
 
+/** Argument of the server command `lessonl.findHotspots` (docs/contracts.md). */
+export interface FindHotspotsArgument {
+  /** A file or folder of the project to profile; absent: the first workspace folder. */
+  uri?: string;
+  /** The workload, as `lessonl hotspots -- COMMAND ...` takes it; absent: the project's tests. */
+  command?: string[];
+  timeoutS?: number;
+  /** Our token: the server reports the profile's progress on it and stops on its cancel. */
+  workDoneToken?: string;
+}
+
 /** Argument of the server's code action command `lessonl.optimize`. */
 export interface OptimizeArgument {
   uri: string;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { activateWith } from '../src/activate';
-import { Commands, LESSONS_VIEW_ID, Methods, PROPOSAL_SCHEME, SUMMARY_SCHEME } from '../src/constants';
+import { Commands, LESSONS_VIEW_ID, Methods, PROPOSAL_SCHEME, SERVER_COMMANDS, SUMMARY_SCHEME } from '../src/constants';
 import type { LaunchSpec } from '../src/server';
 import { FakeClient } from './fakeClient';
 import { fakeContext, fakeServerPackageDir } from './helpers';
@@ -38,11 +38,15 @@ describe('activation', () => {
 
     const contributed: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command);
     expect(contributed.sort()).toEqual(Object.values(Commands).filter((c) => c !== Commands.serverOptimize).sort());
-    for (const id of contributed) {
+    // "LessonL: Find Hotspots" is the server's command, offered in the palette.
+    expect(contributed).toContain(Commands.serverFindHotspots);
+    for (const id of contributed.filter((c) => !SERVER_COMMANDS.includes(c))) {
       expect(stub.state.commands.has(id), id).toBe(true);
     }
-    // The language client registers the server's command; registering it too would throw in VS Code.
-    expect(stub.state.commands.has(Commands.serverOptimize)).toBe(false);
+    // The language client registers the server's commands; registering them too would throw in VS Code.
+    for (const id of SERVER_COMMANDS) {
+      expect(stub.state.commands.has(id), id).toBe(false);
+    }
 
     expect(stub.state.treeViews.has(LESSONS_VIEW_ID)).toBe(true);
     expect(manifest.contributes.views.explorer[0]).toMatchObject({ id: LESSONS_VIEW_ID, name: 'LessonL Lessons' });
