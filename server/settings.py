@@ -7,7 +7,9 @@ arrive through the server's environment only (never settings, which editors sync
 Precedence, lowest first: lessonl.toml's `[run]`, then `initializationOptions`, then the
 `workspace/configuration` answer for the document being optimized (so a folder-level setting in
 VS Code wins). A value of null or an absent key means "keep what the lower layer said".
-Bad values are user-fixable, so they raise `ConfigError` naming the setting and the expected type.
+Bad values are user-fixable, so they raise `BadSetting` (a `ConfigError`) naming the setting and
+the expected type; it carries the setting's id (`lessonl.rounds`) so a client can open it (the
+server sends it as the error's `data.setting`).
 """
 
 from __future__ import annotations
@@ -68,14 +70,7 @@ class Settings:
             for wire in WIRE_NAMES:
                 if section.get(wire) is not None:
                     chosen[wire] = (section[wire], source)
-        return cls(
-            {
-                WIRE_NAMES[wire]: check_run_value(
-                    WIRE_NAMES[wire], value, f"{source}: {SECTION}.{wire}"
-                )
-                for wire, (value, source) in chosen.items()
-            }
-        )
+        return cls({WIRE_NAMES[wire]: _checked(wire, *chosen[wire]) for wire in chosen})
 
     def merged(self, override: Settings) -> Settings:
         """`override`'s set values on top of ours."""
@@ -88,12 +83,29 @@ class Settings:
         return RunOptions(**self.values)
 
 
+class BadSetting(ConfigError):
+    """An editor setting has a bad value; `setting` is its id as editors name it."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        self.setting = setting
+        super().__init__(message)
+
+
+def _checked(wire: str, value: Any, source: str) -> Any:
+    """`value` by `[run]`'s rules (the same as lessonl.toml's), or `BadSetting`."""
+    setting = f"{SECTION}.{wire}"
+    try:
+        return check_run_value(WIRE_NAMES[wire], value, f"{source}: {setting}")
+    except ConfigError as exc:
+        raise BadSetting(str(exc), setting) from exc
+
+
 def _section(data: Any, source: str) -> Mapping[str, Any]:
     """The `lessonl` section of a settings object (itself, or under `lessonl`)."""
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
+        raise BadSetting(f"{source}: expected an object of lessonl settings, got {data!r}", SECTION)
     if isinstance(data.get(SECTION), Mapping):
         return cast("Mapping[str, Any]", data[SECTION])
     return data
