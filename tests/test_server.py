@@ -479,7 +479,9 @@ async def test_optimize_returns_the_fast_proposal_with_progress_and_feedback(
     kinds = [st["kind"] for st in statuses]
     assert kinds == ["run_started", "lesson_added", "run_finished"], kinds
     finished = statuses[-1]
-    assert finished["uri"] == uri and finished["round"] == 1 and finished["bestSpeedup"] > 1.0
+    assert finished["uri"] == uri and finished["event"]["best_speedup"] > 1.0
+    # The progress line says the round and the best: no duplicate fields beside it.
+    assert not {"round", "rounds", "bestSpeedup"} & {k for st in statuses for k in st}
     assert finished["event"]["kind"] == "run_finished" and finished["event"]["stopped"]
     assert statuses[1]["event"]["lesson_id"] and statuses[1]["event"]["text"] == LESSON_REPLY
 
@@ -576,6 +578,8 @@ async def test_runs_on_two_documents_proceed_together_and_settings_apply(
     started_events = [st for st in statuses if st["kind"] == "run_started"]
     assert {st["uri"] for st in started_events} == set(uris)
     assert {st["event"]["rounds"] for st in started_events} == {3}
+    requesting = [st for st in statuses if st["kind"] == "agent_requesting"]
+    assert all(st["round"] == 1 and st["rounds"] == 3 for st in requesting), requesting
 
     started = time.monotonic()
     for i in range(2):
