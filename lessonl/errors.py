@@ -8,7 +8,8 @@ server turns it into a request error. Anything else is a bug and keeps its trace
 Every exception class of the project, where it lives, who raises it and who catches it (the
 classes stay next to the code that raises them; this is the one map of them). "Top level"
 means the two places every `LessonLError` ends up: `lessonl.cli.main` (one stderr line, exit
-code) and the server's request wrappers (`server/wire.py`, a one-line request error).
+code) and the server's one error mapping (`server/wire.py` `reports_errors`: a one-line request
+error, or a `window/showMessage` for commands).
 
 User-facing, `LessonLError` and its subclasses:
 
@@ -56,6 +57,8 @@ User-facing, `LessonLError` and its subclasses:
 - `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
 - `RunInProgress` (`server/jobs.py`): a second run on a document that already has one. Returned
   to the editor as a request error.
+- `BadSetting` (`server/settings.py`, a `ConfigError`): an editor setting has a bad value; it
+  carries the setting's id, which the server sends as the request error's `data.setting`.
 
 Internal signals, never shown to a user:
 
