@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Methods, REQUEST_CANCELLED } from './constants';
-import type { OptimizeArgument, OptimizeParams, OptimizeResult } from './protocol';
+import type { OptimizeArgument, OptimizeParams, OptimizeResult, RequestFailedData } from './protocol';
 import type { RunStatus } from './progress';
 import type { ProposalReview } from './proposals';
 import type { LspClient } from './server';
@@ -47,7 +47,7 @@ export function argumentFromEditor(editor: vscode.TextEditor | undefined): Optim
 }
 
 /** One field of a `RequestFailed` error's structured `data` (the server's `wire.error_data`). */
-function errorData(err: unknown, field: string): unknown {
+function errorData(err: unknown, field: keyof RequestFailedData): unknown {
   const data = typeof err === 'object' && err !== null ? (err as { data?: unknown }).data : undefined;
   return typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[field] : undefined;
 }
