@@ -57,8 +57,6 @@ User-facing, `LessonLError` and its subclasses:
 - `BenchStopped` (`lessonl.bench.runner`): several pairs in a row failed. Top level.
 - `RunInProgress` (`server/jobs.py`): a second run on a document that already has one. Returned
   to the editor as a request error.
-- `BadSetting` (`server/settings.py`, a `ConfigError`): an editor setting has a bad value; it
-  carries the setting's id, which the server sends as the request error's `data.setting`.
 
 Internal signals, never shown to a user:
 

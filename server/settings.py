@@ -7,9 +7,9 @@ arrive through the server's environment only (never settings, which editors sync
 Precedence, lowest first: lessonl.toml's `[run]`, then `initializationOptions`, then the
 `workspace/configuration` answer for the document being optimized (so a folder-level setting in
 VS Code wins). A value of null or an absent key means "keep what the lower layer said".
-Bad values are user-fixable, so they raise `BadSetting` (a `ConfigError`) naming the setting and
-the expected type; it carries the setting's id (`lessonl.rounds`) so a client can open it (the
-server sends it as the error's `data.setting`).
+Bad values are user-fixable, so they raise `ConfigError` naming the setting and the expected type;
+its `data.setting` is the `[run]` key (the engine's `check_run_value` sets it), which the server
+turns into the editor's id (`editor_setting`: `lessonl.rounds`) so a client can open the setting.
 """
 
 from __future__ import annotations
@@ -70,7 +70,14 @@ class Settings:
             for wire in WIRE_NAMES:
                 if section.get(wire) is not None:
                     chosen[wire] = (section[wire], source)
-        return cls({WIRE_NAMES[wire]: _checked(wire, *chosen[wire]) for wire in chosen})
+        return cls(
+            {
+                WIRE_NAMES[wire]: check_run_value(
+                    WIRE_NAMES[wire], value, f"{source}: {SECTION}.{wire}"
+                )
+                for wire, (value, source) in chosen.items()
+            }
+        )
 
     def merged(self, override: Settings) -> Settings:
         """`override`'s set values on top of ours."""
@@ -87,21 +94,12 @@ class Settings:
         )
 
 
-class BadSetting(ConfigError):
-    """An editor setting has a bad value; `setting` is its id as editors name it."""
-
-    def __init__(self, message: str, setting: str) -> None:
-        self.setting = setting
-        super().__init__(message)
-
-
-def _checked(wire: str, value: Any, source: str) -> Any:
-    """`value` by `[run]`'s rules (the same as lessonl.toml's), or `BadSetting`."""
-    setting = f"{SECTION}.{wire}"
-    try:
-        return check_run_value(WIRE_NAMES[wire], value, f"{source}: {setting}")
-    except ConfigError as exc:
-        raise BadSetting(str(exc), setting) from exc
+def editor_setting(key: str) -> str:
+    """The id editors know a setting by (`lessonl.lessonsPerPrompt`) for the `[run]` key the
+    engine names in an error's `data.setting` (`lessons_per_prompt`); other values (`lessonl`,
+    the whole section) pass as they are."""
+    wire = {run_key: wire for wire, run_key in WIRE_NAMES.items()}.get(key)
+    return f"{SECTION}.{wire}" if wire is not None else key
 
 
 def _section(data: Any, source: str) -> Mapping[str, Any]:
@@ -109,7 +107,10 @@ def _section(data: Any, source: str) -> Mapping[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise BadSetting(f"{source}: expected an object of lessonl settings, got {data!r}", SECTION)
+        raise ConfigError(
+            f"{source}: expected an object of lessonl settings, got {data!r}",
+            data={"setting": SECTION},
+        )
     if isinstance(data.get(SECTION), Mapping):
         return cast("Mapping[str, Any]", data[SECTION])
     return data

@@ -129,18 +129,20 @@ def one_line(text: str) -> str:
 
 
 def error_data(exc: LessonLError) -> dict[str, Any] | None:
-    """What a client can act on without reading the prose: `targets` when the run needs one
-    chosen among several (`AmbiguousTarget`), `setting` when an editor setting is wrong
-    (`BadSetting`: the client can open that setting)."""
+    """What a client can act on without parsing the prose: the engine's `data` (`needs`,
+    `file`, ...), with `targets` when the run needs one chosen among several (`AmbiguousTarget`)
+    and `setting` as editors name it (`lessonl.rounds`, not the `[run]` key), so a client can
+    open it. None when there is nothing."""
     from lessonl.config import AmbiguousTarget
 
-    from .settings import BadSetting
+    from .settings import editor_setting
 
+    data = dict(exc.data)
     if isinstance(exc, AmbiguousTarget):
-        return {"targets": list(exc.names)}
-    if isinstance(exc, BadSetting):
-        return {"setting": exc.setting}
-    return None
+        data["targets"] = list(exc.names)
+    if isinstance(data.get("setting"), str):
+        data["setting"] = editor_setting(data["setting"])
+    return data or None
 
 
 def request_error(exc: LessonLError) -> JsonRpcException:

@@ -22,7 +22,7 @@ from lessonl_server.jobs import JobManager, RunInProgress, RunRequest
 from lessonl_server.progress import Reporter, RunState, status_params
 from lessonl_server.server import FEATURES, build_server
 from lessonl_server.session import LessonLServer
-from lessonl_server.settings import BadSetting, Settings
+from lessonl_server.settings import Settings
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from test_server_units import apply  # the LSP edit applier (pygls's TextDocument)
@@ -156,15 +156,18 @@ async def test_requests_get_one_line_errors_with_structured_data(
     assert err.value.message == "k.c: no such function"
 
     ambiguous = AmbiguousTarget("lessonl.toml", "k.c", [])
-    ambiguous.names = ("a", "b")
+    ambiguous.names = ("a", "b")  # the names of the covering targets
     with pytest.raises(JsonRpcException) as err:
         await failing(ambiguous)(Shown())
     assert err.value.data == {"targets": ["a", "b"]}
 
+    message = "settings: lessonl.lessonsPerPrompt: bad"
+    bad = ConfigError(message, data={"setting": "lessons_per_prompt"})
     with pytest.raises(JsonRpcException) as err:
-        await failing(BadSetting("settings: lessonl.rounds: bad", "lessonl.rounds"))(Shown())
-    assert err.value.data == {"setting": "lessonl.rounds"}
-    assert err.value.message == "settings: lessonl.rounds: bad"
+        await failing(bad)(Shown())
+    # The engine names the `[run]` key; the editor gets the id it knows the setting by.
+    assert err.value.data == {"setting": "lessonl.lessonsPerPrompt"}
+    assert err.value.message == "settings: lessonl.lessonsPerPrompt: bad"
 
     invalid = JsonRpcInvalidParams("test/method: invalid params: id is required")
     with pytest.raises(JsonRpcInvalidParams):  # already a protocol error: as it is
@@ -310,7 +313,7 @@ async def test_optimize_errors_before_any_run(project: Path) -> None:
     answer = await client.request(wire.OPTIMIZE, {"uri": uri, "function": "add"})
     error = answer["error"]
     assert error["code"] == wire.REQUEST_FAILED
-    assert error["data"] == {"setting": "lessonl.rounds"}
+    assert error["data"]["setting"] == "lessonl.rounds"
     assert error["message"].startswith("initializationOptions: lessonl.rounds: expected an integer")
     # A stale version: the user's to redo, one line, no data.
     answer = await client.request(wire.OPTIMIZE, {"uri": uri, "version": 7, "function": "add"})
