@@ -702,7 +702,9 @@ async def test_user_errors_are_one_line_request_errors(client: Client, project: 
         await client.protocol.send_request_async(wire.OPTIMIZE, {"uri": uri, "version": 1})
     assert err.value.code == wire.REQUEST_FAILED
     assert "src/free.py" in err.value.message and "\n" not in err.value.message
-    assert err.value.data is None  # no traceback
+    # The plan's answer, the CLI's for the same file (tests/test_server_features.py compares
+    # them); its data says what would let it run, never a traceback.
+    assert err.value.data == {"file": "src/free.py", "needs": "tests-or-target"}
     # The command path reports the same problem with window/showMessage.
     await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="lessonl.optimize", arguments=[{"uri": uri}])

@@ -22,12 +22,11 @@ from lessonl_server.jobs import JobManager, RunInProgress, RunRequest
 from lessonl_server.progress import Reporter, RunState, status_params
 from lessonl_server.server import FEATURES, build_server
 from lessonl_server.session import LessonLServer
-from lessonl_server.settings import Settings
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from test_server_units import apply  # the LSP edit applier (pygls's TextDocument)
 
-from lessonl.config import AmbiguousTarget, load_config
+from lessonl.config import AmbiguousTarget
 from lessonl.errors import ConfigError, UsageError
 from lessonl.events import (
     AgentFailed,
@@ -40,6 +39,7 @@ from lessonl.events import (
     VariantEvaluated,
     Waiting,
 )
+from lessonl.llm.errors import MissingKey
 
 
 class Sent:
@@ -108,7 +108,13 @@ class InProcess:
 
 
 KERNEL = "int add(int a, int b) {\n    return a + b;\n}\n"
-TARGET = """[[targets]]
+TARGET = """[[agents]]
+name = "keyless"
+provider = "openai"
+model = "m"
+api_key_env = "LESSONL_FEATURES_TEST_UNSET_KEY"
+
+[[targets]]
 name = "k"
 files = ["k.c"]
 test = "true"
@@ -470,18 +476,14 @@ async def test_reporter_sends_progress_on_its_token_and_status_only_where_it_add
 # --------------------------------------------------------------------------- jobs
 
 
-def run_request(project: Path, uri: str | None = None) -> RunRequest:
-    path = project / "free.c"  # no target lists it: the engine refuses it at once
+def run_request(project: Path) -> RunRequest:
+    """A planned run on k.c whose engine stops at once: its one agent's key is not set."""
+    from lessonl import run
+
+    path = project / "k.c"
+    plan = run.plan(run.RunRequest(path, "add", source=KERNEL))
     return RunRequest(
-        uri=uri or path.as_uri(),
-        path=path,
-        version=1,
-        base_text=KERNEL,
-        source_text=KERNEL,
-        function="add",
-        target=None,
-        config=load_config(path),
-        options=Settings().run_options(),
+        uri=path.as_uri(), path=path, version=1, base_text=KERNEL, function="add", plan=plan
     )
 
 
@@ -493,17 +495,17 @@ async def test_jobs_one_run_per_document_and_the_engines_error_ends_the_progress
     request = run_request(project)
     client.server.work_done_progress.tokens.pop("t1", None)
     job = jobs.start(request, "t1", "LessonL: optimizing `add`")
-    with pytest.raises(RunInProgress, match=r"already in progress for free\.c"):
+    with pytest.raises(RunInProgress, match=r"already in progress for k\.c"):
         jobs.start(request, None, "again")
-    with pytest.raises(ConfigError, match=r"free\.c"):
+    with pytest.raises(MissingKey, match="LESSONL_FEATURES_TEST_UNSET_KEY"):
         await job.wait()
     await job.finished.wait()
     assert request.uri not in jobs.running  # settled: a new run may start
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(MissingKey):
         await jobs.run(run_request(project), "t2", "LessonL: optimizing `add`")
     end = [p["value"] for p in client.sent("$/progress") if p["token"] == "t2"][-1]
-    assert end["kind"] == "end" and "free.c" in end["message"]
+    assert end["kind"] == "end" and "LESSONL_FEATURES_TEST_UNSET_KEY" in end["message"]
     assert not jobs.proposals
     await jobs.shutdown()
 
@@ -518,3 +520,66 @@ async def test_a_job_cancelled_before_it_starts_is_cancelled(project: Path) -> N
     assert job.finished_in_engine.wait(5)
     await server.jobs.shutdown()
     assert not server.jobs.engine.started
+
+
+# --------------------------------------------------------------------------- one door
+
+
+async def test_a_python_file_without_tests_gets_the_same_answer_as_the_cli(
+    tmp_path: Path,
+) -> None:
+    """The editor half of tests/test_run.py's CLI test: a Python file no target covers, in a
+    project without tests. The server asks `lessonl.run.plan`, as the CLI does, so the request
+    error is the plan's line (the CLI prints `lessonl: ` before it) with the plan's data, the
+    code action offers set-up only, and nothing is recorded or kept."""
+    from lessonl import run
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '0'\n")
+    (root / "m.py").write_text("def double(x):\n    return 2 * x\n", encoding="utf-8")
+    with pytest.raises(UsageError) as planned:
+        run.plan(run.RunRequest(root / "m.py", "double"))
+
+    client = await InProcess().start()
+    uri = client.open(root / "m.py")
+    answer = await client.request(wire.OPTIMIZE, {"uri": uri, "function": "double"})
+    assert answer["error"]["code"] == wire.REQUEST_FAILED
+    assert answer["error"]["message"] == str(planned.value)
+    assert (
+        answer["error"]["data"]
+        == planned.value.data
+        == {
+            "file": "m.py",
+            "needs": "tests-or-target",
+        }
+    )
+    position = {"line": 1, "character": 4}
+    actions = await client.request(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "range": {"start": position, "end": position},
+            "context": {"diagnostics": [], "triggerKind": 1},
+        },
+    )
+    assert [a["title"] for a in actions["result"]] == ["Set up LessonL for this file"]
+    assert not (root / ".lessonl").exists()
+
+    # With a test to record calls from, the same file is the automatic target's, in both.
+    (root / "test_m.py").write_text(
+        "from m import double\n\n\ndef test_d():\n    assert double(2) == 4\n"
+    )
+    assert run.plan(run.RunRequest(root / "m.py", "double")).kind == "auto-python"
+    actions = await client.request(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "range": {"start": position, "end": position},
+            "context": {"diagnostics": [], "triggerKind": 1},
+        },
+    )
+    assert [a["title"] for a in actions["result"]] == [
+        "Optimize `double` with lessons",
+        "Set up LessonL for this file",
+    ]

@@ -12,9 +12,10 @@ from ..session import LessonLServer
 
 log = logging.getLogger(__name__)
 
-#: Modules a run needs; imported in a thread after `initialized` so the first run and the first
-#: code action do not pay for tree-sitter and the LLM SDKs (seconds) on the event loop.
-WARM_MODULES = ("lessonl.regions", "lessonl.loop")
+#: Modules a run and the code actions (`lessonl.run.plan`) need; imported in a thread after
+#: `initialized` so the first run and the first code action do not pay for tree-sitter and the
+#: LLM SDKs (seconds) on the event loop.
+WARM_MODULES = ("lessonl.regions", "lessonl.run", "lessonl.loop")
 
 
 def preload() -> None:

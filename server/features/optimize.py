@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
+from lessonl import run
 from lessonl.bank import LessonBank
 from lessonl.config import AmbiguousTarget, language_for_path
 from lessonl.errors import LessonLError, UsageError
@@ -52,7 +53,8 @@ async def read_document(ls: LessonLServer, p: wire.OptimizeParams) -> tuple[str,
 
 
 async def prepare(ls: LessonLServer, p: wire.OptimizeParams) -> RunRequest:
-    """Capture the document and resolve what to optimize, before the run starts."""
+    """Capture the document and plan the run (`lessonl.run.plan`), before it starts: every
+    error a user can fix is raised here, with the CLI's wording for the same file."""
     path = actions.require_path(p.uri)
     language = language_for_path(path)
     if language is None:
@@ -67,21 +69,22 @@ async def prepare(ls: LessonLServer, p: wire.OptimizeParams) -> RunRequest:
                 "cursor inside a function"
             )
         function = found.name
-    # The named target, else the covering one, else automatic (Python).
-    config = ls.configs.for_run(path, p.target)
     settings = await ls.settings_for(p.uri)
+    # The engine's door decides config, overrides and target, by the rule the CLI uses too.
+    # It is cheap but reads files (and its first import pulls in the engine), so off the loop.
+    request = run.RunRequest(
+        file=path,
+        function=function,
+        target=p.target,
+        overrides=settings.run_options(),
+        source=base_text if is_open else None,
+        config=ls.configs.for_file(path),
+    )
+    plan = await asyncio.to_thread(run.plan, request)
     # The engine's first import takes seconds (LLM SDKs); never on the event loop.
     await asyncio.to_thread(importlib.import_module, "lessonl.loop")
     return RunRequest(
-        uri=p.uri,
-        path=path,
-        version=version,
-        base_text=base_text,
-        source_text=base_text if is_open else None,
-        function=function,
-        target=p.target,
-        config=config,
-        options=settings.run_options(),
+        uri=p.uri, path=path, version=version, base_text=base_text, function=function, plan=plan
     )
 
 
