@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import FakeLLM
 from lessonl_server import edits, wire
 from lessonl_server.jobs import JobManager, RunInProgress, RunRequest
 from lessonl_server.progress import Reporter, RunState, status_params
 from lessonl_server.server import FEATURES, build_server
 from lessonl_server.session import LessonLServer
+from loop_project import FAST, FILE, SAME, by_agent, make_project
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from test_server_units import apply  # the LSP edit applier (pygls's TextDocument)
@@ -72,14 +74,18 @@ class InProcess:
 
     async def request(self, method: str, params: Any) -> dict[str, Any]:
         """The server's response message (`result` or `error`) to one request."""
+        return await self.request_within(method, params, 5)
+
+    async def request_within(self, method: str, params: Any, seconds: float) -> dict[str, Any]:
         msg_id = next(self._ids)
         self.receive({"id": msg_id, "method": method, "params": params})
-        for _ in range(500):
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
             for m in self.out.messages:
                 if m.get("id") == msg_id and "method" not in m:
                     return m
             await asyncio.sleep(0.01)
-        raise AssertionError(f"no answer to {method}")
+        raise AssertionError(f"no answer to {method} within {seconds:g} s")
 
     def notify(self, method: str, params: Any) -> None:
         self.receive({"method": method, "params": params})
@@ -583,3 +589,39 @@ async def test_a_python_file_without_tests_gets_the_same_answer_as_the_cli(
         "Optimize `double` with lessons",
         "Set up LessonL for this file",
     ]
+
+
+async def test_an_editor_run_is_planned_once(
+    tmp_path: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor half of test_run's count: a whole `lessonl/optimize` (the real C++ example
+    built and timed, two agents on the fake LLM server) decides config, target and the editor's
+    overrides once: in `prepare`, not again on the engine thread."""
+    from lessonl import run
+
+    fake_llm.script_fn(by_agent({"alpha": FAST, "beta": SAME}))
+    root = make_project(tmp_path, fake_llm, run="rounds = 1")
+    plans: list[run.Plan] = []
+    applied: list[run.Overrides] = []
+    real_plan, real_apply = run.plan, run.Overrides.apply
+
+    def counting_plan(request: run.RunRequest) -> run.Plan:
+        plans.append(real_plan(request))
+        return plans[-1]
+
+    def counting_apply(self: run.Overrides, config: run.RunConfig) -> run.RunConfig:
+        applied.append(self)
+        return real_apply(self, config)
+
+    monkeypatch.setattr(run, "plan", counting_plan)
+    monkeypatch.setattr(run.Overrides, "apply", counting_apply)
+    client = await InProcess(init={"lessonl": {"lessonsPerPrompt": 2}}).start()
+    uri = client.open(root / FILE)
+    answer = await client.request_within(
+        wire.OPTIMIZE, {"uri": uri, "function": "histogram", "workDoneToken": "t"}, 240
+    )
+    assert "result" in answer, answer
+    assert answer["result"]["report"]["best"]["agent"] == "alpha"
+    assert len(plans) == 1 and len(applied) == 1
+    assert plans[0].kind == "hand-written" and plans[0].run.lessons_per_prompt == 2
+    await client.server.jobs.shutdown()
