@@ -8,7 +8,8 @@ server turns it into a request error. Anything else is a bug and keeps its trace
 Every exception class of the project, where it lives, who raises it and who catches it (the
 classes stay next to the code that raises them; this is the one map of them). "Top level"
 means the two places every `LessonLError` ends up: `lessonl.cli.main` (one stderr line, exit
-code) and the server's request wrappers (`server/wire.py`, a one-line request error).
+code) and the server's one error mapping (`server/wire.py` `reports_errors`: a one-line request
+error, or a `window/showMessage` for commands).
 
 User-facing, `LessonLError` and its subclasses:
 
@@ -70,6 +71,9 @@ Internal signals, never shown to a user:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class LessonLError(Exception):
     """An error the user can fix; `str(err)` is the whole one-line message."""
@@ -79,9 +83,12 @@ class LessonLError(Exception):
     #: agent uses has died): the loop stops the run at once instead of letting one agent sit out.
     ends_run: bool = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, data: Mapping[str, Any] | None = None) -> None:
         # Collapse to one line: messages are shown in status bars and single stderr lines.
         super().__init__(" ".join(message.split()))
+        #: What a front end may act on without reading the prose (the editor offers "Open
+        #: Settings" for `setting`, a choice for `targets`); JSON-ready, empty when nothing.
+        self.data: dict[str, Any] = dict(data or {})
 
 
 class ConfigError(LessonLError):

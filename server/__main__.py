@@ -59,9 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
 
-    from .server import create_server
+    from .server import build_server
 
-    create_server().start_io()
+    build_server().start_io()
     return 0
 
 

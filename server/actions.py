@@ -15,8 +15,9 @@ needed, and does nothing but open the file when a target or skeleton for this fi
 there. A project configured through pyproject.toml's `[tool.lessonl]` gets the skeleton there
 instead: a new lessonl.toml next to it would silently take precedence over that configuration.
 
-A Python function that no target covers gets "Optimize" too when its project has tests: the
-run then uses the automatic target (lessonl/auto: the tests' recorded calls judge variants).
+Whether "Optimize" is offered is the run's own rule (`lessonl.run.plan`, which the CLI follows
+too): a function of a file a target covers, or one the automatic target can judge (a Python
+function in a project with tests: their recorded calls judge variants); otherwise set-up.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from lessonl.auto.project import has_tests, python_root
 from lessonl.config import (
     CONFIG_NAME,
+    AmbiguousTarget,
     Config,
     find_config_file,
     find_project_root,
@@ -90,47 +91,22 @@ class ConfigCache:
         self._cache[cfg_file] = (stamp, config)
         return config
 
-    def for_run(self, path: Path, target: str | None = None) -> Config:
-        """The config a run on `path` uses: the named target's, else its covering target's,
-        else (a Python file in a project with tests) one for the automatic target, else the
-        usual one-line error (`AmbiguousTarget` when several targets cover the file)."""
-        config = self.for_file(path)
-        if target is None and auto_applies(config, path):
-            return auto_config(config, path)
-        config = self.require(path)
-        chosen = config.target(target, file=path)  # none, several or unknown: say so now
-        rel = config.relative(path)
-        if rel not in {Path(f).as_posix() for f in chosen.files}:
-            raise UsageError(
-                f"target {chosen.name!r} does not list {rel} in its files; choose one of: "
-                f"{', '.join(t.name for t in config.targets_for(path)) or 'none covers it'}"
-            )
-        return config
 
-    def require(self, path: Path) -> Config:
-        config = self.for_file(path)
-        if config is None:
-            raise ConfigError(
-                f"no {CONFIG_NAME} found for {path.name}; use the code action "
-                f"'{SETUP_TITLE}' or create one with a [[targets]] entry"
-            )
-        return config
+def run_kind(
+    path: Path, function: str | None, config: Config | None
+) -> tuple[str | None, list[str]]:
+    """The kind of target a run on `function` of `path` would use (`hand-written`,
+    `auto-python`, `auto-native`), None when it cannot start, and the covering targets to choose
+    from when several do: `lessonl.run.plan` says, the rule the run itself and the CLI follow."""
+    from lessonl import run
 
-
-def auto_applies(config: Config | None, path: Path) -> bool:
-    """No target covers this Python file, and its project has tests to record calls from."""
-    if language_for_path(path) != "python":
-        return False
-    if config is not None and config.targets_for(path):
-        return False
-    root = config.root if config is not None else python_root(path)
-    return has_tests(root)
-
-
-def auto_config(config: Config | None, path: Path) -> Config:
-    if config is not None:
-        return config
-    return Config(path=None, root=python_root(path))
+    try:
+        planned = run.plan(run.RunRequest(file=path, function=function, config=config))
+    except AmbiguousTarget as exc:
+        return "hand-written", list(exc.names)
+    except LessonLError:
+        return None, []
+    return planned.kind, []
 
 
 @dataclass(frozen=True)
@@ -237,12 +213,17 @@ def code_actions(
         kind=KIND,
         command=types.Command(title=SETUP_TITLE, command=wire.CMD_SETUP, arguments=[{"uri": uri}]),
     )
-    # A Python function in a project with tests: the automatic target judges it, and set-up
-    # stays offered for writing a target by hand.
-    automatic = auto_applies(config, path)
-    if not automatic and (config is None or not config.targets_for(path)):
-        return [setup]
     function = index.at(uri, version, source, language, params.range.start.line, encoding)
+    # Ask the run's own rule about the function here (or, outside any function, the file's
+    # first one: whether the file can be optimized at all decides between nothing and set-up).
+    probe = (
+        function.name
+        if function is not None
+        else _first_function(index, uri, version, source, language)
+    )
+    kind, covering = run_kind(path, probe, config)
+    if kind is None:
+        return [setup]
     if function is None:
         return None
     title = OPTIMIZE_TITLE.format(name=function.name)
@@ -252,15 +233,23 @@ def code_actions(
         "function": function.name,
         "range": wire.to_json(function.range),
     }
-    covering = [] if automatic or config is None else config.targets_for(path)
     if len(covering) > 1:  # the client chooses one (VS Code: a quick pick) and sends `target`
-        argument["targets"] = [t.name for t in covering]
+        argument["targets"] = covering
     optimize = types.CodeAction(
         title=title,
         kind=KIND,
         command=types.Command(title=title, command=wire.CMD_OPTIMIZE, arguments=[argument]),
     )
-    return [optimize, setup] if automatic else [optimize]
+    # The automatic target judges a function no entry covers; set-up stays offered for writing
+    # a target by hand.
+    return [optimize] if kind == "hand-written" else [optimize, setup]
+
+
+def _first_function(
+    index: FunctionIndex, uri: str, version: int | None, source: str, language: str
+) -> str | None:
+    found = index.functions(uri, version, source, language)
+    return found[0].qualified_name if found else None
 
 
 # --------------------------------------------------------------------------- set-up

@@ -7,6 +7,9 @@ at the very end of a file without a final newline; that one position is measured
 negotiated position encoding (UTF-16 unless the client chose otherwise), which is the only place
 the encoding matters.
 
+`proposal_edit` wraps the hunks into the `WorkspaceEdit` the `lessonl.optimize` command sends,
+shaped by what the client says it supports (versioned document changes, change annotations).
+
 Lines are split the way LSP counts them (`\\n`, `\\r\\n`, `\\r`), not with `str.splitlines`, which
 also breaks on form feeds and U+2028 and would shift every later line number.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import cast
 
 from lsprotocol import types
 
@@ -71,3 +75,53 @@ def hunk_edits(
                 types.AnnotatedTextEdit(range=rng, new_text=text, annotation_id=annotation_id)
             )
     return edits
+
+
+#: The change annotation of a proposal's hunks (one per edit; the client previews them).
+ANNOTATION_ID = "lessonl-proposal"
+
+
+def proposal_edit(
+    uri: str,
+    version: int | None,
+    old: str,
+    new: str,
+    *,
+    label: str,
+    summary: str,
+    encoding: str = types.PositionEncodingKind.Utf16,
+    document_changes: bool = True,
+    annotations: bool = True,
+) -> types.WorkspaceEdit:
+    """The proposal `old` -> `new` of document `uri` as one previewed workspace edit.
+
+    With `document_changes` (the client's `workspaceEdit.documentChanges`) the edit names the
+    document's `version`, so a client refuses it if the text moved on; with `annotations` too
+    (`changeAnnotationSupport`) every hunk carries an annotation with `needsConfirmation`, which
+    makes VS Code open its Refactor Preview. A bare client gets plain `changes`.
+    """
+    annotated = document_changes and annotations
+    hunks = hunk_edits(
+        old, new, encoding=encoding, annotation_id=ANNOTATION_ID if annotated else None
+    )
+    if not document_changes:  # no annotation id was passed, so every hunk is a plain TextEdit
+        return types.WorkspaceEdit(changes={uri: cast("list[types.TextEdit]", hunks)})
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                edits=hunks,
+            )
+        ],
+        change_annotations=(
+            {
+                ANNOTATION_ID: types.ChangeAnnotation(
+                    label=label, needs_confirmation=True, description=summary
+                )
+            }
+            if annotations
+            else None
+        ),
+    )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -42,10 +43,9 @@ from .progress import Reporter
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
 
-    from lessonl.config import Config
     from lessonl.events import Event
-    from lessonl.loop import RunOptions
     from lessonl.report import RunReport
+    from lessonl.run import Plan
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +104,20 @@ class EngineThread:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything a run needs, captured on the server's loop when the request arrives."""
+    """A run of one document: the editor's side of it, captured on the server's loop when the
+    request arrives, and the engine's `plan` (`lessonl.run.plan`: config, overrides and target
+    decided once, by the rule the CLI uses too)."""
 
     uri: str
     path: Path
     version: int | None
     base_text: str  # the text the run starts from (the buffer, else the file on disk)
-    source_text: str | None  # the editor's buffer when open; None lets the loop read the disk
     function: str | None
-    target: str | None  # the `[[targets]]` entry the client named, else None (the covering one)
-    config: Config
-    options: RunOptions
+    plan: Plan
+
+    @property
+    def root(self) -> Path:
+        return self.plan.config.root
 
 
 @dataclass
@@ -181,22 +184,15 @@ class Job:
             self._server_loop.call_soon_threadsafe(self._settle, task)
 
     async def _run(self) -> RunReport:
-        from lessonl.auto import optimize_any
+        from lessonl import run
 
-        r = self.request
+        plan = self.request.plan
 
         def on_event(event: Event) -> None:
             self._server_loop.call_soon_threadsafe(self.reporter.event, event)
 
-        return await optimize_any(
-            r.config,
-            r.path,
-            function=r.function,
-            target=r.target,
-            source_text=r.source_text,
-            options=r.options,
-            on_event=on_event,
-        )
+        request = dataclasses.replace(plan.request, on_event=on_event)
+        return await run.execute(dataclasses.replace(plan, request=request))
 
     def _cancel_in_engine(self) -> None:
         if self._task is not None:
@@ -281,7 +277,7 @@ class JobManager:
             new_text=report.best.new_text if report.best is not None else None,
             summary=report.summary,
             report=report.to_json(),
-            root=request.config.root,
+            root=request.root,
             lesson_ids=tuple(report.best.lessons) if report.best is not None else (),
         )
         self.proposals[proposal.id] = proposal

@@ -9,13 +9,17 @@ run's work-done token. `lessonl/status` is sent only where it adds something:
   notification is then the only progress the client gets;
 - a run with a token: only `run_started`, `lesson_added` and `run_finished`, whose data (the run
   id, a new lesson in the bank, how the run stopped) the progress text does not carry; the
-  extension refreshes its Lessons view on `lesson_added`.
+  extension refreshes its Lessons view on `lesson_added`. These carry no `round`, `rounds`,
+  `bestSpeedup`: the progress already says them, and no client read them there.
+
+The lines themselves are the server's message catalog below (`WHOLE_LINES`, `STEPS`); the CLI
+keeps its own wording (`Event.message()`), since each front end words things its own way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future as ThreadFuture
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,34 +83,79 @@ class RunState:
 
     def describe(self, event: Event) -> str:
         """The progress line after `event` (call `update` with it first)."""
-        if isinstance(event, RunStarted):
-            what = f"`{event.function}`" if event.function else "the file"
-            return (
-                f"optimizing {what} ({event.target}) with {event.team}; "
-                f"{_plural(event.rounds, 'round')}"
-            )
-        if isinstance(event, RunFinished):
-            return f"{event.stopped}: best {_speedup(event.best_speedup)} in {event.wall_s:.0f} s"
-        if isinstance(event, RoundFinished):
-            return f"round {event.round + 1}/{event.rounds} done · best {_speedup(self.best)}"
-        if isinstance(event, RoundStarted):
-            what = f"{_plural(len(event.lesson_ids), 'lesson')} shown"
-        elif isinstance(event, AgentRequesting):
-            what = f"{event.agent} is writing a variant"
-        elif isinstance(event, VariantEvaluated):
-            if event.outcome == "correct" and event.speedup is not None:
-                what = f"{event.agent}: correct, {event.speedup:.2f}x"
-            else:
-                what = f"{event.agent}: {event.outcome.replace('_', ' ')}"
-        elif isinstance(event, LessonAdded):
-            what = f"{event.agent} wrote lesson {event.lesson_id}"
-        elif isinstance(event, AgentFailed):
-            what = f"{event.agent} sat out: {event.error}"
-        else:  # an event kind newer than this module: its own line
-            what = event.message()
+        whole = WHOLE_LINES.get(type(event))
+        if whole is not None:
+            return whole(event, self)
+        what = STEPS.get(type(event), _own_line)(event)
         if self.round is None:
             return what
         return f"round {self.round}/{self.rounds} · best {_speedup(self.best)} · {what}"
+
+
+# The server's message catalog: the one place its progress lines are written, one entry per
+# event kind, each built from the event's own fields (never from the engine's `message()`,
+# which is the CLI's wording). An event kind newer than this catalog falls back to that.
+
+
+def _run_started(e: Any, _: RunState) -> str:
+    what = f"`{e.function}`" if e.function else "the file"
+    return f"optimizing {what} ({e.target}) with {e.team}; {_plural(e.rounds, 'round')}"
+
+
+def _run_finished(e: Any, _: RunState) -> str:
+    return f"{e.stopped}: best {_speedup(e.best_speedup)} in {e.wall_s:.0f} s"
+
+
+def _round_finished(e: Any, state: RunState) -> str:
+    return f"round {e.round + 1}/{e.rounds} done · best {_speedup(state.best)}"
+
+
+def _variant(e: Any) -> str:
+    if e.outcome == "correct" and e.speedup is not None:
+        return f"{e.agent}: correct, {e.speedup:.2f}x"
+    return f"{e.agent}: {e.outcome.replace('_', ' ')}"
+
+
+def _own_line(e: Event) -> str:
+    return e.message()
+
+
+#: Events whose line stands alone (it says the round and the best itself, or there is none).
+WHOLE_LINES: Mapping[type[Event], Callable[[Any, RunState], str]] = {
+    RunStarted: _run_started,
+    RunFinished: _run_finished,
+    RoundFinished: _round_finished,
+}
+#: Events within a round: their line follows "round R/N · best B · ".
+STEPS: Mapping[type[Event], Callable[[Any], str]] = {
+    RoundStarted: lambda e: f"{_plural(len(e.lesson_ids), 'lesson')} shown",
+    AgentRequesting: lambda e: f"{e.agent} is writing a variant",
+    VariantEvaluated: _variant,
+    LessonAdded: lambda e: f"{e.agent} wrote lesson {e.lesson_id}",
+    AgentFailed: lambda e: f"{e.agent} sat out: {e.error}",
+}
+
+
+def status_params(
+    uri: str, event: Event, message: str, state: RunState, with_progress: bool
+) -> dict[str, Any]:
+    """The `lessonl/status` params for `event`. `round`, `rounds` and `bestSpeedup` go only to
+    a run without `$/progress` (they are then the client's only machine-readable progress);
+    beside `$/progress`, whose line and percentage carry them, nothing reads them."""
+    status: dict[str, Any] = {
+        "uri": uri,
+        "kind": event.kind,
+        "message": message,
+        "event": event.to_json(),
+    }
+    if with_progress:
+        return status
+    if state.round is not None:
+        status["round"] = state.round
+        status["rounds"] = state.rounds
+    if state.best is not None:
+        status["bestSpeedup"] = state.best
+    return status
 
 
 class Reporter:
@@ -152,17 +201,7 @@ class Reporter:
                 )
             if event.kind not in STATUS_WITH_PROGRESS:
                 return
-        status: dict[str, Any] = {
-            "uri": self.uri,
-            "kind": event.kind,
-            "message": message,
-            "event": event.to_json(),
-        }
-        if self.state.round is not None:
-            status["round"] = self.state.round
-            status["rounds"] = self.state.rounds
-        if self.state.best is not None:
-            status["bestSpeedup"] = self.state.best
+        status = status_params(self.uri, event, message, self.state, self.token is not None)
         self.server.protocol.notify(wire.STATUS, status)
 
     def end(self, message: str) -> None:

@@ -7,7 +7,9 @@ arrive through the server's environment only (never settings, which editors sync
 Precedence, lowest first: lessonl.toml's `[run]`, then `initializationOptions`, then the
 `workspace/configuration` answer for the document being optimized (so a folder-level setting in
 VS Code wins). A value of null or an absent key means "keep what the lower layer said".
-Bad values are user-fixable, so they raise `ConfigError` naming the setting and the expected type.
+Bad values are user-fixable, so they raise `ConfigError` naming the setting and the expected type;
+its `data.setting` is the `[run]` key (the engine's `check_run_value` sets it), which the server
+turns into the editor's id (`editor_setting`: `lessonl.rounds`) so a client can open the setting.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from lessonl.config import check_run_value
 from lessonl.errors import ConfigError
 
 if TYPE_CHECKING:
-    from lessonl.loop import RunOptions
+    from lessonl.run import Overrides
 
 SECTION = "lessonl"
 
@@ -81,11 +83,23 @@ class Settings:
         """`override`'s set values on top of ours."""
         return Settings({**self.values, **override.values})
 
-    def run_options(self) -> RunOptions:
-        """The loop's per-run overrides (imported lazily: the loop pulls in the LLM SDKs)."""
-        from lessonl.loop import RunOptions
+    def run_options(self) -> Overrides:
+        """The run's per-run overrides, each named by the setting that gave it."""
+        from lessonl.run import Overrides
 
-        return RunOptions(**self.values)
+        wire_of = {key: wire for wire, key in WIRE_NAMES.items()}
+        return Overrides.of(
+            {k: (v, f"settings: {SECTION}.{wire_of[k]}") for k, v in self.values.items()},
+            fix="fix the setting",
+        )
+
+
+def editor_setting(key: str) -> str:
+    """The id editors know a setting by (`lessonl.lessonsPerPrompt`) for the `[run]` key the
+    engine names in an error's `data.setting` (`lessons_per_prompt`); other values (`lessonl`,
+    the whole section) pass as they are."""
+    wire = {run_key: wire for wire, run_key in WIRE_NAMES.items()}.get(key)
+    return f"{SECTION}.{wire}" if wire is not None else key
 
 
 def _section(data: Any, source: str) -> Mapping[str, Any]:
@@ -93,7 +107,10 @@ def _section(data: Any, source: str) -> Mapping[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: expected an object of lessonl settings, got {data!r}")
+        raise ConfigError(
+            f"{source}: expected an object of lessonl settings, got {data!r}",
+            data={"setting": SECTION},
+        )
     if isinstance(data.get(SECTION), Mapping):
         return cast("Mapping[str, Any]", data[SECTION])
     return data

@@ -6,17 +6,20 @@ the attrs classes below with lsprotocol's converter, so field names are snake_ca
 camelCase on the wire, exactly like the LSP types. Unknown keys are ignored (a newer extension may
 send more).
 
-Errors: a `LessonLError` is the user's to fix, so it becomes a `RequestFailed` response error whose
-message is its one line. Anything else is our bug: the traceback goes to the server's stderr log
-and the client gets one line saying so, never the traceback (pygls would put it in `data`).
+Errors: every handler goes through `reports_errors`, the one mapping. A `LessonLError` is the
+user's to fix, so it becomes a `RequestFailed` response error whose message is its one line and
+whose `data` carries what a client can act on without parsing the prose (`error_data`). Anything
+else is our bug: the traceback goes to the server's stderr log and the client gets one line saying
+so, never the traceback (pygls would put it in `data`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar, cast
 
 import attrs
 import cattrs
@@ -125,13 +128,26 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def request_error(exc: LessonLError) -> JsonRpcException:
-    """`RequestFailed` with the error's one line; `data.targets` when the run needs a target
-    chosen among several (`AmbiguousTarget`), so a client can offer the choice and re-send."""
+def error_data(exc: LessonLError) -> dict[str, Any] | None:
+    """What a client can act on without parsing the prose: the engine's `data` (`needs`,
+    `file`, ...), with `targets` when the run needs one chosen among several (`AmbiguousTarget`)
+    and `setting` as editors name it (`lessonl.rounds`, not the `[run]` key), so a client can
+    open it. None when there is nothing."""
     from lessonl.config import AmbiguousTarget
 
-    data = {"targets": list(exc.names)} if isinstance(exc, AmbiguousTarget) else None
-    return JsonRpcException(message=str(exc), code=REQUEST_FAILED, data=data)
+    from .settings import editor_setting
+
+    data = dict(exc.data)
+    if isinstance(exc, AmbiguousTarget):
+        data["targets"] = list(exc.names)
+    if isinstance(data.get("setting"), str):
+        data["setting"] = editor_setting(data["setting"])
+    return data or None
+
+
+def request_error(exc: LessonLError) -> JsonRpcException:
+    """`RequestFailed` with the error's one line and its structured `data` (`error_data`)."""
+    return JsonRpcException(message=str(exc), code=REQUEST_FAILED, data=error_data(exc))
 
 
 def internal_error(exc: BaseException) -> JsonRpcException:
@@ -144,24 +160,60 @@ def internal_error(exc: BaseException) -> JsonRpcException:
     )
 
 
-def request_handler(
-    method: str,
-) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
-    """Wrap an async request handler so errors reach the client as described above."""
+class Shows(Protocol):
+    """What the "message" reply needs of the server: `window/showMessage`."""
 
-    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    def show(self, kind: types.MessageType, message: str) -> None: ...
+
+
+Reply = Literal["error", "message"]
+
+
+def reports_errors(
+    method: str, *, reply: Reply = "error", context: str = ""
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T | None]]]:
+    """The one error mapping of every handler (requests, commands, notifications).
+
+    `reply="error"` (requests): a `LessonLError` is a `RequestFailed` response error (one line,
+    `data` from `error_data`); a `JsonRpcException` (invalid params) passes as it is; anything
+    else is logged with its traceback on stderr and answered with `internal_error`'s one line.
+
+    `reply="message"` (commands and notifications, whose callers, generic editors, often drop
+    an error answer or have none): the same three cases are shown with `window/showMessage`
+    (`context` goes before the error's line) and the handler returns None. A cancelled
+    handler says so, unless the server itself is shutting down (then it stays cancelled).
+    The handler's first argument is the server (pygls passes it as `ls`).
+    """
+
+    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T | None]]:
         @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T | None:
             try:
                 return await fn(*args, **kwargs)
-            except JsonRpcException:
-                raise
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if reply == "error" or (task is not None and task.cancelling()):
+                    raise
+                line, kind = "LessonL: run cancelled", types.MessageType.Info
+            except JsonRpcException as exc:
+                if reply == "error":
+                    raise
+                log.warning("%s: %s", method, exc.message)
+                line, kind = f"LessonL: {context}{exc.message}", types.MessageType.Error
             except LessonLError as exc:
                 log.info("%s failed: %s", method, exc)
-                raise request_error(exc) from None
+                if reply == "error":
+                    raise request_error(exc) from None
+                line, kind = f"LessonL: {context}{exc}", types.MessageType.Error
             except Exception as exc:
                 log.exception("%s: unexpected error", method)
-                raise internal_error(exc) from None
+                if reply == "error":
+                    raise internal_error(exc) from None
+                line = f"LessonL: {context}{internal_error(exc).message}"
+                kind = types.MessageType.Error
+            server = cast("Shows", args[0])
+            server.show(kind, line)
+            return None
 
         return wrapper
 

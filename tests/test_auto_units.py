@@ -209,7 +209,9 @@ def test_editor_offers_optimize_on_python_functions_of_a_project_with_tests(
         return [a.title for a in found or []]
 
     assert titles(root / "m.py") == ["Optimize `f` with lessons", "Set up LessonL for this file"]
-    assert ConfigCache().for_run(root / "m.py").root == root
+    from lessonl import run
+
+    assert run.plan(run.RunRequest(root / "m.py", "f")).config.root == root  # what the run uses
     shutil.rmtree(root / "tests")  # without tests nothing could judge it: set-up only
     assert titles(root / "m.py") == ["Set up LessonL for this file"]
 

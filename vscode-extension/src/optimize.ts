@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Methods, REQUEST_CANCELLED } from './constants';
-import type { OptimizeArgument, OptimizeParams, OptimizeResult } from './protocol';
+import type { OptimizeArgument, OptimizeParams, OptimizeResult, RequestFailedData } from './protocol';
 import type { RunStatus } from './progress';
 import type { ProposalReview } from './proposals';
 import type { LspClient } from './server';
@@ -46,15 +46,21 @@ export function argumentFromEditor(editor: vscode.TextEditor | undefined): Optim
   };
 }
 
-/** The setting a run error is about ("settings: lessonl.rounds: expected ..."), if any. */
-export function badSetting(message: string): string | undefined {
-  return /^(?:settings|initializationOptions): (lessonl\.\w+): /.exec(message)?.[1];
+/** One field of a `RequestFailed` error's structured `data` (the server's `wire.error_data`). */
+function errorData(err: unknown, field: keyof RequestFailedData): unknown {
+  const data = typeof err === 'object' && err !== null ? (err as { data?: unknown }).data : undefined;
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[field] : undefined;
+}
+
+/** The setting a run error is about (`data.setting`, e.g. `lessonl.rounds`), if any. */
+export function badSetting(err: unknown): string | undefined {
+  const setting = errorData(err, 'setting');
+  return typeof setting === 'string' && /^lessonl(?:\.\w+)?$/.test(setting) ? setting : undefined;
 }
 
 /** The targets a `RequestFailed` error offers to choose from (`data.targets`), if any. */
 export function targetsOffered(err: unknown): string[] | undefined {
-  const data = typeof err === 'object' && err !== null ? (err as { data?: unknown }).data : undefined;
-  const targets = typeof data === 'object' && data !== null ? (data as { targets?: unknown }).targets : undefined;
+  const targets = errorData(err, 'targets');
   return Array.isArray(targets) && targets.length > 1 && targets.every((t) => typeof t === 'string') ? targets : undefined;
 }
 
@@ -139,7 +145,7 @@ export async function runOptimize(deps: OptimizeDeps, arg?: OptimizeArgument): P
     } else {
       const message = errorMessage(outcome.error);
       deps.log.error(`lessonl/optimize failed: ${message}`);
-      const setting = badSetting(message);
+      const setting = badSetting(outcome.error);
       if (setting) {
         void vscode.window
           .showErrorMessage(`LessonL: ${message}`, 'Open Settings')

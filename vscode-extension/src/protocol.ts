@@ -98,7 +98,10 @@ export interface OptimizeResult {
   edits?: LspTextEdit[];
 }
 
-/** Params of the `lessonl/status` notification. */
+/**
+ * Params of the `lessonl/status` notification. `round`, `rounds` and `bestSpeedup` come only
+ * for a run without a workDoneToken (ours always have one: the `$/progress` line says them).
+ */
 export interface StatusParams {
   uri: string;
   kind: string;
@@ -108,6 +111,17 @@ export interface StatusParams {
   bestSpeedup?: number | null;
   /** The engine's event as JSON: `kind` plus that event's own fields. */
   event: { kind: string; [field: string]: unknown };
+}
+
+/**
+ * The structured `data` of a `RequestFailed` error from `lessonl/optimize`: what the client can
+ * act on without reading the message (which stays the one line shown to the user).
+ */
+export interface RequestFailedData {
+  /** Several targets cover the file: the names to choose from before re-sending. */
+  targets?: string[];
+  /** An editor setting is bad: its id (`lessonl.rounds`; `lessonl` for the whole section). */
+  setting?: string;
 }
 
 export interface FeedbackParams {

@@ -159,9 +159,12 @@ describe('optimize', () => {
     });
   });
 
-  it('a bad setting (the engine\'s one line) offers to open that setting', async () => {
+  it('a bad setting: the error\'s data.setting offers to open that setting, the prose is shown as it is', async () => {
     ctx.client.handlers.set(Methods.optimize, () => {
-      throw Object.assign(new Error('settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting'), { code: -32803 });
+      throw Object.assign(new Error('settings: lessonl.rounds: expected an integer >= 1, got 0; fix the setting'), {
+        code: -32803,
+        data: { setting: 'lessonl.rounds' },
+      });
     });
     stub.state.answers.push('Open Settings');
     await runOptimize(ctx.deps, ARG);
@@ -172,6 +175,33 @@ describe('optimize', () => {
       items: ['Open Settings'],
     });
     expect(stub.state.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['lessonl.rounds'] });
+  });
+
+  it('the offer comes from data.setting, not the prose: a message that only reads like one offers nothing', async () => {
+    ctx.client.handlers.set(Methods.optimize, () => {
+      // A project error whose text happens to start like a setting's (a target named "settings").
+      throw Object.assign(new Error('settings: lessonl.rounds: no such file; fix the target'), { code: -32803 });
+    });
+    await runOptimize(ctx.deps, ARG);
+    await flush();
+    expect(stub.state.messages.at(-1)).toMatchObject({ level: 'error', text: 'LessonL: settings: lessonl.rounds: no such file; fix the target' });
+    expect(stub.state.messages.at(-1)?.items ?? []).toEqual([]);
+
+    // A whole malformed section names `lessonl`; anything not ours is not opened.
+    for (const [setting, offered] of [['lessonl', true], ['editor.fontSize', false]] as const) {
+      stub.state.executed.length = 0;
+      ctx.client.handlers.set(Methods.optimize, () => {
+        throw Object.assign(new Error('initializationOptions: expected an object of lessonl settings, got 3'), {
+          code: -32803,
+          data: { setting },
+        });
+      });
+      stub.state.answers.push('Open Settings');
+      await runOptimize(ctx.deps, ARG);
+      await flush();
+      const opened = stub.state.executed.filter((e) => e.id === 'workbench.action.openSettings');
+      expect(opened).toEqual(offered ? [{ id: 'workbench.action.openSettings', args: [setting] }] : []);
+    }
   });
 
   it('from the command palette, optimizes at the cursor of the active editor', async () => {

@@ -41,7 +41,7 @@ from lessonl.hotspots_view import (
     share_text,
 )
 
-from . import actions, wire
+from .. import actions, wire
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
