@@ -67,7 +67,7 @@ def _python_project(root: Path, *, tests: bool) -> Path:
     return root
 
 
-@pytest.mark.parametrize("command", ["optimize", "evaluate"])
+@pytest.mark.parametrize("command", ["optimize", "evaluate", "target"])
 def test_a_python_file_without_tests_gets_the_plans_answer(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
