@@ -102,9 +102,9 @@ class Overrides:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What a front end asks for. Only `file` is required; everything else has the meaning a
-    run without it has always had (the covering target, lessonl.toml's `[run]`, the team from
-    the config)."""
+    """What a front end asks for: `file` and `function` (None: the whole file); everything
+    else left out has the meaning a run without it has always had (the covering target,
+    lessonl.toml's `[run]`, the team from the config)."""
 
     file: Path
     function: str | None
