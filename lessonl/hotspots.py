@@ -45,6 +45,7 @@ from lessonl.config import Config
 from lessonl.errors import LessonLError, UsageError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command
 from lessonl.harness.workspace import populate, project_files
+from lessonl.process import scrub_env
 from lessonl.state import STATE_DIR_NAME, StateDir
 
 DEFAULT_TIMEOUT_S = 600.0
@@ -427,7 +428,7 @@ async def profile_native(
     state = StateDir(root).ensure()
     folder = state.path / "hotspots"
     work = folder / "work"
-    env = {k: v for k, v in os.environ.items() if k not in set(secret_names)}
+    env = scrub_env(os.environ, secret_names)  # the user's command, without credentials
     try:
         result, script = await native.record(
             root, [workload.target, *workload.args], work, timeout_s=timeout_s, env=env

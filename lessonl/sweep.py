@@ -566,7 +566,7 @@ def _workload_argv(workload: Workload, interpreter: Interpreter) -> list[str]:
     return [interpreter.path, workload.target, *workload.args]
 
 
-def test_counts(output: str) -> tuple[int, int]:
+def pytest_counts(output: str) -> tuple[int, int]:
     """(passed, failed) from pytest's summary line; errors count as failed."""
     passed = failed = 0
     lines = [ln for ln in output.splitlines() if ln.strip()]
@@ -641,7 +641,7 @@ async def end_to_end_check(
                 outcome.note = timed.estimate.note
         tests = [request.interpreter.path, *TESTS]
         result = await run_command(tests, cwd=cand, env=env, limits=limits)
-        outcome.tests_passed, outcome.tests_failed = test_counts(result.stdout)
+        outcome.tests_passed, outcome.tests_failed = pytest_counts(result.stdout)
         if result.returncode not in (0, 5) and not outcome.tests_failed:
             outcome.tests_failed = 1  # the suite failed without a summary (a crash, a timeout)
         return outcome

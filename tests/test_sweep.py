@@ -16,7 +16,7 @@ from fakes import FakeLLM, FakeRequest
 from fakes.strategies import NO_DOUBT, is_skeptic_request
 from loop_project import is_lesson_request
 
-from lessonl.sweep import choose, test_counts
+from lessonl.sweep import choose, pytest_counts
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -74,10 +74,28 @@ def _team(tmp: Path, fake: FakeLLM) -> Path:
 def _sweep(root: Path, team: Path, *extra: str) -> tuple[int, str, str]:
     proc = subprocess.run(
         [
-            sys.executable, "-m", "lessonl", "sweep", "--top", "2", "--min-share", "0.05",
-            "--rounds", "1", "--team", str(team), *extra, "--", "python", "bench.py",
+            sys.executable,
+            "-m",
+            "lessonl",
+            "sweep",
+            "--top",
+            "2",
+            "--min-share",
+            "0.05",
+            "--rounds",
+            "1",
+            "--team",
+            str(team),
+            *extra,
+            "--",
+            "python",
+            "bench.py",
         ],
-        cwd=root, text=True, capture_output=True, timeout=900, check=False,
+        cwd=root,
+        text=True,
+        capture_output=True,
+        timeout=900,
+        check=False,
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -177,9 +195,9 @@ def _sweep_id(root: Path) -> str:
     return kept.stem
 
 
-def test_pytest_counts() -> None:
-    assert test_counts("....\n12 passed in 1.2s\n") == (12, 0)
-    assert test_counts("F.\n1 failed, 3 passed, 2 errors in 0.5s\n") == (3, 3)
+def test_pytest_summary_counts() -> None:
+    assert pytest_counts("....\n12 passed in 1.2s\n") == (12, 0)
+    assert pytest_counts("F.\n1 failed, 3 passed, 2 errors in 0.5s\n") == (3, 3)
 
 
 def test_only_optimizable_functions_with_enough_share_are_chosen() -> None:
