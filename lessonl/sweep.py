@@ -95,6 +95,9 @@ class SweepRequest:
     config: Config
     workload: Workload
     interpreter: Interpreter | None  # None for a native workload
+    #: What the user asked for (--interpreter), passed on to each run, which chooses the same
+    #: interpreter by the same rule and says where it came from.
+    interpreter_setting: str | None = None
     top: int = DEFAULT_TOP
     min_share: float = DEFAULT_MIN_SHARE
     options: RunOptions = field(default_factory=RunOptions)  # per run; budgets: `budgets`
@@ -483,7 +486,7 @@ async def run_sweep(
                 source_text=state.texts[rel],
                 options=options,
                 team=team,
-                interpreter=request.interpreter.path if request.interpreter else None,
+                interpreter=request.interpreter_setting,
                 say=say,
                 on_event=on_event,
             )

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         config=config,
         workload=workload,
         interpreter=interpreter,
+        interpreter_setting=args.interpreter,
         top=args.top,
         min_share=args.min_share,
         options=options,
@@ -131,7 +132,7 @@ def summary(report: SweepReport) -> str:
         )
         detail = f.error or f.verification
         if detail:
-            lines.append(f"{'':>48}{'not optimized: ' if f.error else 'judged by '}{detail}")
+            lines.append(f"{'':>48}{'not optimized: ' if f.error else 'verification: '}{detail}")
     if report.stopped != "done":
         lines.append(f"sweep stopped early ({report.stopped}): run it again to go on")
     lines.append(report.end_to_end.line)
