@@ -36,7 +36,7 @@ from lessonl.llm.types import Agent, SampleId
 
 if TYPE_CHECKING:
     from lessonl.config import Config, TargetConfig
-    from lessonl.report import Usage
+    from lessonl.llm.types import Usage
 
 log = logging.getLogger(__name__)
 

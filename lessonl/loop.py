@@ -33,7 +33,6 @@ import dataclasses
 import difflib
 import hashlib
 import logging
-import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ from lessonl import grading, prompts, regions
 from lessonl.auto.runner.strength import THRESHOLD
 from lessonl.auto.target import test_line, test_weak_line
 from lessonl.bank import LessonBank
-from lessonl.config import Config, RunConfig, language_for_path
+from lessonl.config import Config, RunConfig, TargetConfig, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.events import (
     AgentFailed,
@@ -65,8 +64,9 @@ from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, 
 from lessonl.harness import isolation, require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, is_refusal, prose
-from lessonl.llm import Agent, SampleId, Team, build_team
-from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
+from lessonl.llm import Agent, SampleId, Team
+from lessonl.llm.types import Usage
+from lessonl.report import BestVariant, RoundRecord, RunReport, VariantRecord
 from lessonl.state import StateDir, state_problem
 
 if TYPE_CHECKING:
@@ -74,36 +74,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REMEASURE_TOP", "RunOptions", "new_run_id", "optimize"]
-
-
-@dataclass
-class RunOptions:
-    """Per-run overrides of `[run]` (from CLI flags or editor settings); None keeps the config."""
-
-    rounds: int | None = None
-    lessons_per_prompt: int | None = None
-    sequential: bool | None = None
-    carry_forward: bool | None = None
-    cache: bool | None = None
-    max_wall_s: float | None = None
-    max_tokens: int | None = None
-    max_cost_usd: float | None = None
-
-    def resolve(self, run: RunConfig) -> RunConfig:
-        changes = {k: v for k, v in self.__dict__.items() if v is not None}
-        if "lessons_per_prompt" in changes and changes["lessons_per_prompt"] < 0:
-            raise UsageError("--lessons must be >= 0")
-        if "rounds" in changes and changes["rounds"] < 1:
-            raise UsageError("--rounds must be >= 1")
-        for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-            value = changes.get(key)
-            # `not value > 0` also refuses NaN, which compares False with everything and so
-            # slipped past `<= 0`; infinity is no budget: leave the flag out for that.
-            if value is not None and not (value > 0 and math.isfinite(value)):
-                flag = "--" + key.replace("_", "-")
-                raise UsageError(f"{flag} ({key}) must be a positive finite number, not {value}")
-        return RunConfig(**{**run.__dict__, **changes})
+__all__ = ["REMEASURE_TOP", "new_run_id", "optimize"]
 
 
 class _Budget:
@@ -170,13 +141,12 @@ async def _test_coverage(
 
 async def optimize(
     config: Config,
+    target: TargetConfig,
     file: Path,
     *,
+    team: Team,
     function: str | None = None,
-    target: str | None = None,
     source_text: str | None = None,
-    options: RunOptions | None = None,
-    team: Team | None = None,
     on_event: EventCallback | None = None,
     verification: dict[str, Any] | None = None,
     harness_factory: HarnessFactory | None = None,
@@ -185,27 +155,27 @@ async def optimize(
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
+    Everything is already decided by `lessonl.run.plan` (the one door every front end goes
+    through): `config.run` holds the run's overrides, `target` is the checked target (a
+    hand-written entry or a prepared automatic one) and `team` is open; its owner closes it.
     `source_text` is the code to optimize when it differs from the file on disk (an editor's
-    unsaved buffer); the baseline is built from it too. A `team` passed in stays open (the
-    caller owns it); otherwise one is built from the config and closed at the end.
-    `verification` goes into the report as is (how an automatic target judges); without it
-    the report names the target's own test command. `harness_factory` makes the run's harness
-    (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
-    which also skips the check for the target's programs). `skeptic`, when given, attacks
-    every would-be winner before it can be carried forward or proposed (docs/method.md, "The
-    skeptic"); a refuted variant becomes `incorrect` and its agent's lesson says why. `usage`
-    is what the run already spent before the loop (the automatic target's input
-    generator); the report counts on it.
+    unsaved buffer); the baseline is built from it too. `verification` goes into the report as
+    is (how an automatic target judges); without it the report names the target's own test
+    command. `harness_factory` makes the run's harness (default: the real
+    `lessonl.harness.Harness`; tests of the loop's logic pass a fake one, which also skips the
+    check for the target's programs). `skeptic`, when given, attacks every would-be winner
+    before it can be carried forward or proposed (docs/method.md, "The skeptic"); a refuted
+    variant becomes `incorrect` and its agent's lesson says why. `usage` is what the run
+    already spent before the loop (the automatic target's input generator); the report counts
+    on it.
     """
-    run = (options or RunOptions()).resolve(config.run)
+    run = config.run
     file = Path(file).resolve()
     language = language_for_path(file)
     if language is None:
         raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
-    target_cfg = config.target(target, file=file)
+    target_cfg = target
     rel = config.relative(file)
-    if rel not in {Path(f).as_posix() for f in target_cfg.files}:
-        raise UsageError(f"target {target_cfg.name!r} does not list {rel} in its files")
     if harness_factory is None:
         require_tools(target_cfg)
         harness_factory = grading.DEFAULT_HARNESS
@@ -237,16 +207,7 @@ async def optimize(
         if on_event is not None:
             on_event(event)
 
-    # The bank first: a read-only, full or damaged `.lessonl/` is one line before any model
-    # starts (and before the response cache warns about the same folder).
     bank = LessonBank(state.bank)
-    own_team = team is None
-    if team is None:
-        try:
-            team = await build_team(config, cache=run.cache)
-        except BaseException:
-            bank.close()
-            raise
     report.team = team.description
     try:
         emit(
@@ -315,8 +276,6 @@ async def optimize(
                 run_id=run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
             )
         )
-        if own_team:
-            await team.aclose()
     return report
 
 

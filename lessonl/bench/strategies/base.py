@@ -37,7 +37,7 @@ from lessonl.grading import REMEASURE_TOP, Grade, Graded, HarnessFactory, Harnes
 from lessonl.harness import require_tools
 from lessonl.harness.outcomes import first_line
 from lessonl.llm import Agent, SampleId, Team
-from lessonl.report import Usage
+from lessonl.llm.types import Usage
 
 __all__ = ["REMEASURE_TOP", "Attempt", "Session", "StrategyContext", "failure_fields"]
 
