@@ -45,7 +45,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,8 +63,8 @@ from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
 from lessonl.harness.workspace import populate, project_files
 from lessonl.hotspots import TESTS, Hotspot, Profile, Workload, profile, profile_native
 from lessonl.llm.team import Team
-from lessonl.loop import RunOptions
 from lessonl.report import RunReport
+from lessonl.run import Override, Overrides, RunRequest, execute, plan
 from lessonl.state import StateDir, state_problem
 
 STATE_VERSION = 1
@@ -100,7 +100,7 @@ class SweepRequest:
     interpreter_setting: str | None = None
     top: int = DEFAULT_TOP
     min_share: float = DEFAULT_MIN_SHARE
-    options: RunOptions = field(default_factory=RunOptions)  # per run; budgets: `budgets`
+    overrides: Overrides = field(default_factory=Overrides)  # per run; budgets: `budgets`
     budgets: Budgets = field(default_factory=Budgets)
     secret_names: tuple[str, ...] = ()
     timeout_s: float = E2E_TIMEOUT_S
@@ -354,22 +354,39 @@ async def _new_state(request: SweepRequest, say: Callable[[str], None]) -> Sweep
     )
 
 
-def _left(budgets: Budgets, state: SweepState, elapsed: float) -> tuple[RunOptions, str | None]:
-    """What a run may still spend, and the budget already spent (None: none)."""
-    wall = tokens = cost = None
+_FLAGS = {
+    "max_wall_s": "--max-wall-s",
+    "max_tokens": "--max-tokens",
+    "max_cost_usd": "--max-cost-usd",
+}
+
+
+def _left(
+    budgets: Budgets, state: SweepState, elapsed: float
+) -> tuple[dict[str, float | int], str | None]:
+    """What a run may still spend ([run] key -> amount), or the budget already spent."""
+    left: dict[str, float | int] = {}
     if budgets.max_wall_s is not None:
-        wall = budgets.max_wall_s - state.spent_wall_s - elapsed
-        if wall <= 0:
-            return RunOptions(), "budget:max_wall_s"
+        left["max_wall_s"] = budgets.max_wall_s - state.spent_wall_s - elapsed
     if budgets.max_tokens is not None:
-        tokens = budgets.max_tokens - state.spent_tokens
-        if tokens <= 0:
-            return RunOptions(), "budget:max_tokens"
+        left["max_tokens"] = budgets.max_tokens - state.spent_tokens
     if budgets.max_cost_usd is not None:
-        cost = budgets.max_cost_usd - state.spent_cost_usd
-        if cost <= 0:
-            return RunOptions(), "budget:max_cost_usd"
-    return RunOptions(max_wall_s=wall, max_tokens=tokens, max_cost_usd=cost), None
+        left["max_cost_usd"] = budgets.max_cost_usd - state.spent_cost_usd
+    for key, amount in left.items():
+        if amount <= 0:
+            return {}, f"budget:{key}"
+    return left, None
+
+
+def _run_overrides(request: SweepRequest, left: dict[str, float | int]) -> Overrides:
+    """The flags for every run, and what the sweep's budgets leave (never more than the
+    project's own per-run `[run]` budget)."""
+    values = dict(request.overrides.values)
+    for key, amount in left.items():
+        own = getattr(request.config.run, key)
+        value = amount if own is None else min(amount, own)
+        values[key] = Override(value, f"{_FLAGS[key]} (what the sweep has left)", "raise it")
+    return Overrides(values)
 
 
 async def _optimize_one(
@@ -378,26 +395,28 @@ async def _optimize_one(
     function: str,
     *,
     source_text: str,
-    options: RunOptions,
+    overrides: Overrides,
     team: Team,
     interpreter: str | None,
     say: Callable[[str], None],
     on_event: Callable[[Event], None] | None,
 ) -> RunReport:
-    """One function's normal run through the engine's entry."""
-    from lessonl.auto import optimize_any
-
-    return await optimize_any(
-        config,
-        file,
-        function=function,
-        interpreter=interpreter,
-        say=say,
-        source_text=source_text,
-        options=options,
-        on_event=on_event,
-        team=team,
+    """One function's normal run, through the engine's one door (lessonl.run), with the
+    sweep's team injected (the door leaves an injected team open)."""
+    decided = plan(
+        RunRequest(
+            file=file,
+            function=function,
+            overrides=overrides,
+            source=source_text,
+            interpreter=interpreter,
+            config=config,
+            team=team,
+            on_event=on_event,
+            say=say,
+        )
     )
+    return await execute(decided)
 
 
 def _summary_of(report: RunReport, earlier_runs: set[str], bank: LessonBank) -> tuple[str, int]:
@@ -462,17 +481,11 @@ async def run_sweep(
     stopped = "done"
     earlier_runs = {d.run_id for d in state.done if d.run_id}
     for entry in state.plan[len(state.done) :]:
-        options, spent = _left(request.budgets, state, time.monotonic() - started)
+        left, spent = _left(request.budgets, state, time.monotonic() - started)
         if spent is not None:
             stopped = spent
             say(f"sweep stopped before {entry['function']}: {spent} spent")
             break
-        options = replace(
-            request.options,
-            max_wall_s=_min(options.max_wall_s, request.options.max_wall_s),
-            max_tokens=_min(options.max_tokens, request.options.max_tokens),
-            max_cost_usd=_min(options.max_cost_usd, request.options.max_cost_usd),
-        )
         rel, function = entry["file"], entry["function"]
         qualname = function.rsplit(":", 1)[1]
         result = FunctionResult(function=function, file=rel, share=float(entry["share"]))
@@ -484,7 +497,7 @@ async def run_sweep(
                 root / rel,
                 qualname,
                 source_text=state.texts[rel],
-                options=options,
+                overrides=_run_overrides(request, left),
                 team=team,
                 interpreter=request.interpreter_setting,
                 say=say,
@@ -538,14 +551,6 @@ async def run_sweep(
 
 def _kept(report: SweepReport) -> dict[str, Any]:
     return {**report.to_json(), "originals": report.originals, "texts": report.texts}
-
-
-def _min(a: Any, b: Any) -> Any:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
 
 
 def combined_diff(originals: dict[str, str], texts: dict[str, str]) -> str:

@@ -20,10 +20,11 @@ from pathlib import Path
 from lessonl import aio
 from lessonl.atomic import write_text
 from lessonl.auto.project import choose_interpreter, python_root
+from lessonl.commands import optimize
 from lessonl.config import load_config, parse_agents_file
 from lessonl.errors import Conflict, UsageError
 from lessonl.hotspots import workload_for
-from lessonl.loop import RunOptions
+from lessonl.run import Overrides
 from lessonl.sweep import Budgets, SweepReport, SweepRequest, changed_since, run_sweep
 
 
@@ -56,20 +57,17 @@ def run(args: argparse.Namespace) -> int:
         )
     agents = parse_agents_file(Path(args.team)) if args.team else None
     budgets = Budgets(args.max_wall_s, args.max_tokens, args.max_cost_usd)
-    options = RunOptions(
-        rounds=args.rounds,
-        lessons_per_prompt=args.lessons,
-        sequential=True if args.sequential else None,
-        carry_forward=True if args.carry_forward else None,
-        cache=False if args.no_cache else None,
+    # Every flag checked as optimize checks it, before anything runs; the budgets are the
+    # sweep's (lessonl.sweep hands each run what is left), the rest go to every run.
+    flags = optimize.overrides(args)
+    flags.apply(config.run)
+    per_run = Overrides(
+        {
+            k: v
+            for k, v in flags.values.items()
+            if k not in ("max_wall_s", "max_tokens", "max_cost_usd")
+        }
     )
-    # The flags' checks (positive budgets, rounds >= 1), before anything runs.
-    dataclasses.replace(
-        options,
-        max_wall_s=args.max_wall_s,
-        max_tokens=args.max_tokens,
-        max_cost_usd=args.max_cost_usd,
-    ).resolve(config.run)
     request = SweepRequest(
         config=config,
         workload=workload,
@@ -77,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         interpreter_setting=args.interpreter,
         top=args.top,
         min_share=args.min_share,
-        options=options,
+        overrides=per_run,
         budgets=budgets,
         secret_names=tuple(a.api_key_env for a in config.agents if a.api_key_env),
     )
