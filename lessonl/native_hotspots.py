@@ -23,8 +23,10 @@ Choices, and why:
 * The program's `main` is the workload itself, as a Python script's module body is: it is
   left out of the ranking (its inclusive time is the whole run).
 * perf cannot count calls: `calls` is None (null in JSON).
-* A C/C++ function can be optimized only through a `[[targets]]` entry whose files include
-  its file (its build, test and bench commands); each function not covered says so.
+* A C/C++ function can be optimized through a `[[targets]]` entry whose files include its
+  file (its build, test and bench commands), or by the automatic C/C++ target when that
+  package is installed (lessonl.run.native_preparer, the run's own rule); without either,
+  each function says which entry to write.
 """
 
 from __future__ import annotations
@@ -270,8 +272,10 @@ async def map_to_source(
 def why_not(config: Config, rel: str) -> str | None:
     """None when a `[[targets]]` entry covers the file (optimize can use it), else what to
     write."""
-    if config.targets_for(config.root / rel):
-        return None
+    from lessonl.run import native_preparer
+
+    if config.targets_for(config.root / rel) or native_preparer() is not None:
+        return None  # the run's own rule (lessonl.run.choose_target): it has a target
     return (
         f"C/C++ needs a [[targets]] entry: add one to lessonl.toml whose files include {rel} "
         "(with its build, test and bench commands)"
