@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -188,6 +189,42 @@ def test_apply_writes_every_winner_and_a_budget_stop_resumes(
     assert "return list(dict.fromkeys(words))" in (root / "listkit/dedupe.py").read_text()
     assert "seen = set(b)" in (root / "listkit/common.py").read_text()
     assert "applied to listkit/common.py, listkit/dedupe.py" in err
+
+
+def test_ctrl_c_keeps_the_finished_function_and_running_again_resumes(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script_fn(_reply)
+    root = _project(tmp_path)
+    team = _team(tmp_path, fake_llm)
+    argv = [sys.executable, "-m", "lessonl", "sweep", "--top", "2", "--rounds", "1"]
+    argv += ["--team", str(team), "--", "python", "bench.py"]
+    proc = subprocess.Popen(
+        argv, cwd=root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "[2/2] optimizing" in line:
+            proc.send_signal(signal.SIGINT)  # Ctrl-C during the second function's run
+            break
+    _out, rest = proc.communicate(timeout=300)
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert err.splitlines()[-1] == (
+        "cancelled; the finished functions are kept in .lessonl/sweep/state.json: run the "
+        "same command again to resume"
+    )
+    state = json.loads((root / ".lessonl/sweep/state.json").read_text())
+    assert len(state["done"]) == 1 and state["done"][0]["best"] is not None
+    code, out, err = _sweep(root, team, "--json")
+    assert code == 0, err
+    assert "1 of 2 functions already done" in err
+    result = json.loads(out)
+    assert [f["function"] for f in result["functions"]] == [p["function"] for p in state["plan"]]
+    assert all(f["best"] is not None for f in result["functions"])
+    assert result["end_to_end"]["tests_failed"] == 0
 
 
 def _sweep_id(root: Path) -> str:
