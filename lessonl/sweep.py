@@ -250,6 +250,11 @@ class SweepReport:
     texts: dict[str, str]  # file -> text with every winner (only files that changed)
     stopped: str = "done"  # or "budget:max_tokens", ...
 
+    @property
+    def kept_as(self) -> str:
+        """Its file under `.lessonl/sweep/`: the state file until it is done."""
+        return f"{self.sweep_id}.json" if self.stopped == "done" else "state.json"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "sweep_id": self.sweep_id,
@@ -544,8 +549,11 @@ async def run_sweep(
         stopped=stopped,
     )
     if stopped == "done":
-        write_text(folder / f"{state.sweep_id}.json", json.dumps(_kept(swept), indent=1) + "\n")
-        (folder / "state.json").unlink(missing_ok=True)
+        try:
+            write_text(folder / swept.kept_as, json.dumps(_kept(swept), indent=1) + "\n")
+            (folder / "state.json").unlink(missing_ok=True)
+        except OSError as exc:
+            raise state_problem(exc, folder, "keep the finished sweep in") from exc
     return swept
 
 

@@ -156,7 +156,7 @@ def apply(root: Path, report: SweepReport) -> None:
     if changed:
         raise Conflict(
             f"{', '.join(changed)} changed since the sweep began; nothing applied (the combined "
-            f"diff is in .lessonl/sweep/{report.sweep_id}.json)"
+            f"diff is in .lessonl/sweep/{report.kept_as})"
         )
     for rel, text in sorted(report.texts.items()):
         try:
@@ -164,6 +164,6 @@ def apply(root: Path, report: SweepReport) -> None:
         except OSError as exc:
             raise UsageError(
                 f"cannot write {rel} ({exc.strerror}); the files before it were applied, the "
-                f"rest is in .lessonl/sweep/{report.sweep_id}.json"
+                f"rest is in .lessonl/sweep/{report.kept_as}"
             ) from exc
     print(f"applied to {', '.join(sorted(report.texts))}", file=sys.stderr)
