@@ -61,7 +61,7 @@ from lessonl.events import (
     Waiting,
 )
 from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, NotBuilt, Subject
-from lessonl.harness import isolation, require_tools
+from lessonl.harness import Project, isolation, require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, is_refusal, prose
 from lessonl.llm import Agent, SampleId, Team
@@ -155,105 +155,56 @@ async def optimize(
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
-    Everything is already decided by `lessonl.run.plan` (the one door every front end goes
-    through): `config.run` holds the run's overrides, `target` is the checked target (a
-    hand-written entry or a prepared automatic one) and `team` is open; its owner closes it.
-    `source_text` is the code to optimize when it differs from the file on disk (an editor's
-    unsaved buffer); the baseline is built from it too. `verification` goes into the report as
-    is (how an automatic target judges); without it the report names the target's own test
-    command. `harness_factory` makes the run's harness (default: the real
-    `lessonl.harness.Harness`; tests of the loop's logic pass a fake one, which also skips the
-    check for the target's programs). `skeptic`, when given, attacks every would-be winner
-    before it can be carried forward or proposed (docs/method.md, "The skeptic"); a refuted
-    variant becomes `incorrect` and its agent's lesson says why. `usage` is what the run
-    already spent before the loop (the automatic target's input generator); the report counts
-    on it.
-    """
-    run = config.run
+    Everything is decided by `lessonl.run.plan`: `config.run` holds the run's overrides,
+    `target` lists `file`, `team` is open (its owner closes it). `source_text`: an editor's
+    unsaved buffer (the baseline is built from it too). `verification`: how an automatic
+    target judges, as is; without it the report names the target's test command and its
+    coverage. `harness_factory`: default the real `Harness` (a fake one skips the check for
+    the target's programs). `skeptic` attacks every would-be winner before it can be carried
+    forward or proposed (docs/method.md, "The skeptic"). `usage`: what the run spent before
+    the loop (the automatic target's input generator)."""
     file = Path(file).resolve()
-    language = language_for_path(file)
-    if language is None:
-        raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
-    target_cfg = target
-    rel = config.relative(file)
+    subject, ctx = _subject(config, file, function, source_text)
     if harness_factory is None:
-        require_tools(target_cfg)
+        require_tools(target)
         harness_factory = grading.DEFAULT_HARNESS
-    if source_text is None:
-        try:
-            source = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
-    else:
-        source = source_text
-    ctx = regions.prompt_context(source, language, function)
-    function = ctx.name if function is not None else None
-
     state = StateDir(config.root).ensure()
-    run_id = new_run_id()
     usage = usage if usage is not None else Usage()
     started = time.monotonic()
-    budget = _Budget(run, usage, started)
-    report = RunReport(
-        run_id=run_id, target=target_cfg.name, function=function, file=rel, usage=usage
-    )
-    report.verification = verification or {
-        "kind": "target",
-        "target": target_cfg.name,
-        "test": target_cfg.test,
-    }
+    report = _new_report(subject, target, team, usage, verification)
 
     def emit(event: Event) -> None:
         if on_event is not None:
             on_event(event)
 
     bank = LessonBank(state.bank)
-    report.team = team.description
     try:
-        emit(
-            RunStarted(
-                run_id=run_id,
-                target=target_cfg.name,
-                function=function,
-                team=team.description,
-                agents=tuple(a.name for a in team.agents),
-                rounds=run.rounds,
-                sandbox=isolation.summary(target_cfg.sandbox or config.run.sandbox),
-            )
-        )
-        overrides = {rel: source} if source_text is not None else None
+        emit(_run_started(report, config, target, team))
         async with harness_factory(
-            config,
-            target_cfg,
-            run_id=run_id,
-            baseline_overrides=overrides,
+            Project.of(config),
+            target,
+            run_id=report.run_id,
+            baseline_overrides={subject.file: subject.source} if source_text is not None else None,
             on_wait=lambda line: emit(Waiting(message_text=line)),
         ) as harness:
             await harness.baseline()
-            if verification is None:
-                await _test_coverage(harness, report.verification, rel, function)
-            runner = _Runner(
-                run=run,
+            if verification is None and report.verification is not None:  # the target's own
+                await _test_coverage(harness, report.verification, subject.file, subject.function)
+            await _Runner(
+                run=config.run,
                 team=team,
                 harness=harness,
                 bank=bank,
                 usage=usage,
-                budget=budget,
+                budget=_Budget(config.run, usage, started),
                 emit=emit,
                 report=report,
-                subject=Subject(source=source, language=language, function=function, file=rel),
+                subject=subject,
                 ctx=ctx,
-                target=target_cfg.name,
-                fingerprint=fingerprint(source),
+                target=target.name,
+                fingerprint=fingerprint(subject.source),
                 skeptic=skeptic,
-            )
-            try:
-                await runner.rounds()
-                report.best = await runner.final_answer(thorough=report.stopped == "completed")
-            except asyncio.CancelledError:
-                report.stopped = "cancelled"
-                report.best = runner.best_unverified()
-                raise
+            ).play()
     except asyncio.CancelledError:
         report.stopped = "cancelled"
         raise
@@ -264,19 +215,81 @@ async def optimize(
         raise
     finally:
         bank.close()
-        report.wall_s = time.monotonic() - started
-        report.summary = _summary(report)
-        try:
-            report.write(state.runs)
-        except OSError as exc:  # say so, but do not mask the error that is propagating
-            log.warning("%s", state_problem(exc, state.runs, "write the run report under"))
-        best = report.best.speedup if report.best else None
-        emit(
-            RunFinished(
-                run_id=run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
-            )
-        )
+        _finish(report, state.runs, started, emit)
     return report
+
+
+def _subject(
+    config: Config, file: Path, function: str | None, source_text: str | None
+) -> tuple[Subject, regions.PromptContext]:
+    """What the run optimizes (the text: the editor's buffer, else the file) and the prompt's
+    view of it; `function` becomes its qualified name."""
+    language = language_for_path(file)
+    if language is None:
+        raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
+    if source_text is None:
+        try:
+            source = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
+    else:
+        source = source_text
+    ctx = regions.prompt_context(source, language, function)
+    name = ctx.name if function is not None else None
+    rel = config.relative(file)
+    return Subject(source=source, language=language, function=name, file=rel), ctx
+
+
+def _new_report(
+    subject: Subject,
+    target: TargetConfig,
+    team: Team,
+    usage: Usage,
+    verification: dict[str, Any] | None,
+) -> RunReport:
+    report = RunReport(
+        run_id=new_run_id(),
+        target=target.name,
+        function=subject.function,
+        file=subject.file,
+        usage=usage,
+        team=team.description,
+    )
+    report.verification = verification or {
+        "kind": "target",
+        "target": target.name,
+        "test": target.test,
+    }
+    return report
+
+
+def _run_started(report: RunReport, config: Config, target: TargetConfig, team: Team) -> RunStarted:
+    return RunStarted(
+        run_id=report.run_id,
+        target=target.name,
+        function=report.function,
+        team=team.description,
+        agents=tuple(a.name for a in team.agents),
+        rounds=config.run.rounds,
+        sandbox=isolation.summary(target.sandbox or config.run.sandbox),
+    )
+
+
+def _finish(report: RunReport, runs: Path, started: float, emit: EventCallback) -> None:
+    """Whatever ended the run: its wall time and summary, the report written (a failure to
+    write is said, not raised over the error propagating), and `RunFinished`."""
+    report.wall_s = time.monotonic() - started
+    report.summary = _summary(report)
+    try:
+        report.write(runs)
+    except OSError as exc:
+        log.warning("%s", state_problem(exc, runs, "write the run report under"))
+    best = report.best.speedup if report.best else None
+    emit(
+        RunFinished(
+            run_id=report.run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
+        )
+    )
 
 
 @dataclass
@@ -319,6 +332,16 @@ class _Runner:
     @property
     def function(self) -> str | None:
         return self.subject.function
+
+    async def play(self) -> None:
+        """The rounds, then the final answer; a cancelled run keeps its best unverified one."""
+        try:
+            await self.rounds()
+            self.report.best = await self.final_answer(thorough=self.report.stopped == "completed")
+        except asyncio.CancelledError:
+            self.report.stopped = "cancelled"
+            self.report.best = self.best_unverified()
+            raise
 
     async def rounds(self) -> None:
         k = self.run.lessons_per_prompt
@@ -457,15 +480,7 @@ class _Runner:
                 label=f"r{t}-{agent.name}",
                 who=f"round {t + 1}, {agent.name}",
             )
-            code, parts = graded.code, graded.parts
             variant.grade = graded
-            variant.code = code
-            variant.new_text = graded.new_text
-            variant.answer_parts = parts.to_json() if parts is not None else None
-            variant.outcome = graded.outcome
-            variant.speedup = graded.speedup
-            variant.ci95 = graded.ci95
-            variant.detail = graded.detail
             if self._would_win(variant):
                 await self._attack(variant)
                 assert variant.grade is not None  # a refuted one's grade says why
@@ -474,12 +489,13 @@ class _Runner:
                 VariantEvaluated(
                     round=t,
                     agent=agent.name,
-                    outcome=variant.outcome,
+                    outcome=graded.outcome,
                     speedup=variant.speedup,
                     ci95=variant.ci95,
                     detail=variant.detail,
                 )
             )
+            code = graded.code
             if code is None:
                 # No code at all (a refusal, an explanation): a failed sample, and nothing to
                 # learn from; "I cannot help with that." was banked and shown to the next run.
@@ -607,10 +623,6 @@ class _Runner:
                 parts=old.parts,
                 evaluation=NotBuilt(verdict.detail, outcome="incorrect"),
             )
-            variant.outcome = "incorrect"
-            variant.speedup = None
-            variant.ci95 = None
-            variant.detail = verdict.detail
         return verdict
 
     async def _ask(

@@ -25,26 +25,51 @@ if TYPE_CHECKING:
 
 @dataclass
 class VariantRecord:
-    """One agent's attempt in one round."""
+    """One agent's attempt in one round. What its grade says (outcome, speedup, interval,
+    detail, code, new text, answer parts) is read from `grade`, never copied: a refuted
+    variant's new grade changes every one of them at once."""
 
     agent: str
     round: int
-    outcome: str | None = None  # None: the agent sat out (error)
-    speedup: float | None = None
-    ci95: tuple[float, float] | None = None
-    detail: str = ""
     lesson_id: str | None = None
     error: str | None = None
-    code: str | None = None
-    new_text: str | None = None
     shown_lessons: tuple[str, ...] = ()
-    # Which parts of the answer were spliced in and which were not, and why
-    # (regions.SpliceResult.to_json()); None when the answer never got that far.
-    answer_parts: dict[str, Any] | None = None
-    grade: Graded | None = None  # the whole grade, kept for re-timing; not serialized
+    grade: Graded | None = None  # None: the agent sat out (error) or was not graded yet
     # The skeptic's verdict on a would-be winner (lessonl.auto.skeptic.Verdict.to_json()); None
     # when it was not attacked.
     skeptic: dict[str, Any] | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.grade.outcome if self.grade is not None else None
+
+    @property
+    def speedup(self) -> float | None:
+        return self.grade.speedup if self.grade is not None else None
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        return self.grade.ci95 if self.grade is not None else None
+
+    @property
+    def detail(self) -> str:
+        return self.grade.detail if self.grade is not None else ""
+
+    @property
+    def code(self) -> str | None:
+        return self.grade.code if self.grade is not None else None
+
+    @property
+    def new_text(self) -> str | None:
+        return self.grade.new_text if self.grade is not None else None
+
+    @property
+    def answer_parts(self) -> dict[str, Any] | None:
+        """Which parts of the answer were spliced in and which were not, and why
+        (`regions.SpliceResult.to_json()`); None when the answer never got that far."""
+        if self.grade is None or self.grade.parts is None:
+            return None
+        return self.grade.parts.to_json()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -345,15 +345,18 @@ async def execute(plan: Plan) -> RunReport:
     whatever happens; the automatic target (if any) is prepared with the team's first agent
     (its input generator's and skeptic's calls count in the run's usage)."""
     from lessonl import loop
+    from lessonl.bank import LessonBank
     from lessonl.llm import build_team
     from lessonl.state import StateDir
 
     request = plan.request
     team = request.team
     if team is None:
-        # The state folder first: a read-only or full `.lessonl/` is one line before any
-        # model starts (the response cache would otherwise warn about the same folder).
-        StateDir(plan.config.root).ensure()
+        # The state folder and the bank first: a read-only, full or damaged `.lessonl/` is
+        # one line before any model starts (the response cache would otherwise warn about the
+        # same folder first). The loop opens the bank again for the run.
+        state = StateDir(plan.config.root).ensure()
+        LessonBank(state.bank).close()
         team = await build_team(
             plan.config, agents=request.agents, cache=plan.run.cache, source=request.agents_source
         )

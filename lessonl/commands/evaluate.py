@@ -33,7 +33,7 @@ from lessonl import run as runs
 from lessonl.commands.optimize import parse_spec
 from lessonl.config import language_for_path
 from lessonl.errors import UsageError
-from lessonl.harness import Evaluation, Harness, Outcome, require_tools
+from lessonl.harness import Evaluation, Harness, Outcome, Project, require_tools
 from lessonl.harness.measure import clock_words
 from lessonl.harness.stats import measurably_faster, measurably_slower
 from lessonl.state import StateDir
@@ -121,7 +121,9 @@ async def _evaluate(
         require_tools(prepared.target)
     rel = plan.config.relative(plan.file)
     run_id = datetime.now(UTC).strftime("eval-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    harness = Harness(prepared.config, prepared.target, run_id=run_id, on_progress=progress)
+    harness = Harness(
+        Project.of(prepared.config), prepared.target, run_id=run_id, on_progress=progress
+    )
     async with harness:
         return await harness.evaluate({rel: text}, label="candidate"), prepared.target.name
 

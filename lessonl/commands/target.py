@@ -10,10 +10,12 @@ its `error` that line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
 from lessonl import aio, auto
+from lessonl import run as runs
 from lessonl.auto.target import to_toml
 from lessonl.commands.optimize import parse_spec
 from lessonl.config import language_for_path
@@ -42,5 +44,8 @@ def _prepare(args: argparse.Namespace) -> auto.AutoTarget:
     path, function = parse_spec(args.spec)
     if language_for_path(path) != "python":
         raise UsageError(f"{path}: automatic targets are for Python files; write a [[targets]]")
-    config = project_config(path)
-    return aio.run(auto.prepare(config, path, function, interpreter=args.interpreter))
+    # The automatic target whatever entries the project has: the plan's rule for it (tests to
+    # record from, a function) with the entries set aside, so the errors are optimize's.
+    config = dataclasses.replace(project_config(path), targets=())
+    plan = runs.plan(runs.RunRequest(path, function, interpreter=args.interpreter, config=config))
+    return aio.run(auto.prepare(plan.config, path, function, interpreter=args.interpreter))
