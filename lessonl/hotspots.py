@@ -414,6 +414,28 @@ def _fresh_copy(root: Path, work: Path) -> None:
     (work / "home" / "tmp").mkdir(parents=True, exist_ok=True)
 
 
+def _ranked_native(config: Config, sampled: list[native.Sampled], total: float) -> list[Hotspot]:
+    """perf's project functions as hotspots, hottest first; `why_not` is the target rule's."""
+    hotspots = []
+    for s in sampled:
+        why = native.why_not(config, s.file)
+        hotspots.append(
+            Hotspot(
+                function=s.function,
+                file=s.file,
+                line=s.line,
+                own_s=s.own_s,
+                inclusive_s=s.inclusive_s,
+                calls=None,
+                share=min(1.0, s.inclusive_s / total) if total > 0 else 0.0,
+                optimizable=why is None,
+                why_not=why,
+            )
+        )
+    hotspots.sort(key=lambda h: (-h.inclusive_s, h.function))
+    return hotspots
+
+
 async def profile_native(
     config: Config,
     workload: Workload,
@@ -461,27 +483,10 @@ async def profile_native(
             raise NoProjectFunctions(
                 f"`{workload.shown}` ran none of the project's functions: {hint}"
             )
-        hotspots = []
-        for s in sampled:
-            why = native.why_not(config, s.file)
-            hotspots.append(
-                Hotspot(
-                    function=s.function,
-                    file=s.file,
-                    line=s.line,
-                    own_s=s.own_s,
-                    inclusive_s=s.inclusive_s,
-                    calls=None,
-                    share=min(1.0, s.inclusive_s / total) if total > 0 else 0.0,
-                    optimizable=why is None,
-                    why_not=why,
-                )
-            )
-        hotspots.sort(key=lambda h: (-h.inclusive_s, h.function))
         result_profile = Profile(
             workload=workload,
             total_s=total,
-            hotspots=hotspots,
+            hotspots=_ranked_native(config, sampled, total),
             commit=git_commit(root),
             timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
             interpreter=None,

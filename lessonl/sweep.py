@@ -450,6 +450,86 @@ def _best_json(report: RunReport) -> dict[str, Any] | None:
     return best
 
 
+async def _resume_or_plan(
+    request: SweepRequest, folder: Path, say: Callable[[str], None]
+) -> SweepState:
+    """The unfinished sweep of this workload when nothing changed since it began, else a new
+    plan (the old state set aside, never deleted)."""
+    root = request.config.root
+    state = _load_state(folder)
+    if state is not None:
+        changed = changed_since(root, state.originals)
+        if state.workload == request.workload.shown and not changed:
+            say(
+                f"resuming sweep {state.sweep_id}: {len(state.done)} of {len(state.plan)} "
+                "functions already done"
+            )
+            return state
+        why = (
+            f"{', '.join(changed)} changed since it began"
+            if changed
+            else f"it swept `{state.workload}`"
+        )
+        say(f"not resuming the unfinished sweep {state.sweep_id} ({why}): starting afresh")
+        with contextlib.suppress(OSError):
+            (folder / "state.json").replace(folder / f"{state.sweep_id}-abandoned.json")
+    state = await _new_state(request, say)
+    _save_state(folder, state)
+    return state
+
+
+async def _sweep_one(
+    request: SweepRequest,
+    state: SweepState,
+    entry: dict[str, Any],
+    left: dict[str, float | int],
+    *,
+    team: Team,
+    say: Callable[[str], None],
+    on_event: Callable[[Event], None] | None,
+) -> FunctionResult:
+    """One function's run; its winner becomes its file's text for the functions after it."""
+    root = request.config.root
+    rel, function = entry["file"], entry["function"]
+    result = FunctionResult(function=function, file=rel, share=float(entry["share"]))
+    say(f"[{len(state.done) + 1}/{len(state.plan)}] optimizing {function}")
+    t0 = time.monotonic()
+    try:
+        report = await _optimize_one(
+            request.config,
+            root / rel,
+            function.rsplit(":", 1)[1],
+            source_text=state.texts[rel],
+            overrides=_run_overrides(request, left),
+            team=team,
+            interpreter=request.interpreter_setting,
+            say=say,
+            on_event=on_event,
+        )
+    except LessonLError as exc:
+        # This function cannot be run (its recording failed, it was renamed, ...): said, kept
+        # in the summary, and the sweep goes on with the next one.
+        result.error = str(exc)
+        result.stopped = "error"
+        say(f"{function}: not optimized: {exc}")
+    else:
+        earlier_runs = {d.run_id for d in state.done if d.run_id}
+        with LessonBank(StateDir(root).bank, read_only=True) as bank:
+            result.verification, result.lessons_from_earlier = _summary_of(
+                report, earlier_runs, bank
+            )
+        result.run_id = report.run_id
+        result.best = _best_json(report)
+        result.tokens = report.usage.input_tokens + report.usage.output_tokens
+        result.cost_usd = report.usage.cost_usd
+        result.stopped = report.stopped
+        if report.best is not None:
+            state.texts[rel] = report.best.new_text
+        say(f"{function}: {report.summary}")
+    result.wall_s = time.monotonic() - t0
+    return result
+
+
 async def run_sweep(
     request: SweepRequest,
     *,
@@ -458,77 +538,19 @@ async def run_sweep(
     on_event: Callable[[Event], None] | None = None,
 ) -> SweepReport:
     """Plan (or resume) the sweep, run each function, then the end-to-end check."""
-    config = request.config
-    root = config.root
-    folder = sweep_folder(root)
-    state = _load_state(folder)
-    if state is not None:
-        changed = changed_since(root, state.originals)
-        if state.workload != request.workload.shown or changed:
-            why = (
-                f"{', '.join(changed)} changed since it began"
-                if changed
-                else f"it swept `{state.workload}`"
-            )
-            say(f"not resuming the unfinished sweep {state.sweep_id} ({why}): starting afresh")
-            with contextlib.suppress(OSError):
-                (folder / "state.json").replace(folder / f"{state.sweep_id}-abandoned.json")
-            state = None
-        else:
-            say(
-                f"resuming sweep {state.sweep_id}: {len(state.done)} of {len(state.plan)} "
-                "functions already done"
-            )
-    if state is None:
-        state = await _new_state(request, say)
-        _save_state(folder, state)
+    folder = sweep_folder(request.config.root)
+    state = await _resume_or_plan(request, folder, say)
     started = time.monotonic()
     stopped = "done"
-    earlier_runs = {d.run_id for d in state.done if d.run_id}
     for entry in state.plan[len(state.done) :]:
         left, spent = _left(request.budgets, state, time.monotonic() - started)
         if spent is not None:
             stopped = spent
             say(f"sweep stopped before {entry['function']}: {spent} spent")
             break
-        rel, function = entry["file"], entry["function"]
-        qualname = function.rsplit(":", 1)[1]
-        result = FunctionResult(function=function, file=rel, share=float(entry["share"]))
-        say(f"[{len(state.done) + 1}/{len(state.plan)}] optimizing {function}")
-        t0 = time.monotonic()
-        try:
-            report = await _optimize_one(
-                config,
-                root / rel,
-                qualname,
-                source_text=state.texts[rel],
-                overrides=_run_overrides(request, left),
-                team=team,
-                interpreter=request.interpreter_setting,
-                say=say,
-                on_event=on_event,
-            )
-        except LessonLError as exc:
-            # This function cannot be run (its recording failed, its tests fail, ...): said,
-            # kept in the summary, and the sweep goes on with the next one.
-            result.error = str(exc)
-            result.stopped = "error"
-            say(f"{function}: not optimized: {exc}")
-        else:
-            with LessonBank(StateDir(root).bank, read_only=True) as bank:
-                result.verification, result.lessons_from_earlier = _summary_of(
-                    report, earlier_runs, bank
-                )
-            result.run_id = report.run_id
-            result.best = _best_json(report)
-            result.tokens = report.usage.input_tokens + report.usage.output_tokens
-            result.cost_usd = report.usage.cost_usd
-            result.stopped = report.stopped
-            earlier_runs.add(report.run_id)
-            if report.best is not None:
-                state.texts[rel] = report.best.new_text
-            say(f"{function}: {report.summary}")
-        result.wall_s = time.monotonic() - t0
+        result = await _sweep_one(
+            request, state, entry, left, team=team, say=say, on_event=on_event
+        )
         state.done.append(result)
         state.spent_tokens += result.tokens
         state.spent_cost_usd += result.cost_usd or 0.0
