@@ -190,6 +190,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
 
+    p = sub.add_parser(
+        "sweep",
+        help="optimize the hottest functions one after another with one bank, then check the "
+        "whole workload",
+    )
+    p.add_argument(
+        "workload",
+        nargs="*",
+        metavar="COMMAND",
+        help="after --: the workload to profile and time (as for hotspots; default: the "
+        "project's tests)",
+    )
+    p.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
+    p.add_argument(
+        "--top", type=int, default=5, metavar="N", help="at most N functions (default: 5)"
+    )
+    p.add_argument(
+        "--min-share",
+        type=float,
+        default=0.05,
+        metavar="P",
+        help="only functions taking at least P of the workload, 0 to 1 (default: 0.05)",
+    )
+    p.add_argument("--rounds", type=int, metavar="T", help="rounds per function")
+    p.add_argument("--lessons", type=int, metavar="K", help="lessons per prompt")
+    p.add_argument("--json", action="store_true", help="print the sweep's result as JSON")
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="write every winner (only if no file changed since the sweep began and the "
+        "winners together pass the tests)",
+    )
+    p.add_argument("--sequential", action="store_true", help="agents one after another")
+    p.add_argument(
+        "--carry-forward", action="store_true", help="as for optimize, in every function's run"
+    )
+    p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
+    p.add_argument(
+        "--max-wall-s", type=float, metavar="S", help="stop the whole sweep after S seconds"
+    )
+    p.add_argument(
+        "--max-cost-usd", type=float, metavar="USD", help="stop the whole sweep after USD"
+    )
+    p.add_argument(
+        "--max-tokens", type=int, metavar="N", help="stop the whole sweep after N tokens"
+    )
+    p.add_argument(
+        "--team", metavar="TEAM.toml", help="[[agents]] to use instead of the project's own"
+    )
+    p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
+
     doctor = sub.add_parser("doctor", help="check that a run has what it needs")
     doctor.add_argument(
         "--team",

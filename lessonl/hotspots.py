@@ -36,13 +36,16 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from lessonl import native_hotspots as native
 from lessonl.atomic import write_text
 from lessonl.auto.errors import UnsupportedFunction
 from lessonl.auto.project import Interpreter, check_supported
 from lessonl.auto.recording import private_env
+from lessonl.config import Config
 from lessonl.errors import LessonLError, UsageError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command
 from lessonl.harness.workspace import populate, project_files
+from lessonl.process import scrub_env
 from lessonl.state import STATE_DIR_NAME, StateDir
 
 DEFAULT_TIMEOUT_S = 600.0
@@ -108,7 +111,7 @@ class Workload:
     """What runs under the profiler: a module (`-m`) or a script, with its arguments, and how
     the user wrote it (for the report)."""
 
-    kind: str  # "module" or "script"
+    kind: str  # "module", "script", or "native" (a C/C++ program: lessonl.native_hotspots)
     target: str
     args: tuple[str, ...]
     shown: str
@@ -133,10 +136,8 @@ def workload_for(command: list[str]) -> Workload:
             f"hotspots cannot profile `{shown}`: give `python SCRIPT ...` or "
             "`python -m MODULE ...` (no other interpreter options)"
         )
-    raise UsageError(
-        f"hotspots profiles Python workloads, not `{shown}`: start the command with "
-        "`python SCRIPT`, `python -m MODULE` or `pytest`"
-    )
+    # Anything else is a native program (a C/C++ project's benchmark): perf profiles it.
+    return Workload("native", command[0], tuple(rest), shown)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class Hotspot:
     line: int
     own_s: float
     inclusive_s: float
-    calls: int
+    calls: int | None  # None: perf samples a native workload, it cannot count calls
     share: float
     optimizable: bool
     why_not: str | None
@@ -174,7 +175,7 @@ class Profile:
     hotspots: list[Hotspot]
     commit: str | None
     timestamp: str
-    interpreter: Interpreter
+    interpreter: Interpreter | None  # None for a native workload
 
 
 def in_project(rel: str) -> bool:
@@ -401,7 +402,7 @@ def kept(result: Profile) -> dict[str, Any]:
         "command": result.workload.shown,
         "commit": result.commit,
         "timestamp": result.timestamp,
-        "interpreter": result.interpreter.path,
+        "interpreter": result.interpreter.path if result.interpreter else None,
         "total_s": result.total_s,
         "functions": [h.to_json() for h in result.hotspots],
     }
@@ -411,3 +412,91 @@ def _fresh_copy(root: Path, work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
     populate(root, work / "tree", project_files(root))
     (work / "home" / "tmp").mkdir(parents=True, exist_ok=True)
+
+
+def _ranked_native(config: Config, sampled: list[native.Sampled], total: float) -> list[Hotspot]:
+    """perf's project functions as hotspots, hottest first; `why_not` is the target rule's."""
+    hotspots = []
+    for s in sampled:
+        why = native.why_not(config, s.file)
+        hotspots.append(
+            Hotspot(
+                function=s.function,
+                file=s.file,
+                line=s.line,
+                own_s=s.own_s,
+                inclusive_s=s.inclusive_s,
+                calls=None,
+                share=min(1.0, s.inclusive_s / total) if total > 0 else 0.0,
+                optimizable=why is None,
+                why_not=why,
+            )
+        )
+    hotspots.sort(key=lambda h: (-h.inclusive_s, h.function))
+    return hotspots
+
+
+async def profile_native(
+    config: Config,
+    workload: Workload,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    secret_names: Sequence[str] = (),
+) -> Profile:
+    """Profile a native workload (a C/C++ project's program) with perf in the project and rank
+    the project's functions (lessonl.native_hotspots); keep the result as `profile` does.
+    Raises `PerfUnavailable`, `WorkloadFailed` and `NoProjectFunctions`."""
+    root = config.root.resolve()
+    state = StateDir(root).ensure()
+    folder = state.path / "hotspots"
+    work = folder / "work"
+    env = scrub_env(os.environ, secret_names)  # the user's command, without credentials
+    try:
+        result, script = await native.record(
+            root, [workload.target, *workload.args], work, timeout_s=timeout_s, env=env
+        )
+        if result.timed_out:
+            raise WorkloadFailed(
+                f"`{workload.shown}` did not finish within {timeout_s:g} s; profile a shorter "
+                "workload or raise --timeout-s"
+            )
+        if result.returncode != 0:
+            status = (
+                f"exit status {result.returncode}"
+                if result.returncode is not None
+                else f"signal {result.signal}"
+            )
+            raise WorkloadFailed(
+                f"`{workload.shown}` fails ({status}): {_tail(result)}; fix it first "
+                "(hotspots ranks a workload that succeeds)"
+            )
+        total, symbols = native.parse_script(script)
+        sampled, undebugged = await native.map_to_source(root, symbols)
+        if not sampled:
+            hint = (
+                f"{', '.join(undebugged)} has no line information: rebuild with "
+                "-g -fno-omit-frame-pointer"
+                if undebugged
+                else "no sample fell in a binary built from the project's sources (is the "
+                "program built from this project, with -g?)"
+            )
+            raise NoProjectFunctions(
+                f"`{workload.shown}` ran none of the project's functions: {hint}"
+            )
+        result_profile = Profile(
+            workload=workload,
+            total_s=total,
+            hotspots=_ranked_native(config, sampled, total),
+            commit=git_commit(root),
+            timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+            interpreter=None,
+        )
+        write_text(folder / "latest.json", json.dumps(kept(result_profile), indent=2) + "\n")
+        (folder / "latest.prof").unlink(missing_ok=True)  # a Python profile no longer current
+    except OSError as exc:
+        from lessonl.state import state_problem
+
+        raise state_problem(exc, folder, "write the profile in") from exc
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    return result_profile

@@ -156,6 +156,8 @@ def test_a_workload_that_runs_no_project_code_says_so(tmp_path: Path) -> None:
         (["pytest", "tests/perf"], "module", "pytest", ("tests/perf",)),
         (["python3", "-m", "pkg.bench", "-n", "3"], "module", "pkg.bench", ("-n", "3")),
         (["python", "scripts/bench.py", "x"], "script", "scripts/bench.py", ("x",)),
+        (["./build/bench", "-n", "3"], "native", "./build/bench", ("-n", "3")),
+        (["make", "bench"], "native", "make", ("bench",)),
     ],
 )
 def test_workloads(command: list[str], kind: str, target: str, args: tuple[str, ...]) -> None:
@@ -163,8 +165,8 @@ def test_workloads(command: list[str], kind: str, target: str, args: tuple[str, 
     assert (workload.kind, workload.target, workload.args) == (kind, target, args)
 
 
-@pytest.mark.parametrize("command", [["make", "bench"], ["python", "-c", "1"], ["python"]])
-def test_workloads_that_are_not_python_are_refused(command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["python", "-c", "1"], ["python"]])
+def test_python_workloads_other_than_a_script_or_module_are_refused(command: list[str]) -> None:
     with pytest.raises(UsageError, match="hotspots"):
         workload_for(command)
 
