@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import json
 import os
 import pstats
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +47,7 @@ from lessonl.config import Config
 from lessonl.errors import LessonLError, UsageError
 from lessonl.harness.sandbox import CommandResult, Limits, run_command
 from lessonl.harness.workspace import populate, project_files
+from lessonl.hotspots_view import stamp
 from lessonl.process import scrub_env
 from lessonl.state import STATE_DIR_NAME, StateDir
 
@@ -321,6 +324,32 @@ def _tail(result: CommandResult) -> str:
     return " ".join(" ".join(text[-3:]).split())[-400:]
 
 
+def _check_workload(
+    result: CommandResult, workload: Workload, interpreter: Interpreter, out: Path, timeout_s: float
+) -> None:
+    """Raise `WorkloadFailed` when the profiled workload hung, lacks pytest, or failed."""
+    if result.timed_out:
+        raise WorkloadFailed(
+            f"`{workload.shown}` did not finish within {timeout_s:g} s; profile a shorter "
+            "workload (-- python SCRIPT) or raise --timeout-s"
+        )
+    if workload.target == "pytest" and "No module named pytest" in result.stderr:
+        raise WorkloadFailed(
+            f"pytest is not installed in {interpreter.path} ({interpreter.source}): run "
+            f"`{interpreter.path} -m pip install pytest`, or set [run] interpreter"
+        )
+    if result.returncode != 0 or not out.is_file():
+        status = (
+            f"exit status {result.returncode}"
+            if result.returncode is not None
+            else f"signal {result.signal}"
+        )
+        raise WorkloadFailed(
+            f"`{workload.shown}` fails on the original code ({status}): {_tail(result)}; "
+            "fix it first (hotspots ranks a workload that succeeds)"
+        )
+
+
 async def profile(
     root: Path,
     interpreter: Interpreter,
@@ -337,7 +366,9 @@ async def profile(
     work = folder / "work"
     tree = work / "tree"
     out = work / "profile.prof"
-    await asyncio.to_thread(_fresh_copy, root, work)
+    # The copy runs in a thread that a cancel cannot stop: `finally` waits for it before
+    # removing the folder, or a cancelled profile left `work/` behind, half copied.
+    copying = asyncio.ensure_future(asyncio.to_thread(_fresh_copy, root, work))
     env = private_env(work, secret_names)
     limits = Limits(wall_s=timeout_s, cpu_s=timeout_s, memory_mb=4096, file_size_mb=512)
     argv = [
@@ -350,27 +381,9 @@ async def profile(
         *workload.args,
     ]
     try:
+        await asyncio.shield(copying)
         result = await run_command(argv, cwd=tree, env=env, limits=limits)
-        if result.timed_out:
-            raise WorkloadFailed(
-                f"`{workload.shown}` did not finish within {timeout_s:g} s; profile a shorter "
-                "workload (-- python SCRIPT) or raise --timeout-s"
-            )
-        if workload.target == "pytest" and "No module named pytest" in result.stderr:
-            raise WorkloadFailed(
-                f"pytest is not installed in {interpreter.path} ({interpreter.source}): run "
-                f"`{interpreter.path} -m pip install pytest`, or set [run] interpreter"
-            )
-        if result.returncode != 0 or not out.is_file():
-            status = (
-                f"exit status {result.returncode}"
-                if result.returncode is not None
-                else f"signal {result.signal}"
-            )
-            raise WorkloadFailed(
-                f"`{workload.shown}` fails on the original code ({status}): {_tail(result)}; "
-                "fix it first (hotspots ranks a workload that succeeds)"
-            )
+        _check_workload(result, workload, interpreter, out, timeout_s)
         total, hotspots = await asyncio.to_thread(rank, out, tree, root)
         if not hotspots:
             raise NoProjectFunctions(
@@ -386,12 +399,17 @@ async def profile(
             interpreter=interpreter,
         )
         os.replace(out, folder / "latest.prof")
-        write_text(folder / "latest.json", json.dumps(kept(result_profile), indent=2) + "\n")
+        data = kept(result_profile)
+        stamp(data, tree)  # the text that was profiled: the editor's lens shows only while it holds
+        write_text(folder / "latest.json", json.dumps(data, indent=2) + "\n")
     except OSError as exc:
         from lessonl.state import state_problem
 
         raise state_problem(exc, folder, "write the profile in") from exc
     finally:
+        if not copying.done():
+            with contextlib.suppress(BaseException):
+                await copying
         await asyncio.to_thread(shutil.rmtree, work, True)
     return result_profile
 
@@ -451,6 +469,7 @@ async def profile_native(
     folder = state.path / "hotspots"
     work = folder / "work"
     env = scrub_env(os.environ, secret_names)  # the user's command, without credentials
+    started = time.time()
     try:
         result, script = await native.record(
             root, [workload.target, *workload.args], work, timeout_s=timeout_s, env=env
@@ -491,7 +510,10 @@ async def profile_native(
             timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
             interpreter=None,
         )
-        write_text(folder / "latest.json", json.dumps(kept(result_profile), indent=2) + "\n")
+        data = kept(result_profile)
+        # Profiled in place: a file saved since the profile began gets no hash (and no lens).
+        stamp(data, root, unchanged_since=started)
+        write_text(folder / "latest.json", json.dumps(data, indent=2) + "\n")
         (folder / "latest.prof").unlink(missing_ok=True)  # a Python profile no longer current
     except OSError as exc:
         from lessonl.state import state_problem

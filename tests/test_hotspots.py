@@ -15,6 +15,7 @@ import pytest
 
 from lessonl.errors import UsageError
 from lessonl.hotspots import in_project, workload_for
+from lessonl.hotspots_view import function_sha256
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -70,7 +71,15 @@ def test_the_hot_function_ranks_first_with_its_share(tmp_path: Path) -> None:
     kept = json.loads((root / ".lessonl" / "hotspots" / "latest.json").read_text())
     assert kept["command"] == "python bench.py"
     assert kept["commit"] is None  # the copy is not a git checkout
-    assert kept["timestamp"] and kept["functions"] == entries
+    assert kept["timestamp"]
+    # Each kept entry carries the hash of the text that was profiled, so the editor's lens
+    # shows a CLI profile's numbers exactly while that function is unchanged.
+    text = (root / "shop" / "prices.py").read_text()
+    stamped = kept["functions"][0].pop("source_sha256")
+    assert stamped == function_sha256(text, "python", "total_with_tax")
+    assert [{k: v for k, v in e.items() if k != "source_sha256"} for e in kept["functions"]] == (
+        entries
+    )
     assert (root / ".lessonl" / "hotspots" / "latest.prof").is_file()
     assert not (root / ".lessonl" / "hotspots" / "work").exists()
     assert not list(root.rglob("__pycache__"))  # the workload ran in a copy

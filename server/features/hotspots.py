@@ -196,18 +196,16 @@ async def _progress_token(ls: Session) -> int | str | None:
 
 async def _find(ls: Session, args: FindHotspotsArgs) -> dict[str, Any] | None:
     from lessonl.auto.project import choose_interpreter
-    from lessonl.hotspots import DEFAULT_TIMEOUT_S, profile, workload_for
+    from lessonl.hotspots import DEFAULT_TIMEOUT_S, profile, profile_native, workload_for
 
     start = actions.require_path(args.uri) if args.uri else await ls.project_root(None)
     root, config = await asyncio.to_thread(project_for, start)
-    interpreter = await asyncio.to_thread(
-        choose_interpreter, root, config.run.interpreter, setting_name="[run] interpreter"
-    )
     workload = workload_for(list(args.command or []))
-    if workload.kind not in ("module", "script"):  # a native (perf) workload, from branch h27
-        raise UsageError(
-            f"Find Hotspots profiles Python workloads so far; run `lessonl hotspots -- "
-            f"{workload.shown}` in a terminal (the lenses show its result too)"
+    native = workload.kind not in ("module", "script")  # a program: perf, not cProfile
+    interpreter = None
+    if not native:
+        interpreter = await asyncio.to_thread(
+            choose_interpreter, root, config.run.interpreter, setting_name="[run] interpreter"
         )
     timeout_s = DEFAULT_TIMEOUT_S if args.timeout_s is None else args.timeout_s
     if not (math.isfinite(timeout_s) and timeout_s > 0):
@@ -229,7 +227,9 @@ async def _find(ls: Session, args: FindHotspotsArgs) -> dict[str, Any] | None:
         )
     since = time.time()
     task = asyncio.ensure_future(
-        profile(root, interpreter, workload, timeout_s=timeout_s, secret_names=secrets)
+        profile_native(config, workload, timeout_s=timeout_s, secret_names=secrets)
+        if interpreter is None
+        else profile(root, interpreter, workload, timeout_s=timeout_s, secret_names=secrets)
     )
     loop = asyncio.get_running_loop()
     cancelled_by_user = False
