@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fakes import FakeLLM, FakeRequest
 from fakes.strategies import is_skeptic_request, skeptic_inputs
 from loop_project import by_agent, is_lesson_request
@@ -377,8 +378,34 @@ def test_tests_failing_on_the_original_stop_the_run(tmp_path: Path, fake_llm: Fa
     last = err.strip().splitlines()[-1]
     assert "fail on the original code" in last
     assert "tests/test_mathy.py::test_mean_is_wrong_on_purpose" in last
+    # ... and why, from pytest's own report of the first failure.
+    assert "first error: tests/test_mathy.py::test_mean_is_wrong_on_purpose: assert 1.5 == 2" in (
+        last
+    )
     assert "Traceback" not in err
     assert fake_llm.requests == []  # nothing was asked of the model
+
+
+@pytest.mark.parametrize("where", ["mathy.py", "tests/test_mathy.py"])
+def test_a_project_not_installed_where_its_tests_run_is_named_as_such(
+    tmp_path: Path, fake_llm: FakeLLM, where: str
+) -> None:
+    # As humanize 4.9's sdist: its package reads its own version from installed metadata, so
+    # its tests fail until it is installed; "4 tests fail" alone sent the user hunting. The
+    # module itself, or only its tests, may be what cannot be imported.
+    root = _project(tmp_path, "auto_failing")
+    (root / where).write_text(
+        "from importlib.metadata import version\n__version__ = version('mathy-not-installed')\n"
+        + (root / where).read_text()
+    )
+    code, _, err = _lessonl(
+        "optimize", "mathy.py:mean", "--team", str(_team(tmp_path, fake_llm)), cwd=root
+    )
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "PackageNotFoundError: No package metadata was found for mathy-not-installed" in last
+    assert "is the project installed in the interpreter its tests run with?" in last
+    assert "Traceback" not in err
 
 
 def test_no_test_reaching_the_function_says_what_to_add(tmp_path: Path, fake_llm: FakeLLM) -> None:

@@ -391,11 +391,19 @@ def _listed(names: list[str], limit: int = 3) -> str:
 def _judge_tests(meta: dict[str, Any]) -> None:
     """Refuse to go on when the tests fail on the original: nothing to trust."""
     broken = meta["errors"] + meta["failed"]
-    if broken:
-        raise TestsFailOnOriginal(
-            f"{len(broken)} of the project's tests fail on the original code "
-            f"({_listed(broken)}); fix them first: LessonL judges variants by them"
+    if not broken:
+        return
+    first = meta.get("examples", {}).get("test_failure", "")
+    hint = "fix them first: LessonL judges variants by them"
+    if "No module named" in first or "PackageNotFoundError" in first:  # not installed there
+        hint = (
+            "is the project installed in the interpreter its tests run with? (install it there, "
+            "e.g. `pip install -e .`, or set [run] interpreter)"
         )
+    raise TestsFailOnOriginal(
+        f"{len(broken)} of the project's tests fail on the original code "
+        f"({_listed(broken)}){f'; first error: {first}' if first else ''}; {hint}"
+    )
 
 
 def _judge_reach(

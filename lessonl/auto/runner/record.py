@@ -20,6 +20,7 @@ import functools
 import hashlib
 import math
 import pickle
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -147,6 +148,10 @@ class Recorder:
         return out
 
 
+# An `E` line naming an exception: `pkg.mod.SomeError: text`, `StopIteration`.
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Iteration)\b")
+
+
 class Plugin:
     """pytest hooks: which test is running, which tests failed, re-binding after collection."""
 
@@ -167,7 +172,24 @@ class Plugin:
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.failed and report.nodeid not in self.recorder.meta.failed:
             self.recorder.meta.failed.append(report.nodeid)
+            self._first_error(report)
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
             self.recorder.meta.errors.append(report.nodeid or "<collection>")
+            self._first_error(report)
+
+    def _first_error(self, report: Any) -> None:
+        """Keep the first failing test's reason: the last exception among its `E ...` lines (the
+        end of a chain), else its first `E` line (an assert and its operands):
+        "4 tests fail" alone hid that the project was not installed in the chosen interpreter
+        (No package metadata was found for ...)."""
+        examples = self.recorder.meta.examples
+        if "test_failure" in examples:
+            return
+        text = str(getattr(report, "longreprtext", "") or "")
+        lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+        raised = [line for line in lines if _EXCEPTION.match(line)]
+        found = raised[-1] if raised else next((line for line in lines if line), "")
+        if found:
+            examples["test_failure"] = f"{report.nodeid or '<collection>'}: {found}"[:300]

@@ -45,9 +45,13 @@ def load_module(spec: Spec) -> ModuleType:
     try:
         module = importlib.import_module(spec.module)
     except Exception as exc:  # the project's own import error, reported as such
-        raise Unsupported(
-            f"cannot import {spec.module} from {spec.file}: {type(exc).__name__}: {exc}"
-        ) from exc
+        why = f"cannot import {spec.module} from {spec.file}: {type(exc).__name__}: {exc}"
+        if isinstance(exc, ImportError) or type(exc).__name__ == "PackageNotFoundError":
+            why += (  # a dependency, or the project's own metadata, missing where it runs
+                "; is the project installed in the interpreter its tests run with? (install "
+                "it there, e.g. `pip install -e .`, or set [run] interpreter)"
+            )
+        raise Unsupported(why) from exc
     where = Path(getattr(module, "__file__", "") or "").resolve()
     expected = (spec.root / spec.file).resolve()
     if where != expected:
