@@ -551,3 +551,47 @@ def parse_plans(reply: str) -> list[tuple[str, int]]:
             plans.append((text, confidence))
     plans.sort(key=lambda p: -p[1])
     return plans
+
+
+# --------------------------------------------------------------------------- native drivers
+
+#: What every differential-driver prompt asks (and how the test fakes recognise it).
+DRIVER_MARK = "differential driver"
+
+
+def native_driver_prompt(
+    code: str, qualname: str, language: str, preamble: str, error: str | None = None
+) -> str:
+    """Ask for the program that checks and times a C/C++ function without a hand-written
+    harness (lessonl/native/driver.py). `error` is why the previous attempt was dropped: the
+    one second attempt shows it to the model."""
+    again = (
+        f"\nYour previous driver was dropped: {error}\nWrite a corrected one.\n" if error else ""
+    )
+    return f"""Write a {DRIVER_MARK} for the {_lang(language)} function `{qualname}` below: a
+small program that calls it on many inputs, so that faster rewrites of it can be checked
+against the original's output and timed.
+
+{_block(code, language)}
+
+The program must start with exactly these lines (they make `{qualname}` and LessonL's helpers
+visible; do not copy the function):
+
+{_block(preamble, language)}
+
+Its `main(int argc, char **argv)`:
+- generates inputs deterministically (a fixed-seed generator you write, never rand() seeded by
+  the clock): edge cases (empty, one element, duplicates, negative values, extremes) and a few
+  larger inputs (thousands of elements at most);
+- without arguments, calls the function on each input and prints each result on its own line
+  in a canonical form (integers with %lld, doubles with lessonl_print_double(x)), and nothing
+  else that could vary between runs (no addresses, no times);
+- when `lessonl_timing(argc, argv)` is true, prints no results: it builds one large input,
+  then 5 times copies it fresh and runs `LESSONL_TIMED(...)` around the calls only (enough
+  calls that one timed region takes at least 10 ms), passing each result to
+  `lessonl_sink_u64`, `lessonl_sink_double` or `lessonl_sink_ptr` so the calls are not
+  optimized away;
+- frees what it allocates, reads no files, uses no threads, and returns 0.
+{again}
+Reply with one ```{_FENCE_TAGS.get(language, language)} fenced block containing the whole
+program."""

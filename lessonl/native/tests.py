@@ -1,0 +1,69 @@
+"""The project's own tests as a gate every variant must pass.
+
+CMake: the tests `ctest` lists in the configured folder; each variant's copy is configured and
+built in its own `{build}/project` folder (CMake's build folders hold absolute source paths, so
+the private discovery folder cannot serve a copy), then `ctest` runs. A Makefile: `make test`
+or `make check`, whichever target it has. ctest and make cannot tell which tests reach the
+function's file, so all of them run, within the target's timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessonl.native.build import Build
+
+
+@dataclass(frozen=True)
+class Gate:
+    build: str  # the command that builds the project in a variant's copy
+    test: str  # the command that runs its tests there
+    how: str  # one line: which tests, and that all of them run
+
+
+def find(root: Path, build: Build) -> Gate | None:
+    """The project's test gate, or None when it has no tests we know how to run."""
+    if build.cmake_dir is not None or (root / "CMakeLists.txt").is_file():
+        count = _ctest_count(build.cmake_dir) if build.cmake_dir is not None else 0
+        if count:
+            return Gate(
+                build=(
+                    "cmake -S {root} -B {build}/project -DCMAKE_BUILD_TYPE=Release "
+                    "> {build}/configure.log && cmake --build {build}/project"
+                ),
+                test="ctest --test-dir {build}/project --output-on-failure",
+                how=f"the project's {count} ctest test{'s' if count != 1 else ''} (all of "
+                "them: ctest cannot tell which reach the function)",
+            )
+        return None
+    for name in ("Makefile", "makefile"):
+        path = root / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for goal in ("test", "check"):
+                if re.search(rf"^{goal}\s*:", text, re.M):
+                    return Gate(
+                        build="make",
+                        test=f"make {goal}",
+                        how=f"the Makefile's `make {goal}` (all of it: make cannot tell which "
+                        "tests reach the function)",
+                    )
+    return None
+
+
+def _ctest_count(folder: Path) -> int:
+    try:
+        done = subprocess.run(
+            ["ctest", "-N", "--test-dir", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    found = re.search(r"Total Tests:\s*(\d+)", done.stdout)
+    return int(found.group(1)) if found else 0

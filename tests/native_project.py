@@ -1,0 +1,159 @@
+"""C/C++ projects without a hand-written target, for the automatic native target's tests.
+
+`tests/data/native_cmake`: a CMake project whose header `include/pairs.hpp` defines
+`count_pairs_below` (quadratic) and whose ctest test checks small cases, negative values
+included. `DRIVER` is the differential driver the scripted model writes for it: non-negative
+values only, sizes up to 1000. The variants below are real code, each caught by one judge only:
+
+- FAST: sort and two pointers, correct and much faster;
+- NEGATIVES: wrong on negative values: only the project's test has them;
+- LARGE: wrong beyond 64 elements: only the driver has such inputs;
+- OVERREAD: reads one element past the end, which never changes the count: only the
+  sanitizers see it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+FILE = "include/pairs.hpp"
+FUNCTION = "count_pairs_below"
+
+DRIVER = r"""#include "lessonl_driver.h"
+#include "include/pairs.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+static std::uint64_t state = 12345;
+static int next_value(int range) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int)((state >> 33) % (std::uint64_t)range);
+}
+
+static int *make(std::size_t n) {
+    int *v = new int[n ? n : 1];
+    for (std::size_t i = 0; i < n; ++i) v[i] = next_value(1000);
+    return v;
+}
+
+int main(int argc, char **argv) {
+    if (lessonl_timing(argc, argv)) {
+        const std::size_t n = 3000;
+        int *base = make(n);
+        for (int rep = 0; rep < 5; ++rep) {
+            std::vector<int> copy(base, base + n);
+            LESSONL_TIMED(lessonl_sink_u64(
+                (unsigned long long)count_pairs_below(copy.data(), n, 1000)));
+        }
+        delete[] base;
+        return 0;
+    }
+    const std::size_t sizes[] = {0, 1, 2, 3, 10, 65, 100, 1000};
+    const int limits[] = {0, 500, 1000, 1500};
+    for (std::size_t n : sizes) {
+        int *v = make(n);
+        for (int limit : limits) {
+            std::printf("%zu %d %lld\n", n, limit, count_pairs_below(v, n, limit));
+        }
+        delete[] v;
+    }
+    return 0;
+}
+"""
+
+#: A driver whose output changes from run to run (it prints the clock): dropped.
+UNSTABLE_DRIVER = r"""#include "lessonl_driver.h"
+#include "include/pairs.hpp"
+#include <cstdio>
+
+int main(int argc, char **argv) {
+    int *v = new int[4]{1, 2, 3, 4};
+    if (lessonl_timing(argc, argv)) {
+        LESSONL_TIMED(lessonl_sink_u64((unsigned long long)count_pairs_below(v, 4, 5)));
+    } else {
+        std::printf("%lld %.9f\n", count_pairs_below(v, 4, 5), lessonl_clock(CLOCK_MONOTONIC));
+    }
+    delete[] v;
+    return 0;
+}
+"""
+
+FAST = """inline long long count_pairs_below(const int* v, std::size_t n, int limit) {
+    std::vector<int> s(v, v + n);
+    std::sort(s.begin(), s.end());
+    long long count = 0;
+    std::size_t lo = 0, hi = n;
+    while (lo < hi) {
+        if ((long long)s[lo] + s[hi - 1] < limit) {
+            count += (long long)(hi - 1 - lo);
+            ++lo;
+        } else {
+            --hi;
+        }
+    }
+    return count;
+}
+"""
+
+NEGATIVES = """inline long long count_pairs_below(const int* v, std::size_t n, int limit) {
+    long long count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = i + 1; j < n; ++j) {
+            if ((unsigned)v[i] + (unsigned)v[j] < (unsigned)limit) {
+                ++count;
+            }
+        }
+    }
+    return count;
+}
+"""
+
+LARGE = """inline long long count_pairs_below(const int* v, std::size_t n, int limit) {
+    long long count = 0;
+    std::size_t m = n < 64 ? n : 64;
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = i + 1; j < m; ++j) {
+            if (v[i] + v[j] < limit) {
+                ++count;
+            }
+        }
+    }
+    return count;
+}
+"""
+
+OVERREAD = """inline long long count_pairs_below(const int* v, std::size_t n, int limit) {
+    long long count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = i + 1; j <= n; ++j) {
+            int x = v[j];
+            count += (j < n) & (v[i] + x < limit);
+        }
+    }
+    return count;
+}
+"""
+
+
+def variant(original: str, function_text: str) -> str:
+    """The header with `count_pairs_below` replaced by `function_text`."""
+    start = original.index("inline long long count_pairs_below")
+    return original[:start] + function_text
+
+
+def make_project(tmp: Path, name: str = "native_cmake", config: str = "") -> Path:
+    root = tmp / "proj"
+    shutil.copytree(DATA / name, root)
+    (root / "lessonl.toml").write_text(config, encoding="utf-8")
+    return root
+
+
+def agent_config(base_url: str, run: str = "") -> str:
+    return (
+        f'[run]\ncache = false\n{run}\n\n[[agents]]\nname = "a"\nprovider = "openai"\n'
+        f'model = "a"\nbase_url = "{base_url}"\nmax_retries = 0\napi_key_env = "NO_KEY_NEEDED"\n'
+    )

@@ -1,0 +1,186 @@
+"""The automatic C/C++ target (lessonl.native) on real projects: real cmake, ctest and g++, the
+driver written by the scripted model through the fake server, variants judged by the real
+harness in the sandbox. Each wrong variant of tests/native_project.py is caught by one judge
+only: the project's test, the differential driver, or the sanitizers."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from fakes import FakeLLM
+from fakes.strategies import is_driver_request, native_replies
+from native_project import (
+    DRIVER,
+    FAST,
+    FILE,
+    FUNCTION,
+    LARGE,
+    NEGATIVES,
+    OVERREAD,
+    UNSTABLE_DRIVER,
+    agent_config,
+    make_project,
+    variant,
+)
+
+from lessonl import native
+from lessonl.config import load_config
+from lessonl.errors import UsageError
+from lessonl.harness import Harness, Outcome
+from lessonl.llm import build_team
+from lessonl.native.target import to_toml
+from lessonl.report import Usage
+
+
+async def _prepare(root: Path, fake: FakeLLM, drivers: list[str]) -> native.NativeTarget:
+    fake.script_fn(native_replies(drivers, lambda prompt: "no code"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        return await native.prepare(
+            config, root / FILE, FUNCTION, generator_agent=team.agents[0], usage=Usage()
+        )
+    finally:
+        await team.aclose()
+
+
+async def test_each_wrong_variant_is_caught_by_its_judge_and_a_fast_one_wins(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, [DRIVER])
+    v = made.verification
+    assert v["kind"] == "native" and v["sanitizers"] and v["driver_results"] == 32
+    assert v["build"] == "cmake" and "ctest" in v["tests"]
+    assert made.driver is not None and made.driver.path.is_file()
+    assert made.driver.path.parent == root / ".lessonl" / "native" / "drivers"
+    assert "[[targets]]" in to_toml(made.target, v)
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    original = (root / FILE).read_text(encoding="utf-8")
+    async with Harness(made.config, target, run_id="t") as harness:
+
+        async def judge(text: str, label: str) -> tuple[Outcome, str]:
+            ev = await harness.evaluate({FILE: variant(original, text)}, label=label)
+            return ev.outcome, ev.detail or ""
+
+        outcome, detail = await judge(NEGATIVES, "negatives")
+        assert outcome == Outcome.INCORRECT
+        assert "expected 3, got" in detail and "LESSONL_MISMATCH" not in detail  # ctest's
+        outcome, detail = await judge(LARGE, "large")
+        assert outcome == Outcome.INCORRECT
+        assert detail.startswith("test failed (exit status 1): the driver's output differs")
+        outcome, detail = await judge(OVERREAD, "overread")
+        assert outcome == Outcome.INCORRECT
+        assert "AddressSanitizer: heap-buffer-overflow" in detail.splitlines()[0]
+        ev = await harness.evaluate({FILE: variant(original, FAST)}, label="fast")
+        assert ev.outcome == Outcome.CORRECT, ev.detail
+        assert ev.speedup is not None and ev.speedup > 3
+
+
+async def test_a_dropped_driver_is_retried_once_with_the_reason_shown(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, [UNSTABLE_DRIVER, DRIVER])
+    asks = [r for r in fake_llm.requests if is_driver_request(r)]
+    assert len(asks) == 2
+    assert "Your previous driver was dropped: it is not deterministic" in asks[1].prompt
+    assert made.driver is not None and made.driver.source == "written by a"
+    notes = made.verification["notes"]
+    dropped = "a driver was dropped: attempt 1: it is not deterministic"
+    assert any(n.startswith(dropped) for n in notes)
+    # The saved driver serves the next run as it is: no model call.
+    before = len(fake_llm.requests)
+    again = await _prepare(root, fake_llm, [UNSTABLE_DRIVER])
+    assert len(fake_llm.requests) == before
+    assert again.driver is not None and again.driver.source == "saved"
+
+
+async def test_two_bad_drivers_leave_the_project_tests_as_judge_and_workload(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, ["int main( {"])
+    assert made.driver is None
+    assert made.target.bench == made.target.test  # ctest, timed
+    assert "ctest" in made.target.test
+    assert "does not compile" in made.verification["summary"]
+    assert made.verification["weak"].startswith(
+        "correctness of count_pairs_below rests on the project's tests alone"
+    )
+
+
+async def test_no_build_system_is_one_line_naming_what_was_looked_for(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "f.c").write_text("int f(int x) { return x + 1; }\n", encoding="utf-8")
+    (root / "lessonl.toml").write_text("", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        await native.prepare(load_config(root), root / "src" / "f.c", "f")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "looked for compile_commands.json, CMakeLists.txt and a Makefile" in message
+    assert "write a [[targets]] entry" in message
+
+
+async def test_a_static_function_of_a_makefile_project_is_checked_through_its_unit(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """A `.c` file with a `static` function and its own `main`: the flags come from `make -n
+    -B`, the driver includes the unit (its `main` renamed), and `make test` is the gate."""
+    root = make_project(tmp_path, "native_make", agent_config(fake_llm.base_url))
+    fake_llm.script_fn(native_replies([C_DRIVER], lambda prompt: "no code"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        made = await native.prepare(
+            config, root / "src/prog.c", "sum_squares", generator_agent=team.agents[0]
+        )
+    finally:
+        await team.aclose()
+    asked = next(r for r in fake_llm.requests if is_driver_request(r))
+    assert "#define main lessonl_project_main" in asked.prompt
+    v = made.verification
+    assert v["build"] == "make" and "make test" in v["tests"] and v["driver_results"] == 5
+    assert "-DSCALE=1" in made.target.build
+    original = (root / "src/prog.c").read_text(encoding="utf-8")
+    wrong = original.replace("total += (long)v[i] * v[i] * SCALE;", "total += v[i] * v[i];")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(made.config, target, run_id="t") as harness:
+        ev = await harness.evaluate({"src/prog.c": wrong}, label="overflow")
+        assert ev.outcome == Outcome.INCORRECT
+        assert "runtime error: signed integer overflow" in (ev.detail or "")
+        ev = await harness.evaluate({"src/prog.c": original}, label="same")
+        assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+C_DRIVER = r"""#include "lessonl_driver.h"
+#define main lessonl_project_main
+#include "src/prog.c"
+#undef main
+
+#include <stdlib.h>
+
+int main(int argc, char **argv) {
+    static const int sizes[] = {0, 1, 2, 100, 3000};
+    if (lessonl_timing(argc, argv)) {
+        int *v = malloc(100000 * sizeof *v);
+        for (int i = 0; i < 100000; ++i) v[i] = 40000 + i % 1000;
+        for (int rep = 0; rep < 5; ++rep) {
+            LESSONL_TIMED(for (int k = 0; k < 20; ++k) lessonl_sink_u64(sum_squares(v, 100000)));
+        }
+        free(v);
+        return 0;
+    }
+    for (int s = 0; s < 5; ++s) {
+        int n = sizes[s];
+        int *v = malloc((n ? n : 1) * sizeof *v);
+        for (int i = 0; i < n; ++i) v[i] = 46000 + i;
+        printf("%d %ld\n", n, sum_squares(v, n));
+        free(v);
+    }
+    return 0;
+}
+"""
