@@ -19,7 +19,6 @@ cannot set up, and Meson projects; for those, write a `[[targets]]` entry.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -27,17 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lessonl import regions
 from lessonl.config import Config, TargetConfig, language_for_path
 from lessonl.errors import UsageError
-from lessonl.native import build as builds
-from lessonl.native import tests
-from lessonl.native.driver import Driver, DriverFailed, obtain
-from lessonl.native.target import native_target, verification
-from lessonl.report import Usage
 
 if TYPE_CHECKING:
+    # Imported where used: the target's check runs `python -m lessonl.native.check` in every
+    # variant's test, and importing this package must stay cheap for it.
     from lessonl.llm import Agent
+    from lessonl.native.build import Build
+    from lessonl.native.driver import Driver
+    from lessonl.native.tests import Gate
+    from lessonl.report import Usage
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +45,9 @@ log = logging.getLogger(__name__)
 class NativeTarget:
     config: Config  # the given config plus the automatic target
     target: TargetConfig
-    build: builds.Build
+    build: Build
     driver: Driver | None
-    gate: tests.Gate | None
+    gate: Gate | None
     verification: dict[str, Any]
 
 
@@ -80,6 +79,15 @@ async def prepare(
 ) -> NativeTarget:
     """Build the automatic target of a C/C++ function. `generator_agent` writes the driver
     (its calls counted in `usage`, the run's); `interpreter` is unused (the Python target's)."""
+    import asyncio
+
+    from lessonl import regions
+    from lessonl.native import build as builds
+    from lessonl.native import tests
+    from lessonl.native.driver import Driver, DriverFailed, obtain
+    from lessonl.native.target import native_target, verification
+    from lessonl.report import Usage
+
     del interpreter
     tell = say or log.info
     file = Path(file).resolve()
