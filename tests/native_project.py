@@ -157,3 +157,69 @@ def agent_config(base_url: str, run: str = "") -> str:
         f'[run]\ncache = false\n{run}\n\n[[agents]]\nname = "a"\nprovider = "openai"\n'
         f'model = "a"\nbase_url = "{base_url}"\nmax_retries = 0\napi_key_env = "NO_KEY_NEEDED"\n'
     )
+
+
+#: tests/data/native_ccj: only a compile_commands.json (flags -Iinclude -DDOT_SCALE=1.0), a
+#: floating-point `dot` in src/dot.cpp, no tests.
+DOT_DRIVER = r"""#include "lessonl_driver.h"
+#include "src/dot.cpp"
+
+#include <cstdint>
+#include <vector>
+
+static std::uint64_t state = 7;
+static double next_value() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+int main(int argc, char **argv) {
+    if (lessonl_timing(argc, argv)) {
+        std::vector<double> a(1 << 16), b(1 << 16);
+        for (std::size_t i = 0; i < a.size(); ++i) { a[i] = next_value(); b[i] = next_value(); }
+        for (int rep = 0; rep < 5; ++rep) {
+            LESSONL_TIMED(for (int k = 0; k < 50; ++k)
+                              lessonl_sink_double(dot(a.data(), b.data(), (int)a.size())));
+        }
+        return 0;
+    }
+    const int sizes[] = {0, 1, 2, 3, 7, 100, 1001};
+    for (int n : sizes) {
+        std::vector<double> a(n), b(n);
+        for (int i = 0; i < n; ++i) { a[i] = next_value(); b[i] = next_value(); }
+        lessonl_print_double(dot(a.data(), b.data(), n));
+        std::printf("\n");
+    }
+    return 0;
+}
+"""
+
+#: Four partial sums: the same result up to rounding (within the check's tolerance).
+DOT_UNROLLED = """double dot(const double* a, const double* b, int n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i] * DOT_SCALE;
+        s1 += a[i + 1] * b[i + 1] * DOT_SCALE;
+        s2 += a[i + 2] * b[i + 2] * DOT_SCALE;
+        s3 += a[i + 3] * b[i + 3] * DOT_SCALE;
+    }
+    for (; i < n; ++i) {
+        s0 += a[i] * b[i] * DOT_SCALE;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+"""
+
+#: Forgets the tail: wrong whenever n is not a multiple of 4.
+DOT_NO_TAIL = """double dot(const double* a, const double* b, int n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (int i = 0; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i] * DOT_SCALE;
+        s1 += a[i + 1] * b[i + 1] * DOT_SCALE;
+        s2 += a[i + 2] * b[i + 2] * DOT_SCALE;
+        s3 += a[i + 3] * b[i + 3] * DOT_SCALE;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+"""

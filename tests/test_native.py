@@ -12,6 +12,9 @@ import pytest
 from fakes import FakeLLM
 from fakes.strategies import is_driver_request, native_replies
 from native_project import (
+    DOT_DRIVER,
+    DOT_NO_TAIL,
+    DOT_UNROLLED,
     DRIVER,
     FAST,
     FILE,
@@ -30,17 +33,25 @@ from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome
 from lessonl.llm import build_team
+from lessonl.loop import optimize
 from lessonl.native.target import to_toml
 from lessonl.report import Usage
 
 
 async def _prepare(root: Path, fake: FakeLLM, drivers: list[str]) -> native.NativeTarget:
+    return await _prepare_file(root, fake, drivers, FILE, FUNCTION)
+
+
+async def _prepare_file(
+    root: Path, fake: FakeLLM, drivers: list[str], file: str, function: str
+) -> native.NativeTarget:
+    """`native.prepare` with the scripted model writing `drivers` in turn."""
     fake.script_fn(native_replies(drivers, lambda prompt: "no code"))
     config = load_config(root)
     team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
     try:
         return await native.prepare(
-            config, root / FILE, FUNCTION, generator_agent=team.agents[0], usage=Usage()
+            config, root / file, function, generator_agent=team.agents[0], usage=Usage()
         )
     finally:
         await team.aclose()
@@ -184,3 +195,77 @@ int main(int argc, char **argv) {
     return 0;
 }
 """
+
+
+async def test_a_run_on_the_automatic_target_proposes_the_fast_rewrite(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """prepare, then the loop as the engine's front door will call it: one agent, one round;
+    the report carries the native verification and the fast variant as the best."""
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url, "rounds = 1"))
+    fake_llm.script_fn(native_replies([DRIVER], lambda prompt: f"```cpp\n{FAST}```"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    usage = Usage()
+    try:
+        made = await native.prepare(
+            config, root / FILE, FUNCTION, generator_agent=team.agents[0], usage=usage
+        )
+        quick = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+        run_config = dataclasses.replace(made.config, targets=(quick,))
+        report = await optimize(
+            run_config,
+            root / FILE,
+            function=FUNCTION,
+            target=quick.name,
+            verification=made.verification,
+            team=team,
+            usage=usage,
+        )
+    finally:
+        await team.aclose()
+    assert report.verification is not None and report.verification["kind"] == "native"
+    assert report.best is not None, report.to_json()
+    assert report.best.speedup is not None and report.best.speedup > 3
+    assert usage.input_tokens > 0  # the driver's model call is part of the run's usage
+    assert (root / FILE).read_text(encoding="utf-8").count("for (std::size_t j") == 1
+
+
+async def test_a_compile_commands_only_project_compares_floats_with_a_tolerance(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_ccj", agent_config(fake_llm.base_url))
+    fake_llm.script_fn(native_replies([DOT_DRIVER], lambda prompt: "no code"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        made = await native.prepare(
+            config, root / "src/dot.cpp", "dot", generator_agent=team.agents[0]
+        )
+    finally:
+        await team.aclose()
+    v = made.verification
+    assert v["build"] == "compile_commands.json" and v["tests"] is None
+    assert v["weak"].startswith("correctness of dot rests on the differential driver alone")
+    assert "-DDOT_SCALE=1.0" in made.target.build and "-MF" not in made.target.build
+    original = (root / "src/dot.cpp").read_text(encoding="utf-8")
+    head = original[: original.index("double dot(const double* a")]
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(made.config, target, run_id="t") as harness:
+        ev = await harness.evaluate({"src/dot.cpp": head + DOT_NO_TAIL}, label="no-tail")
+        assert ev.outcome == Outcome.INCORRECT
+        assert "the driver's output differs from the original's at line 2" in (ev.detail or "")
+        ev = await harness.evaluate({"src/dot.cpp": head + DOT_UNROLLED}, label="unrolled")
+        assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+async def test_no_driver_and_no_tests_is_one_line_with_the_compiler_s_error(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_ccj", agent_config(fake_llm.base_url))
+    with pytest.raises(UsageError) as caught:
+        await _prepare_file(root, fake_llm, ["int main( {\n"], "src/dot.cpp", "dot")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("cannot check dot automatically: no differential driver (attempt 1")
+    assert "error:" in message and "write a [[targets]] entry" in message

@@ -123,8 +123,9 @@ async def prepare(
     driver = got if isinstance(got, Driver) else None
     why = str(got) if isinstance(got, DriverFailed) else ""
     if driver is None and gate is None:
+        brief = " ".join(why.split())[:400]  # one line, however long the compiler's error
         raise UsageError(
-            f"cannot check {info.qualified_name} automatically: no differential driver ({why}) "
+            f"cannot check {info.qualified_name} automatically: no differential driver ({brief}) "
             "and no project tests (ctest, make test/check); write a [[targets]] entry "
             "(see the README's Configuration section)"
         )

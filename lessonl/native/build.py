@@ -123,7 +123,8 @@ def _read_entries(path: Path) -> list[_Entry]:
         argv = item.get("arguments") or shlex.split(str(item.get("command", "")))
         if not argv:
             continue
-        directory = Path(str(item["directory"]))
+        # A relative directory (a hand-written file) is relative to the file's folder.
+        directory = path.parent / str(item["directory"])
         out.append(_Entry(directory, [str(a) for a in argv], (directory / item["file"]).resolve()))
     return out
 

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#ifdef __cplusplus
+#include <cstdio> /* std::printf, which drivers tend to use */
+#endif
 
 static double lessonl_clock(clockid_t which) {
     struct timespec t;

@@ -1,0 +1,73 @@
+"""The pieces of lessonl.native that need no compiler: the check's comparison and sanitizer
+lines, and which compile flags are kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lessonl.native.build import split_command
+from lessonl.native.check import first_difference, sanitizer_line, tokens_match, verdict
+
+
+def test_numbers_that_are_not_integers_compare_within_the_tolerance() -> None:
+    assert tokens_match("0.30000000000000004", "0.3")
+    assert tokens_match("1e300", "1.0000000001e300")
+    assert tokens_match("nan", "NaN")
+    assert not tokens_match("inf", "-inf")
+    assert not tokens_match("1.5", "1.5001")
+    assert not tokens_match("10", "11")  # integers: exact
+    assert not tokens_match("abc", "abd")
+
+
+def test_the_first_difference_names_line_and_token() -> None:
+    assert first_difference("1 2\n3 4\n", "1 2\n3 4\n\n") is None
+    assert first_difference("1 2\n3 4\n", "1 2\n3 5\n") == (
+        "line 2, token 2: expected '4', got '5' (the original printed '3 4')"
+    )
+    assert first_difference("1\n", "1\n2\n") == "line 2: more output than the original: '2'"
+
+
+def test_a_sanitizer_report_s_first_line_is_the_reason() -> None:
+    asan = (
+        "=================================================================\n"
+        "==4242==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6 at pc 0x5\n"
+        "READ of size 4 at 0x6 thread T0\n"
+    )
+    assert sanitizer_line(asan) == "AddressSanitizer: heap-buffer-overflow on address 0x6 at pc 0x5"
+    ubsan = "include/a.hpp:7:19: runtime error: signed integer overflow: 2147483647 + 1\n"
+    assert sanitizer_line(ubsan) == ubsan.strip()
+    # It leads even when the output matches and the exit status is 0.
+    assert verdict(0, "1\n", ubsan, "1\n") == ubsan.strip()
+    assert verdict(-11, "", "", None) == "the driver crashed: SIGSEGV"
+    assert verdict(0, "1\n", "", "1\n") is None
+
+
+def test_flags_that_shape_the_code_are_kept_the_rest_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "src" / "a.cpp"
+    argv = [
+        "/usr/bin/g++",
+        "-Iinclude",
+        "-isystem",
+        "third",
+        "-DX=1",
+        "-O2",
+        "-std=c++17",
+        "-Werror",
+        "-MD",
+        "-MF",
+        "a.d",
+        "-o",
+        "a.o",
+        "-c",
+        "src/a.cpp",
+    ]
+    compiler, flags = split_command(argv, tmp_path, src.resolve())
+    assert compiler == "/usr/bin/g++"
+    assert flags == [
+        f"-I{tmp_path.resolve()}/include",
+        "-isystem",
+        f"{tmp_path.resolve()}/third",
+        "-DX=1",
+        "-O2",
+        "-std=c++17",
+    ]
