@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lessonl.native.build import split_command
+from lessonl.native.build import discover, split_command
 from lessonl.native.check import first_difference, sanitizer_line, tokens_match, verdict
+from lessonl.native.driver import link_problem
 
 
 def test_numbers_that_are_not_integers_compare_within_the_tolerance() -> None:
@@ -71,3 +72,29 @@ def test_flags_that_shape_the_code_are_kept_the_rest_dropped(tmp_path: Path) -> 
         "-O2",
         "-std=c++17",
     ]
+
+
+def test_a_recursive_makefile_s_compile_lines_are_read_where_they_run(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "Makefile").write_text("all:\n\t$(MAKE) -C sub\n", encoding="utf-8")
+    (tmp_path / "sub" / "Makefile").write_text(
+        "x.o: x.c\n\tcc -O2 -Iinc -DN=3 -c x.c -o x.o\n", encoding="utf-8"
+    )
+    (tmp_path / "sub" / "x.c").write_text("int f(void) { return N; }\n", encoding="utf-8")
+    build = discover(tmp_path, "sub/x.c")
+    assert build.kind == "make" and build.unit == (tmp_path / "sub" / "x.c").resolve()
+    assert build.flags == ("-O2", f"-I{(tmp_path / 'sub' / 'inc').resolve()}", "-DN=3")
+
+
+def test_an_undefined_reference_says_the_function_cannot_be_called_alone() -> None:
+    text = (
+        "/usr/bin/ld: /tmp/cc.o: in function `area':\n"
+        "shape.c:(.text+0x1a): undefined reference to `scale'\n"
+        "collect2: error: ld returned 1 exit status\n"
+    )
+    assert link_problem(text) == (
+        "the function cannot be called from outside its project: its file uses `scale`, "
+        "defined in other translation units, which the driver does not link (not supported "
+        "yet: write a [[targets]] entry)"
+    )
+    assert link_problem("a.c:1:1: error: expected ';'") is None

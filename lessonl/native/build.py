@@ -39,6 +39,7 @@ _DROP = ("-c", "-MD", "-MMD", "-MP", "-M", "-MM", "-Werror", "-pipe")
 _SOURCE = re.compile(r"\.(c|cc|cpp|cxx|c\+\+|C)$")
 _COMPILERS = re.compile(r"(^|/)(cc|gcc|g\+\+|c\+\+|clang|clang\+\+)(-[0-9.]+)?$")
 CONFIGURE_TIMEOUT_S = 300.0
+_DIRECTORY = re.compile(r"^make(?:\[\d+\])?: (Entering|Leaving) directory ['`\"](.+)['\"]")
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def _make_dry_run(root: Path) -> list[_Entry]:
         )
     try:
         done = subprocess.run(
-            ["make", "-n", "-B"],
+            ["make", "-n", "-B", "-w"],
             cwd=root,
             capture_output=True,
             text=True,
@@ -200,7 +201,15 @@ def _make_dry_run(root: Path) -> list[_Entry]:
     if done.returncode != 0:
         raise UsageError(f"`make -n -B` failed: {_first_error(done.stdout + done.stderr)}")
     entries = []
+    folders = [root]  # `-w` prints where each (recursive) make runs: paths are relative to it
     for line in done.stdout.splitlines():
+        moved = _DIRECTORY.search(line)
+        if moved:
+            if moved.group(1) == "Entering":
+                folders.append(Path(moved.group(2)))
+            elif len(folders) > 1:
+                folders.pop()
+            continue
         try:
             argv = shlex.split(line)
         except ValueError:
@@ -209,7 +218,8 @@ def _make_dry_run(root: Path) -> list[_Entry]:
             continue
         sources = [a for a in argv[1:] if _SOURCE.search(a) and not a.startswith("-")]
         if sources:
-            entries.append(_Entry(root, argv, (root / sources[0]).resolve()))
+            here = folders[-1]
+            entries.append(_Entry(here, argv, (here / sources[0]).resolve()))
     return entries
 
 

@@ -194,6 +194,23 @@ def _first_error(result: CommandResult) -> str:
     return "\n".join(chosen)[:1200] or f"exit status {result.returncode}"
 
 
+_UNDEFINED = re.compile(r"undefined reference to [`'‘]([^'’`]+)['’]")
+
+
+def link_problem(text: str) -> str | None:
+    """Why the function cannot be called from a driver alone, when the link says so: its file
+    uses code defined in other translation units, which the driver does not link."""
+    missing = list(dict.fromkeys(_UNDEFINED.findall(text)))
+    if not missing:
+        return None
+    names = ", ".join(f"`{m}`" for m in missing[:3])
+    return (
+        f"the function cannot be called from outside its project: its file uses {names}, "
+        "defined in other translation units, which the driver does not link (not supported "
+        "yet: write a [[targets]] entry)"
+    )
+
+
 def _shown(text: str, box: _Sandbox) -> str:
     """Paths into the private copy as the model and the user know them."""
     return text.replace(str(box.tree) + "/", "").replace(str(box.folder) + "/", "")
@@ -220,6 +237,9 @@ async def validate(
         )
         built = await box.run(argv, COMPILE_TIMEOUT_S)
         if not built.ok:
+            unlinked = link_problem(built.stderr + built.stdout)
+            if unlinked is not None:
+                raise DriverFailed(unlinked)
             raise DriverFailed(f"it does not compile: {_shown(_first_error(built), box)}")
     outputs = []
     for _ in range(2):
