@@ -269,3 +269,18 @@ async def test_no_driver_and_no_tests_is_one_line_with_the_compiler_s_error(
     assert "\n" not in message
     assert message.startswith("cannot check dot automatically: no differential driver (attempt 1")
     assert "error:" in message and "write a [[targets]] entry" in message
+
+
+async def test_an_original_that_does_not_build_is_one_line_and_asks_no_model(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_ccj", agent_config(fake_llm.base_url))
+    dot = root / "src" / "dot.cpp"
+    dot.write_text(dot.read_text(encoding="utf-8").replace("double sum = 0.0;", "double sum = 0.0"))
+    with pytest.raises(UsageError) as caught:
+        await _prepare_file(root, fake_llm, [DOT_DRIVER], "src/dot.cpp", "dot")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("the original does not build with the flags of src/dot.cpp")
+    assert "src/dot.cpp:5:5: error: expected" in message
+    assert fake_llm.requests == []

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lessonl import grading, prompts, regions
+from lessonl.errors import UsageError
 from lessonl.harness import isolation
 from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_env
 from lessonl.harness.stats import parse_time_lines
@@ -216,6 +217,20 @@ def _shown(text: str, box: _Sandbox) -> str:
     return text.replace(str(box.tree) + "/", "").replace(str(box.folder) + "/", "")
 
 
+async def original_builds(build: Build, root: Path, box: _Sandbox) -> None:
+    """`UsageError` with the compiler's first error when the function's translation unit does
+    not compile on the original: no driver could help, so no model is asked."""
+    unit = box.tree / build.unit.relative_to(root.resolve())
+    argv = [build.compiler, *project_flags(build, root, str(box.tree)), "-fsyntax-only", str(unit)]
+    done = await box.run(argv, COMPILE_TIMEOUT_S)
+    if not done.ok:
+        first = _shown(_first_error(done), box).splitlines()[0][:300]
+        raise UsageError(
+            f"the original does not build with {build.how}: {first}; fix it first (the "
+            "project's own build shows the same error)"
+        )
+
+
 async def validate(
     build: Build, root: Path, box: _Sandbox, code: str, *, sanitize: bool
 ) -> tuple[str, int]:
@@ -288,6 +303,7 @@ async def obtain(
     driver_path, expected_path = paths(root, rel, function, language)
     box = _Sandbox(root, sandbox)
     await asyncio.to_thread(box.make)
+    await original_builds(build, root, box)
     sanitize = await sanitizers_work(build.compiler, box.folder / "probe")
     if not sanitize:
         say(f"{build.compiler} cannot build with AddressSanitizer/UBSan here: checks run without")
