@@ -3,7 +3,10 @@ lines, and which compile flags are kept."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import pytest
 
 from lessonl.native.build import discover, split_command
 from lessonl.native.check import first_difference, sanitizer_line, tokens_match, verdict
@@ -81,8 +84,11 @@ def test_a_recursive_makefile_s_compile_lines_are_read_where_they_run(tmp_path: 
         "x.o: x.c\n\tcc -O2 -Iinc -DN=3 -c x.c -o x.o\n", encoding="utf-8"
     )
     (tmp_path / "sub" / "x.c").write_text("int f(void) { return N; }\n", encoding="utf-8")
-    build = discover(tmp_path, "sub/x.c")
+    build = discover(tmp_path, "sub/x.c", bear=False)
     assert build.kind == "make" and build.unit == (tmp_path / "sub" / "x.c").resolve()
+    assert build.how.startswith(
+        "the flags of sub/x.c from the Makefile (`make -n -B`, a dry run; bear"
+    )
     assert build.flags == ("-O2", f"-I{(tmp_path / 'sub' / 'inc').resolve()}", "-DN=3")
 
 
@@ -98,3 +104,19 @@ def test_an_undefined_reference_says_the_function_cannot_be_called_alone() -> No
         "yet: write a [[targets]] entry)"
     )
     assert link_problem("a.c:1:1: error: expected ';'") is None
+
+
+@pytest.mark.skipif(shutil.which("bear") is None, reason="bear is not installed")
+def test_with_bear_a_private_copy_is_built_and_its_compiles_recorded(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "Makefile").write_text("all:\n\t$(MAKE) -C sub\n", encoding="utf-8")
+    (tmp_path / "sub" / "Makefile").write_text(
+        "x.o: x.c\n\tcc -O2 -Iinc -DN=3 -c x.c -o x.o\n", encoding="utf-8"
+    )
+    (tmp_path / "sub" / "x.c").write_text("int f(void) { return N; }\n", encoding="utf-8")
+    build = discover(tmp_path, "sub/x.c")
+    assert (
+        build.how == "the flags of sub/x.c from the Makefile (`bear -- make -B` in a private copy)"
+    )
+    assert f"-I{(tmp_path / 'sub' / 'inc').resolve()}" in build.flags and "-DN=3" in build.flags
+    assert not (tmp_path / "sub" / "x.o").exists()  # the user's tree is not built into

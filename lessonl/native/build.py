@@ -7,9 +7,10 @@ Looked for in this order, and the first found is used (`Build.how` says which):
 2. `CMakeLists.txt`: configured once, with `CMAKE_EXPORT_COMPILE_COMMANDS=ON` and the Release
    build type, in a private folder `.lessonl/native/cmake-<hash>/` that later runs reuse (the
    user's own build folders are never touched);
-3. a `Makefile`: `make -n -B` (a dry run: it prints every compile command and runs none, so
-   the user's tree is not written) parsed for the compile lines. `bear` is not used: it needs
-   a real build, which would write into the user's tree.
+3. a `Makefile`: with `bear` installed, `bear -- make -B` builds a private copy of the project
+   (`.lessonl/native/make-<hash>/`; the user's tree is never built into) and records every
+   compile; without it, or when that build fails, `make -n -B -w` (a dry run: it prints every
+   compile command and runs none) is parsed for the compile lines. `Build.how` says which.
 
 Meson is not supported yet. From the chosen command we keep what shapes the code (`-I`,
 `-D`, `-std`, `-O`, `-f`, `-m`, ...) and drop what belongs to that one compile (`-c`, `-o`,
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lessonl.errors import UsageError
+from lessonl.harness.workspace import populate, project_files
 from lessonl.state import StateDir
 
 #: Options followed by a separate argument that we keep (a path or a value).
@@ -61,9 +63,12 @@ class _Entry:
     file: Path
 
 
-def discover(root: Path, rel: str, say: Callable[[str], None] | None = None) -> Build:
+def discover(
+    root: Path, rel: str, say: Callable[[str], None] | None = None, *, bear: bool | None = None
+) -> Build:
     """The project's compile of `rel` (a source or header file), or `UsageError` naming what
-    was looked for and the `[[targets]]` entry to write instead."""
+    was looked for and the `[[targets]]` entry to write instead. `bear`: whether to use bear
+    for a Makefile (default: when installed)."""
     tell = say or (lambda _line: None)
     found = _compile_commands(root)
     if found is not None:
@@ -83,8 +88,18 @@ def discover(root: Path, rel: str, say: Callable[[str], None] | None = None) -> 
             build.kind, build.compiler, build.flags, build.unit, build.how, cmake_dir=folder
         )
     if (root / "Makefile").is_file() or (root / "makefile").is_file():
+        installed = shutil.which("bear") is not None
+        use_bear = installed if bear is None else bear
+        why = "" if use_bear else "bear is not installed" if not installed else "bear not used"
+        if use_bear:
+            traced = _bear(root, tell)
+            if isinstance(traced, list):
+                where = "the Makefile (`bear -- make -B` in a private copy)"
+                return _choose(root, rel, traced, "make", where)
+            why = traced
         entries = _make_dry_run(root)
-        return _choose(root, rel, entries, "make", "the Makefile (`make -n -B`, a dry run)")
+        where = f"the Makefile (`make -n -B`, a dry run; {why})"
+        return _choose(root, rel, entries, "make", where)
     raise UsageError(
         f"no build system found in {root} (looked for compile_commands.json, CMakeLists.txt "
         "and a Makefile): write a [[targets]] entry with files, build, test and bench for "
@@ -180,6 +195,36 @@ def _first_error(text: str) -> str:
         if "error" in line.lower():
             return " ".join(lines[i : i + 2])[:300]
     return (lines[-1] if lines else "no output")[:300]
+
+
+def _bear(root: Path, tell: Callable[[str], None]) -> list[_Entry] | str:
+    """The compile commands bear records while `make -B` builds a private copy of the project
+    (the user's tree is never built into), mapped back to the project; or why not."""
+    folder = private_folder(root, "make")
+    tree = folder / "tree"
+    if folder.exists():
+        shutil.rmtree(folder)
+    StateDir(root).ensure()
+    populate(root, tree, project_files(root))
+    out = folder / "compile_commands.json"
+    tell(f"building a copy of the project under bear in {_rel(folder, root)}")
+    try:
+        done = subprocess.run(
+            ["bear", "--output", str(out), "--", "make", "-B"],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            timeout=CONFIGURE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bear could not build the project: {exc}"
+    if done.returncode != 0 or not out.is_file():
+        return f"the build under bear failed: {_first_error(done.stdout + done.stderr)}"
+    text = out.read_text(encoding="utf-8").replace(str(tree.resolve()), str(root.resolve()))
+    out.write_text(text.replace(str(tree), str(root.resolve())), encoding="utf-8")
+    shutil.rmtree(tree, ignore_errors=True)
+    return _read_entries(out)
 
 
 def _make_dry_run(root: Path) -> list[_Entry]:
