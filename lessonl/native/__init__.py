@@ -103,9 +103,11 @@ async def prepare(
     if Path(rel).is_absolute():
         raise UsageError(f"{file} is outside the project root {config.root}")
     text = source if source is not None else file.read_text(encoding="utf-8")
-    info = regions.find_function(text, language, function)
     root = config.root
     build = await asyncio.to_thread(builds.discover, root, rel, tell)
+    if language == "c" and build.unit.suffix != ".c":
+        language = "cpp"  # a `.h` header of a C++ project
+    info = regions.find_function(text, language, function)
     tell(f"compiling with {build.how}")
     gate = await asyncio.to_thread(tests.find, root, build)
     got = await obtain(

@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,13 +155,12 @@ class _Sandbox:
 
     def __init__(self, root: Path, mode: str) -> None:
         self.root = root
-        self.folder = private_folder(root, "work")
+        # One per prepare (the editor and the CLI may prepare the same function at once).
+        self.folder = private_folder(root, f"work-{os.getpid()}-{secrets.token_hex(3)}")
         self.tree = self.folder / "tree"
         self.boxed = isolation.enabled(mode, where="[run]")
 
     def make(self) -> None:
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
         StateDir(self.root).ensure()
         populate(self.root, self.tree, project_files(self.root))
         shutil.copy2(HEADER, self.folder / HEADER.name)
