@@ -6,6 +6,7 @@ only: the project's test, the differential driver, or the sanitizers."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,49 @@ async def test_an_original_that_does_not_build_is_one_line_and_asks_no_model(
     assert message.startswith("the original does not build with the flags of src/dot.cpp")
     assert "src/dot.cpp:5:5: error: expected" in message
     assert fake_llm.requests == []
+
+
+CLAMP_DRIVER = r"""#include "lessonl_driver.h"
+#include "src/clamp.c"
+
+#include <stdlib.h>
+
+int main(int argc, char **argv) {
+    static const int sizes[] = {0, 1, 7, 1000};
+    if (lessonl_timing(argc, argv)) {
+        int n = 1 << 20;
+        int *v = malloc(n * sizeof *v);
+        for (int i = 0; i < n; ++i) v[i] = (i * 7919) % 2001 - 1000;
+        for (int rep = 0; rep < 5; ++rep) {
+            LESSONL_TIMED(lessonl_sink_u64((unsigned long long)clamp_count(v, n, -10, 10)));
+        }
+        free(v);
+        return 0;
+    }
+    for (int s = 0; s < 4; ++s) {
+        int n = sizes[s];
+        int *v = malloc((n ? n : 1) * sizeof *v);
+        for (int i = 0; i < n; ++i) v[i] = (i * 7919) % 21 - 10;
+        printf("%d %d %d\n", n, clamp_count(v, n, -3, 3), clamp_count(v, n, 0, 0));
+        free(v);
+    }
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("meson") is None, reason="meson is not installed")
+async def test_a_meson_project_s_tests_gate_its_variants(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    root = make_project(tmp_path, "native_meson", agent_config(fake_llm.base_url))
+    made = await _prepare_file(root, fake_llm, [CLAMP_DRIVER], "src/clamp.c", "clamp_count")
+    v = made.verification
+    assert v["build"] == "meson" and v["tests"].startswith("the project's 1 Meson test")
+    assert "meson test -C {build}/project" in made.target.test
+    original = (root / "src/clamp.c").read_text(encoding="utf-8")
+    wrong = original.replace("v[i] <= hi", "v[i] < hi")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(made.config, target, run_id="t") as harness:
+        ev = await harness.evaluate({"src/clamp.c": wrong}, label="half-open")
+        assert ev.outcome == Outcome.INCORRECT
+        ev = await harness.evaluate({"src/clamp.c": original}, label="same")
+        assert ev.outcome == Outcome.CORRECT, ev.detail

@@ -4,8 +4,9 @@
 has the team's first agent write a differential driver and checks it on the original
 (`driver`), and returns a config with an automatic `[[targets]]` entry (`target`). Modules:
 
-- `build`: compile_commands.json, CMake (a private configured folder) or a Makefile (dry run);
-- `tests`: the project's tests as a gate (ctest, `make test`/`make check`);
+- `build`: compile_commands.json, CMake or Meson (a private configured folder), or a Makefile
+  (bear in a private copy, else a dry run);
+- `tests`: the project's tests as a gate (ctest, `meson test`, `make test`/`make check`);
 - `driver`: the model-written program that checks (sanitized) and times the function;
 - `check`: the target's check, run in the sandbox (output vs the original's, sanitizer lines);
 - `target`: the `[[targets]]` entry, the report's `verification` object, its TOML form.
@@ -14,7 +15,7 @@ Supported: functions in headers (inline functions, templates the driver instanti
 `.c`/`.cpp` files, `static` ones included (the driver `#include`s the translation unit).
 Not supported: a function whose translation unit calls code defined in other ones (the driver
 links the one unit only), functions that need a running object graph or I/O the driver
-cannot set up, and Meson projects; for those, write a `[[targets]]` entry.
+cannot set up; for those, write a `[[targets]]` entry.
 """
 
 from __future__ import annotations

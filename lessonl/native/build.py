@@ -12,13 +12,17 @@ Looked for in this order, and the first found is used (`Build.how` says which):
    compile; without it, or when that build fails, `make -n -B -w` (a dry run: it prints every
    compile command and runs none) is parsed for the compile lines. `Build.how` says which.
 
-Meson is not supported yet. From the chosen command we keep what shapes the code (`-I`,
+4. `meson.build`: set up once with `--buildtype=release` in `.lessonl/native/meson-<hash>/`,
+   which writes compile_commands.json.
+
+From the chosen command we keep what shapes the code (`-I`,
 `-D`, `-std`, `-O`, `-f`, `-m`, ...) and drop what belongs to that one compile (`-c`, `-o`,
 the source, dependency-file options, `-Werror`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -48,12 +52,13 @@ _DIRECTORY = re.compile(r"^make(?:\[\d+\])?: (Entering|Leaving) directory ['`\"]
 class Build:
     """The compile of the function's translation unit, and how we found it."""
 
-    kind: str  # "compile_commands.json" | "cmake" | "make"
+    kind: str  # "compile_commands.json" | "cmake" | "meson" | "make"
     compiler: str
     flags: tuple[str, ...]  # paths absolute
     unit: Path  # the translation unit whose flags these are
     how: str  # one line for the user: where the flags came from
     cmake_dir: Path | None = None  # the private configured folder (CMake)
+    meson_dir: Path | None = None  # the same for Meson
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,12 @@ def discover(
             )
         entries = _read_entries(path)
         build = _choose(root, rel, entries, "cmake", "CMake (configured in a private folder)")
-        return Build(
-            build.kind, build.compiler, build.flags, build.unit, build.how, cmake_dir=folder
-        )
+        return dataclasses.replace(build, cmake_dir=folder)
+    if (root / "meson.build").is_file():
+        folder = configure_meson(root, tell)
+        entries = _read_entries(folder / "compile_commands.json")
+        build = _choose(root, rel, entries, "meson", "Meson (set up in a private folder)")
+        return dataclasses.replace(build, meson_dir=folder)
     if (root / "Makefile").is_file() or (root / "makefile").is_file():
         installed = shutil.which("bear") is not None
         use_bear = installed if bear is None else bear
@@ -184,6 +192,38 @@ def configure_cmake(root: Path, tell: Callable[[str], None]) -> Path:
             f"CMake's configure step failed: {_first_error(done.stdout + done.stderr)}; if it "
             "needs options, configure the project yourself with "
             "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON into build/ (lessonl then reads "
+            "build/compile_commands.json)"
+        )
+    return folder
+
+
+def configure_meson(root: Path, tell: Callable[[str], None]) -> Path:
+    """Set up (once; later runs reuse it) a private Meson build folder, which writes
+    compile_commands.json itself."""
+    if shutil.which("meson") is None:
+        raise UsageError("the project uses Meson but meson is not installed: apt-get install meson")
+    folder = private_folder(root, "meson")
+    StateDir(root).ensure()
+    if (folder / "compile_commands.json").is_file():
+        tell(f"reusing Meson's set-up in {_rel(folder, root)}")
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)  # a set-up that failed half-way
+    tell(f"setting up Meson in {_rel(folder, root)}")
+    argv = ["meson", "setup", str(folder), str(root), "--buildtype=release"]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=CONFIGURE_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise UsageError(
+            f"Meson's set-up took over {CONFIGURE_TIMEOUT_S:g} s; set the project up yourself "
+            "in build/ (lessonl then reads build/compile_commands.json)"
+        ) from None
+    if done.returncode != 0:
+        raise UsageError(
+            f"Meson's set-up failed: {_first_error(done.stdout + done.stderr)}; if it needs "
+            "options, set the project up yourself in build/ (lessonl then reads "
             "build/compile_commands.json)"
         )
     return folder

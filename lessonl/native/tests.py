@@ -2,9 +2,10 @@
 
 CMake: the tests `ctest` lists in the configured folder; each variant's copy is configured and
 built in its own `{build}/project` folder (CMake's build folders hold absolute source paths, so
-the private discovery folder cannot serve a copy), then `ctest` runs. A Makefile: `make test`
-or `make check`, whichever target it has. ctest and make cannot tell which tests reach the
-function's file, so all of them run, within the target's timeout.
+the private discovery folder cannot serve a copy), then `ctest` runs. Meson: the tests `meson
+test --list` lists, the same way. A Makefile: `make test` or `make check`, whichever target it
+has. None of them can tell which tests reach the function's file, so all of them run, within
+the target's timeout.
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ def find(root: Path, build: Build) -> Gate | None:
                 "them: ctest cannot tell which reach the function)",
             )
         return None
+    if build.meson_dir is not None:
+        count = _meson_count(build.meson_dir)
+        if count:
+            return Gate(
+                build=(
+                    "meson setup {build}/project {root} --buildtype=release > "
+                    "{build}/configure.log && meson compile -C {build}/project"
+                ),
+                test="meson test -C {build}/project --print-errorlogs",
+                how=f"the project's {count} Meson test{'s' if count != 1 else ''} (all of "
+                "them: meson cannot tell which reach the function)",
+            )
+        return None
     for name in ("Makefile", "makefile"):
         path = root / name
         if path.is_file():
@@ -67,3 +81,19 @@ def _ctest_count(folder: Path) -> int:
         return 0
     found = re.search(r"Total Tests:\s*(\d+)", done.stdout)
     return int(found.group(1)) if found else 0
+
+
+def _meson_count(folder: Path) -> int:
+    try:
+        done = subprocess.run(
+            ["meson", "test", "-C", str(folder), "--list", "--no-rebuild"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    if done.returncode != 0:
+        return 0
+    return len([line for line in done.stdout.splitlines() if line.strip()])
