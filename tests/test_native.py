@@ -68,7 +68,9 @@ async def test_each_wrong_variant_is_caught_by_its_judge_and_a_fast_one_wins(
     assert v["build"] == "cmake" and "ctest" in v["tests"]
     assert made.driver is not None and made.driver.path.is_file()
     assert made.driver.path.parent == root / ".lessonl" / "native" / "drivers"
-    assert "[[targets]]" in to_toml(made.target, v)
+    # The entry `lessonl target` prints loads back as the same target (the user commits it).
+    (root / "lessonl.toml").write_text(to_toml(made.target, v), encoding="utf-8")
+    assert load_config(root).target(made.target.name) == made.target
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
     original = (root / FILE).read_text(encoding="utf-8")
     async with Harness(made.config, target, run_id="t") as harness:
