@@ -595,3 +595,38 @@ Its `main(int argc, char **argv)`:
 {again}
 Reply with one ```{_FENCE_TAGS.get(language, language)} fenced block containing the whole
 program."""
+
+
+def native_skeptic_prompt(
+    original: str, candidate: str, qualname: str, language: str, preamble: str
+) -> str:
+    """The skeptic for a C/C++ function (lessonl/native/skeptic.py): like `skeptic_prompt`, but
+    the inputs come as a program shaped like the differential driver, which LessonL runs
+    against the original and the candidate and compares (sanitized)."""
+    return f"""Your job is to find inputs on which the two {_lang(language)} functions below \
+behave differently. The candidate is a faster rewrite of the original `{qualname}`; it already
+gives the same results as the original on the inputs of LessonL's checking program and
+passes the project's tests, so look where those do not:
+
+- sizes the checks may skip: empty, one element, sizes around powers of two and loop-unrolling
+  boundaries (3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65), and a few thousand elements;
+- ties, duplicates, negative numbers, zero, INT_MIN/INT_MAX and overflow boundaries, NaN,
+  infinities, denormals, very large or very small values;
+- aliasing (the same buffer passed twice), unusual argument values the callers may pass.
+
+Original:
+{_block(original, language)}
+
+Candidate:
+{_block(candidate, language)}
+
+Write a small program that starts with exactly these lines:
+
+{_block(preamble, language)}
+
+and whose `main` calls `{qualname}` on about {SKEPTIC_INPUTS} such inputs, generated
+deterministically (no clock, no rand() seeded by time), printing each result on its own line
+(integers with %lld, doubles with lessonl_print_double(x)) and nothing that varies between
+runs. LessonL runs it once against each function and compares the output. It must free what it
+allocates, read no files, use no threads, finish within a second and return 0. Reply with one
+```{_FENCE_TAGS.get(language, language)} fenced block containing the whole program."""

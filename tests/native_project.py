@@ -223,3 +223,25 @@ DOT_NO_TAIL = """double dot(const double* a, const double* b, int n) {
     return (s0 + s1) + (s2 + s3);
 }
 """
+
+
+#: Right up to 1500 elements, one pair short beyond: neither the driver (1000 at most) nor the
+#: project's test sees it; the skeptic's program below does.
+BEYOND = FAST.replace("    return count;\n}", "    return n > 1500 ? count - 1 : count;\n}")
+
+SKEPTIC_PROGRAM = r"""#include "lessonl_driver.h"
+#include "include/pairs.hpp"
+
+#include <cstdio>
+#include <vector>
+
+int main() {
+    const std::size_t sizes[] = {0, 1, 4, 5, 17, 1499, 1500, 1501, 2000};
+    for (std::size_t n : sizes) {
+        std::vector<int> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = (int)((i * 37) % 101) - 50;
+        std::printf("%zu %lld\n", n, count_pairs_below(v.data(), n, 0));
+    }
+    return 0;
+}
+"""

@@ -13,6 +13,7 @@ import pytest
 from fakes import FakeLLM
 from fakes.strategies import is_driver_request, native_replies
 from native_project import (
+    BEYOND,
     DOT_DRIVER,
     DOT_NO_TAIL,
     DOT_UNROLLED,
@@ -23,6 +24,7 @@ from native_project import (
     LARGE,
     NEGATIVES,
     OVERREAD,
+    SKEPTIC_PROGRAM,
     UNSTABLE_DRIVER,
     agent_config,
     make_project,
@@ -35,6 +37,7 @@ from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome
 from lessonl.llm import build_team
 from lessonl.loop import optimize
+from lessonl.native.skeptic import NativeSkeptic
 from lessonl.native.target import to_toml
 from lessonl.report import Usage
 
@@ -206,7 +209,9 @@ async def test_a_run_on_the_automatic_target_proposes_the_fast_rewrite(
     """prepare, then the loop as the engine's front door will call it: one agent, one round;
     the report carries the native verification and the fast variant as the best."""
     root = make_project(tmp_path, config=agent_config(fake_llm.base_url, "rounds = 1"))
-    fake_llm.script_fn(native_replies([DRIVER], lambda prompt: f"```cpp\n{FAST}```"))
+    fake_llm.script_fn(
+        native_replies([DRIVER], lambda prompt: f"```cpp\n{FAST}```", [SKEPTIC_PROGRAM] * 4)
+    )
     config = load_config(root)
     team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
     usage = Usage()
@@ -224,6 +229,9 @@ async def test_a_run_on_the_automatic_target_proposes_the_fast_rewrite(
             verification=made.verification,
             team=team,
             usage=usage,
+            skeptic=native.make_skeptic(
+                made, config, team.agents[0], (root / FILE).read_text(encoding="utf-8")
+            ),
         )
     finally:
         await team.aclose()
@@ -231,6 +239,8 @@ async def test_a_run_on_the_automatic_target_proposes_the_fast_rewrite(
     assert report.best is not None, report.to_json()
     assert report.best.speedup is not None and report.best.speedup > 3
     assert usage.input_tokens > 0  # the driver's model call is part of the run's usage
+    attacked = [v for r in report.to_json()["rounds"] for v in r["variants"] if "skeptic" in v]
+    assert attacked and attacked[0]["skeptic"]["status"] == "passed"
     assert (root / FILE).read_text(encoding="utf-8").count("for (std::size_t j") == 1
 
 
@@ -333,3 +343,40 @@ async def test_a_meson_project_s_tests_gate_its_variants(tmp_path: Path, fake_ll
         assert ev.outcome == Outcome.INCORRECT
         ev = await harness.evaluate({"src/clamp.c": original}, label="same")
         assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+async def test_the_skeptic_refutes_what_driver_and_tests_missed_and_passes_the_rest(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, [DRIVER])
+    assert made.driver is not None
+    original = (root / FILE).read_text(encoding="utf-8")
+    beyond = variant(original, BEYOND)
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(made.config, target, run_id="t") as harness:
+        ev = await harness.evaluate({FILE: beyond}, label="beyond")
+        assert ev.outcome == Outcome.CORRECT  # the driver and ctest miss it
+    fake_llm.script_fn(
+        native_replies([DRIVER], lambda p: "", [SKEPTIC_PROGRAM, SKEPTIC_PROGRAM, "int main( {"])
+    )
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        skeptic = native.make_skeptic(made, config, team.agents[0], original)
+        assert isinstance(skeptic, NativeSkeptic) and skeptic.sanitize
+        usage = Usage()
+        verdict = await skeptic.attack(beyond, usage, run_id="t", round=0)
+        assert (verdict.status, verdict.inputs) == ("refuted", 9)
+        assert verdict.detail.startswith(
+            "on inputs the skeptic chose: the driver's output differs from the original's at "
+            "line 8, token 2"
+        )
+        verdict = await skeptic.attack(variant(original, FAST), usage, run_id="t", round=0)
+        assert (verdict.status, verdict.inputs) == ("passed", 9)
+        verdict = await skeptic.attack(variant(original, FAST), usage, run_id="t", round=1)
+        assert verdict.status == "dropped"
+        assert verdict.detail.startswith("skeptic dropped: its program does not compile")
+        assert usage.input_tokens > 0
+    finally:
+        await team.aclose()

@@ -9,7 +9,8 @@ has the team's first agent write a differential driver and checks it on the orig
 - `tests`: the project's tests as a gate (ctest, `meson test`, `make test`/`make check`);
 - `driver`: the model-written program that checks (sanitized) and times the function;
 - `check`: the target's check, run in the sandbox (output vs the original's, sanitizer lines);
-- `target`: the `[[targets]]` entry, the report's `verification` object, its TOML form.
+- `target`: the `[[targets]]` entry, the report's `verification` object, its TOML form;
+- `skeptic`: attacks a would-be winner with a program of inputs a model chose (`make_skeptic`).
 
 Supported: functions in headers (inline functions, templates the driver instantiates) and in
 `.c`/`.cpp` files, `static` ones included (the driver `#include`s the translation unit).
@@ -136,3 +137,22 @@ async def prepare(
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     made = verification(rel, info.qualified_name, build, driver, gate, why)
     return NativeTarget(new_config, target, build, driver, gate, made)
+
+
+def make_skeptic(made: NativeTarget, config: Config, agent: Agent, original: str) -> Any:
+    """The skeptic for a run on `made` (lessonl/native/skeptic.py), for `loop.optimize(skeptic=)`
+    when `[run] skeptic` is on; it compiles its programs like the driver's check. A
+    `NativeSkeptic` (typed `Any` so that importing this package stays cheap)."""
+    from lessonl.native.skeptic import NativeSkeptic
+
+    return NativeSkeptic(
+        agent=agent,
+        build=made.build,
+        root=config.root,
+        rel=made.target.files[0],
+        function=made.verification["function"],
+        original=original,
+        sanitize=bool(made.driver is not None and made.driver.sanitized),
+        sandbox=config.run.sandbox,
+        max_tokens=config.run.code_max_tokens,
+    )

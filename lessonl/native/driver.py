@@ -150,7 +150,7 @@ async def _run(
     return await run_command(argv, cwd=cwd, env=full, limits=limits)
 
 
-class _Sandbox:
+class Sandbox:
     """A private copy of the project, where drivers are compiled and run confined."""
 
     def __init__(self, root: Path, mode: str) -> None:
@@ -187,7 +187,7 @@ class _Sandbox:
         return await _run(self.wrap(argv), self.folder, timeout, memory_mb=memory_mb, env=env)
 
 
-def _first_error(result: CommandResult) -> str:
+def first_error(result: CommandResult) -> str:
     text = (result.stderr + "\n" + result.stdout).strip()
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if "error" in line.lower()), None)
@@ -212,19 +212,19 @@ def link_problem(text: str) -> str | None:
     )
 
 
-def _shown(text: str, box: _Sandbox) -> str:
+def shown(text: str, box: Sandbox) -> str:
     """Paths into the private copy as the model and the user know them."""
     return text.replace(str(box.tree) + "/", "").replace(str(box.folder) + "/", "")
 
 
-async def original_builds(build: Build, root: Path, box: _Sandbox) -> None:
+async def original_builds(build: Build, root: Path, box: Sandbox) -> None:
     """`UsageError` with the compiler's first error when the function's translation unit does
     not compile on the original: no driver could help, so no model is asked."""
     unit = box.tree / build.unit.relative_to(root.resolve())
     argv = [build.compiler, *project_flags(build, root, str(box.tree)), "-fsyntax-only", str(unit)]
     done = await box.run(argv, COMPILE_TIMEOUT_S)
     if not done.ok:
-        first = _shown(_first_error(done), box).splitlines()[0][:300]
+        first = shown(first_error(done), box).splitlines()[0][:300]
         raise UsageError(
             f"the original does not build with {build.how}: {first}; fix it first (the "
             "project's own build shows the same error)"
@@ -232,7 +232,7 @@ async def original_builds(build: Build, root: Path, box: _Sandbox) -> None:
 
 
 async def validate(
-    build: Build, root: Path, box: _Sandbox, code: str, *, sanitize: bool
+    build: Build, root: Path, box: Sandbox, code: str, *, sanitize: bool
 ) -> tuple[str, int]:
     """Compile and run `code` against the original; (expected output, result lines), or
     `DriverFailed` saying why it cannot serve."""
@@ -255,7 +255,7 @@ async def validate(
             unlinked = link_problem(built.stderr + built.stdout)
             if unlinked is not None:
                 raise DriverFailed(unlinked)
-            raise DriverFailed(f"it does not compile: {_shown(_first_error(built), box)}")
+            raise DriverFailed(f"it does not compile: {shown(first_error(built), box)}")
     outputs = []
     for _ in range(2):
         ran = await box.run(
@@ -268,7 +268,7 @@ async def validate(
             raise DriverFailed(f"it did not finish within {DRIVER_TIMEOUT_S:g} s on the original")
         why = check.verdict(ran.returncode, ran.stdout, ran.stderr, None)
         if why is not None:
-            raise DriverFailed(f"on the original function, {_shown(why, box)}")
+            raise DriverFailed(f"on the original function, {shown(why, box)}")
         outputs.append(ran.stdout)
     if outputs[0] != outputs[1]:
         diff = check.first_difference(outputs[0], outputs[1]) or "the output"
@@ -278,7 +278,7 @@ async def validate(
         raise DriverFailed("it printed no results")
     timed = await box.run([str(box.folder / "bench"), "--time"], DRIVER_TIMEOUT_S)
     if not timed.ok:
-        raise DriverFailed(f"its timing mode (--time) failed: {_shown(_first_error(timed), box)}")
+        raise DriverFailed(f"its timing mode (--time) failed: {shown(first_error(timed), box)}")
     if not parse_time_lines(timed.stdout):
         raise DriverFailed("its timing mode (--time) printed no LESSONL_TIME_S lines")
     return outputs[0], lines
@@ -301,7 +301,7 @@ async def obtain(
     be had (a saved driver that no longer serves, then up to two model attempts)."""
     language = language_of(build)
     driver_path, expected_path = paths(root, rel, function, language)
-    box = _Sandbox(root, sandbox)
+    box = Sandbox(root, sandbox)
     await asyncio.to_thread(box.make)
     await original_builds(build, root, box)
     sanitize = await sanitizers_work(build.compiler, box.folder / "probe")
