@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,35 @@ async def test_the_skeptic_refutes_what_driver_and_tests_missed_and_passes_the_r
         assert usage.input_tokens > 0
     finally:
         await team.aclose()
+
+
+async def test_a_cmake_project_built_by_its_user_still_gates_on_its_ctest_tests(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """The flags come from the user's build/compile_commands.json; the tests are still listed
+    (in the private folder) and gate the variants."""
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    subprocess.run(
+        ["cmake", "-S", str(root), "-B", str(root / "build"), "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"],
+        check=True,
+        capture_output=True,
+    )
+    made = await _prepare(root, fake_llm, [DRIVER])
+    v = made.verification
+    assert v["build"] == "compile_commands.json" and "build/compile_commands.json" in v["compile"]
+    assert v["tests"].startswith("the project's 1 ctest test")
+
+
+async def test_a_configure_that_fails_leaves_the_driver_to_judge_and_says_why(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_ccj", agent_config(fake_llm.base_url))
+    (root / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.16)\nproject(dot CXX)\n"
+        'message(FATAL_ERROR "set -DDOT_BACKEND=... to configure")\n',
+        encoding="utf-8",
+    )
+    made = await _prepare_file(root, fake_llm, [DOT_DRIVER], "src/dot.cpp", "dot")
+    assert made.gate is None and made.driver is not None
+    note = next(n for n in made.verification["notes"] if n.startswith("the project's tests"))
+    assert "CMake's configure step failed" in note and "DOT_BACKEND" in note

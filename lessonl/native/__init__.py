@@ -111,7 +111,8 @@ async def prepare(
         language = "cpp"  # a `.h` header of a C++ project
     info = regions.find_function(text, language, function)
     tell(f"compiling with {build.how}")
-    gate = await asyncio.to_thread(tests.find, root, build)
+    notes: list[str] = []
+    gate = await asyncio.to_thread(tests.find, root, build, notes, tell)
     got = await obtain(
         build,
         root,
@@ -136,6 +137,7 @@ async def prepare(
     target = native_target(f"auto-{info.qualified_name}", rel, build, root, driver, gate)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     made = verification(rel, info.qualified_name, build, driver, gate, why)
+    made["notes"] += notes
     return NativeTarget(new_config, target, build, driver, gate, made)
 
 

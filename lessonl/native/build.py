@@ -189,7 +189,7 @@ def configure_cmake(root: Path, tell: Callable[[str], None]) -> Path:
         ) from None
     if done.returncode != 0:
         raise UsageError(
-            f"CMake's configure step failed: {_first_error(done.stdout + done.stderr)}; if it "
+            f"CMake's configure step failed: {_first_error(_output(done))}; if it "
             "needs options, configure the project yourself with "
             "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON into build/ (lessonl then reads "
             "build/compile_commands.json)"
@@ -222,11 +222,16 @@ def configure_meson(root: Path, tell: Callable[[str], None]) -> Path:
         ) from None
     if done.returncode != 0:
         raise UsageError(
-            f"Meson's set-up failed: {_first_error(done.stdout + done.stderr)}; if it needs "
+            f"Meson's set-up failed: {_first_error(_output(done))}; if it needs "
             "options, set the project up yourself in build/ (lessonl then reads "
             "build/compile_commands.json)"
         )
     return folder
+
+
+def _output(done: subprocess.CompletedProcess[str]) -> str:
+    """stderr first: tools print their error there and their progress on stdout."""
+    return done.stderr + "\n" + done.stdout
 
 
 def _first_error(text: str) -> str:
@@ -260,7 +265,7 @@ def _bear(root: Path, tell: Callable[[str], None]) -> list[_Entry] | str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bear could not build the project: {exc}"
     if done.returncode != 0 or not out.is_file():
-        return f"the build under bear failed: {_first_error(done.stdout + done.stderr)}"
+        return f"the build under bear failed: {_first_error(_output(done))}"
     text = out.read_text(encoding="utf-8").replace(str(tree.resolve()), str(root.resolve()))
     out.write_text(text.replace(str(tree), str(root.resolve())), encoding="utf-8")
     shutil.rmtree(tree, ignore_errors=True)
@@ -284,7 +289,7 @@ def _make_dry_run(root: Path) -> list[_Entry]:
     except subprocess.TimeoutExpired:
         raise UsageError("`make -n -B` did not finish within 60 s") from None
     if done.returncode != 0:
-        raise UsageError(f"`make -n -B` failed: {_first_error(done.stdout + done.stderr)}")
+        raise UsageError(f"`make -n -B` failed: {_first_error(_output(done))}")
     entries = []
     folders = [root]  # `-w` prints where each (recursive) make runs: paths are relative to it
     for line in done.stdout.splitlines():

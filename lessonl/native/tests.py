@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessonl.native.build import Build
+from lessonl.errors import UsageError
+from lessonl.native.build import Build, configure_cmake, configure_meson
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,24 @@ class Gate:
     how: str  # one line: which tests, and that all of them run
 
 
-def find(root: Path, build: Build) -> Gate | None:
-    """The project's test gate, or None when it has no tests we know how to run."""
-    if build.cmake_dir is not None or (root / "CMakeLists.txt").is_file():
-        count = _ctest_count(build.cmake_dir) if build.cmake_dir is not None else 0
+def find(
+    root: Path, build: Build, notes: list[str], tell: Callable[[str], None] | None = None
+) -> Gate | None:
+    """The project's test gate, or None when it has no tests we know how to run. When the
+    flags came from a compile_commands.json of a CMake or Meson project, the project is still
+    configured in the private folder to list its tests; if that fails, `notes` says why."""
+    say = tell or (lambda _line: None)
+    cmake_dir, meson_dir = build.cmake_dir, build.meson_dir
+    try:
+        if cmake_dir is None and (root / "CMakeLists.txt").is_file():
+            cmake_dir = configure_cmake(root, say)
+        elif meson_dir is None and cmake_dir is None and (root / "meson.build").is_file():
+            meson_dir = configure_meson(root, say)
+    except UsageError as exc:
+        notes.append(f"the project's tests are not used: {exc}")
+        return None
+    if cmake_dir is not None:
+        count = _ctest_count(cmake_dir)
         if count:
             return Gate(
                 build=(
@@ -40,8 +56,8 @@ def find(root: Path, build: Build) -> Gate | None:
                 "them: ctest cannot tell which reach the function)",
             )
         return None
-    if build.meson_dir is not None:
-        count = _meson_count(build.meson_dir)
+    if meson_dir is not None:
+        count = _meson_count(meson_dir)
         if count:
             return Gate(
                 build=(
