@@ -413,3 +413,22 @@ async def test_a_configure_that_fails_leaves_the_driver_to_judge_and_says_why(
     assert made.gate is None and made.driver is not None
     note = next(n for n in made.verification["notes"] if n.startswith("the project's tests"))
     assert "CMake's configure step failed" in note and "DOT_BACKEND" in note
+
+
+async def test_an_unsaved_buffer_is_the_original_the_driver_s_output_comes_from(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    fake_llm.script_fn(native_replies([DRIVER], lambda prompt: "no code"))
+    buffer = (root / FILE).read_text(encoding="utf-8").replace("return count;", "return count + 1;")
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        made = await native.prepare(
+            config, root / FILE, FUNCTION, source=buffer, generator_agent=team.agents[0]
+        )
+    finally:
+        await team.aclose()
+    assert made.driver is not None
+    assert made.driver.expected.read_text(encoding="utf-8").splitlines()[0] == "0 0 1"
+    assert "count + 1" not in (root / FILE).read_text(encoding="utf-8")  # the file is untouched

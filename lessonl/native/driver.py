@@ -160,9 +160,12 @@ class Sandbox:
         self.tree = self.folder / "tree"
         self.boxed = isolation.enabled(mode, where="[run]")
 
-    def make(self) -> None:
+    def make(self, rel: str | None = None, text: str | None = None) -> None:
+        """Copy the project; `text`, when given, is `rel`'s content (an editor's unsaved
+        buffer is the original the harness compares with, so it is the driver's too)."""
         StateDir(self.root).ensure()
-        populate(self.root, self.tree, project_files(self.root))
+        overrides = {rel: text} if rel is not None and text is not None else None
+        populate(self.root, self.tree, project_files(self.root), overrides)
         shutil.copy2(HEADER, self.folder / HEADER.name)
 
     def wrap(self, argv: list[str]) -> list[str]:
@@ -302,7 +305,7 @@ async def obtain(
     language = language_of(build)
     driver_path, expected_path = paths(root, rel, function, language)
     box = Sandbox(root, sandbox)
-    await asyncio.to_thread(box.make)
+    await asyncio.to_thread(box.make, rel, text)
     await original_builds(build, root, box)
     sanitize = await sanitizers_work(build.compiler, box.folder / "probe")
     if not sanitize:

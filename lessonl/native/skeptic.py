@@ -99,7 +99,7 @@ class NativeSkeptic:
         if f'#include "{self.rel}"' not in code:
             code = lead + "\n" + code
         box = Sandbox(self.root, self.sandbox)
-        await asyncio.to_thread(box.make)
+        await asyncio.to_thread(box.make, self.rel, self.original)
         try:
             return await self._judge(box, code, candidate)
         finally:
