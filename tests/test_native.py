@@ -125,6 +125,9 @@ async def test_two_bad_drivers_leave_the_project_tests_as_judge_and_workload(
     assert made.target.bench == made.target.test  # ctest, timed
     assert "ctest" in made.target.test
     assert "does not compile" in made.verification["summary"]
+    assert "\n" not in native.describe(made)
+    (root / "lessonl.toml").write_text(to_toml(made.target, made.verification), encoding="utf-8")
+    assert load_config(root).target(made.target.name) == made.target
     assert made.verification["weak"].startswith(
         "correctness of count_pairs_below rests on the project's tests alone"
     )

@@ -101,14 +101,15 @@ def verification(
             if driver.sanitized
             else "no sanitizers (the compiler cannot build with them here)"
         )
-        notes += [f"a driver was dropped: {d}" for d in driver.dropped]
+        notes += [f"a driver was dropped: {' '.join(d.split())[:500]}" for d in driver.dropped]
     else:
         notes.append(f"no differential driver: {why}; the project's tests are the timed workload")
     if gate is not None:
         judges.append(gate.how)
     weak = None
     if driver is None:
-        judges.append(f"no differential driver ({why})")
+        # One line (a compiler's error runs over several): it ends up in a TOML comment.
+        judges.append(f"no differential driver ({' '.join(why.split())[:300]})")
         weak = (
             f"correctness of {function} rests on the project's tests alone (no differential "
             "driver): review the change"
