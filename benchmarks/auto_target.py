@@ -32,7 +32,7 @@ from pathlib import Path
 
 from lessonl import auto
 from lessonl.config import Config, TargetConfig, load_config
-from lessonl.harness import Harness
+from lessonl.harness import Harness, Project
 
 SUITE = Path(__file__).resolve().parent / "serial"
 
@@ -107,7 +107,7 @@ async def judge(
     """variant -> (outcome, test step s, timed runs s, detail)."""
     target = dataclasses.replace(target, **FAST_TIMING)
     out = {}
-    async with Harness(config, target, run_id=f"autobench-{time.time_ns()}") as harness:
+    async with Harness(Project.of(config), target, run_id=f"autobench-{time.time_ns()}") as harness:
         await harness.baseline()
         for name, text in variants.items():
             ev = await harness.evaluate({rel: text}, label=name)

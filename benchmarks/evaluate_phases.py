@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from lessonl.config import load_config
-from lessonl.harness import Harness
+from lessonl.harness import Harness, Project
 
 CANDIDATE = ("--candidate", "same.hpp", "--json")
 
@@ -160,7 +160,7 @@ def command(root: Path) -> tuple[float, dict[str, object]]:
 async def split(root: Path) -> tuple[float, float, float, float, float, int]:
     """In process, the same evaluation: (wall, builds, tests, timed, waiting, pairs)."""
     config = load_config(root)
-    async with Harness(config, config.target(), run_id=f"phases-{os.getpid()}") as h:
+    async with Harness(Project.of(config), config.target(), run_id=f"phases-{os.getpid()}") as h:
         ev = await h.evaluate({"src/work.hpp": WORK}, label="same")
         c = h.costs[ev.id]
     return c.wall_s, c.build_s, c.test_s, c.timed_s, c.lock_wait_s, ev.pairs
@@ -172,7 +172,7 @@ async def round_of(root: Path, n: int) -> tuple[float, float, float, float, int,
     log = root / "runs.log"
     log.unlink(missing_ok=True)
     config = load_config(root)
-    async with Harness(config, config.target(), run_id=f"round-{os.getpid()}") as h:
+    async with Harness(Project.of(config), config.target(), run_id=f"round-{os.getpid()}") as h:
         started = time.perf_counter()
         evs = await asyncio.gather(
             *(h.evaluate({"src/work.hpp": WORK}, label=f"same{i}") for i in range(n))

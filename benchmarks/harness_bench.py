@@ -27,7 +27,7 @@ from pathlib import Path
 
 from unchanged import unchanged_variant
 
-from lessonl.harness import Harness
+from lessonl.harness import Harness, Project
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -40,7 +40,7 @@ async def measure(name: str, repeats: int) -> None:
     walls: list[float] = []
     bares: list[float] = []
     waits: list[float] = []
-    async with Harness(config, target, run_id=f"bench-{int(time.time())}") as harness:
+    async with Harness(Project.of(config), target, run_id=f"bench-{int(time.time())}") as harness:
         await harness.baseline()
         for i in range(repeats):
             started = time.perf_counter()

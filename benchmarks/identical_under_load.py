@@ -35,7 +35,7 @@ from pathlib import Path
 
 from unchanged import unchanged_variant
 
-from lessonl.harness import Harness
+from lessonl.harness import Harness, Project
 
 SUITE = Path(__file__).resolve().parent / "serial"
 
@@ -187,7 +187,7 @@ class Row:
 
 async def measure(name: str, root: Path, repeats: int, rows: list[Row]) -> None:
     config, target, source = unchanged_variant(root)
-    async with Harness(config, target, run_id=f"load-{int(time.time())}") as harness:
+    async with Harness(Project.of(config), target, run_id=f"load-{int(time.time())}") as harness:
         for i in range(repeats):
             ev = await harness.evaluate(source, label=f"same-{i}")
             if ev.outcome != "correct" or ev.speedup is None or ev.ci95 is None:

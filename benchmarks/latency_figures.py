@@ -37,7 +37,7 @@ from loop_project import FAST, FILE, HANG, by_agent, make_project  # noqa: E402
 from lessonl.config import AgentConfig, Config, load_config  # noqa: E402
 from lessonl.events import Event, VariantEvaluated  # noqa: E402
 from lessonl.llm import LLMError, SampleId, build_team  # noqa: E402
-from lessonl.loop import optimize  # noqa: E402
+from lessonl.run import RunRequest, execute, plan  # noqa: E402
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -87,7 +87,11 @@ async def cancel_latency(fake: FakeLLM, tmp: Path) -> float:
     root = make_project(tmp, fake, run="rounds = 2", timeout_s=60)
     seen: list[Event] = []
     task = asyncio.create_task(
-        optimize(load_config(root), root / FILE, function="histogram", on_event=seen.append)
+        execute(
+            plan(
+                RunRequest(root / FILE, "histogram", config=load_config(root), on_event=seen.append)
+            )
+        )
     )
     while not any(isinstance(e, VariantEvaluated) for e in seen):  # alpha graded, beta hangs
         await asyncio.sleep(0.05)

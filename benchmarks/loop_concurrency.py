@@ -28,7 +28,7 @@ from loop_project import FAST, FILE, by_agent, make_project  # noqa: E402
 
 from lessonl.config import load_config  # noqa: E402
 from lessonl.events import Event, RoundFinished, RoundStarted  # noqa: E402
-from lessonl.loop import RunOptions, optimize  # noqa: E402
+from lessonl.run import Overrides, RunRequest, execute, plan  # noqa: E402
 
 AGENTS = ("alpha", "beta", "gamma")
 
@@ -50,13 +50,11 @@ async def _one(root: Path, sequential: bool) -> float:
         if isinstance(event, RoundStarted | RoundFinished):
             marks[event.kind] = time.perf_counter()
 
-    await optimize(
-        config,
-        root / FILE,
-        function="histogram",
-        on_event=on_event,
-        options=RunOptions(rounds=1, sequential=sequential, cache=False),
+    overrides = Overrides.given(rounds=1, sequential=sequential, cache=False)
+    request = RunRequest(
+        root / FILE, "histogram", overrides=overrides, config=config, on_event=on_event
     )
+    await execute(plan(request))
     return marks[RoundFinished.kind] - marks[RoundStarted.kind]
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from unchanged import unchanged_variant
 
-from lessonl.harness import Harness, isolation
+from lessonl.harness import Harness, Project, isolation
 from lessonl.harness.sandbox import Limits, run_command
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -66,7 +66,9 @@ async def identical(name: str, repeats: int) -> None:
     baselines: dict[str, float] = {}
     stamp = int(time.time())
     harnesses = {
-        m: Harness(config, dataclasses.replace(target, sandbox=m), run_id=f"sbx-{stamp}-{m}")
+        m: Harness(
+            Project.of(config), dataclasses.replace(target, sandbox=m), run_id=f"sbx-{stamp}-{m}"
+        )
         for m in modes
     }
     try:

@@ -40,7 +40,7 @@ from lessonl.harness import isolation  # noqa: E402
 from lessonl.harness.sandbox import Limits, run_command, scrub_env  # noqa: E402
 from lessonl.harness.workspace import populate, project_files  # noqa: E402
 from lessonl.llm import build_team  # noqa: E402
-from lessonl.report import Usage  # noqa: E402
+from lessonl.llm.types import Usage  # noqa: E402
 from tests.fakes import FakeLLM  # noqa: E402
 from tests.fakes.strategies import skeptic_inputs  # noqa: E402
 

@@ -23,7 +23,7 @@ import openai
 from unchanged import unchanged_variant
 
 from lessonl import quiet
-from lessonl.harness import Harness
+from lessonl.harness import Harness, Project
 from lessonl.llm import local
 
 SUITE = Path(__file__).resolve().parent / "serial"
@@ -50,7 +50,9 @@ async def measure(problem: str, repeats: int) -> None:
     chatter = asyncio.create_task(_chatter(lease.base_url, lease.alias, stop))
     results: dict[str, list[float]] = {"paused": [], "running": []}
     try:
-        async with Harness(config, target, run_id=f"quiet-{int(time.time())}") as harness:
+        async with Harness(
+            Project.of(config), target, run_id=f"quiet-{int(time.time())}"
+        ) as harness:
             await harness.baseline()
             for i in range(repeats):
                 for arm, values in results.items():

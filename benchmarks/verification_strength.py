@@ -46,7 +46,7 @@ from pathlib import Path
 
 from lessonl import auto
 from lessonl.auto.runner.store import PROPERTY
-from lessonl.commands.optimize import project_config
+from lessonl.run import project_config
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 PROJECTS = {

@@ -37,6 +37,11 @@ TARGET_HELP = "the [[targets]] entry to use (default: the one whose files includ
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every command's arguments (docs/contracts.md, "CLI").
+
+    Long because it is a flat declaration, one `add_parser` block per command, read like the
+    contract's usage lines; there is no logic to split out.
+    """
     parser = _Parser(
         prog="lessonl",
         description="Optimize code with a team of LLM agents that learn from each other's lessons.",

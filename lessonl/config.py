@@ -438,23 +438,25 @@ def _run_range(key: str, value: Any) -> str | None:
     return None
 
 
-def check_run_value(key: str, value: Any, where: str) -> Any:
-    """One `[run]` value from outside lessonl.toml (an editor setting), validated exactly as
-    lessonl.toml's own: the type from `RunConfig`'s annotation, the range from `_run_range`.
-    Returns the value coerced (an integer for a float field becomes a float); raises a
-    one-line `ConfigError` "WHERE: expected ..., got ...; fix the setting"."""
+def check_run_value(key: str, value: Any, where: str, *, fix: str = "fix the setting") -> Any:
+    """One `[run]` value from outside lessonl.toml (an editor setting, a CLI flag), validated
+    exactly as lessonl.toml's own: the type from `RunConfig`'s annotation, the range from
+    `_run_range`. Returns the value coerced (an integer for a float field becomes a float);
+    raises a one-line `ConfigError` "WHERE: expected ..., got ...; FIX" whose `data.setting`
+    is the `[run]` key and `data.name` WHERE (the flag or setting the user gave)."""
     hints = typing.get_type_hints(RunConfig)
     if key not in hints:
         raise ValueError(f"{key!r} is not a [run] key")  # a caller's bug, not the user's
+    data = {"setting": key, "name": where}
     try:
         coerced = _coerce(value, hints[key], where, key)
     except ConfigError:
         raise ConfigError(
-            f"{where}: expected {_describe(hints[key])}, got {value!r}; fix the setting"
+            f"{where}: expected {_describe(hints[key])}, got {value!r}; {fix}", data=data
         ) from None
     problem = _run_range(key, coerced)
     if problem:
-        raise ConfigError(f"{where}: {problem}; fix the setting")
+        raise ConfigError(f"{where}: {problem}; {fix}", data=data)
     return coerced
 
 

@@ -68,6 +68,9 @@ Internal signals, never shown to a user:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class LessonLError(Exception):
     """An error the user can fix; `str(err)` is the whole one-line message."""
@@ -77,9 +80,12 @@ class LessonLError(Exception):
     #: agent uses has died): the loop stops the run at once instead of letting one agent sit out.
     ends_run: bool = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, data: Mapping[str, Any] | None = None) -> None:
         # Collapse to one line: messages are shown in status bars and single stderr lines.
         super().__init__(" ".join(message.split()))
+        #: What a front end may act on without reading the prose (the editor offers "Open
+        #: Settings" for `setting`, a choice for `targets`); JSON-ready, empty when nothing.
+        self.data: dict[str, Any] = dict(data or {})
 
 
 class ConfigError(LessonLError):

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from lessonl import regions
-from lessonl.harness import Evaluation, Harness
+from lessonl.harness import Evaluation, Harness, Project
 from lessonl.harness.outcomes import Outcome
 from lessonl.harness.stats import measurably_faster
 from lessonl.llm.types import Agent, SampleId
 
 if TYPE_CHECKING:
-    from lessonl.config import Config, TargetConfig
-    from lessonl.report import Usage
+    from lessonl.config import TargetConfig
+    from lessonl.llm.types import Usage
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class HarnessFactory(Protocol):
 
     def __call__(
         self,
-        config: Config,
+        project: Project,
         target: TargetConfig,
         *,
         run_id: str,

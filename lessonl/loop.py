@@ -33,7 +33,6 @@ import dataclasses
 import difflib
 import hashlib
 import logging
-import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ from lessonl import grading, prompts, regions
 from lessonl.auto.runner.strength import THRESHOLD
 from lessonl.auto.target import test_line, test_weak_line
 from lessonl.bank import LessonBank
-from lessonl.config import Config, RunConfig, language_for_path
+from lessonl.config import Config, RunConfig, TargetConfig, language_for_path
 from lessonl.errors import LessonLError, UsageError
 from lessonl.events import (
     AgentFailed,
@@ -62,11 +61,12 @@ from lessonl.events import (
     Waiting,
 )
 from lessonl.grading import REMEASURE_TOP, Graded, HarnessFactory, HarnessLike, NotBuilt, Subject
-from lessonl.harness import isolation, require_tools
+from lessonl.harness import Project, isolation, require_tools
 from lessonl.harness.stats import measurably_faster
 from lessonl.lessons import Lesson, category, is_refusal, prose
-from lessonl.llm import Agent, SampleId, Team, build_team
-from lessonl.report import BestVariant, RoundRecord, RunReport, Usage, VariantRecord
+from lessonl.llm import Agent, SampleId, Team
+from lessonl.llm.types import Usage
+from lessonl.report import BestVariant, RoundRecord, RunReport, VariantRecord
 from lessonl.state import StateDir, state_problem
 
 if TYPE_CHECKING:
@@ -74,36 +74,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REMEASURE_TOP", "RunOptions", "new_run_id", "optimize"]
-
-
-@dataclass
-class RunOptions:
-    """Per-run overrides of `[run]` (from CLI flags or editor settings); None keeps the config."""
-
-    rounds: int | None = None
-    lessons_per_prompt: int | None = None
-    sequential: bool | None = None
-    carry_forward: bool | None = None
-    cache: bool | None = None
-    max_wall_s: float | None = None
-    max_tokens: int | None = None
-    max_cost_usd: float | None = None
-
-    def resolve(self, run: RunConfig) -> RunConfig:
-        changes = {k: v for k, v in self.__dict__.items() if v is not None}
-        if "lessons_per_prompt" in changes and changes["lessons_per_prompt"] < 0:
-            raise UsageError("--lessons must be >= 0")
-        if "rounds" in changes and changes["rounds"] < 1:
-            raise UsageError("--rounds must be >= 1")
-        for key in ("max_wall_s", "max_tokens", "max_cost_usd"):
-            value = changes.get(key)
-            # `not value > 0` also refuses NaN, which compares False with everything and so
-            # slipped past `<= 0`; infinity is no budget: leave the flag out for that.
-            if value is not None and not (value > 0 and math.isfinite(value)):
-                flag = "--" + key.replace("_", "-")
-                raise UsageError(f"{flag} ({key}) must be a positive finite number, not {value}")
-        return RunConfig(**{**run.__dict__, **changes})
+__all__ = ["REMEASURE_TOP", "new_run_id", "optimize"]
 
 
 class _Budget:
@@ -170,13 +141,12 @@ async def _test_coverage(
 
 async def optimize(
     config: Config,
+    target: TargetConfig,
     file: Path,
     *,
+    team: Team,
     function: str | None = None,
-    target: str | None = None,
     source_text: str | None = None,
-    options: RunOptions | None = None,
-    team: Team | None = None,
     on_event: EventCallback | None = None,
     verification: dict[str, Any] | None = None,
     harness_factory: HarnessFactory | None = None,
@@ -185,114 +155,56 @@ async def optimize(
 ) -> RunReport:
     """Run LessonL on `function` of `file` (whole file when None) and return the report.
 
-    `source_text` is the code to optimize when it differs from the file on disk (an editor's
-    unsaved buffer); the baseline is built from it too. A `team` passed in stays open (the
-    caller owns it); otherwise one is built from the config and closed at the end.
-    `verification` goes into the report as is (how an automatic target judges); without it
-    the report names the target's own test command. `harness_factory` makes the run's harness
-    (default: the real `lessonl.harness.Harness`; tests of the loop's logic pass a fake one,
-    which also skips the check for the target's programs). `skeptic`, when given, attacks
-    every would-be winner before it can be carried forward or proposed (docs/method.md, "The
-    skeptic"); a refuted variant becomes `incorrect` and its agent's lesson says why. `usage`
-    is what the run already spent before the loop (the automatic target's input
-    generator); the report counts on it.
-    """
-    run = (options or RunOptions()).resolve(config.run)
+    Everything is decided by `lessonl.run.plan`: `config.run` holds the run's overrides,
+    `target` lists `file`, `team` is open (its owner closes it). `source_text`: an editor's
+    unsaved buffer (the baseline is built from it too). `verification`: how an automatic
+    target judges, as is; without it the report names the target's test command and its
+    coverage. `harness_factory`: default the real `Harness` (a fake one skips the check for
+    the target's programs). `skeptic` attacks every would-be winner before it can be carried
+    forward or proposed (docs/method.md, "The skeptic"). `usage`: what the run spent before
+    the loop (the automatic target's input generator)."""
     file = Path(file).resolve()
-    language = language_for_path(file)
-    if language is None:
-        raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
-    target_cfg = config.target(target, file=file)
-    rel = config.relative(file)
-    if rel not in {Path(f).as_posix() for f in target_cfg.files}:
-        raise UsageError(f"target {target_cfg.name!r} does not list {rel} in its files")
+    subject, ctx = _subject(config, file, function, source_text)
     if harness_factory is None:
-        require_tools(target_cfg)
+        require_tools(target)
         harness_factory = grading.DEFAULT_HARNESS
-    if source_text is None:
-        try:
-            source = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
-    else:
-        source = source_text
-    ctx = regions.prompt_context(source, language, function)
-    function = ctx.name if function is not None else None
-
     state = StateDir(config.root).ensure()
-    run_id = new_run_id()
     usage = usage if usage is not None else Usage()
     started = time.monotonic()
-    budget = _Budget(run, usage, started)
-    report = RunReport(
-        run_id=run_id, target=target_cfg.name, function=function, file=rel, usage=usage
-    )
-    report.verification = verification or {
-        "kind": "target",
-        "target": target_cfg.name,
-        "test": target_cfg.test,
-    }
+    report = _new_report(subject, target, team, usage, verification)
 
     def emit(event: Event) -> None:
         if on_event is not None:
             on_event(event)
 
-    # The bank first: a read-only, full or damaged `.lessonl/` is one line before any model
-    # starts (and before the response cache warns about the same folder).
     bank = LessonBank(state.bank)
-    own_team = team is None
-    if team is None:
-        try:
-            team = await build_team(config, cache=run.cache)
-        except BaseException:
-            bank.close()
-            raise
-    report.team = team.description
     try:
-        emit(
-            RunStarted(
-                run_id=run_id,
-                target=target_cfg.name,
-                function=function,
-                team=team.description,
-                agents=tuple(a.name for a in team.agents),
-                rounds=run.rounds,
-                sandbox=isolation.summary(target_cfg.sandbox or config.run.sandbox),
-            )
-        )
-        overrides = {rel: source} if source_text is not None else None
+        emit(_run_started(report, config, target, team))
         async with harness_factory(
-            config,
-            target_cfg,
-            run_id=run_id,
-            baseline_overrides=overrides,
+            Project.of(config),
+            target,
+            run_id=report.run_id,
+            baseline_overrides={subject.file: subject.source} if source_text is not None else None,
             on_wait=lambda line: emit(Waiting(message_text=line)),
         ) as harness:
             await harness.baseline()
-            if verification is None:
-                await _test_coverage(harness, report.verification, rel, function)
-            runner = _Runner(
-                run=run,
+            if verification is None and report.verification is not None:  # the target's own
+                await _test_coverage(harness, report.verification, subject.file, subject.function)
+            await _Runner(
+                run=config.run,
                 team=team,
                 harness=harness,
                 bank=bank,
                 usage=usage,
-                budget=budget,
+                budget=_Budget(config.run, usage, started),
                 emit=emit,
                 report=report,
-                subject=Subject(source=source, language=language, function=function, file=rel),
+                subject=subject,
                 ctx=ctx,
-                target=target_cfg.name,
-                fingerprint=fingerprint(source),
+                target=target.name,
+                fingerprint=fingerprint(subject.source),
                 skeptic=skeptic,
-            )
-            try:
-                await runner.rounds()
-                report.best = await runner.final_answer(thorough=report.stopped == "completed")
-            except asyncio.CancelledError:
-                report.stopped = "cancelled"
-                report.best = runner.best_unverified()
-                raise
+            ).play()
     except asyncio.CancelledError:
         report.stopped = "cancelled"
         raise
@@ -303,21 +215,81 @@ async def optimize(
         raise
     finally:
         bank.close()
-        report.wall_s = time.monotonic() - started
-        report.summary = _summary(report)
-        try:
-            report.write(state.runs)
-        except OSError as exc:  # say so, but do not mask the error that is propagating
-            log.warning("%s", state_problem(exc, state.runs, "write the run report under"))
-        best = report.best.speedup if report.best else None
-        emit(
-            RunFinished(
-                run_id=run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
-            )
-        )
-        if own_team:
-            await team.aclose()
+        _finish(report, state.runs, started, emit)
     return report
+
+
+def _subject(
+    config: Config, file: Path, function: str | None, source_text: str | None
+) -> tuple[Subject, regions.PromptContext]:
+    """What the run optimizes (the text: the editor's buffer, else the file) and the prompt's
+    view of it; `function` becomes its qualified name."""
+    language = language_for_path(file)
+    if language is None:
+        raise UsageError(f"{file}: unsupported file type; LessonL handles C, C++ and Python files")
+    if source_text is None:
+        try:
+            source = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
+    else:
+        source = source_text
+    ctx = regions.prompt_context(source, language, function)
+    name = ctx.name if function is not None else None
+    rel = config.relative(file)
+    return Subject(source=source, language=language, function=name, file=rel), ctx
+
+
+def _new_report(
+    subject: Subject,
+    target: TargetConfig,
+    team: Team,
+    usage: Usage,
+    verification: dict[str, Any] | None,
+) -> RunReport:
+    report = RunReport(
+        run_id=new_run_id(),
+        target=target.name,
+        function=subject.function,
+        file=subject.file,
+        usage=usage,
+        team=team.description,
+    )
+    report.verification = verification or {
+        "kind": "target",
+        "target": target.name,
+        "test": target.test,
+    }
+    return report
+
+
+def _run_started(report: RunReport, config: Config, target: TargetConfig, team: Team) -> RunStarted:
+    return RunStarted(
+        run_id=report.run_id,
+        target=target.name,
+        function=report.function,
+        team=team.description,
+        agents=tuple(a.name for a in team.agents),
+        rounds=config.run.rounds,
+        sandbox=isolation.summary(target.sandbox or config.run.sandbox),
+    )
+
+
+def _finish(report: RunReport, runs: Path, started: float, emit: EventCallback) -> None:
+    """Whatever ended the run: its wall time and summary, the report written (a failure to
+    write is said, not raised over the error propagating), and `RunFinished`."""
+    report.wall_s = time.monotonic() - started
+    report.summary = _summary(report)
+    try:
+        report.write(runs)
+    except OSError as exc:
+        log.warning("%s", state_problem(exc, runs, "write the run report under"))
+    best = report.best.speedup if report.best else None
+    emit(
+        RunFinished(
+            run_id=report.run_id, stopped=report.stopped, best_speedup=best, wall_s=report.wall_s
+        )
+    )
 
 
 @dataclass
@@ -360,6 +332,16 @@ class _Runner:
     @property
     def function(self) -> str | None:
         return self.subject.function
+
+    async def play(self) -> None:
+        """The rounds, then the final answer; a cancelled run keeps its best unverified one."""
+        try:
+            await self.rounds()
+            self.report.best = await self.final_answer(thorough=self.report.stopped == "completed")
+        except asyncio.CancelledError:
+            self.report.stopped = "cancelled"
+            self.report.best = self.best_unverified()
+            raise
 
     async def rounds(self) -> None:
         k = self.run.lessons_per_prompt
@@ -498,15 +480,7 @@ class _Runner:
                 label=f"r{t}-{agent.name}",
                 who=f"round {t + 1}, {agent.name}",
             )
-            code, parts = graded.code, graded.parts
             variant.grade = graded
-            variant.code = code
-            variant.new_text = graded.new_text
-            variant.answer_parts = parts.to_json() if parts is not None else None
-            variant.outcome = graded.outcome
-            variant.speedup = graded.speedup
-            variant.ci95 = graded.ci95
-            variant.detail = graded.detail
             if self._would_win(variant):
                 await self._attack(variant)
                 assert variant.grade is not None  # a refuted one's grade says why
@@ -515,12 +489,13 @@ class _Runner:
                 VariantEvaluated(
                     round=t,
                     agent=agent.name,
-                    outcome=variant.outcome,
+                    outcome=graded.outcome,
                     speedup=variant.speedup,
                     ci95=variant.ci95,
                     detail=variant.detail,
                 )
             )
+            code = graded.code
             if code is None:
                 # No code at all (a refusal, an explanation): a failed sample, and nothing to
                 # learn from; "I cannot help with that." was banked and shown to the next run.
@@ -648,10 +623,6 @@ class _Runner:
                 parts=old.parts,
                 evaluation=NotBuilt(verdict.detail, outcome="incorrect"),
             )
-            variant.outcome = "incorrect"
-            variant.speedup = None
-            variant.ci95 = None
-            variant.detail = verdict.detail
         return verdict
 
     async def _ask(

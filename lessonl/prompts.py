@@ -110,6 +110,9 @@ def optimize_prompt(
     lessons of other functions were taken as about this one: merge_intervals came back
     counting words, from the lessons of top_words. Lessons about the target itself are shown
     as the paper shows them.
+
+    Long because the prompt is one template written in the order the model reads it (the
+    paper's wording, word for word without the options); split, its text would be scattered.
     """
     lang = _lang(language)
     what = "file" if ctx.name is None else "function"
@@ -246,6 +249,9 @@ def lesson_prompt(
     a rewrite that ran that many times as fast as the original. The harness measures every
     variant against the original, so Code B against Code A is the ratio of the two, said as
     "about" because the two were timed in different pairs.
+
+    Long because the prompt is one template written in the order the model reads it; split,
+    its text would be scattered.
     """
     lang = _lang(language)
     same = (

@@ -922,6 +922,10 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
     function alone or with rewrites of the target's own helpers and new helpers, types and
     includes/imports; see the module docstring for where each goes. Raises SpliceError if the
     answer lacks the target function.
+
+    Long because its steps (target, own helpers, new members, helpers, includes) build one
+    list of byte edits against the same parsed trees; apart they would pass a dozen locals,
+    and a wrong splice is the worst defect: change it only with a test.
     """
     if name is None:
         if not answer.strip():

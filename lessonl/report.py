@@ -17,65 +17,59 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lessonl.atomic import write_text
+from lessonl.llm.types import Usage
 
 if TYPE_CHECKING:
     from lessonl.grading import Graded, Remeasured
 
 
 @dataclass
-class Usage:
-    """Tokens and money spent. `cost_usd` is None as soon as one call's price is unknown:
-    a partial sum would look like a real total."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = 0.0
-    calls: int = 0
-
-    def add(self, input_tokens: int, output_tokens: int, cost_usd: float | None) -> None:
-        self.input_tokens += input_tokens
-        self.output_tokens += output_tokens
-        self.calls += 1
-        if cost_usd is None or self.cost_usd is None:
-            self.cost_usd = None
-        else:
-            self.cost_usd += cost_usd
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    def to_json(self) -> dict[str, Any]:
-        cost = None if self.cost_usd is None else round(self.cost_usd, 6)
-        return {
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": cost,
-        }
-
-
-@dataclass
 class VariantRecord:
-    """One agent's attempt in one round."""
+    """One agent's attempt in one round. What its grade says (outcome, speedup, interval,
+    detail, code, new text, answer parts) is read from `grade`, never copied: a refuted
+    variant's new grade changes every one of them at once."""
 
     agent: str
     round: int
-    outcome: str | None = None  # None: the agent sat out (error)
-    speedup: float | None = None
-    ci95: tuple[float, float] | None = None
-    detail: str = ""
     lesson_id: str | None = None
     error: str | None = None
-    code: str | None = None
-    new_text: str | None = None
     shown_lessons: tuple[str, ...] = ()
-    # Which parts of the answer were spliced in and which were not, and why
-    # (regions.SpliceResult.to_json()); None when the answer never got that far.
-    answer_parts: dict[str, Any] | None = None
-    grade: Graded | None = None  # the whole grade, kept for re-timing; not serialized
+    grade: Graded | None = None  # None: the agent sat out (error) or was not graded yet
     # The skeptic's verdict on a would-be winner (lessonl.auto.skeptic.Verdict.to_json()); None
     # when it was not attacked.
     skeptic: dict[str, Any] | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.grade.outcome if self.grade is not None else None
+
+    @property
+    def speedup(self) -> float | None:
+        return self.grade.speedup if self.grade is not None else None
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        return self.grade.ci95 if self.grade is not None else None
+
+    @property
+    def detail(self) -> str:
+        return self.grade.detail if self.grade is not None else ""
+
+    @property
+    def code(self) -> str | None:
+        return self.grade.code if self.grade is not None else None
+
+    @property
+    def new_text(self) -> str | None:
+        return self.grade.new_text if self.grade is not None else None
+
+    @property
+    def answer_parts(self) -> dict[str, Any] | None:
+        """Which parts of the answer were spliced in and which were not, and why
+        (`regions.SpliceResult.to_json()`); None when the answer never got that far."""
+        if self.grade is None or self.grade.parts is None:
+            return None
+        return self.grade.parts.to_json()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

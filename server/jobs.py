@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
     from lessonl.config import Config
     from lessonl.events import Event
-    from lessonl.loop import RunOptions
     from lessonl.report import RunReport
+    from lessonl.run import Overrides
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class RunRequest:
     function: str | None
     target: str | None  # the `[[targets]]` entry the client named, else None (the covering one)
     config: Config
-    options: RunOptions
+    options: Overrides
 
 
 @dataclass
@@ -181,22 +181,23 @@ class Job:
             self._server_loop.call_soon_threadsafe(self._settle, task)
 
     async def _run(self) -> RunReport:
-        from lessonl.auto import optimize_any
+        from lessonl import run
 
         r = self.request
 
         def on_event(event: Event) -> None:
             self._server_loop.call_soon_threadsafe(self.reporter.event, event)
 
-        return await optimize_any(
-            r.config,
-            r.path,
+        request = run.RunRequest(
+            file=r.path,
             function=r.function,
             target=r.target,
-            source_text=r.source_text,
-            options=r.options,
+            overrides=r.options,
+            source=r.source_text,
+            config=r.config,
             on_event=on_event,
         )
+        return await run.execute(run.plan(request))
 
     def _cancel_in_engine(self) -> None:
         if self._task is not None:

@@ -21,7 +21,7 @@ from lessonl.config import check_run_value
 from lessonl.errors import ConfigError
 
 if TYPE_CHECKING:
-    from lessonl.loop import RunOptions
+    from lessonl.run import Overrides
 
 SECTION = "lessonl"
 
@@ -81,11 +81,15 @@ class Settings:
         """`override`'s set values on top of ours."""
         return Settings({**self.values, **override.values})
 
-    def run_options(self) -> RunOptions:
-        """The loop's per-run overrides (imported lazily: the loop pulls in the LLM SDKs)."""
-        from lessonl.loop import RunOptions
+    def run_options(self) -> Overrides:
+        """The run's per-run overrides, each named by the setting that gave it."""
+        from lessonl.run import Overrides
 
-        return RunOptions(**self.values)
+        wire_of = {key: wire for wire, key in WIRE_NAMES.items()}
+        return Overrides.of(
+            {k: (v, f"settings: {SECTION}.{wire_of[k]}") for k, v in self.values.items()},
+            fix="fix the setting",
+        )
 
 
 def _section(data: Any, source: str) -> Mapping[str, Any]:

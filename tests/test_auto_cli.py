@@ -648,3 +648,25 @@ def test_derived_inputs_raise_the_coverage_the_tests_leave_low(tmp_path: Path) -
         r"branches; uncovered: line 8\.",
         line,
     ), line
+
+
+def test_evaluate_without_config_uses_the_automatic_target(tmp_path: Path) -> None:
+    """`lessonl evaluate FILE:FUNCTION` in a project without lessonl.toml goes through the
+    door `optimize` goes through (lessonl.run): the recorded calls judge the candidate (it
+    used to say "no lessonl.toml found"). No model: no generator, no skeptic."""
+    root = _project(tmp_path, "auto_pkg")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def dedupe(words):\n    return sorted(set(words))\n", encoding="utf-8")
+    code, out, err = _lessonl(
+        "evaluate", "textkit/words.py:dedupe", "--candidate", str(wrong), "--json", cwd=root
+    )
+    assert code == 0, err
+    assert "recorded 7 calls" in err
+    assert json.loads(out)["outcome"] == "incorrect"
+    fast = tmp_path / "fast.py"
+    fast.write_text(FAST_DEDUPE.split("\n", 1)[1].rsplit("```", 1)[0], encoding="utf-8")
+    code, out, err = _lessonl(
+        "evaluate", "textkit/words.py:dedupe", "--candidate", str(fast), cwd=root
+    )
+    assert code == 0, err
+    assert out.startswith("correct") and "on target auto-dedupe" in out

@@ -33,7 +33,7 @@ import pytest
 
 from lessonl import regions
 from lessonl.config import Config, TargetConfig, load_config
-from lessonl.harness import Evaluation, Harness, Outcome
+from lessonl.harness import Evaluation, Harness, Outcome, Project
 
 SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "serial"
 COMMON = SUITE / "_common"
@@ -109,7 +109,7 @@ async def test_problem_grades_baseline_reference_and_wrong(name: str, tmp_path: 
     target = dataclasses.replace(cfg.target(), min_pairs=5, max_pairs=5, timing_budget_s=30.0)
     rel = target.files[0]
     _, reference, wrong = _variant_paths(name)
-    async with Harness(cfg, target, run_id=f"suite-{name}") as harness:
+    async with Harness(Project.of(cfg), target, run_id=f"suite-{name}") as harness:
         # Raises (failing the test with the check's own message) if the baseline fails its check.
         base: Evaluation = await harness.baseline()
         assert base.outcome == Outcome.CORRECT, base.detail

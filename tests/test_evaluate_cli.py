@@ -184,11 +184,14 @@ def test_missing_compiler_is_exit_2(tmp_path: Path, lock: Path) -> None:
 
 
 def test_file_outside_every_target_is_exit_2(tmp_path: Path, lock: Path) -> None:
+    """A Python file no target lists goes to the automatic target, by the rule `optimize`
+    follows (lessonl.run): this project has no tests to record from, which the line says."""
     root = project(tmp_path)
     code, _, err = finish(
         lessonl("evaluate", "check.py", "--candidate", "fast.py", cwd=root, lock=lock)
     )
-    assert code == 2 and "no target lists check.py" in err
+    assert code == 2 and err.count("\n") == 1
+    assert "no [[targets]] entry covers check.py" in err and "has no tests" in err
 
 
 def test_two_evaluations_at_once_never_time_concurrently(tmp_path: Path, lock: Path) -> None:

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from lessonl.config import load_config
-from lessonl.harness import BaselineError, Evaluation, Harness, Outcome
+from lessonl.harness import BaselineError, Evaluation, Harness, Outcome, Project
 from lessonl.harness.stats import measurably_faster
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
@@ -117,7 +117,7 @@ def cpp_project(root: Path, *, extra: str = "", timing: str = TIMING) -> Path:
 
 def harness_for(root: Path, run_id: str = "t") -> Harness:
     config = load_config(root)
-    return Harness(config, config.target(), run_id=run_id)
+    return Harness(Project.of(config), config.target(), run_id=run_id)
 
 
 async def test_cpp_every_outcome(tmp_path: Path) -> None:
@@ -232,7 +232,9 @@ async def test_a_broken_candidate_costs_its_own_build_and_nothing_else(tmp_path:
     root = cpp_project(tmp_path)
     lines: list[str] = []
     config = load_config(root)
-    async with Harness(config, config.target(), run_id="t", on_progress=lines.append) as h:
+    async with Harness(
+        Project.of(config), config.target(), run_id="t", on_progress=lines.append
+    ) as h:
         ev = await h.evaluate({"src/work.hpp": "this is not C++"}, label="broken")
         assert ev.outcome == Outcome.NOT_COMPILABLE, ev
         assert lines == ["building v1-broken"], lines
@@ -423,7 +425,7 @@ def test_waiting_for_the_timing_lock_is_said_once_then_counted(tmp_path: Path) -
     root = cpp_project(tmp_path)
     said: list[str] = []
     config = load_config(root)
-    h = Harness(config, config.target(), run_id="t", on_wait=said.append)
+    h = Harness(Project.of(config), config.target(), run_id="t", on_wait=said.append)
     for holder in (4242, None, 4243, None, 4242, 4244):
         h._waiting(holder)
     assert said == ["waiting for the machine-wide timing lock, held by pid 4242 (timing)"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lessonl.config import load_config
-from lessonl.harness import Harness, Outcome
+from lessonl.harness import Harness, Outcome, Project
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -48,7 +48,7 @@ async def test_example_has_real_headroom(
         f.write("min_pairs = 3\nmax_pairs = 4\n")
     config = load_config(root)
     rel, text = FAST[name]
-    async with Harness(config, config.target(), run_id="t") as harness:
+    async with Harness(Project.of(config), config.target(), run_id="t") as harness:
         base = await harness.baseline()
         assert base.outcome == Outcome.CORRECT
         fast = await harness.evaluate({rel: text}, label="fast")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from lessonl.config import load_config
-from lessonl.harness import Harness, Outcome
+from lessonl.harness import Harness, Outcome, Project
 from lessonl.harness.stats import measurably_faster
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
@@ -47,7 +47,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def harness_for(root: Path) -> Harness:
     config = load_config(root)
-    return Harness(config, config.target(), run_id="t")
+    return Harness(Project.of(config), config.target(), run_id="t")
 
 
 WORK = """

@@ -40,17 +40,18 @@ from lessonl.config import load_config
 from lessonl.errors import LessonLError
 from lessonl.events import Event, RoundFinished, VariantEvaluated
 from lessonl.harness.outcomes import Evaluation
-from lessonl.loop import RunOptions, optimize
+from lessonl.llm import build_team
+from lessonl.loop import optimize
+from lessonl.report import RunReport
+from lessonl.run import Overrides, RunRequest, execute, plan
 from lessonl.state import StateDir
 
 
 def _run(root: Path, **kwargs: object) -> tuple[Any, list[Event]]:
     events: list[Event] = []
     config = load_config(root)
-    report = asyncio.run(
-        optimize(config, root / FILE, function="histogram", on_event=events.append, **kwargs)
-    )  # type: ignore[arg-type]
-    return report, events
+    request = RunRequest(root / FILE, "histogram", config=config, on_event=events.append, **kwargs)  # type: ignore[arg-type]
+    return asyncio.run(execute(plan(request))), events
 
 
 def _children() -> list[psutil.Process]:
@@ -240,7 +241,7 @@ def test_cancel_mid_round_kills_processes_and_keeps_a_partial_report(
 
     async def main() -> None:
         task = asyncio.create_task(
-            optimize(config, root / FILE, function="histogram", on_event=seen.append)
+            execute(plan(RunRequest(root / FILE, "histogram", config=config, on_event=seen.append)))
         )
         # Wait until the hanging variant is running, then cancel.
         for _ in range(600):
@@ -272,7 +273,7 @@ def test_sequential_runs_agents_one_at_a_time(tmp_path: Path, fake_llm: FakeLLM)
     fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
     fake_llm.delay_s = 0.3
     root = make_project(tmp_path, fake_llm, agents=["alpha", "beta", "gamma"], run="rounds = 1")
-    _run(root, options=RunOptions(sequential=True), harness_factory=fake_harness())
+    _run(root, overrides=Overrides.given(sequential=True), harness_factory=fake_harness())
     assert fake_llm.max_in_flight == 1
     fake_llm.clear()
     fake_llm.script_fn(by_agent({"alpha": SAME, "beta": SAME, "gamma": SAME}))
@@ -318,7 +319,9 @@ def test_cancel_while_a_variant_is_graded_keeps_a_partial_report(
 
     async def main() -> None:
         task = asyncio.create_task(
-            optimize(config, root / FILE, function="histogram", harness_factory=harness)
+            execute(
+                plan(RunRequest(root / FILE, "histogram", config=config, harness_factory=harness))
+            )
         )
         while harness.in_flight < 2:
             assert not task.done()
@@ -445,7 +448,7 @@ def test_carry_forward_rewrites_the_best_variant_so_far(
     fake_llm.script_fn(by_agent({"alpha": alpha, "beta": SAME}))
     root = make_project(tmp_path, fake_llm, run="rounds = 2")
     harness = FakeHarness(carry_grade)
-    report, _ = _run(root, options=RunOptions(carry_forward=carry), harness_factory=harness)
+    report, _ = _run(root, overrides=Overrides.given(carry_forward=carry), harness_factory=harness)
 
     round2 = [r for r in fake_llm.requests if not is_lesson_request(r)][2:]
     lessons2 = [r for r in fake_llm.requests if is_lesson_request(r)][2:]
@@ -501,7 +504,7 @@ def test_a_refuted_variant_is_neither_carried_forward_nor_proposed(
     skeptic = RefuteHelperVariants()
     report, _ = _run(
         root,
-        options=RunOptions(carry_forward=True),
+        overrides=Overrides.given(carry_forward=True),
         harness_factory=FakeHarness(carry_grade),
         skeptic=skeptic,
     )
@@ -539,11 +542,23 @@ def test_overlapping_intervals_choose_the_smaller_change_and_thin_evidence_is_sa
     fake_llm.script_fn(by_agent({"alpha": faster, "beta": FAST}))
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
     weak = "correctness rests on 3 inputs covering 50% of histogram's branches: review the change"
-    report, _ = _run(
-        root,
-        harness_factory=FakeHarness(grade),
-        verification={"kind": "recorded_calls", "weak": weak},
-    )
+    config = load_config(root)
+
+    async def with_verification() -> RunReport:
+        """The loop as `lessonl.run.execute` calls it for an automatic target, whose
+        preparation would have made this `verification`."""
+        async with await build_team(config, cache=False) as team:
+            return await optimize(
+                config,
+                config.target(),
+                root / FILE,
+                team=team,
+                function="histogram",
+                harness_factory=FakeHarness(grade),
+                verification={"kind": "recorded_calls", "weak": weak},
+            )
+
+    report = asyncio.run(with_verification())
     assert report.best is not None and report.best.agent == "beta"
     assert report.best.speedup == 1.84
     why = report.best.chosen_because

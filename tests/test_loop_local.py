@@ -13,7 +13,7 @@ from fakes import FakeLLM
 from loop_project import FILE, make_project
 
 from lessonl.config import load_config
-from lessonl.loop import optimize
+from lessonl.run import RunRequest, execute, plan
 
 OUTCOMES = {"correct", "incorrect", "not_compilable", "timeout", "crashed"}
 
@@ -30,7 +30,9 @@ def test_one_round_with_the_local_team(tmp_path: Path, monkeypatch: pytest.Monke
             agents=(),
             run="rounds = 1\ncode_max_tokens = 600\nlesson_max_tokens = 120",
         )
-    report = asyncio.run(optimize(load_config(root), root / FILE, function="histogram"))
+    report = asyncio.run(
+        execute(plan(RunRequest(root / FILE, "histogram", config=load_config(root))))
+    )
 
     data = json.loads((root / ".lessonl" / "runs" / report.run_id / "report.json").read_text())
     assert data["stopped"] == "completed"

@@ -106,7 +106,7 @@ def test_a_wall_budget_is_a_positive_finite_number(
     proc = _lessonl("optimize", f"{FILE}:histogram", "--max-wall-s", value, cwd=root)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, err
-    assert err.count("\n") == 1 and "--max-wall-s (max_wall_s) must be a positive finite" in err
+    assert err.count("\n") == 1 and "--max-wall-s: expected a positive finite number" in err
     assert not fake_llm.requests
 
 

@@ -33,7 +33,7 @@ import pytest
 from bwraps import no_working_bwrap, path_without_bwrap
 
 from lessonl.config import load_config
-from lessonl.harness import Harness, Outcome, isolation
+from lessonl.harness import Harness, Outcome, Project, isolation
 from lessonl.harness.isolation import SandboxUnavailable
 
 needs_bwrap = pytest.mark.skipif(
@@ -646,7 +646,7 @@ def test_evaluate_cli_refuses_in_one_line_without_a_working_bwrap(
 
 def _harness(root: Path) -> Harness:
     config = load_config(root)
-    return Harness(config, config.target(), run_id="t")
+    return Harness(Project.of(config), config.target(), run_id="t")
 
 
 def test_an_exposed_folder_never_uncovers_a_hidden_one(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_settings_layers_and_validation() -> None:
     init = Settings.from_wire({"lessonl": {"rounds": 3, "maxCostUsd": 0.5}}, source="init")
     ws = Settings.from_wire({"rounds": 1, "lessonsPerPrompt": 0, "interpreter": "x"}, source="ws")
     merged = init.merged(ws)
-    options = merged.run_options()
+    options = merged.run_options().apply(RunConfig())
     assert (options.rounds, options.lessons_per_prompt, options.max_cost_usd) == (1, 0, 0.5)
     assert options.max_wall_s is None
     assert Settings.from_wire(None, source="init") == Settings()
@@ -138,7 +138,8 @@ def test_a_bad_value_replaced_by_a_higher_layer_does_not_fail() -> None:
     setting since, and the configuration answer carries the fix."""
     init = ({"lessonl": {"rounds": 0, "maxCostUsd": 0.5}}, "initializationOptions")
     fixed = Settings.from_layers([init, ({"rounds": 2}, "settings")])
-    assert fixed.run_options().rounds == 2 and fixed.run_options().max_cost_usd == 0.5
+    run = fixed.run_options().apply(RunConfig())
+    assert run.rounds == 2 and run.max_cost_usd == 0.5
     with pytest.raises(ConfigError, match=r"^initializationOptions: lessonl\.rounds: "):
         Settings.from_layers([init, ({"rounds": None}, "settings")])
 

@@ -14,7 +14,7 @@ from lessonl import auto
 from lessonl.auto.skeptic import DROPPED, PASSED, REFUTED, Skeptic
 from lessonl.config import load_config
 from lessonl.llm import build_team
-from lessonl.report import Usage
+from lessonl.llm.types import Usage
 
 DATA = Path(__file__).resolve().parent / "data"
 FILE = "evens/count.py"

@@ -13,10 +13,10 @@ import pytest
 from fakes import FakeLLM
 from loop_project import FILE, by_agent, make_project
 
+from lessonl import run as runs
 from lessonl.commands.optimize import judged_by
 from lessonl.config import load_config
 from lessonl.harness.coverage import Plan, plan
-from lessonl.loop import optimize
 
 SIGN = """\
 def sign(n):
@@ -88,7 +88,11 @@ def test_a_python_target_reports_how_much_of_the_function_its_test_runs(
 ) -> None:
     fake_llm.script_fn(by_agent({"alpha": BROKEN_PY}))
     root = _python_project(tmp_path, fake_llm, "{python} check.py")
-    report = asyncio.run(optimize(load_config(root), root / "pkg/sign.py", function="sign"))
+    report = asyncio.run(
+        runs.execute(
+            runs.plan(runs.RunRequest(root / "pkg/sign.py", "sign", config=load_config(root)))
+        )
+    )
     v = report.verification
     assert v is not None and v["kind"] == "target" and v["test"] == "{python} check.py"
     cov = v["coverage"]
@@ -115,7 +119,11 @@ def test_a_test_that_fails_under_coverage_is_a_note_not_a_failure(
         "sys.exit(3 if 'coverage' in sys.modules else 0)\n",
         encoding="utf-8",
     )
-    report = asyncio.run(optimize(load_config(root), root / "pkg/sign.py", function="sign"))
+    report = asyncio.run(
+        runs.execute(
+            runs.plan(runs.RunRequest(root / "pkg/sign.py", "sign", config=load_config(root)))
+        )
+    )
     v = report.verification
     assert v is not None and v["coverage"] is None and v["weak"] is None
     assert v["summary"] == "judged by the target's test `{python} check.py` (coverage not measured)"
@@ -125,7 +133,9 @@ def test_a_test_that_fails_under_coverage_is_a_note_not_a_failure(
 def test_a_cpp_target_has_no_coverage_and_says_why(tmp_path: Path, fake_llm: FakeLLM) -> None:
     fake_llm.script_fn(by_agent({"alpha": BROKEN_CPP, "beta": BROKEN_CPP}))
     root = make_project(tmp_path, fake_llm, run="rounds = 1")
-    report = asyncio.run(optimize(load_config(root), root / FILE, function="histogram"))
+    report = asyncio.run(
+        runs.execute(runs.plan(runs.RunRequest(root / FILE, "histogram", config=load_config(root))))
+    )
     v = report.verification
     assert v is not None and v["coverage"] is None and v["weak"] is None
     assert v["notes"] == [f"coverage not measured: {FILE} is not a Python file"]
@@ -159,7 +169,11 @@ def test_the_system_python_gets_lessonls_coverage(tmp_path: Path, fake_llm: Fake
     fake_llm.script_fn(by_agent({"alpha": BROKEN_PY}))
     python = Path(sys.executable).resolve()
     root = _python_project(tmp_path, fake_llm, f"{python} check.py")
-    report = asyncio.run(optimize(load_config(root), root / "pkg/sign.py", function="sign"))
+    report = asyncio.run(
+        runs.execute(
+            runs.plan(runs.RunRequest(root / "pkg/sign.py", "sign", config=load_config(root)))
+        )
+    )
     v = report.verification
     assert v is not None and v["coverage"] is not None, v["notes"]
     assert v["coverage"]["branches"] == 50.0 and v["coverage"]["uncovered_lines"] == "3"

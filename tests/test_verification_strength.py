@@ -276,7 +276,7 @@ async def test_derived_inputs_the_original_does_not_reproduce_are_dropped_apart(
     number, so those derived inputs do not reproduce: dropped with their own note, and not
     counted as recorded calls that depend on their test."""
     from lessonl import auto
-    from lessonl.commands.optimize import project_config
+    from lessonl.run import project_config
 
     root = tmp_path / "proj"
     (root / "tests").mkdir(parents=True)

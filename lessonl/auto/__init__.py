@@ -11,6 +11,9 @@ entry (`target`) whose `test` replays those calls and re-runs the calling tests,
 - `skeptic`: attacks every would-be winner with inputs a model chose to show a difference;
 - `runner/`: what runs inside the project's interpreter (record, verify, check, bench).
 
+When a run uses the automatic target is decided by `lessonl.run.choose_target` (the one rule
+every front end goes through), which then calls `prepare` here and builds the skeptic.
+
 Supported: plain functions and methods (instance, static, class). Not yet: generators, async
 functions, properties, closures.
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,16 +30,13 @@ from lessonl import regions
 from lessonl.auto.generate import make_generator
 from lessonl.auto.project import check_supported, choose_interpreter, module_location
 from lessonl.auto.recording import Recording, record
-from lessonl.auto.skeptic import Skeptic
 from lessonl.auto.target import FEW_CALLS, auto_target, verification
-from lessonl.config import Config, TargetConfig, language_for_path
+from lessonl.config import Config, TargetConfig
 from lessonl.errors import UsageError
-from lessonl.harness import isolation
-from lessonl.report import Usage
+from lessonl.llm.types import Usage
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
-    from lessonl.report import RunReport
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +60,6 @@ def describe(made: AutoTarget) -> str:
     if v["generated_inputs"]:
         text += f", plus {v['generated_inputs']} generated inputs"
     return "; ".join([text, v["summary"], *v["notes"]])
-
-
-def wants_auto(config: Config, file: Path, target_name: str | None) -> bool:
-    """True when no explicit target applies: a Python file that no `[[targets]]` entry lists
-    (an explicit target, by --target or by its files, always wins)."""
-    return (
-        target_name is None
-        and language_for_path(file) == "python"
-        and not config.targets_for(Path(file).resolve())
-    )
 
 
 async def prepare(
@@ -130,73 +119,3 @@ async def prepare(
     target = auto_target(recording, rel, qualname, config.root)
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     return AutoTarget(new_config, target, recording, verification(recording))
-
-
-async def optimize_any(
-    config: Config,
-    file: Path,
-    *,
-    function: str | None,
-    target: str | None = None,
-    interpreter: str | None = None,
-    say: Callable[[str], None] | None = None,
-    **kwargs: Any,
-) -> RunReport:
-    """`loop.optimize` with the automatic target when no explicit one applies (the CLI and
-    the language server both run this). `say` gets the lines about the recording."""
-    from lessonl.llm import build_team
-    from lessonl.loop import RunOptions, optimize
-
-    if not wants_auto(config, file, target):
-        return await optimize(config, file, function=function, target=target, **kwargs)
-    tell = say or log.info
-    team = kwargs.pop("team", None)
-    usage = Usage()  # the run's: the input generator's call is part of it
-    own_team = team is None
-    if team is None:  # the first agent may write an input generator: build the team first
-        run = (kwargs.get("options") or RunOptions()).resolve(config.run)
-        team = await build_team(config, cache=run.cache)
-    try:
-        tell(
-            f"no [[targets]] entry covers {config.relative(Path(file))}: recording the calls "
-            f"of {function or 'the function'} while the project's tests run"
-        )
-        made = await prepare(
-            config,
-            file,
-            function,
-            source=kwargs.get("source_text"),
-            interpreter=interpreter,
-            generator_agent=team.agents[0] if team.agents else None,
-            usage=usage,
-        )
-        tell(describe(made))
-        skeptic = None
-        if config.run.skeptic and team.agents and function is not None:
-            source = kwargs.get("source_text")
-            skeptic = Skeptic(
-                agent=team.agents[0],
-                recording=made.recording,
-                root=config.root,
-                rel=config.relative(Path(file).resolve()),
-                qualname=made.recording.meta["qualname"],
-                function=function,
-                original=source if source is not None else Path(file).read_text(encoding="utf-8"),
-                secret_names=[a.api_key_env for a in config.agents if a.api_key_env],
-                max_tokens=config.run.code_max_tokens,
-                sandboxed=isolation.enabled(config.run.sandbox, where="[run]"),
-            )
-        return await optimize(
-            made.config,
-            file,
-            function=function,
-            target=made.target.name,
-            verification=made.verification,
-            team=team,
-            skeptic=skeptic,
-            usage=usage,
-            **kwargs,
-        )
-    finally:
-        if own_team:
-            await team.aclose()

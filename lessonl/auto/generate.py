@@ -16,7 +16,7 @@ from lessonl import grading, regions
 from lessonl.auto.errors import CannotRecord
 from lessonl.fences import fenced
 from lessonl.llm import Agent, SampleId
-from lessonl.report import Usage
+from lessonl.llm.types import Usage
 
 #: Inputs asked for; the runner keeps at most 200 and the recording at most 64 calls in all.
 WANTED = 40

@@ -157,7 +157,12 @@ async def record(
 ) -> Recording:
     """Record, then measure the coverage and add property-based inputs (`_strengthen`), then
     (fewer than `few` calls or low coverage, and a `generator`) add generated inputs, then
-    verify. Raises the errors of `lessonl.auto.errors`."""
+    verify. Raises the errors of `lessonl.auto.errors`.
+
+    Long because its steps (probe, record, strengthen, generate, verify, fall back) share
+    one private copy, the command runners confined to it and the meta each step updates, and
+    the copy is removed in one `finally`.
+    """
     folder = folder_for(root, rel, qualname)
     work = folder / "work"
     recording = folder / "recording"

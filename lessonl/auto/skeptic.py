@@ -51,7 +51,7 @@ from lessonl.harness.workspace import populate, project_files
 from lessonl.llm import Agent, SampleId
 
 if TYPE_CHECKING:
-    from lessonl.report import Usage
+    from lessonl.llm.types import Usage
 
 log = logging.getLogger(__name__)
 

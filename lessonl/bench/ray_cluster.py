@@ -295,7 +295,11 @@ def _run_pairs(
     secrets_box: list[Any],
 ) -> None:
     """Submit `todo`, collect every result; `waiting`: the `lessonl_transfer` pairs follow
-    once no `lessonl` pair is pending."""
+    once no `lessonl` pair is pending.
+
+    Long because its nested helpers (archive, submit, collect) share the driver's maps of
+    pending tasks and uploaded problems; apart they would pass them all around.
+    """
     task = ray.remote(run_pair_task)
     archives: dict[str, Any] = {}
     pending: dict[Any, _Pair] = {}

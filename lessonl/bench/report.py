@@ -139,7 +139,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int
 
 def markdown(data: dict[str, Any], *, plots: bool = True) -> str:
     """The report as Markdown: summary per strategy, per category, per problem, plots (or,
-    with `plots` false, a line on how to get them)."""
+    with `plots` false, a line on how to get them).
+
+    Long because the report is written top to bottom in the order it reads: one section
+    after another, each a few table rows.
+    """
     strategies: dict[str, Any] = data["strategies"]
     rounds = max((len(s["best_speedup_by_round"]) for s in strategies.values()), default=0)
     out = [

@@ -29,10 +29,11 @@ from rich.console import Console
 from rich.text import Text
 
 from lessonl import aio
+from lessonl import run as runs
 from lessonl.commands.optimize import parse_spec
-from lessonl.config import Config, TargetConfig, language_for_path, load_config
+from lessonl.config import language_for_path
 from lessonl.errors import UsageError
-from lessonl.harness import Evaluation, Harness, Outcome, require_tools
+from lessonl.harness import Evaluation, Harness, Outcome, Project, require_tools
 from lessonl.harness.measure import clock_words
 from lessonl.harness.stats import measurably_faster, measurably_slower
 from lessonl.state import StateDir
@@ -49,34 +50,34 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--candidate {candidate}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--candidate {candidate}: cannot read: {exc}") from None
-    config = load_config(file)
-    target = config.target(args.target, file=file)
-    rel = config.relative(file)
-    if rel not in {Path(f).as_posix() for f in target.files}:
-        raise UsageError(
-            f"{rel} is not one of target {target.name!r}'s files ({', '.join(target.files)})"
-        )
     console = Console(stderr=True)
-    if function is not None:
-        text, unused = _spliced(file, function, text)
-        for line in unused:
-            console.print(Text(f"warning: {line}"), soft_wrap=True)
-    require_tools(target)
 
     def progress(line: str) -> None:
         console.print(Text(line), soft_wrap=True)
 
+    # The run's door decides what judges the candidate, by the rule `optimize` uses: a
+    # hand-written target, else the automatic one (recorded while the project's tests run).
+    plan = runs.plan(
+        runs.RunRequest(file=file, function=function, target=args.target, say=progress)
+    )
+    if function is not None:
+        text, unused = _spliced(file, function, text)
+        for line in unused:
+            console.print(Text(f"warning: {line}"), soft_wrap=True)
+    if plan.target is not None:
+        require_tools(plan.target)
+    config = plan.config
     state = StateDir(config.root)
     existed = state.path.exists()
     try:
-        evaluation = aio.run(_evaluate(config, target, rel, text, progress))
+        evaluation, target = aio.run(_evaluate(plan, text, progress))
     finally:
         if not existed:
             _remove_if_empty(state)
     if args.json:
         print(json.dumps(evaluation.to_json()))
     else:
-        print(summary(evaluation, target.name))
+        print(summary(evaluation, target))
     return 0
 
 
@@ -111,15 +112,20 @@ def _remove_if_empty(state: StateDir) -> None:
 
 
 async def _evaluate(
-    config: Config,
-    target: TargetConfig,
-    rel: str,
-    text: str,
-    progress: Callable[[str], None],
-) -> Evaluation:
+    plan: runs.Plan, text: str, progress: Callable[[str], None]
+) -> tuple[Evaluation, str]:
+    """The candidate's evaluation and the name of the target that judged it (an automatic
+    target is prepared first: no agent, so no input generator and no skeptic)."""
+    prepared = await runs.prepare(plan)
+    if plan.target is None:
+        require_tools(prepared.target)
+    rel = plan.config.relative(plan.file)
     run_id = datetime.now(UTC).strftime("eval-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    async with Harness(config, target, run_id=run_id, on_progress=progress) as harness:
-        return await harness.evaluate({rel: text}, label="candidate")
+    harness = Harness(
+        Project.of(prepared.config), prepared.target, run_id=run_id, on_progress=progress
+    )
+    async with harness:
+        return await harness.evaluate({rel: text}, label="candidate"), prepared.target.name
 
 
 def summary(evaluation: Evaluation, target: str) -> str:

@@ -8,7 +8,6 @@ byte-identical to what the run started from: a user who edited the file meanwhil
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -21,10 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from lessonl import aio
+from lessonl import run as runs
 from lessonl.atomic import write_text
-from lessonl.auto.project import python_root
 from lessonl.bank import LessonBank
-from lessonl.config import Config, language_for_path, load_config, parse_agents_file
+from lessonl.config import parse_agents_file
 from lessonl.errors import Conflict, UsageError
 from lessonl.events import (
     AgentFailed,
@@ -39,6 +38,7 @@ from lessonl.events import (
     Waiting,
 )
 from lessonl.report import RunReport
+from lessonl.run import Overrides
 from lessonl.state import StateDir
 
 
@@ -184,34 +184,26 @@ def write_if_unchanged(path: Path, expected: str, new_text: str) -> None:
     write_text(path, new_text)  # keeps the file's mode
 
 
-def project_config(path: Path) -> Config:
-    """The project's config; a Python file in a project without one gets the defaults, rooted
-    at the nearest Python project folder (the automatic target needs no lessonl.toml)."""
-    config = load_config(path, required=False)
-    if config.path is None:
-        if language_for_path(path) != "python":
-            load_config(path)  # raises the usual "no lessonl.toml found" error
-        config = dataclasses.replace(config, root=python_root(path))
-    return config
+def overrides(args: argparse.Namespace) -> Overrides:
+    """The flags that override `[run]`, each named as the user typed it for its error."""
+    return Overrides.of(
+        {
+            "rounds": (args.rounds, "--rounds"),
+            "lessons_per_prompt": (args.lessons, "--lessons"),
+            "sequential": (True if args.sequential else None, "--sequential"),
+            "carry_forward": (True if args.carry_forward else None, "--carry-forward"),
+            "cache": (False if args.no_cache else None, "--no-cache"),
+            "max_wall_s": (args.max_wall_s, "--max-wall-s"),
+            "max_tokens": (args.max_tokens, "--max-tokens"),
+            "max_cost_usd": (args.max_cost_usd, "--max-cost-usd"),
+        },
+        fix="fix the flag",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from lessonl.loop import RunOptions
-
     path, function = parse_spec(args.spec)
-    config = project_config(path)
     original = path.read_text(encoding="utf-8")
-    agents = parse_agents_file(Path(args.team)) if args.team else None
-    options = RunOptions(
-        rounds=args.rounds,
-        lessons_per_prompt=args.lessons,
-        sequential=True if args.sequential else None,
-        carry_forward=True if args.carry_forward else None,
-        cache=False if args.no_cache else None,
-        max_wall_s=args.max_wall_s,
-        max_tokens=args.max_tokens,
-        max_cost_usd=args.max_cost_usd,
-    )
     console = Console(stderr=True)
     # Into a file or a pipe rich assumes 80 columns and would cut every longer line in two (a
     # grep then finds half of it): there, one line stays one line.
@@ -220,38 +212,25 @@ def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         console.print(Text(line), highlight=False)
 
-    async def go(view: ProgressView) -> RunReport:
-        from lessonl.auto import optimize_any
-        from lessonl.llm.team import build_team
-
-        team = None
-        if agents is not None:
-            team = await build_team(
-                config,
-                agents=agents,
-                cache=options.cache is not False,
-                source=f"{args.team} (--team)",
-            )
-        try:
-            return await optimize_any(
-                config,
-                path,
-                function=function,
-                target=args.target,
-                interpreter=args.interpreter,
-                say=say,
-                source_text=original,
-                options=options,
-                on_event=view,
-                team=team,
-            )
-        finally:
-            if team is not None:
-                await team.aclose()
-
+    view = ProgressView(console)
+    plan = runs.plan(
+        runs.RunRequest(
+            file=path,
+            function=function,
+            target=args.target,
+            overrides=overrides(args),
+            source=original,
+            interpreter=args.interpreter,
+            on_event=view,
+            say=say,
+            agents=parse_agents_file(Path(args.team)) if args.team else None,
+            agents_source=f"{args.team} (--team)" if args.team else None,
+        )
+    )
+    config = plan.config
     try:
-        with ProgressView(console) as view:
-            report = aio.run(go(view))
+        with view:
+            report = aio.run(runs.execute(plan))
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (lessonl.aio): the run wrote what it had
         console.print("cancelled; the partial report is under .lessonl/runs/", highlight=False)
         return 130

@@ -15,9 +15,10 @@ import sys
 
 from lessonl import aio, auto
 from lessonl.auto.target import to_toml
-from lessonl.commands.optimize import parse_spec, project_config
+from lessonl.commands.optimize import parse_spec
 from lessonl.config import language_for_path
 from lessonl.errors import LessonLError, UsageError
+from lessonl.run import project_config
 
 
 def run(args: argparse.Namespace) -> int:

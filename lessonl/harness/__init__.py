@@ -5,7 +5,15 @@
 loop to call before a run.
 """
 
-from lessonl.harness.harness import BaselineError, Costs, Harness, require_tools
+from lessonl.harness.harness import BaselineError, Costs, Harness, Project, require_tools
 from lessonl.harness.outcomes import Evaluation, Outcome
 
-__all__ = ["BaselineError", "Costs", "Evaluation", "Harness", "Outcome", "require_tools"]
+__all__ = [
+    "BaselineError",
+    "Costs",
+    "Evaluation",
+    "Harness",
+    "Outcome",
+    "Project",
+    "require_tools",
+]

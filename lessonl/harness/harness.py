@@ -191,12 +191,28 @@ class _Baseline:
     evaluation: Evaluation | None = None
 
 
+@dataclass(frozen=True)
+class Project:
+    """What the harness needs of a project's configuration, and nothing more: where the project
+    is, `[run] sandbox` (a target's own `sandbox` wins), and the names of the environment
+    variables holding the agents' API keys (scrubbed from every command's environment)."""
+
+    root: Path
+    sandbox: str = "auto"
+    secret_names: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, config: Config) -> Project:
+        secrets = tuple(a.api_key_env for a in config.agents if a.api_key_env)
+        return cls(Path(config.root), config.run.sandbox, secrets)
+
+
 class Harness:
     """Build, check and time variants of `target`'s files; see the module docstring."""
 
     def __init__(
         self,
-        config: Config,
+        project: Project,
         target: TargetConfig,
         *,
         run_id: str,
@@ -208,14 +224,14 @@ class Harness:
         waiting for the timing lock (and for whom), building, testing, each timed pair.
         `on_wait` gets only the waiting lines: a run of many concurrent evaluations (optimize)
         shows those, which explain a silent pause, and not every step of every variant."""
-        self.config = config
+        self.project = project
         self.on_progress = on_progress
         self.on_wait = on_wait
         self._waits = 0  # times this harness waited for the timing lock
         self._last_wait_said = 0.0
         self.target = target
         self.run_id = run_id
-        self.root = Path(config.root)
+        self.root = project.root
         self.run_dir = StateDir(self.root).build / run_id
         self._overrides = {check_relative(k): v for k, v in (baseline_overrides or {}).items()}
         self._allowed = {check_relative(f) for f in target.files}
@@ -225,10 +241,10 @@ class Harness:
             memory_mb=target.memory_mb,
             file_size_mb=target.file_size_mb,
         )
-        self._secret_names = [a.api_key_env for a in config.agents if a.api_key_env]
+        self._secret_names = list(project.secret_names)
         # Decided once, at the start: "required" without bwrap fails here, before any work.
         self.sandboxed = isolation.enabled(
-            target.sandbox or config.run.sandbox,
+            target.sandbox or project.sandbox,
             where=f"target {target.name!r}:" if target.sandbox else "[run]",
         )
         warn_inherited_cpu_limit()

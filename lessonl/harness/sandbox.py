@@ -330,7 +330,11 @@ async def run_command(
     The command is done when it has exited and its output pipes are closed, all within
     `limits.wall_s`: a process it started that keeps stdout open past that (out of our reach,
     e.g. after its own `setsid`) makes it a timeout with `output_held`, and what was read so
-    far is kept."""
+    far is kept.
+
+    Long because one process's whole life is here (start, watch, time out, drain, kill on
+    cancel): the cleanup in the `except` must see every state the steps leave.
+    """
     lift_inherited_cpu_limit()
     started = time.perf_counter()
     cpu_before = _children_cpu_s()

@@ -173,6 +173,9 @@ async def build_team(
     `cache` is ANDed with `[run] cache` of the config, so `cache = false` there always wins.
     `policy` (an extension of the design.md signature) overrides retry timing, for tests;
     `source` names where `agents` came from, for the description (e.g. a --team file).
+
+    Long because every model is built in one loop sharing the concurrency slot per server,
+    the local server's leases and the closers that a half-built team releases on failure.
     """
     from lessonl.llm.anthropic_provider import AnthropicModel
     from lessonl.llm.openai_provider import OpenAIModel

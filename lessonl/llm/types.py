@@ -10,11 +10,44 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from lessonl.config import AgentConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Usage:
+    """Tokens and money spent (a run's, a benchmark pair's), counted where a model is called,
+    so it lives beside the model types. `cost_usd` is None as soon as one call's price is
+    unknown: a partial sum would look like a real total."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    calls: int = 0
+
+    def add(self, input_tokens: int, output_tokens: int, cost_usd: float | None) -> None:
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.calls += 1
+        if cost_usd is None or self.cost_usd is None:
+            self.cost_usd = None
+        else:
+            self.cost_usd += cost_usd
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def to_json(self) -> dict[str, Any]:
+        cost = None if self.cost_usd is None else round(self.cost_usd, 6)
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": cost,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,15 @@
 
 Tests of the loop's *logic* (which lessons reach which prompt, round order, budgets, how many
 model calls run at once, cancellation) do not need g++ to build and time every variant: that
-made each of them take 4 to 36 s. They pass a `FakeHarness` as the `harness_factory` of
-`lessonl.loop.optimize` (or of a bench `StrategyContext`); it grades each variant by a script,
-a function of the variant's files returning an `Evaluation`, and records what it was asked.
+made each of them take 4 to 36 s. They pass a `FakeHarness` as the `harness_factory` of a
+run's `lessonl.run.RunRequest` (or of a bench `StrategyContext`); it grades each variant by a
+script, a function of the variant's files returning an `Evaluation`, and records what it was
+asked.
 The real harness keeps its own end-to-end tests (tests/test_harness*.py, and the loop tests
 that check build errors, crashes, timeouts and killed processes).
 
     harness = FakeHarness(lambda files: correct(3.0) if "counts[v]++" in files[FILE] else ...)
-    report = await optimize(config, file, harness_factory=harness)
+    report = await execute(plan(RunRequest(file, function, config=config, harness_factory=harness)))
     harness.labels                 # every variant graded, in order
     harness.retimed                # the labels re-timed for the final answer
     harness.closed                 # True once the run left the harness's context
@@ -77,7 +78,7 @@ class FakeHarness:
 
     def __call__(
         self,
-        config: Any,
+        project: Any,
         target: Any,
         *,
         run_id: str,

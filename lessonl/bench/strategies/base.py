@@ -34,10 +34,10 @@ from lessonl.bench.metrics import NO_ANSWER, ProblemResult
 from lessonl.bench.suite import Problem
 from lessonl.errors import LessonLError
 from lessonl.grading import REMEASURE_TOP, Grade, Graded, HarnessFactory, HarnessLike, Subject
-from lessonl.harness import require_tools
+from lessonl.harness import Project, require_tools
 from lessonl.harness.outcomes import first_line
 from lessonl.llm import Agent, SampleId, Team
-from lessonl.report import Usage
+from lessonl.llm.types import Usage
 
 __all__ = ["REMEASURE_TOP", "Attempt", "Session", "StrategyContext", "failure_fields"]
 
@@ -123,7 +123,9 @@ class Session:
             factory = grading.DEFAULT_HARNESS
         source = ctx.file.read_text(encoding="utf-8")
         pctx = regions.prompt_context(source, problem.language, problem.function)
-        async with factory(problem.config, problem.target, run_id=ctx.run_id) as harness:
+        async with factory(
+            Project.of(problem.config), problem.target, run_id=ctx.run_id
+        ) as harness:
             await harness.baseline()
             yield cls(ctx=ctx, harness=harness, source=source, pctx=pctx)
 

@@ -1,4 +1,5 @@
-"""`lessonl`: the team with lessons, i.e. `lessonl.loop.optimize` on the problem's function.
+"""`lessonl`: the team with lessons, i.e. a run through `lessonl.run` (the
+CLI's door) on the problem's function.
 
 The loop picks its own final answer (docs/method.md section 3: it proposes a variant only if the
 re-measured interval lies above 1). For the benchmark we read the same re-measurements from the
@@ -17,7 +18,7 @@ from lessonl.bench.metrics import ProblemResult
 from lessonl.bench.strategies.base import StrategyContext, failure_fields, set_answer
 from lessonl.events import Event
 from lessonl.grading import fastest
-from lessonl.loop import RunOptions, optimize
+from lessonl.run import Overrides, RunRequest, execute, plan
 
 NAME = "lessonl"
 SOLO = False
@@ -25,27 +26,28 @@ SUMMARY = "the team, learning from each other's lessons"
 
 
 async def run(ctx: StrategyContext) -> ProblemResult:
-    return await run_loop(ctx, NAME, RunOptions(rounds=ctx.rounds))
+    return await run_loop(ctx, NAME, Overrides.given(rounds=ctx.rounds))
 
 
-async def run_loop(ctx: StrategyContext, name: str, options: RunOptions) -> ProblemResult:
-    """The loop with `options` on the problem, scored as strategy `name` (see the module
+async def run_loop(ctx: StrategyContext, name: str, overrides: Overrides) -> ProblemResult:
+    """The loop with `overrides` on the problem, scored as strategy `name` (see the module
     docstring); the `lessonl_carry` arm is the same run with carry-forward on."""
     problem = ctx.problem
 
     def on_event(event: Event) -> None:
         ctx.progress(event.message())
 
-    report = await optimize(
-        problem.config,
-        ctx.file,
+    request = RunRequest(
+        file=ctx.file,
         function=problem.function,
         target=problem.target.name,
-        options=options,
+        overrides=overrides,
+        config=problem.config,
         team=ctx.team,  # passed in, so the caller closes it
         on_event=on_event,
         harness_factory=ctx.harness_factory,
     )
+    report = await execute(plan(request))
     variants = [v for r in report.rounds for v in r.variants]
     result = ProblemResult(
         problem=problem.name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lessonl.bench.metrics import ProblemResult
 from lessonl.bench.strategies.base import StrategyContext
 from lessonl.bench.strategies.lessonl import run_loop
-from lessonl.loop import RunOptions
+from lessonl.run import Overrides
 
 NAME = "lessonl_carry"
 SOLO = False
@@ -19,4 +19,4 @@ SUMMARY = "the team with lessons, each round improving the best verified variant
 
 
 async def run(ctx: StrategyContext) -> ProblemResult:
-    return await run_loop(ctx, NAME, RunOptions(rounds=ctx.rounds, carry_forward=True))
+    return await run_loop(ctx, NAME, Overrides.given(rounds=ctx.rounds, carry_forward=True))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from lessonl.bench.metrics import ProblemResult
 from lessonl.bench.strategies.base import StrategyContext
 from lessonl.bench.strategies.lessonl import run_loop
-from lessonl.loop import RunOptions
+from lessonl.run import Overrides
 
 NAME = "lessonl_transfer"
 SOLO = False
@@ -23,4 +23,4 @@ SUMMARY = "the team with lessons, its bank warmed by lessonl's lessons of the ot
 
 
 async def run(ctx: StrategyContext) -> ProblemResult:
-    return await run_loop(ctx, NAME, RunOptions(rounds=ctx.rounds))
+    return await run_loop(ctx, NAME, Overrides.given(rounds=ctx.rounds))
