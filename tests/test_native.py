@@ -35,7 +35,7 @@ from native_project import (
 from lessonl import native
 from lessonl.config import load_config
 from lessonl.errors import UsageError
-from lessonl.harness import Harness, Outcome
+from lessonl.harness import Harness, Outcome, Project
 from lessonl.llm import build_team
 from lessonl.loop import optimize
 from lessonl.native.skeptic import NativeSkeptic
@@ -77,7 +77,7 @@ async def test_each_wrong_variant_is_caught_by_its_judge_and_a_fast_one_wins(
     assert load_config(root).target(made.target.name) == made.target
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
     original = (root / FILE).read_text(encoding="utf-8")
-    async with Harness(made.config, target, run_id="t") as harness:
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
 
         async def judge(text: str, label: str) -> tuple[Outcome, str]:
             ev = await harness.evaluate({FILE: variant(original, text)}, label=label)
@@ -169,7 +169,7 @@ async def test_a_static_function_of_a_makefile_project_is_checked_through_its_un
     original = (root / "src/prog.c").read_text(encoding="utf-8")
     wrong = original.replace("total += (long)v[i] * v[i] * SCALE;", "total += v[i] * v[i];")
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(made.config, target, run_id="t") as harness:
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
         ev = await harness.evaluate({"src/prog.c": wrong}, label="overflow")
         assert ev.outcome == Outcome.INCORRECT
         assert "runtime error: signed integer overflow" in (ev.detail or "")
@@ -227,9 +227,9 @@ async def test_a_run_on_the_automatic_target_proposes_the_fast_rewrite(
         run_config = dataclasses.replace(made.config, targets=(quick,))
         report = await optimize(
             run_config,
+            quick,
             root / FILE,
             function=FUNCTION,
-            target=quick.name,
             verification=made.verification,
             team=team,
             usage=usage,
@@ -268,7 +268,7 @@ async def test_a_compile_commands_only_project_compares_floats_with_a_tolerance(
     original = (root / "src/dot.cpp").read_text(encoding="utf-8")
     head = original[: original.index("double dot(const double* a")]
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(made.config, target, run_id="t") as harness:
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
         ev = await harness.evaluate({"src/dot.cpp": head + DOT_NO_TAIL}, label="no-tail")
         assert ev.outcome == Outcome.INCORRECT
         assert "the driver's output differs from the original's at line 2" in (ev.detail or "")
@@ -342,7 +342,7 @@ async def test_a_meson_project_s_tests_gate_its_variants(tmp_path: Path, fake_ll
     original = (root / "src/clamp.c").read_text(encoding="utf-8")
     wrong = original.replace("v[i] <= hi", "v[i] < hi")
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(made.config, target, run_id="t") as harness:
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
         ev = await harness.evaluate({"src/clamp.c": wrong}, label="half-open")
         assert ev.outcome == Outcome.INCORRECT
         ev = await harness.evaluate({"src/clamp.c": original}, label="same")
@@ -358,7 +358,7 @@ async def test_the_skeptic_refutes_what_driver_and_tests_missed_and_passes_the_r
     original = (root / FILE).read_text(encoding="utf-8")
     beyond = variant(original, BEYOND)
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(made.config, target, run_id="t") as harness:
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
         ev = await harness.evaluate({FILE: beyond}, label="beyond")
         assert ev.outcome == Outcome.CORRECT  # the driver and ctest miss it
     fake_llm.script_fn(
