@@ -51,15 +51,16 @@ from native_project import (  # noqa: E402
 
 from lessonl import native  # noqa: E402
 from lessonl.config import Config, TargetConfig, load_config  # noqa: E402
-from lessonl.harness import Harness  # noqa: E402
+from lessonl.harness import Harness, Project  # noqa: E402
 from lessonl.llm import build_team  # noqa: E402
 from lessonl.native.driver import compile_argv  # noqa: E402
+from lessonl.native.target import native_target  # noqa: E402
 
 
 async def _costs(config: Config, target: TargetConfig, text: str, n: int) -> dict[str, float]:
     quick = dataclasses.replace(target, min_pairs=3, max_pairs=3, timing_budget_s=30.0)
     builds, tests, walls, waits = [], [], [], []
-    async with Harness(config, quick, run_id=f"bench-{target.name}") as harness:
+    async with Harness(Project.of(config), quick, run_id=f"bench-{target.name}") as harness:
         for i in range(n + 1):
             ev = await harness.evaluate({FILE: text}, label=f"v{i}")
             assert ev.outcome.value == "correct", ev.detail
@@ -108,13 +109,7 @@ async def main(n: int) -> None:
             bench="{build}/bench --time",
             readable=made.target.readable,
         )
-        gate_build = made.gate.build if made.gate else ""
-        no_tests = dataclasses.replace(
-            made.target,
-            name="auto-no-tests",
-            build=(made.target.build or "").replace(f" && {gate_build}", ""),
-            test=made.target.test.split(" && (")[0],
-        )
+        no_tests = native_target("auto-no-tests", FILE, made.build, root, made.driver, gate=None)
         text = variant((root / FILE).read_text(encoding="utf-8"), FAST)
         figures = {}
         for target in (by_hand, made.target, no_tests):

@@ -3,7 +3,9 @@ lines, and which compile flags are kept."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from lessonl.native.build import discover, split_command
 from lessonl.native.check import first_difference, sanitizer_line, tokens_match, verdict
 from lessonl.native.driver import link_problem
+from lessonl.native.target import parallel
 
 
 def test_numbers_that_are_not_integers_compare_within_the_tolerance() -> None:
@@ -120,3 +123,34 @@ def test_with_bear_a_private_copy_is_built_and_its_compiles_recorded(tmp_path: P
     )
     assert f"-I{(tmp_path / 'sub' / 'inc').resolve()}" in build.flags and "-DN=3" in build.flags
     assert not (tmp_path / "sub" / "x.o").exists()  # the user's tree is not built into
+
+
+def _sh(command: str, build: Path) -> subprocess.CompletedProcess[str]:
+    text = command.replace("{build}", shlex.quote(str(build)))
+    return subprocess.run(["/bin/sh", "-c", text], capture_output=True, text=True, check=False)
+
+
+def test_the_parallel_build_fails_when_any_step_fails_and_shows_its_error(tmp_path: Path) -> None:
+    """The driver's two compiles and the project's build run at once: a failure of any one of
+    them (first, middle or last) fails the build with that step's output on stderr, and no
+    step is left out."""
+    ok = "echo fine > {build}/ok$$"
+    for bad in range(3):
+        steps = [ok, ok, ok]
+        steps[bad] = f"echo 'error: step {bad} broke' >&2; exit 3"
+        done = _sh(parallel(steps), tmp_path)
+        assert done.returncode != 0, bad
+        assert f"error: step {bad} broke" in done.stderr
+        assert "fine" not in done.stderr  # only the failed step's log is shown
+    done = _sh(parallel([f"touch {{build}}/s{i}" for i in range(3)]), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert all((tmp_path / f"s{i}").is_file() for i in range(3))
+
+
+def test_the_parallel_build_runs_its_steps_at_once(tmp_path: Path) -> None:
+    """The first step waits for a file the last one writes: one after another, it gives up."""
+    waits = "i=0; while [ ! -f {build}/made ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done"
+    done = _sh(
+        parallel([f"{waits}; [ -f {{build}}/made ]", "true", "touch {build}/made"]), tmp_path
+    )
+    assert done.returncode == 0, done.stderr

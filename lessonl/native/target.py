@@ -1,11 +1,13 @@
 """The automatic C/C++ target: the `[[targets]]` entry a build, a driver and a test gate make.
 
 `build` compiles the driver twice against the variant's copy with the project's flags: `bench`
-as the project builds (the timed build) and `check` with the sanitizers; then, when the
-project has tests, builds the project in the copy. `test` runs the sanitized driver through
-`lessonl.native.check` (its output against the original's), then the project's tests. `bench`
-runs the driver's timing mode. The harness runs them like any hand-written target's commands,
-in the sandbox, so copies, limits, interleaving and the noise margin apply unchanged.
+as the project builds (the timed build) and `check` with the sanitizers; and, when the
+project has tests, builds the project in the copy. The three are independent, so they run at
+once (`parallel`): the sanitized compile, the slowest, no longer waits for the others. `test`
+runs the sanitized driver through `lessonl.native.check` (its output against the original's),
+then the project's tests. `bench` runs the driver's timing mode. The harness runs them like
+any hand-written target's commands, in the sandbox, so copies, limits, interleaving and the
+noise margin apply unchanged.
 
 Without a driver, the project's test run is the timed workload and the project's tests alone
 judge correctness (the run says so).
@@ -32,6 +34,24 @@ _BOUND = f"ulimit -v {MEMORY_MB * 1024}"
 def _shell(argv: list[str]) -> str:
     """Words quoted for sh, placeholders left readable (they are quoted when expanded)."""
     return " ".join(w if "{" in w else shlex.quote(w) for w in argv)
+
+
+def parallel(steps: list[str]) -> str:
+    """One sh command running `steps` at once, each its output in its own log under {build};
+    it fails when any step fails, printing the failed steps' logs (in order) on stderr, so the
+    compiler's first error still comes first. Why: on a variant the driver's two compiles and
+    the project's build were a third to a half of the evaluation, one after another."""
+    if len(steps) < 2:
+        return " && ".join(steps)
+    parts = []
+    for i, step in enumerate(steps[:-1]):
+        parts.append(f"( {step} ) > {{build}}/step{i}.log 2>&1 & p{i}=$!")
+    last = len(steps) - 1
+    parts.append(f"( {steps[-1]} ) > {{build}}/step{last}.log 2>&1; s{last}=$?")
+    parts += [f"wait $p{i}; s{i}=$?" for i in range(last)]
+    parts += [f'[ "$s{i}" -eq 0 ] || cat {{build}}/step{i}.log >&2' for i in range(len(steps))]
+    ok = " && ".join(f'[ "$s{i}" -eq 0 ]' for i in range(len(steps)))
+    return "; ".join(parts) + f"; {ok}"
 
 
 def _in_project(path: Path, root: Path) -> str:
@@ -68,9 +88,9 @@ def native_target(
         tests.append(f"({bound}{gate.test})" if bound else gate.test)
         if driver is None:
             bench = gate.test
-    build_cmd = " && ".join(steps) or None
+    build_cmd = parallel(steps) or None
     if sanitized and build_cmd:
-        build_cmd = f"{_BOUND} && {build_cmd}"
+        build_cmd = f"{_BOUND} && {{ {build_cmd}; }}"
     return TargetConfig(
         name=name,
         files=(rel,),
