@@ -163,7 +163,8 @@ class AmbiguousTarget(ConfigError):
         self.names = tuple(t.name for t in covering)
         super().__init__(
             f"{where}: several targets cover {file} ({', '.join(self.names)}); choose the one "
-            "to use by its name"
+            "to use by its name",
+            data={"targets": list(self.names)},
         )
 
 

@@ -13,12 +13,15 @@ code) and the server's request wrappers (`server/wire.py`, a one-line request er
 User-facing, `LessonLError` and its subclasses:
 
 - `ConfigError` (here, exit 2): `lessonl.config` (invalid lessonl.toml, unknown keys, and
-  `check_run_value` for editor settings), `bench.suite` (a problem folder that is not a valid
+  `check_run_value` for editor settings and CLI flags, through `lessonl.run.plan`, with
+  `data.setting`), `bench.suite` (a problem folder that is not a valid
   problem), `server/actions.py` and `server/settings.py`. Caught at top level;
   `bench.runner.FATAL` stops a benchmark on it. Its subclass `AmbiguousTarget`
   (`lessonl.config`: several targets cover the file, none named) carries the names; the
   server turns it into a request error with `data.targets`, or asks the user which one.
-- `UsageError` (here, exit 2): command arguments and what they name (commands/*, `loop`,
+- `UsageError` (here, exit 2): command arguments and what they name (commands/*, `run.plan`
+  (a target that does not list the file, with `data.targets`; a Python file without tests
+  or function), `loop`,
   `regions.find_function`, `bank` id prefixes, `harness` and `harness.workspace`, the server's
   optimize request). Top level; fatal to a benchmark.
 - `EnvironmentProblem` (here, exit 2): `harness.require_tools` (a compiler is missing).

@@ -102,9 +102,9 @@ class Overrides:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What a front end asks for. Only `file` is required; everything else has the meaning a
-    run without it has always had (the covering target, lessonl.toml's `[run]`, the team from
-    the config)."""
+    """What a front end asks for: `file` and `function` (None: the whole file); everything
+    else left out has the meaning a run without it has always had (the covering target,
+    lessonl.toml's `[run]`, the team from the config)."""
 
     file: Path
     function: str | None
@@ -365,15 +365,18 @@ async def execute(plan: Plan) -> RunReport:
     whatever happens; the automatic target (if any) is prepared with the team's first agent
     (its input generator's and skeptic's calls count in the run's usage)."""
     from lessonl import loop
+    from lessonl.bank import LessonBank
     from lessonl.llm import build_team
     from lessonl.state import StateDir
 
     request = plan.request
     team = request.team
     if team is None:
-        # The state folder first: a read-only or full `.lessonl/` is one line before any
-        # model starts (the response cache would otherwise warn about the same folder).
-        StateDir(plan.config.root).ensure()
+        # The state folder and the bank first: a read-only, full or damaged `.lessonl/` is
+        # one line before any model starts (the response cache would otherwise warn about the
+        # same folder first). The loop opens the bank again for the run.
+        state = StateDir(plan.config.root).ensure()
+        LessonBank(state.bank).close()
         team = await build_team(
             plan.config, agents=request.agents, cache=plan.run.cache, source=request.agents_source
         )

@@ -67,7 +67,7 @@ def _python_project(root: Path, *, tests: bool) -> Path:
     return root
 
 
-@pytest.mark.parametrize("command", ["optimize", "evaluate"])
+@pytest.mark.parametrize("command", ["optimize", "evaluate", "target"])
 def test_a_python_file_without_tests_gets_the_plans_answer(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -126,8 +126,9 @@ def test_the_rule_for_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             covering.__class__(name="again", files=("m.py",), test="true", bench="true"),
         ),
     )
-    with pytest.raises(AmbiguousTarget):
+    with pytest.raises(AmbiguousTarget) as several:
         kind(ambiguous, "m.py")
+    assert several.value.data == {"targets": ["mine", "again"]}
 
 
 def test_an_override_error_names_the_flag_or_setting(tmp_path: Path) -> None:

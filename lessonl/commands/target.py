@@ -12,6 +12,7 @@ function cannot be judged automatically the error says why and what to write ins
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lessonl import aio, auto
+from lessonl import run as runs
 from lessonl.auto.target import to_toml
 from lessonl.commands.optimize import parse_spec
 from lessonl.config import Config, language_for_path
@@ -30,7 +32,11 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace) -> int:
-    path, _ = parse_spec(args.spec)
+    try:
+        path, _ = parse_spec(args.spec)
+    except LessonLError as exc:
+        _failed(args, exc)
+        raise
     if language_for_path(path) in ("c", "cpp"):
         return _native(args)
     try:
@@ -61,8 +67,11 @@ def _prepare(args: argparse.Namespace) -> auto.AutoTarget:
     path, function = parse_spec(args.spec)
     if language_for_path(path) != "python":
         raise UsageError(f"{path}: automatic targets are for Python files; write a [[targets]]")
-    config = project_config(path)
-    return aio.run(auto.prepare(config, path, function, interpreter=args.interpreter))
+    # The automatic target whatever entries the project has: the plan's rule for it (tests to
+    # record from, a function) with the entries set aside, so the errors are optimize's.
+    config = dataclasses.replace(project_config(path), targets=())
+    plan = runs.plan(runs.RunRequest(path, function, interpreter=args.interpreter, config=config))
+    return aio.run(auto.prepare(plan.config, path, function, interpreter=args.interpreter))
 
 
 def _native(args: argparse.Namespace) -> int:
@@ -76,8 +85,10 @@ def _native(args: argparse.Namespace) -> int:
         path, function = parse_spec(args.spec)
         if native_preparer() is None:
             raise UsageError(f"{path.name}: C and C++ files need {OWN_TARGET}")
-        config = project_config(path)
-        made = aio.run(_native_made(config, path, function, say))
+        # As for Python: the plan's rule (a function named) with the entries set aside.
+        config = dataclasses.replace(project_config(path), targets=())
+        plan = runs.plan(runs.RunRequest(path, function, config=config))
+        made = aio.run(_native_made(plan.config, path, function, say))
     except LessonLError as exc:
         _failed(args, exc)
         raise
