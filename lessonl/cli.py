@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)
 
     p = sub.add_parser(
-        "target", help="print the automatic [[targets]] entry for a Python FILE:FUNCTION"
+        "target", help="print the automatic [[targets]] entry for FILE:FUNCTION (Python, C, C++)"
     )
     p.add_argument("spec", metavar="FILE:FUNCTION")
     p.add_argument("--interpreter", metavar="PYTHON", help=INTERPRETER_HELP)

@@ -557,3 +557,82 @@ def parse_plans(reply: str) -> list[tuple[str, int]]:
             plans.append((text, confidence))
     plans.sort(key=lambda p: -p[1])
     return plans
+
+
+# --------------------------------------------------------------------------- native drivers
+
+#: What every differential-driver prompt asks (and how the test fakes recognise it).
+DRIVER_MARK = "differential driver"
+
+
+def native_driver_prompt(
+    code: str, qualname: str, language: str, preamble: str, error: str | None = None
+) -> str:
+    """Ask for the program that checks and times a C/C++ function without a hand-written
+    harness (lessonl/native/driver.py). `error` is why the previous attempt was dropped: the
+    one second attempt shows it to the model."""
+    again = (
+        f"\nYour previous driver was dropped: {error}\nWrite a corrected one.\n" if error else ""
+    )
+    return f"""Write a {DRIVER_MARK} for the {_lang(language)} function `{qualname}` below: a
+small program that calls it on many inputs, so that faster rewrites of it can be checked
+against the original's output and timed.
+
+{_block(code, language)}
+
+The program must start with exactly these lines (they make `{qualname}` and LessonL's helpers
+visible; do not copy the function):
+
+{_block(preamble, language)}
+
+Its `main(int argc, char **argv)`:
+- generates inputs deterministically (a fixed-seed generator you write, never rand() seeded by
+  the clock): edge cases (empty, one element, duplicates, negative values, extremes) and a few
+  larger inputs (thousands of elements at most);
+- without arguments, calls the function on each input and prints each result on its own line
+  in a canonical form (integers with %lld, doubles with lessonl_print_double(x)), and nothing
+  else that could vary between runs (no addresses, no times);
+- when `lessonl_timing(argc, argv)` is true, prints no results: it builds one large input,
+  then 5 times copies it fresh and runs `LESSONL_TIMED(...)` around the calls only (enough
+  calls that one timed region takes at least 10 ms), passing each result to
+  `lessonl_sink_u64`, `lessonl_sink_double` or `lessonl_sink_ptr` so the calls are not
+  optimized away;
+- frees what it allocates, reads no files, uses no threads, and returns 0.
+{again}
+Reply with one ```{_FENCE_TAGS.get(language, language)} fenced block containing the whole
+program."""
+
+
+def native_skeptic_prompt(
+    original: str, candidate: str, qualname: str, language: str, preamble: str
+) -> str:
+    """The skeptic for a C/C++ function (lessonl/native/skeptic.py): like `skeptic_prompt`, but
+    the inputs come as a program shaped like the differential driver, which LessonL runs
+    against the original and the candidate and compares (sanitized)."""
+    return f"""Your job is to find inputs on which the two {_lang(language)} functions below \
+behave differently. The candidate is a faster rewrite of the original `{qualname}`; it already
+gives the same results as the original on the inputs of LessonL's checking program and
+passes the project's tests, so look where those do not:
+
+- sizes the checks may skip: empty, one element, sizes around powers of two and loop-unrolling
+  boundaries (3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65), and a few thousand elements;
+- ties, duplicates, negative numbers, zero, INT_MIN/INT_MAX and overflow boundaries, NaN,
+  infinities, denormals, very large or very small values;
+- aliasing (the same buffer passed twice), unusual argument values the callers may pass.
+
+Original:
+{_block(original, language)}
+
+Candidate:
+{_block(candidate, language)}
+
+Write a small program that starts with exactly these lines:
+
+{_block(preamble, language)}
+
+and whose `main` calls `{qualname}` on about {SKEPTIC_INPUTS} such inputs, generated
+deterministically (no clock, no rand() seeded by time), printing each result on its own line
+(integers with %lld, doubles with lessonl_print_double(x)) and nothing that varies between
+runs. LessonL runs it once against each function and compares the output. It must free what it
+allocates, read no files, use no threads, finish within a second and return 0. Reply with one
+```{_FENCE_TAGS.get(language, language)} fenced block containing the whole program."""

@@ -266,7 +266,7 @@ def _require_function(file: Path, function: str | None) -> None:
     if function is None:
         raise UsageError(
             f"{file.name}: name the function to optimize (FILE:FUNCTION); the automatic "
-            "target judges one function by its recorded calls"
+            "target judges one function"
         )
 
 
@@ -279,27 +279,47 @@ async def prepare(
     if plan.kind == "hand-written":
         assert plan.target is not None
         return Prepared(plan.config, plan.target, skeptic=plan.request.skeptic)
-    request = plan.request
-    tell = request.say or log.info
+    tell = plan.request.say or log.info
+    if plan.kind == "auto-native":
+        return await _prepare_native(plan, agent, usage, tell)
     tell(
         f"no [[targets]] entry covers {plan.config.relative(plan.file)}: recording the calls "
         f"of {plan.function or 'the function'} while the project's tests run"
     )
-    if plan.kind == "auto-native":
-        native = native_preparer()
-        if native is None:  # the package went away between plan() and now
-            raise UsageError(f"{plan.file.name}: C and C++ files need {OWN_TARGET}")
-        made = await native(
-            plan.config,
-            plan.file,
-            plan.function,
-            source=request.source,
-            interpreter=request.interpreter,
-            generator_agent=agent,
-            usage=usage,
-        )
-        return Prepared(made.config, made.target, made.verification)
     return await _prepare_python(plan, agent, usage, tell)
+
+
+async def _prepare_native(
+    plan: Plan, agent: Agent | None, usage: Usage | None, tell: Callable[[str], None]
+) -> Prepared:
+    """The automatic C/C++ target: `lessonl.native.prepare` (the team's first agent writes the
+    differential driver), its line said, and its skeptic when `[run] skeptic` is on."""
+    if native_preparer() is None:  # the package went away between plan() and now
+        raise UsageError(f"{plan.file.name}: C and C++ files need {OWN_TARGET}")
+    from lessonl import native
+
+    request, config = plan.request, plan.config
+    tell(
+        f"no [[targets]] entry covers {config.relative(plan.file)}: checking "
+        f"{plan.function or 'the function'} with a differential driver and the project's tests"
+    )
+    made = await native.prepare(
+        config,
+        plan.file,
+        plan.function,
+        source=request.source,
+        generator_agent=agent,
+        usage=usage,
+        say=tell,
+    )
+    tell(native.describe(made))
+    skeptic = request.skeptic
+    if skeptic is None and plan.run.skeptic and agent is not None:
+        original = request.source
+        if original is None:
+            original = plan.file.read_text(encoding="utf-8")
+        skeptic = native.make_skeptic(made, config, agent, original)
+    return Prepared(made.config, made.target, made.verification, skeptic)
 
 
 async def _prepare_python(

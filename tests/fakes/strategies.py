@@ -47,3 +47,32 @@ def strategy_replies(code: Callable[[str], str]) -> Callable[[FakeRequest], str]
         return LESSON
 
     return reply
+
+
+#: What every differential-driver prompt (prompts.native_driver_prompt) asks.
+DRIVER_MARK = "differential driver"
+
+
+def is_driver_request(req: FakeRequest) -> bool:
+    return DRIVER_MARK in req.prompt
+
+
+def native_replies(
+    drivers: list[str], code: Callable[[str], str], skeptic: list[str] | None = None
+) -> Callable[[FakeRequest], str]:
+    """`strategy_replies(code)` that also answers driver requests (lessonl.native), with the
+    given driver programs in turn (the last one repeats), each fenced as C++; and, given
+    `skeptic`, the native skeptic's requests with those programs in turn (else no doubt)."""
+    rest = strategy_replies(code)
+    given = list(drivers)
+    attacks = list(skeptic or [])
+
+    def reply(req: FakeRequest) -> str:
+        if is_driver_request(req):
+            program = given.pop(0) if len(given) > 1 else given[0]
+            return f"```cpp\n{program}```"
+        if attacks and is_skeptic_request(req):
+            return f"```cpp\n{attacks.pop(0)}```"
+        return rest(req)
+
+    return reply

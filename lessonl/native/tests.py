@@ -1,0 +1,115 @@
+"""The project's own tests as a gate every variant must pass.
+
+CMake: the tests `ctest` lists in the configured folder; each variant's copy is configured and
+built in its own `{build}/project` folder (CMake's build folders hold absolute source paths, so
+the private discovery folder cannot serve a copy), then `ctest` runs. Meson: the tests `meson
+test --list` lists, the same way. A Makefile: `make test` or `make check`, whichever target it
+has. None of them can tell which tests reach the function's file, so all of them run, within
+the target's timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessonl.errors import UsageError
+from lessonl.native.build import Build, configure_cmake, configure_meson
+
+
+@dataclass(frozen=True)
+class Gate:
+    build: str  # the command that builds the project in a variant's copy
+    test: str  # the command that runs its tests there
+    how: str  # one line: which tests, and that all of them run
+
+
+def find(
+    root: Path, build: Build, notes: list[str], tell: Callable[[str], None] | None = None
+) -> Gate | None:
+    """The project's test gate, or None when it has no tests we know how to run. When the
+    flags came from a compile_commands.json of a CMake or Meson project, the project is still
+    configured in the private folder to list its tests; if that fails, `notes` says why."""
+    say = tell or (lambda _line: None)
+    cmake_dir, meson_dir = build.cmake_dir, build.meson_dir
+    try:
+        if cmake_dir is None and (root / "CMakeLists.txt").is_file():
+            cmake_dir = configure_cmake(root, say)
+        elif meson_dir is None and cmake_dir is None and (root / "meson.build").is_file():
+            meson_dir = configure_meson(root, say)
+    except UsageError as exc:
+        notes.append(f"the project's tests are not used: {exc}")
+        return None
+    if cmake_dir is not None:
+        count = _ctest_count(cmake_dir)
+        if count:
+            return Gate(
+                build=(
+                    "cmake -S {root} -B {build}/project -DCMAKE_BUILD_TYPE=Release "
+                    "> {build}/configure.log && cmake --build {build}/project"
+                ),
+                test="ctest --test-dir {build}/project --output-on-failure",
+                how=f"the project's {count} ctest test{'s' if count != 1 else ''} (all of "
+                "them: ctest cannot tell which reach the function)",
+            )
+        return None
+    if meson_dir is not None:
+        count = _meson_count(meson_dir)
+        if count:
+            return Gate(
+                build=(
+                    "meson setup {build}/project {root} --buildtype=release > "
+                    "{build}/configure.log && meson compile -C {build}/project"
+                ),
+                test="meson test -C {build}/project --print-errorlogs",
+                how=f"the project's {count} Meson test{'s' if count != 1 else ''} (all of "
+                "them: meson cannot tell which reach the function)",
+            )
+        return None
+    for name in ("Makefile", "makefile"):
+        path = root / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for goal in ("test", "check"):
+                if re.search(rf"^{goal}\s*:", text, re.M):
+                    return Gate(
+                        build="make",
+                        test=f"make {goal}",
+                        how=f"the Makefile's `make {goal}` (all of it: make cannot tell which "
+                        "tests reach the function)",
+                    )
+    return None
+
+
+def _ctest_count(folder: Path) -> int:
+    try:
+        done = subprocess.run(
+            ["ctest", "-N", "--test-dir", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    found = re.search(r"Total Tests:\s*(\d+)", done.stdout)
+    return int(found.group(1)) if found else 0
+
+
+def _meson_count(folder: Path) -> int:
+    try:
+        done = subprocess.run(
+            ["meson", "test", "-C", str(folder), "--list", "--no-rebuild"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    if done.returncode != 0:
+        return 0
+    return len([line for line in done.stdout.splitlines() if line.strip()])

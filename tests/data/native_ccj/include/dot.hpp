@@ -1,0 +1,2 @@
+#pragma once
+double dot(const double* a, const double* b, int n);
