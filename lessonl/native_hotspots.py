@@ -274,8 +274,18 @@ def why_not(config: Config, rel: str) -> str | None:
     write."""
     from lessonl.run import native_preparer
 
-    if config.targets_for(config.root / rel) or native_preparer() is not None:
+    if config.targets_for(config.root / rel):
         return None  # the run's own rule (lessonl.run.choose_target): it has a target
+    if native_preparer() is not None:
+        from lessonl.native.build import recognized
+
+        if recognized(config.root):
+            return None  # the automatic C/C++ target reads the project's build
+        return (
+            "no build system found (compile_commands.json, CMakeLists.txt, meson.build or a "
+            f"Makefile) and no [[targets]] entry: add one to lessonl.toml whose files include "
+            f"{rel} (with its build, test and bench commands)"
+        )
     return (
         f"C/C++ needs a [[targets]] entry: add one to lessonl.toml whose files include {rel} "
         "(with its build, test and bench commands)"

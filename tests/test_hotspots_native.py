@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from lessonl.native_hotspots import parse_script
+from lessonl.config import load_config
+from lessonl.native_hotspots import parse_script, why_not
 
 DATA = Path(__file__).resolve().parent / "data" / "hotspots_cpp"
 SOURCES = ["src/main.cpp", "src/hot.cpp", "src/cold.cpp"]
@@ -122,3 +123,17 @@ def test_perf_script_samples_count_in_every_caller_once() -> None:
     assert total == pytest.approx(0.004)
     assert symbols[("/p/bench", 0x1139)] == ("hot", 0.001, 0.001)
     assert symbols[("/p/bench", 0x11E0)] == ("helper(int)", 0.003, 0.004)
+
+
+def test_a_function_is_optimizable_where_the_automatic_target_finds_the_build(
+    tmp_path: Path,
+) -> None:
+    # "optimizable" must mean a run would work: the automatic C/C++ target needs a build
+    # system to read; without one (and without a [[targets]] entry) the listing says so.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "lessonl.toml").write_text("")
+    config = load_config(tmp_path / "lessonl.toml")
+    why = why_not(config, "src/cold.cpp")
+    assert why is not None and why.startswith("no build system found") and "[[targets]]" in why
+    (tmp_path / "CMakeLists.txt").write_text("project(p CXX)\nadd_executable(p src/cold.cpp)\n")
+    assert why_not(config, "src/cold.cpp") is None

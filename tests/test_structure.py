@@ -18,6 +18,7 @@ PACKAGES = {"lessonl": REPO / "lessonl", "lessonl_server": REPO / "server"}
 MAX_LINES = 80
 WHY = "long because"
 
+
 def circles(graph: grimp.ImportGraph) -> list[list[str]]:
     """The graph's strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}

@@ -68,6 +68,13 @@ class _Entry:
     file: Path
 
 
+def recognized(root: Path) -> bool:
+    """Whether `discover` has a build system to read here (cheap: nothing is configured), so
+    a hotspot listing can say "optimizable" only where a run would find how to build."""
+    files = ("CMakeLists.txt", "meson.build", "Makefile", "makefile")
+    return _compile_commands(root) is not None or any((root / f).is_file() for f in files)
+
+
 def discover(
     root: Path, rel: str, say: Callable[[str], None] | None = None, *, bear: bool | None = None
 ) -> Build:
