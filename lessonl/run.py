@@ -256,6 +256,10 @@ def choose_target(
         _require_function(file, function)
         return "auto-python", None
     if native_preparer() is not None:
+        from lessonl.native.build import no_build_system, recognized
+
+        if not recognized(config.root):
+            raise no_build_system(config.root, rel)
         _require_function(file, function)
         return "auto-native", None
     config.target(None, file=file)  # raises today's error: no [[targets]], or none lists it

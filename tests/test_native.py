@@ -32,7 +32,7 @@ from native_project import (
     variant,
 )
 
-from lessonl import native
+from lessonl import native, run
 from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome, Project
@@ -142,8 +142,14 @@ async def test_no_build_system_is_one_line_naming_what_was_looked_for(tmp_path: 
         await native.prepare(load_config(root), root / "src" / "f.c", "f")
     message = str(caught.value)
     assert "\n" not in message
-    assert "looked for compile_commands.json, CMakeLists.txt and a Makefile" in message
+    assert "looked for compile_commands.json, CMakeLists.txt, meson.build and a Makefile" in message
     assert "write a [[targets]] entry" in message
+    # The run's plan says the same, before any team is built (the editor then offers no
+    # Optimize action for the file, and the CLI stops at once).
+    with pytest.raises(UsageError) as planned:
+        run.plan(run.RunRequest(file=root / "src" / "f.c", function="f"))
+    assert str(planned.value) == message
+    assert planned.value.data == {"file": "src/f.c", "needs": "build-or-target"}
 
 
 async def test_a_static_function_of_a_makefile_project_is_checked_through_its_unit(

@@ -115,10 +115,17 @@ def discover(
         entries = _make_dry_run(root)
         where = f"the Makefile (`make -n -B`, a dry run; {why})"
         return _choose(root, rel, entries, "make", where)
-    raise UsageError(
-        f"no build system found in {root} (looked for compile_commands.json, CMakeLists.txt "
-        "and a Makefile): write a [[targets]] entry with files, build, test and bench for "
-        f"{rel} (see the README's Configuration section)"
+    raise no_build_system(root, rel)
+
+
+def no_build_system(root: Path, rel: str) -> UsageError:
+    """The one-line error for a C/C++ project `discover` cannot read (also raised by
+    `lessonl.run.plan`, before any model call, when `recognized` is false)."""
+    return UsageError(
+        f"no build system found in {root} (looked for compile_commands.json, CMakeLists.txt, "
+        "meson.build and a Makefile): write a [[targets]] entry with files, build, test and "
+        f"bench for {rel} (see the README's Configuration section)",
+        data={"file": rel, "needs": "build-or-target"},
     )
 
 
