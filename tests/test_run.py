@@ -4,10 +4,7 @@ it calls), the fake LLM server through the real openai client, the real C++ buil
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -153,33 +150,21 @@ def test_an_override_error_names_the_flag_or_setting(tmp_path: Path) -> None:
     assert made.config.run == made.run  # everything downstream sees the overrides
 
 
-def test_the_automatic_native_target_plugs_in_by_its_package(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_cpp_file_is_automatic_where_its_build_is_readable_and_an_entry_always_wins(
+    tmp_path: Path,
 ) -> None:
-    """A package `lessonl.native` with a `prepare` makes C/C++ files without an entry
-    automatic, with no other change (here a stand-in package on the package's path)."""
-    if importlib.util.find_spec("lessonl.native") is not None:
-        pytest.skip("the real lessonl.native is installed; tests/test_native* cover it")
-    root = _python_project(tmp_path / "proj", tests=True)
+    root = tmp_path / "proj"
+    root.mkdir()
     (root / "k.cpp").write_text("int k() { return 1; }\n")
-    with pytest.raises(ConfigError):
-        runs.plan(runs.RunRequest(root / "k.cpp", "k", config=Config(path=None, root=root)))
-    shadow = tmp_path / "shadow" / "lessonl" / "native"
-    shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text(
-        textwrap.dedent(
-            """
-            async def prepare(config, file, function, *, source=None, interpreter=None,
-                              generator_agent=None, usage=None):
-                raise NotImplementedError
-            """
-        )
-    )
-    import lessonl
-
-    monkeypatch.setattr(lessonl, "__path__", [*lessonl.__path__, str(shadow.parent)])
-    try:
-        made = runs.plan(runs.RunRequest(root / "k.cpp", "k", config=Config(path=None, root=root)))
-    finally:
-        sys.modules.pop("lessonl.native", None)  # the stand-in must not outlive the test
+    (root / "CMakeLists.txt").write_text("project(p CXX)\nadd_library(p k.cpp)\n")
+    made = runs.plan(runs.RunRequest(root / "k.cpp", "k", config=Config(path=None, root=root)))
     assert made.kind == "auto-native" and made.target is None
+    with pytest.raises(UsageError, match="name the function to optimize"):
+        runs.plan(runs.RunRequest(root / "k.cpp", None, config=Config(path=None, root=root)))
+    (root / "lessonl.toml").write_text(
+        '[[targets]]\nname = "mine"\nfiles = ["k.cpp"]\nbuild = "true"\ntest = "true"\n'
+        'bench = "true"\n'
+    )
+    made = runs.plan(runs.RunRequest(root / "k.cpp", "k"))
+    assert made.kind == "hand-written" and made.target is not None
+    assert made.target.name == "mine"
