@@ -1,4 +1,5 @@
 """Optimize runs inside the server: one per document, cancellable, reported as LSP progress.
+A sweep (features/sweep.py) is a job too, keyed by its project: a `Job` runs any `Work`.
 
 Where a run executes. `lessonl.loop.optimize` is async, but parts of the engine are synchronous
 and occasionally slow (the first import of an LLM SDK, TF-IDF selection, diskcache, tree-sitter,
