@@ -135,3 +135,54 @@ async def test_cancel_stops_the_sweep_and_keeps_the_finished_functions(
     assert len(state["done"]) == 1 and state["done"][0]["best"] is not None
     assert not client.server.jobs.running
     await client.server.jobs.shutdown()
+
+
+async def test_bad_arguments_are_one_line_and_nothing_runs(tmp_path: Path) -> None:
+    client = await _client()
+    for argument, line in (
+        ({"uri": tmp_path.as_uri(), "top": 0}, "top 0: give at least 1 function"),
+        ({"uri": tmp_path.as_uri(), "minShare": 2}, "minShare 2: give a share from 0 to 1"),
+    ):
+        answer = await client.request(
+            "workspace/executeCommand", {"command": CMD_SWEEP, "arguments": [argument]}
+        )
+        assert answer["result"] is None
+        assert client.shown()[-1] == (1, f"LessonL: {CMD_SWEEP}: {line}")
+    assert not (tmp_path / ".lessonl").exists() and not client.server.jobs.running
+
+
+async def test_a_later_function_of_the_same_file_says_it_carries_the_earlier_winner(
+    tmp_path: Path,
+) -> None:
+    """The files a finished sweep keeps (`lessonl sweep --json`'s object with `originals`, and
+    each run's report.json), written as the sweep writes them; the unfinished sweep's
+    state.json is read the same way."""
+    (tmp_path / ".git").mkdir()
+    original = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
+    first = original.replace("return 1", "return 10")
+    both = first.replace("return 2", "return 20")
+    (tmp_path / "m.py").write_text(original, encoding="utf-8")
+    runs = tmp_path / ".lessonl" / "runs"
+    for run_id, text in (("r1", first), ("r2", both)):
+        (runs / run_id).mkdir(parents=True)
+        best = {"speedup": 2.0, "ci95": [1.8, 2.2], "new_text": text, "lessons": ["L1"]}
+        report = {"run_id": run_id, "summary": f"{run_id}: 2.00x faster", "best": best}
+        (runs / run_id / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    entries = [
+        {"function": f"m.py:{name}", "file": "m.py", "best": {"speedup": 2.0}, "run_id": run_id}
+        for name, run_id in (("f", "r1"), ("g", "r2"))
+    ]
+    kept = {"sweep_id": "s1", "done": entries, "originals": {"m.py": original}}
+    (tmp_path / ".lessonl" / "sweep").mkdir()
+    (tmp_path / ".lessonl" / "sweep" / "state.json").write_text(json.dumps(kept), "utf-8")
+    client = await _client()
+    params = {"sweepId": "s1", "function": "m.py:g", "uri": tmp_path.as_uri()}
+    answer = await client.request(SWEEP_PROPOSAL, params)
+    proposal = answer["result"]
+    assert proposal["newText"] == both and proposal["baseVersion"] is None
+    assert proposal["summary"] == "r2: 2.00x faster (includes the earlier winners in m.py: m.py:f)"
+    assert len(proposal["edits"]) == 2
+    first_only = await client.request(SWEEP_PROPOSAL, {**params, "function": "m.py:f"})
+    assert first_only["result"]["summary"] == "r1: 2.00x faster"
+    gone = await client.request(SWEEP_PROPOSAL, {**params, "sweepId": "s0"})
+    assert "sweep s0 is not kept" in gone["error"]["message"]
