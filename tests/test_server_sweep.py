@@ -74,7 +74,10 @@ async def test_the_sweep_command_answers_like_sweep_json_and_each_function_reope
     assert {p: (root / p).read_text() for p in before} == before
 
     lines = [v.get("message", "") for v in _progress(client, "sw")]
-    assert lines[0] == "starting" and _progress(client, "sw")[-1]["kind"] == "end"
+    assert lines[:2] == ["starting", "profiling `python bench.py` to choose the functions"]
+    last = _progress(client, "sw")[-1]
+    assert last["kind"] == "end" and last["message"].startswith("done: workload `python bench.py`")
+    assert lines[-2] == "end to end: timing `python bench.py` with every winner, then tests"
     for n, name in enumerate(names, 1):
         step = f"function {n} of 2: {name}"
         assert step in lines, lines

@@ -127,18 +127,30 @@ async def sweep(ls: LessonLServer, args: SweepArgs) -> dict[str, Any] | None:
                 step, f"function {n} of {total}: {function}", n - 1, total
             )
 
+        def on_end_to_end() -> None:
+            line = f"end to end: timing `{request.workload.shown}` with every winner, then tests"
+            server_loop.call_soon_threadsafe(step, line, 1, 1)
+
         team = await build_team(request.config)
         try:
             return await run_sweep(
-                request, team=team, say=log.info, on_event=on_event, on_function=on_function
+                request,
+                team=team,
+                say=log.info,
+                on_event=on_event,
+                on_function=on_function,
+                on_end_to_end=on_end_to_end,
             )
         finally:
             await team.aclose()
 
     job = ls.jobs.start_work(key, root.as_uri(), work, token, f"LessonL: sweeping {root.name}")
+    # The profile (or the resumed sweep's plan) comes before the first function's line.
+    job.reporter.step(f"profiling `{request.workload.shown}` to choose the functions", 0, 1)
     end = "failed"
     try:
         report = await job.wait()
+        end = f"done: {report.end_to_end.line}"
     except asyncio.CancelledError:
         end = "cancelled"
         task = asyncio.current_task()
