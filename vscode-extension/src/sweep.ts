@@ -6,8 +6,8 @@
  *
  * The sweep applies nothing. A finished function's proposal is fetched again with
  * `lessonl/sweepProposal` (the server rebuilds it from the kept sweep, and refuses once the
- * file changed since the sweep began), so the summary can be left and reopened by running the
- * command again only if the user wants a new sweep; the review itself is the usual one.
+ * file changed since the sweep began); the review itself is the usual one. The summary is
+ * shown once, after the sweep: there is no command yet to show a past sweep's summary again.
  *
  * The command goes as `workspace/executeCommand` with our own progress token: progress the
  * server creates is shown by the language client in the status bar, where it cannot be
