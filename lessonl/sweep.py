@@ -536,8 +536,13 @@ async def run_sweep(
     team: Team,
     say: Callable[[str], None],
     on_event: Callable[[Event], None] | None = None,
+    on_function: Callable[[int, int, str], None] | None = None,
+    on_end_to_end: Callable[[], None] | None = None,
 ) -> SweepReport:
-    """Plan (or resume) the sweep, run each function, then the end-to-end check."""
+    """Plan (or resume) the sweep, run each function, then the end-to-end check.
+    `on_function(n, total, function)` is called as the n-th function (1-based) starts and
+    `on_end_to_end()` as the end-to-end check starts, for a front end's progress (the
+    editor's); `say` keeps the CLI's wording."""
     folder = sweep_folder(request.config.root)
     state = await _resume_or_plan(request, folder, say)
     started = time.monotonic()
@@ -548,6 +553,8 @@ async def run_sweep(
             stopped = spent
             say(f"sweep stopped before {entry['function']}: {spent} spent")
             break
+        if on_function is not None:
+            on_function(len(state.done) + 1, len(state.plan), entry["function"])
         result = await _sweep_one(
             request, state, entry, left, team=team, say=say, on_event=on_event
         )
@@ -559,6 +566,8 @@ async def run_sweep(
         _save_state(folder, state)
     originals = state.originals
     changed_texts = {rel: text for rel, text in state.texts.items() if text != originals[rel]}
+    if on_end_to_end is not None:
+        on_end_to_end()
     end_to_end = await end_to_end_check(request, originals, changed_texts)
     swept = SweepReport(
         sweep_id=state.sweep_id,

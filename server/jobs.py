@@ -1,4 +1,5 @@
 """Optimize runs inside the server: one per document, cancellable, reported as LSP progress.
+A sweep (features/sweep.py) is a job too, keyed by its project: a `Job` runs any `Work`.
 
 Where a run executes. `lessonl.loop.optimize` is async, but parts of the engine are synchronous
 and occasionally slow (the first import of an LLM SDK, TF-IDF selection, diskcache, tree-sitter,
@@ -31,10 +32,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lessonl.errors import LessonLError
 
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
     from lessonl.run import Plan
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+#: What a job runs on the engine loop: given the callback for the engine's events (called on
+#: the engine thread), the coroutine of the work. An optimize run is one; a sweep is another.
+Work = Callable[[Callable[["Event"], None]], Coroutine[Any, Any, R]]
 
 #: Proposals kept for feedback; older ones are dropped (their feedback is then ignored) so a
 #: long editor session does not accumulate every run's new text and report.
@@ -144,28 +150,31 @@ class Proposal:
         }
 
 
-class Job:
-    """One run on the engine loop, awaited from the server loop."""
+class Job(Generic[R]):
+    """One piece of work on the engine loop (a run, a sweep), awaited from the server loop.
+    `key` is what only one job may hold at a time (a run's document, a sweep's project)."""
 
     def __init__(
         self,
         engine: EngineThread,
-        request: RunRequest,
+        key: str,
+        work: Work[R],
         reporter: Reporter,
         *,
-        on_settled: Callable[[Job], None],
+        on_settled: Callable[[Job[Any]], None],
     ) -> None:
-        self.request = request
+        self.key = key
+        self._work = work
         self.reporter = reporter
         self._engine_loop = engine.loop
         self._server_loop = asyncio.get_running_loop()
-        self._result: asyncio.Future[RunReport] = self._server_loop.create_future()
+        self._result: asyncio.Future[R] = self._server_loop.create_future()
         # Mark the outcome retrieved even when the waiter left early (cancelled), so asyncio
         # does not log "exception was never retrieved" for a run nobody is waiting for.
         self._result.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.finished = asyncio.Event()
         self.finished_in_engine = threading.Event()  # for waiting after the server loop ended
-        self._task: asyncio.Task[RunReport] | None = None
+        self._task: asyncio.Task[R] | None = None
         self._cancel_requested = False
         self._on_settled = on_settled
         reporter.on_cancel = self.cancel
@@ -178,28 +187,23 @@ class Job:
             self._task.cancel()
         self._task.add_done_callback(self._done_in_engine)
 
-    def _done_in_engine(self, task: asyncio.Task[RunReport]) -> None:
+    def _done_in_engine(self, task: asyncio.Task[R]) -> None:
         self.finished_in_engine.set()
         with contextlib.suppress(RuntimeError):  # the server loop is gone (exiting)
             self._server_loop.call_soon_threadsafe(self._settle, task)
 
-    async def _run(self) -> RunReport:
-        from lessonl import run
-
-        plan = self.request.plan
-
+    async def _run(self) -> R:
         def on_event(event: Event) -> None:
             self._server_loop.call_soon_threadsafe(self.reporter.event, event)
 
-        request = dataclasses.replace(plan.request, on_event=on_event)
-        return await run.execute(dataclasses.replace(plan, request=request))
+        return await self._work(on_event)
 
     def _cancel_in_engine(self) -> None:
         if self._task is not None:
             self._task.cancel()
 
     # ---- server thread
-    def _settle(self, task: asyncio.Task[RunReport]) -> None:
+    def _settle(self, task: asyncio.Task[R]) -> None:
         if task.cancelled():
             self._result.cancel()
         elif (exc := task.exception()) is not None:
@@ -217,7 +221,7 @@ class Job:
         with contextlib.suppress(RuntimeError):  # engine loop already stopped at shutdown
             self._engine_loop.call_soon_threadsafe(self._cancel_in_engine)
 
-    async def wait(self) -> RunReport:
+    async def wait(self) -> R:
         """The run's report; cancelling the caller cancels the run (and waits for its cleanup)."""
         try:
             return await asyncio.shield(self._result)
@@ -234,10 +238,10 @@ class JobManager:
 
     server: LanguageServer
     engine: EngineThread = field(default_factory=EngineThread)
-    running: dict[str, Job] = field(default_factory=dict)
+    running: dict[str, Job[Any]] = field(default_factory=dict)
     proposals: dict[str, Proposal] = field(default_factory=dict)
 
-    def start(self, request: RunRequest, token: int | str | None, title: str) -> Job:
+    def start(self, request: RunRequest, token: int | str | None, title: str) -> Job[RunReport]:
         """Start a run, or raise `RunInProgress` if this document already has one."""
         if request.uri in self.running:
             name = request.path.name
@@ -245,15 +249,30 @@ class JobManager:
                 f"a LessonL run is already in progress for {name}; wait for it to finish or "
                 "cancel it before starting another"
             )
-        reporter = Reporter(self.server, request.uri, token)
-        job = Job(self.engine, request, reporter, on_settled=self._settled)
-        self.running[request.uri] = job
+        plan = request.plan
+
+        async def work(on_event: Callable[[Event], None]) -> RunReport:
+            from lessonl import run
+
+            given = dataclasses.replace(plan.request, on_event=on_event)
+            return await run.execute(dataclasses.replace(plan, request=given))
+
+        return self.start_work(request.uri, request.uri, work, token, title)
+
+    def start_work(
+        self, key: str, uri: str, work: Work[R], token: int | str | None, title: str
+    ) -> Job[R]:
+        """Start `work` on the engine loop under `key` (the caller checked `key` is free), with
+        progress on `token` whose cancel cancels it; `uri` goes in its `lessonl/status`."""
+        reporter = Reporter(self.server, uri, token)
+        job = Job(self.engine, key, work, reporter, on_settled=self._settled)
+        self.running[key] = job
         reporter.begin(title)
         return job
 
-    def _settled(self, job: Job) -> None:
-        if self.running.get(job.request.uri) is job:
-            del self.running[job.request.uri]
+    def _settled(self, job: Job[Any]) -> None:
+        if self.running.get(job.key) is job:
+            del self.running[job.key]
 
     async def run(self, request: RunRequest, token: int | str | None, title: str) -> Proposal:
         """Start a run, wait for it and keep its proposal; progress ends in every case."""

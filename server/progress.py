@@ -168,6 +168,10 @@ class Reporter:
         self.state = RunState()
         self.on_cancel: Callable[[], None] | None = None
         self.ended = False  # a cancelled run's last events may arrive after `end`
+        #: A job of several runs (a sweep): the current step's line, which prefixes its run's
+        #: lines, and (steps done, steps in all), which the percentage counts.
+        self.prefix = ""
+        self.steps: tuple[int, int] | None = None
 
     def begin(self, title: str) -> None:
         if self.token is None:
@@ -188,17 +192,35 @@ class Reporter:
             log.info("progress %s cancelled by the client", self.token)
             self.on_cancel()
 
+    def _percentage(self) -> int:
+        if self.steps is None:
+            return self.state.percentage
+        done, total = self.steps
+        return min(99, (100 * done + self.state.percentage) // max(total, 1))
+
+    def _report(self, message: str) -> None:
+        if self.token is not None and not self.ended:
+            self.server.work_done_progress.report(
+                self.token,
+                types.WorkDoneProgressReport(
+                    message=message, percentage=self._percentage(), cancellable=True
+                ),
+            )
+
+    def step(self, line: str, done: int, total: int) -> None:
+        """A new step of a job made of several runs (a sweep's next function): its line is
+        sent now and prefixes its run's lines; the percentage counts the steps done."""
+        self.prefix, self.steps, self.state = line, (done, total), RunState()
+        self._report(line)
+
     def event(self, event: Event) -> None:
         self.state.update(event)
         message = self.state.describe(event)
+        if self.prefix:
+            message = f"{self.prefix} · {message}"
         if self.token is not None:
-            if not self.ended and not isinstance(event, RunFinished):  # `end` says how it ended
-                self.server.work_done_progress.report(
-                    self.token,
-                    types.WorkDoneProgressReport(
-                        message=message, percentage=self.state.percentage, cancellable=True
-                    ),
-                )
+            if not isinstance(event, RunFinished):  # `end` (or the next step) says how it ended
+                self._report(message)
             if event.kind not in STATUS_WITH_PROGRESS:
                 return
         status = status_params(self.uri, event, message, self.state, self.token is not None)

@@ -6,7 +6,7 @@ new feature is a new module plus one line there (see docs/design.md, "The langua
 
 What lives where: `session` (the server object and what features share: caches, jobs, client
 capabilities, settings), `features/` (the handlers: `lifecycle`, `optimize`, `setup`,
-`lessons`, `hotspots`), `actions` (code actions and the set-up skeleton), `jobs` (runs,
+`lessons`, `hotspots`, `sweep`), `actions` (code actions and the set-up skeleton), `jobs` (runs,
 cancellation), `progress` (the progress lines and `lessonl/status`), `edits` (proposals as
 per-hunk edits and workspace edits), `settings` (editor settings), `wire` (custom method shapes and
 `reports_errors`, the one error mapping).
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .features import hotspots, lessons, lifecycle, optimize, setup
+from .features import hotspots, lessons, lifecycle, optimize, setup, sweep
 from .session import LessonLServer
 
 #: The editor features, each a module whose `register(server)` adds its handlers.
@@ -33,6 +33,7 @@ FEATURES: tuple[Callable[[LessonLServer], None], ...] = (
     setup.register,
     lessons.register,
     hotspots.register,
+    sweep.register,
 )
 
 

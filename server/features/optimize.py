@@ -179,7 +179,7 @@ async def apply_proposal(
     return result
 
 
-async def progress_token(ls: LessonLServer, request: RunRequest) -> str | None:
+async def progress_token(ls: LessonLServer, request: object) -> str | None:
     """A work-done token the server creates for the command's run (None if the client has no
     work-done progress or does not answer): its Cancel is the only way to cancel a command."""
     if not ls.supports_progress():

@@ -24,9 +24,10 @@ import {
 import { LessonsProvider } from './lessonsView';
 import { runOptimize } from './optimize';
 import { RunStatus } from './progress';
-import type { LessonRecord, OptimizeArgument } from './protocol';
+import type { LessonRecord, OptimizeArgument, SweepArgument } from './protocol';
 import { ProposalReview } from './proposals';
 import { ApiKeyStore, promptAndStoreApiKey } from './secrets';
+import { runSweep } from './sweep';
 import { type LaunchSpec, type LspClient, ServerManager } from './server';
 import { interpreterSetting, readServerSettings } from './settings';
 
@@ -148,6 +149,9 @@ export function activateWith(
         },
         arg as OptimizeArgument | undefined,
       ),
+    ),
+    command(Commands.sweepHotspots, (arg) =>
+      runSweep({ client: async () => server.current ?? (await server.restart()), review, log }, arg as SweepArgument | undefined),
     ),
     command(Commands.acceptProposal, (target) => review.accept(target)),
     command(Commands.acceptChange, (target) => review.acceptChange(target)),

@@ -23,6 +23,8 @@ export const Commands = {
   serverFindHotspots: 'lessonl.findHotspots',
   /** Client-side command the server's code action is rewritten to. */
   optimizeWithReview: 'lessonl.optimizeWithReview',
+  /** Client command: runs the server's `lessonl.sweep` with progress, then the summary (sweep.ts). */
+  sweepHotspots: 'lessonl.sweepHotspots',
   acceptProposal: 'lessonl.acceptProposal',
   acceptChange: 'lessonl.acceptChange',
   rejectProposal: 'lessonl.rejectProposal',
@@ -43,7 +45,11 @@ export const Methods = {
   feedback: 'lessonl/feedback',
   lessons: 'lessonl/lessons',
   forget: 'lessonl/forget',
+  sweepProposal: 'lessonl/sweepProposal',
 } as const;
+
+/** Server command behind "LessonL: Sweep Hotspots", sent by sweep.ts as `workspace/executeCommand`. */
+export const SERVER_SWEEP = 'lessonl.sweep';
 
 /** JSON-RPC error code of a request the client cancelled (LSP RequestCancelled). */
 /** Commands the server registers through the language client: contributed, never registered by us. */

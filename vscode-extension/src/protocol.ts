@@ -31,6 +31,49 @@ export interface FindHotspotsArgument {
   workDoneToken?: string;
 }
 
+/** Argument of the server command `lessonl.sweep` (docs/contracts.md). */
+export interface SweepArgument {
+  /** A file or folder of the project to sweep; absent: the first workspace folder. */
+  uri?: string;
+  top?: number;
+  minShare?: number;
+  /** The workload, as `lessonl sweep -- COMMAND ...` takes it; absent: the project's tests. */
+  command?: string[];
+  workDoneToken?: string;
+}
+
+/** One function of a sweep, as `lessonl sweep --json` has it. */
+export interface SweepFunction {
+  function: string;
+  file: string;
+  share: number;
+  best: BestVariant | null;
+  report: string | null;
+  run_id: string | null;
+  verification: string;
+  lessons_from_earlier: number;
+  tokens: number;
+  stopped: string;
+  error: string | null;
+}
+
+/** The answer of `lessonl.sweep`: `lessonl sweep --json`'s object plus `sweepId`. */
+export interface SweepResult {
+  sweepId: string;
+  workload: string;
+  functions: SweepFunction[];
+  end_to_end: {
+    workload: string;
+    speedup: number | null;
+    ci95: [number, number] | null;
+    tests_passed: number | null;
+    tests_failed: number | null;
+    note: string;
+  };
+  diff: string;
+  stopped: string;
+}
+
 /** Argument of the server's code action command `lessonl.optimize`. */
 export interface OptimizeArgument {
   uri: string;

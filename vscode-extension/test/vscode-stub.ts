@@ -370,6 +370,7 @@ function freshState() {
     /** Queued answers for showXxxMessage / showQuickPick / showInputBox, consumed in order. */
     answers: [] as unknown[],
     inputBoxes: [] as { password?: boolean; prompt?: string }[],
+    quickPicks: [] as { items: unknown[]; options: unknown }[],
     progress: [] as ProgressRecord[],
     statusItems: [] as StatusItem[],
     channels: [] as LogChannel[],
@@ -464,7 +465,8 @@ export const window = {
   showInformationMessage: (text: string, ...rest: unknown[]) => recordMessage('info', text, rest),
   showWarningMessage: (text: string, ...rest: unknown[]) => recordMessage('warning', text, rest),
   showErrorMessage: (text: string, ...rest: unknown[]) => recordMessage('error', text, rest),
-  async showQuickPick<T>(items: T[]): Promise<T | undefined> {
+  async showQuickPick<T>(items: T[], options?: unknown): Promise<T | undefined> {
+    stub.state.quickPicks.push({ items, options });
     const answer = nextAnswer();
     return typeof answer === 'number' ? items[answer] : (answer as T | undefined);
   },
