@@ -286,24 +286,8 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
         "hold": str(agent.hold),
         "artifacts": str(artifacts),
     }
-    spec_path = code_server.tmp / "spec.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    started = time.monotonic()
-    driver = subprocess.run(
-        [code_server.node, str(DRIVER), str(spec_path)],
-        env=code_server.env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    wall = time.monotonic() - started
-    if driver.returncode == 3:  # the driver's "the browser cannot start"
-        pytest.skip(driver.stderr.strip().splitlines()[-1])
-    assert driver.returncode == 0, (
-        f"the browser session failed after {wall:.0f} s:\n{driver.stdout}\n{driver.stderr}\n"
-        f"screenshots in {artifacts}; code-server log in {code_server.tmp}/code-server.log"
-    )
-    steps = [json.loads(line) for line in driver.stdout.splitlines() if line.startswith("{")]
+    driver = run_driver(code_server, DRIVER, spec, "spec.json")
+    steps = [json.loads(line) for line in driver.splitlines() if line.startswith("{")]
     done = {s["step"] for s in steps}
     assert {"code action", "target", "progress", "review", "hover", "accept change"} <= done
     assert {"accept", "undo", "reject", "lessons view", "cancel"} <= done
@@ -323,3 +307,27 @@ def test_a_user_optimizes_reviews_accepts_rejects_and_cancels(
     assert fake_llm.requests and all(r.model == "fake-model" for r in fake_llm.requests)
     for shot in ("code-action.png", "progress.png", "review.png"):
         assert (artifacts / shot).stat().st_size > 10_000, shot
+
+
+def run_driver(code_server: Session, driver: Path, spec: dict[str, object], name: str) -> str:
+    """Run a browser driver script on `spec` (written as `name` in the session's folder) and
+    return its stdout; skip when the browser cannot start (exit 3), fail with its output, the
+    screenshots' folder and the code-server log otherwise."""
+    spec_path = code_server.tmp / name
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    started = time.monotonic()
+    done = subprocess.run(
+        [code_server.node, str(driver), str(spec_path)],
+        env=code_server.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    wall = time.monotonic() - started
+    if done.returncode == 3:  # the driver's "the browser cannot start"
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, (
+        f"the browser session failed after {wall:.0f} s:\n{done.stdout}\n{done.stderr}\n"
+        f"screenshots in {spec['artifacts']}; code-server log in {code_server.tmp}/code-server.log"
+    )
+    return done.stdout

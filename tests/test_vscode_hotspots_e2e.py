@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -99,24 +97,8 @@ def test_a_user_finds_hotspots_and_optimizes_from_the_lens(
         "lens": r"^LessonL: \d+(\.\d)?% of test time · Optimize$",
         "artifacts": str(artifacts),
     }
-    spec_path = code_server.tmp / "hotspots-spec.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    started = time.monotonic()
-    driver = subprocess.run(
-        [code_server.node, str(DRIVER), str(spec_path)],
-        env=code_server.env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    wall = time.monotonic() - started
-    if driver.returncode == 3:
-        pytest.skip(driver.stderr.strip().splitlines()[-1])
-    assert driver.returncode == 0, (
-        f"the browser session failed after {wall:.0f} s:\n{driver.stdout}\n{driver.stderr}\n"
-        f"screenshots in {artifacts}; code-server log in {code_server.tmp}/code-server.log"
-    )
-    lines = [line for line in driver.stdout.splitlines() if line.startswith("{")]
+    driver = test_vscode_e2e.run_driver(code_server, DRIVER, spec, "hotspots-spec.json")
+    lines = [line for line in driver.splitlines() if line.startswith("{")]
     steps = {s["step"]: s for s in map(json.loads, lines)}
     assert {"progress", "lens", "optimize from the lens", "stale lens gone"} <= set(steps)
     assert steps["lens"]["all"] == [steps["lens"]["title"]]  # the hot function only
