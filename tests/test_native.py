@@ -48,7 +48,12 @@ async def _prepare(root: Path, fake: FakeLLM, drivers: list[str]) -> native.Nati
 
 
 async def _prepare_file(
-    root: Path, fake: FakeLLM, drivers: list[str], file: str, function: str
+    root: Path,
+    fake: FakeLLM,
+    drivers: list[str],
+    file: str,
+    function: str,
+    source: str | None = None,
 ) -> native.NativeTarget:
     """`native.prepare` with the scripted model writing `drivers` in turn."""
     fake.script_fn(native_replies(drivers, lambda prompt: "no code"))
@@ -56,7 +61,12 @@ async def _prepare_file(
     team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
     try:
         return await native.prepare(
-            config, root / file, function, generator_agent=team.agents[0], usage=Usage()
+            config,
+            root / file,
+            function,
+            source=source,
+            generator_agent=team.agents[0],
+            usage=Usage(),
         )
     finally:
         await team.aclose()
@@ -158,15 +168,7 @@ async def test_a_static_function_of_a_makefile_project_is_checked_through_its_un
     """A `.c` file with a `static` function and its own `main`: the flags come from `make -n
     -B`, the driver includes the unit (its `main` renamed), and `make test` is the gate."""
     root = make_project(tmp_path, "native_make", agent_config(fake_llm.base_url))
-    fake_llm.script_fn(native_replies([C_DRIVER], lambda prompt: "no code"))
-    config = load_config(root)
-    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
-    try:
-        made = await native.prepare(
-            config, root / "src/prog.c", "sum_squares", generator_agent=team.agents[0]
-        )
-    finally:
-        await team.aclose()
+    made = await _prepare_file(root, fake_llm, [C_DRIVER], "src/prog.c", "sum_squares")
     asked = next(r for r in fake_llm.requests if is_driver_request(r))
     assert "#define main lessonl_project_main" in asked.prompt
     v = made.verification
@@ -258,15 +260,7 @@ async def test_a_compile_commands_only_project_compares_floats_with_a_tolerance(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     root = make_project(tmp_path, "native_ccj", agent_config(fake_llm.base_url))
-    fake_llm.script_fn(native_replies([DOT_DRIVER], lambda prompt: "no code"))
-    config = load_config(root)
-    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
-    try:
-        made = await native.prepare(
-            config, root / "src/dot.cpp", "dot", generator_agent=team.agents[0]
-        )
-    finally:
-        await team.aclose()
+    made = await _prepare_file(root, fake_llm, [DOT_DRIVER], "src/dot.cpp", "dot")
     v = made.verification
     assert v["build"] == "compile_commands.json" and v["tests"] is None
     assert v["weak"].startswith("correctness of dot rests on the differential driver alone")
@@ -428,16 +422,8 @@ async def test_an_unsaved_buffer_is_the_original_the_driver_s_output_comes_from(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
-    fake_llm.script_fn(native_replies([DRIVER], lambda prompt: "no code"))
     buffer = (root / FILE).read_text(encoding="utf-8").replace("return count;", "return count + 1;")
-    config = load_config(root)
-    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
-    try:
-        made = await native.prepare(
-            config, root / FILE, FUNCTION, source=buffer, generator_agent=team.agents[0]
-        )
-    finally:
-        await team.aclose()
+    made = await _prepare_file(root, fake_llm, [DRIVER], FILE, FUNCTION, source=buffer)
     assert made.driver is not None
     assert made.driver.expected.read_text(encoding="utf-8").splitlines()[0] == "0 0 1"
     assert "count + 1" not in (root / FILE).read_text(encoding="utf-8")  # the file is untouched
