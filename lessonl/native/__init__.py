@@ -35,10 +35,10 @@ if TYPE_CHECKING:
     # Imported where used: the target's check runs `python -m lessonl.native.check` in every
     # variant's test, and importing this package must stay cheap for it.
     from lessonl.llm import Agent
+    from lessonl.llm.types import Usage
     from lessonl.native.build import Build
     from lessonl.native.driver import Driver
     from lessonl.native.tests import Gate
-    from lessonl.report import Usage
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,11 @@ async def prepare(
     import asyncio
 
     from lessonl import regions
+    from lessonl.llm.types import Usage
     from lessonl.native import build as builds
     from lessonl.native import tests
     from lessonl.native.driver import Driver, DriverFailed, obtain
     from lessonl.native.target import native_target, verification
-    from lessonl.report import Usage
 
     del interpreter
     tell = say or log.info

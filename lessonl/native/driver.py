@@ -32,9 +32,9 @@ from lessonl.harness.sandbox import CommandResult, Limits, run_command, scrub_en
 from lessonl.harness.stats import parse_time_lines
 from lessonl.harness.workspace import populate, project_files
 from lessonl.llm import Agent, SampleId
+from lessonl.llm.types import Usage
 from lessonl.native import check
 from lessonl.native.build import Build, private_folder
-from lessonl.report import Usage
 from lessonl.state import StateDir
 
 HEADER = Path(__file__).resolve().parent / "lessonl_driver.h"

@@ -41,7 +41,7 @@ from lessonl.native.driver import (
 
 if TYPE_CHECKING:
     from lessonl.llm import Agent
-    from lessonl.report import Usage
+    from lessonl.llm.types import Usage
 
 PASSED, REFUTED, DROPPED = "passed", "refuted", "dropped"
 
