@@ -3,7 +3,7 @@
 Definitions (the same for every strategy, so the numbers compare):
 
 - A problem's *answer* is its best correct variant, re-measured (incorrect code never wins).
-  `speedup` is that re-measured ratio of medians, and may be below 1 when nothing beat the
+  `speedup` is that re-measured ratio of lower quartiles, and may be below 1 when nothing beat the
   original. No correct variant at all: the answer is not correct and `speedup` is None.
 - *clipped speedup* of a problem: max(1, s) for a correct answer, 1 otherwise. A user would keep
   the original code rather than a slower or wrong rewrite, so neither counts below 1 (the

@@ -61,7 +61,7 @@ from lessonl.harness.sandbox import (
     signal_name,
     warn_inherited_cpu_limit,
 )
-from lessonl.harness.stats import TIME_LINE, median, parse_time_lines
+from lessonl.harness.stats import TIME_LINE, median, parse_time_lines, typical
 from lessonl.harness.timing import BenchFailed, PairProgress, SharedBaseline, TimingLock
 from lessonl.harness.workspace import (
     check_relative,
@@ -579,8 +579,8 @@ class Harness:
             outcome=Outcome.CORRECT,
             speedup=est.speedup,
             ci95=est.ci95,
-            baseline_s=median(timing.baseline),
-            candidate_s=median(timing.candidate),
+            baseline_s=typical(timing.baseline),
+            candidate_s=typical(timing.candidate),
             pairs=timing.pairs,
             detail=est.note,
             clock=est.clock,

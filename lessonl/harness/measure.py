@@ -6,7 +6,7 @@ time, and its CPU time (user + system of the whole process tree, from `getrusage
 the bench prints `LESSONL_CPU_S` beside each time (the bench protocol), the timed region's own
 CPU time.
 
-Two estimates of the speedup come out of them (`assess`), each a ratio of medians with a
+Two estimates of the speedup come out of them (`assess`), each a ratio of lower quartiles with a
 95% interval (stats.py: the pair bootstrap's, widened to the sign test's):
 
 - *bench*: the bench's own figures, as the user wrote them (wall or CPU clock, their choice).
@@ -66,7 +66,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lessonl.harness.stats import interval95, median, ratio_of_medians
+from lessonl.harness.stats import interval95, median, speedup_ratio, typical
 
 IMPLAUSIBLE = 1e6  # a speedup above this is a broken measurement, never a win
 _TICKS_S = (0.010, 0.004, 0.001)  # 100, 250 and 1000 Hz scheduler ticks, coarsest first
@@ -101,7 +101,7 @@ class Estimate:
     ci95_bench: tuple[float, float] | None
     speedup_cpu: float | None
     ci95_cpu: tuple[float, float] | None
-    baseline_cpu_s: float | None  # median CPU-time figures behind speedup_cpu
+    baseline_cpu_s: float | None  # typical (lower-quartile) CPU-time figures behind speedup_cpu
     candidate_cpu_s: float | None
     untrusted: str = ""
     warning: str = ""
@@ -236,7 +236,7 @@ def _whole_process(baseline: Sequence[Sample], candidate: Sequence[Sample], why:
     b = [s.cpu_s or 0.0 for s in candidate]
     if not (cpu_time_valid(baseline) and cpu_time_valid(candidate)) or min(a + b) <= 0:
         return Estimate(None, None, "bench", None, None, None, None, None, None, why)
-    speedup, ci = ratio_of_medians(a, b), interval95(a, b)
+    speedup, ci = speedup_ratio(a, b), interval95(a, b)
     warning = (
         f"the bench's own timings are unusable ({why}); the speedup is of each run's "
         "whole-process CPU time instead, start-up included, so it understates the gain"
@@ -244,7 +244,7 @@ def _whole_process(baseline: Sequence[Sample], candidate: Sequence[Sample], why:
     reason = "each run's whole-process CPU time: the bench's own figures are too coarse"
     return _plausible(
         Estimate(
-            speedup, ci, "cpu", None, None, speedup, ci, median(a), median(b), "", warning, reason
+            speedup, ci, "cpu", None, None, speedup, ci, typical(a), typical(b), "", warning, reason
         )
     )
 
@@ -345,7 +345,7 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     )
     if untrusted:
         return _whole_process(baseline, candidate, untrusted)
-    s_bench = ratio_of_medians(base_fig, cand_fig)
+    s_bench = speedup_ratio(base_fig, cand_fig)
     ci_bench = interval95(base_fig, cand_fig)
     s_cpu = ci_cpu = base_cpu = cand_cpu = None
     speedup, ci, clock, warning = s_bench, ci_bench, "bench", ""
@@ -355,8 +355,8 @@ def assess(baseline: Sequence[Sample], candidate: Sequence[Sample]) -> Estimate:
     else:
         a, b, cpu_clock, reason = found
         if min(a) > 0 and min(b) > 0:
-            s_cpu, ci_cpu = ratio_of_medians(a, b), interval95(a, b)
-            base_cpu, cand_cpu = median(a), median(b)
+            s_cpu, ci_cpu = speedup_ratio(a, b), interval95(a, b)
+            base_cpu, cand_cpu = typical(a), typical(b)
         else:
             reason = "the bench's own figures: a CPU-time figure read 0 s"
     if s_cpu is not None and ci_cpu is not None:

@@ -23,15 +23,15 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Evaluation:
     """One variant's grade. `speedup` and `ci95` are set only when `outcome` is correct;
-    `baseline_s` / `candidate_s` are the median times of the timed runs (`baseline_s` is the
-    baseline's first measurement when the variant never got to timing), in the bench's own
-    figures.
+    `baseline_s` / `candidate_s` are the typical (lower-quartile) times of the timed runs
+    (`baseline_s` is the baseline's first measurement when the variant never got to timing), in
+    the bench's own figures.
 
     Timing details (see lessonl/harness/measure.py): `clock` says which estimate `speedup` is
     ("cpu": CPU time, "bench": the bench's own figures); `speedup_bench`/`ci95_bench` and
     `speedup_cpu`/`ci95_cpu` are both estimates (cpu None when CPU time is not valid for this
-    code), `baseline_cpu_s`/`candidate_cpu_s` the medians behind the cpu one. A correct variant
-    whose timing cannot be trusted has `speedup` and `ci95` None and says why in `detail`.
+    code), `baseline_cpu_s`/`candidate_cpu_s` the typical figures behind the cpu one. A correct
+    variant whose timing cannot be trusted has `speedup` and `ci95` None and says why in `detail`.
     `clock_reason` is the evidence behind `clock` in one line (what the bench's figures were
     found to be). `lock_wait_s` is the time this evaluation spent waiting for the machine-wide
     timing lock (other runs' timing, builds and tests), so waiting is told apart from

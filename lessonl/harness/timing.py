@@ -22,7 +22,7 @@ recognised because that process no longer exists.
 The loop. Baseline (A) and variant (B) run back to back in pairs, alternating the order
 (AB, BA, AB, ...) so that any first-run or second-run effect cancels. The exclusive lock is held
 per pair, not for the whole session, so other variants' builds proceed between pairs. After
-`min_pairs`, it stops as soon as the 95% interval of the ratio of medians is within
+`min_pairs`, it stops as soon as the 95% interval of the speedup (stats.py) is within
 `ci_target` (relative half-width), or the time spent in timed runs reaches the budget, or
 `max_pairs` is reached. Time spent waiting for the lock does not count against the budget: a
 busy machine should delay a measurement, not make it sloppier. The interval is the one of
