@@ -56,7 +56,7 @@ async def test_time_pairs_stops_early_when_precise_and_alternates_order(tmp_path
 
     async def a() -> float:
         order.append("a")
-        return 1.0 if len(order) > 1 else 7.0  # a cold first run
+        return 1.0
 
     async def b() -> float:
         order.append("b")
@@ -66,9 +66,8 @@ async def test_time_pairs_stops_early_when_precise_and_alternates_order(tmp_path
     result = await time_pairs(
         a, b, lock=lock, min_pairs=4, max_pairs=40, budget_s=60, ci_target=0.02
     )
-    # Each side's first run is a warm-up, not counted: the cold 7.0 s is in no pair.
     assert result.pairs == 4 and result.speedup == 2.0 and result.ci95 == (2.0, 2.0)
-    assert order == ["a", "b", *["a", "b", "b", "a", "a", "b", "b", "a"]]  # warm-ups first
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
 
 
 async def test_time_pairs_respects_max_pairs_and_budget(tmp_path: Path) -> None:
@@ -101,7 +100,7 @@ async def test_candidates_waiting_together_share_the_baseline_runs(tmp_path: Pat
     def run(name: str, value: float) -> Callable[[], Awaitable[float]]:
         async def timed() -> float:
             order.append(name)
-            return value if order.count(name) > 1 else 50 * value  # a cold first run
+            return value
 
         return timed
 
@@ -115,7 +114,7 @@ async def test_candidates_waiting_together_share_the_baseline_runs(tmp_path: Pat
     assert [r.speedup for r in results] == [2.0, 1 / 0.2503, 0.5]
     assert [r.pairs for r in results] == [4, 4, 6]
     blocks = [
-        ["a", "a", "v1", "v1", "v2", "v2", "v3", "v3"],  # each copy's warm-up, not counted
+        ["a", "v1", "v2", "v3"],
         ["v3", "v2", "v1", "a"],
         ["a", "v1", "v2", "v3"],
         ["v3", "v2", "v1", "a"],
@@ -123,7 +122,7 @@ async def test_candidates_waiting_together_share_the_baseline_runs(tmp_path: Pat
         ["v3", "a"],
     ]
     assert order == [name for block in blocks for name in block]
-    assert order.count("a") == 7  # 14 pairs timed with 6 baseline runs (and a warm-up)
+    assert order.count("a") == 6  # 14 pairs timed with 6 baseline runs, not 14
     await shared.close()
 
 

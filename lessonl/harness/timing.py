@@ -29,12 +29,6 @@ busy machine should delay a measurement, not make it sloppier. The interval is t
 measure.py's `assess` (CPU time where valid, widened when clocks disagree); a measurement it
 does not trust stops at `min_pairs`, since more pairs of a broken clock do not help.
 
-Each side's first timed run is a warm-up and is not counted: a program's first run after its
-build pays for a cold page cache, lazy binding and (Python) writing its bytecode. In the
-identity benchmark (benchmarks/identical_under_load.py), 5 of the 6 identical copies whose
-estimate missed 1.00x by more than 1% were the first evaluation of their harness, the only one
-whose *original* was timed cold. It costs one run of each copy (the original once per harness).
-
 Sharing the baseline (`SharedBaseline`, what the harness uses). The variants of a round reach
 timing at about the same time; timed one pair each, three variants cost six runs a round of
 pairs, three of them the same original. Instead every candidate waiting joins interleaved
@@ -247,9 +241,6 @@ async def time_pairs(
         async with lock.exclusive(on_wait):
             started = time.perf_counter()
             waited += started - asked
-            if i == 0:  # the warm-ups: not counted (module docstring)
-                await run_baseline()
-                await run_candidate()
             if i % 2 == 0:
                 a = _sample(await run_baseline())
                 b = _sample(await run_candidate())
@@ -290,7 +281,6 @@ class _Member:
     cand: list[Sample] = field(default_factory=list)
     spent: float = 0.0
     waited: float = 0.0
-    warm: bool = False  # its warm-up run is done (module docstring)
 
 
 class SharedBaseline:
@@ -318,7 +308,6 @@ class SharedBaseline:
         self._on_wait = on_wait
         self._members: list[_Member] = []
         self._driver: asyncio.Task[None] | None = None
-        self._warm = False  # the baseline's warm-up run is done
 
     async def time(
         self,
@@ -390,12 +379,6 @@ class SharedBaseline:
                         continue
                     try:
                         run = self._run_baseline if who is None else who.run
-                        if not (self._warm if who is None else who.warm):
-                            await run()  # the warm-up: not counted (module docstring)
-                            if who is None:
-                                self._warm = True
-                            else:
-                                who.warm = True
                         runs[id(who)] = _sample(await run())
                     except BenchFailed as exc:
                         failed[id(who)] = exc
