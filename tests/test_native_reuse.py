@@ -11,10 +11,23 @@ import shutil
 from pathlib import Path
 
 import pytest
-from native_project import FAST, FILE, NEGATIVES, make_project, variant
+from fakes import FakeLLM
+from fakes.strategies import native_replies
+from native_project import (
+    DRIVER,
+    FAST,
+    FILE,
+    FUNCTION,
+    NEGATIVES,
+    agent_config,
+    make_project,
+    variant,
+)
 
-from lessonl.config import TargetConfig
+from lessonl import native
+from lessonl.config import TargetConfig, load_config
 from lessonl.harness import Harness, Outcome, Project, isolation
+from lessonl.llm import build_team
 from lessonl.native import build as native_build
 from lessonl.native import tests as native_tests
 from lessonl.native.target import native_target
@@ -101,6 +114,22 @@ async def test_without_the_sandbox_every_variant_configures_and_builds_its_own_f
         )
         ev = await harness.evaluate({FILE: variant(original, NEGATIVES)}, label="negatives")
         assert ev.outcome == Outcome.INCORRECT, ev.detail
+
+
+async def test_without_the_sandbox_the_verification_says_each_variant_builds_the_project(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url, 'sandbox = "off"'))
+    fake_llm.script_fn(native_replies([DRIVER], lambda prompt: "no code"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        made = await native.prepare(config, root / FILE, FUNCTION, generator_agent=team.agents[0])
+    finally:
+        await team.aclose()
+    notes = made.verification["notes"]
+    assert any(n.startswith("each variant configures and builds the whole project") for n in notes)
+    assert not any("built once" in n for n in notes)
 
 
 @pytest.mark.skipif(shutil.which("meson") is None, reason="meson is not installed")

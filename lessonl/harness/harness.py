@@ -263,6 +263,13 @@ class Harness:
         # paths): `_fixed`, inside the hidden project root, where bwrap can make the mount
         # point. Unsandboxed there is no such path, and every variant builds from scratch.
         self._reuse = tuple(target.reuse_build) if self.sandboxed else ()
+        if target.reuse_build and not self.sandboxed:
+            log.info(
+                "target %r: reuse_build is ignored without the sandbox; every variant builds "
+                "%s itself",
+                target.name,
+                ", ".join(target.reuse_build),
+            )
         self._fixed = Path(os.path.realpath(self.run_dir)) / "fixed" if self._reuse else None
         self._built = self.run_dir / "original-build"  # the original's, as its build left them
         self._built_ns = 0  # the newest modification time in `_built`

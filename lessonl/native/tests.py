@@ -101,6 +101,23 @@ def find(
     return None
 
 
+def build_notes(gate: Gate, *, sandboxed: bool) -> list[str]:
+    """What the verification says about how each variant's project build is made: from the
+    original's build (only what the change reaches), or from scratch without the sandbox."""
+    if not gate.reuse:
+        return []
+    if sandboxed:
+        return [
+            "the project is configured and built once, by the original; each variant starts "
+            "from a copy of that build folder and rebuilds only what its change reaches"
+        ]
+    return [
+        "each variant configures and builds the whole project in its own folder: the sandbox "
+        "is off, and reusing the original's build folder needs every variant at the same "
+        "path, which only the sandbox gives"
+    ]
+
+
 def _ctest_count(folder: Path) -> int:
     try:
         done = subprocess.run(
