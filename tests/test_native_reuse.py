@@ -6,6 +6,7 @@ written before the original is built), and only what the change reaches is rebui
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 from pathlib import Path
@@ -84,6 +85,8 @@ async def test_a_header_change_rebuilds_only_its_dependents_and_a_wrong_one_is_c
         ev = await harness.evaluate({FILE: variant(original, NEGATIVES)}, label="negatives")
         assert ev.outcome == Outcome.INCORRECT, ev.detail
         assert "expected 3, got" in (ev.detail or "")
+        # ctest names its folder: as the user's {build}, not the sandbox's fixed path.
+        assert "{build}/project" in (ev.detail or "") and "fixed" not in (ev.detail or "")
         ev = await harness.evaluate({FILE: variant(original, FAST)}, label="fast")
         assert ev.outcome == Outcome.CORRECT, ev.detail
         base, mine = harness.run_dir / "baseline" / "out", harness.run_dir / ev.id / "out"
@@ -93,9 +96,14 @@ async def test_a_header_change_rebuilds_only_its_dependents_and_a_wrong_one_is_c
         assert other == _object(base, "other.cpp").stat().st_mtime_ns  # not rebuilt
         tests = _object(mine, "test_pairs.cpp").stat().st_mtime_ns
         assert tests > _object(base, "test_pairs.cpp").stat().st_mtime_ns  # rebuilt
-        # A wrong variant after a correct one: still its own code that ctest runs.
-        ev = await harness.evaluate({FILE: variant(original, NEGATIVES)}, label="again")
-        assert ev.outcome == Outcome.INCORRECT, ev.detail
+        # Two variants built and tested at once, each at the same fixed path in its own mount
+        # namespace: each is judged by its own code.
+        wrong, right = await asyncio.gather(
+            harness.evaluate({FILE: variant(original, NEGATIVES)}, label="again"),
+            harness.evaluate({FILE: variant(original, FAST)}, label="fast-again"),
+        )
+        assert wrong.outcome == Outcome.INCORRECT, wrong.detail
+        assert right.outcome == Outcome.CORRECT, right.detail
 
 
 async def test_without_the_sandbox_every_variant_configures_and_builds_its_own_folder(
