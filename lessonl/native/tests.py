@@ -1,18 +1,20 @@
 """The project's own tests as a gate every variant must pass.
 
-CMake: the tests `ctest` lists in the configured folder. The project is configured and built
-in `{build}/project` (CMake's build folders hold absolute source paths, so the private
-discovery folder cannot serve a copy), then `ctest` runs. Meson: the tests `meson test --list`
-lists, the same way. The original does this once; with the sandbox on, every variant's
-`{build}/project` then starts as the original's copy, modification times kept (the target's
-`reuse_build`, see the harness), and since each variant's commands see its copy at the same
-fixed path, the configure step is skipped (the folder is already configured: `CMakeCache.txt`,
-`build.ninja`) and make or ninja rebuild only the translation units the variant's change
-reaches, headers included. With the sandbox off each variant configures and builds its own
-folder from scratch, as the command says when the folder is missing. A Makefile: `make test`
-or `make check`, whichever target it has, after `make` in the copy (built from scratch: its
-outputs live in the tree, which is copied from the user's sources). None of them can tell
-which tests reach the function's file, so all of them run, within the target's timeout.
+CMake: the tests `ctest` lists in the configured folder. The project is configured (with
+Ninja where installed) and built in `{build}/project` (CMake's build folders hold absolute
+source paths, so the private discovery folder cannot serve a copy), then `ctest` runs. Meson:
+the tests `meson test --list` lists, the same way. The original does this once; with the
+sandbox on, every variant's `{build}/project` then starts as the original's copy,
+modification times kept (the target's `reuse_build`, see the harness), and since each
+variant's commands see its copy at the same fixed path, the configure step is skipped (the
+folder is already configured: `CMakeCache.txt`, `build.ninja`) and make or ninja rebuild only
+the translation units the variant's change reaches, headers included. With the sandbox off
+each variant configures and builds its own folder from scratch, as the command does when the
+folder is missing. A Makefile: `make test` or `make check`, whichever target it has, after
+`make` in the copy, from scratch: its outputs live in the tree, and a hand-written Makefile
+often lists no header dependencies, so the original's objects could pass for a variant's.
+None of them can tell which tests reach the function's file, so all of them run, within the
+target's timeout.
 """
 
 from __future__ import annotations
