@@ -134,6 +134,11 @@ class TargetConfig:
     # lie in a folder the sandbox hides (the real HOME, the project itself): the automatic
     # target's recording and the project's own interpreter, say. Read-only.
     readable: tuple[str, ...] = ()
+    # Folders under {build} (relative) that the original's build leaves configured and built,
+    # and that every variant's {build} starts from, times kept, so make or ninja rebuild only
+    # what the variant's change reaches. Sandboxed only: there each variant's commands see its
+    # copy at one fixed path (a build folder holds absolute paths); unsandboxed, ignored.
+    reuse_build: tuple[str, ...] = ()
 
     @property
     def language(self) -> str | None:
@@ -415,6 +420,13 @@ def _check_semantics(
                 f"targets[{i}].sandbox",
                 f"expected one of {', '.join(SANDBOX_MODES)}, got {t.sandbox!r}",
             )
+        for folder in t.reuse_build:
+            parts = Path(folder).parts
+            if not parts or Path(folder).is_absolute() or ".." in parts or "{" in folder:
+                fail(
+                    f"targets[{i}].reuse_build",
+                    f'expected folders relative to {{build}} (e.g. "project"), got {folder!r}',
+                )
         if t.min_pairs < 2 or t.max_pairs < t.min_pairs:
             fail(f"targets[{i}].min_pairs", "expected 2 <= min_pairs <= max_pairs")
 

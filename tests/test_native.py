@@ -80,6 +80,7 @@ async def test_each_wrong_variant_is_caught_by_its_judge_and_a_fast_one_wins(
     v = made.verification
     assert v["kind"] == "native" and v["sanitizers"] and v["driver_results"] == 32
     assert v["build"] == "cmake" and "ctest" in v["tests"]
+    assert any(n.startswith("the project is configured and built once") for n in v["notes"])
     assert made.driver is not None and made.driver.path.is_file()
     assert made.driver.path.parent == root / ".lessonl" / "native" / "drivers"
     # The entry `lessonl target` prints loads back as the same target (the user commits it).

@@ -29,6 +29,7 @@ Variants that are not correct are pruned at once; correct ones are kept for `ret
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import logging
@@ -152,6 +153,14 @@ class _Copy:
 
     vid: str
     path: Path
+    #: Where the sandboxed commands see `path` when the target reuses the original's build
+    #: (`reuse_build`): one fixed path for every variant, each in its own mount namespace.
+    seen: Path | None = None
+
+    @property
+    def inside(self) -> _Copy:
+        """This copy as its commands see it (placeholders, cwd, HOME)."""
+        return _Copy(self.vid, self.seen) if self.seen is not None else self
 
     @property
     def tree(self) -> Path:
@@ -249,6 +258,21 @@ class Harness:
         )
         warn_inherited_cpu_limit()
         self._hidden = [*isolation.real_homes(), self.root] if self.sandboxed else []
+        # reuse_build: each variant's {build} starts from the original's built folders, which
+        # needs every copy at the same path in its sandbox (a build folder holds absolute
+        # paths): `_fixed`, inside the hidden project root, where bwrap can make the mount
+        # point. Unsandboxed there is no such path, and every variant builds from scratch.
+        self._reuse = tuple(target.reuse_build) if self.sandboxed else ()
+        if target.reuse_build and not self.sandboxed:
+            log.info(
+                "target %r: reuse_build is ignored without the sandbox; every variant builds "
+                "%s itself",
+                target.name,
+                ", ".join(target.reuse_build),
+            )
+        self._fixed = Path(os.path.realpath(self.run_dir)) / "fixed" if self._reuse else None
+        self._built = self.run_dir / "original-build"  # the original's, as its build left them
+        self._built_ns = 0  # the newest modification time in `_built`
         # The runner scripts of the automatic target live in this package: an editable install
         # under HOME would otherwise be hidden from them.
         self._readable = [
@@ -456,6 +480,16 @@ class Harness:
                 f"the original code fails to build ({failed[0]}): {first_line(failed[1])}; "
                 "fix the project or the target's build command"
             )
+        if self._reuse:
+            # Kept before the original's test and timed runs write into them (ctest's logs),
+            # so every variant starts from the folders exactly as the build left them.
+            started = time.perf_counter()
+            for rel in await asyncio.to_thread(self._keep_build, copy):
+                self._say(
+                    f"reuse_build: the original's build made no {{build}}/{rel}; every variant "
+                    "builds it from scratch"
+                )
+            costs.build_s += time.perf_counter() - started
         result = await self._step(copy, "test", self.target.test, costs)
         failed = self._classify("test", result, copy)
         if failed is not None:
@@ -511,6 +545,12 @@ class Harness:
                 detail=_bound(detail),
             )
 
+        if self._reuse:
+            # The original is built first here: the variant starts from its build folders.
+            await self._prepared(costs)
+            started = time.perf_counter()
+            await asyncio.to_thread(self._start_from_original, copy, files)
+            costs.build_s += time.perf_counter() - started
         failed = await self._build(copy, files, costs)
         if failed is not None:
             return fail(*failed)
@@ -679,9 +719,10 @@ class Harness:
         env: Mapping[str, str] | None = None,
         readable: list[Path] | None = None,
     ) -> CommandResult:
+        seen = copy.inside
         argv = expand(
             command,
-            placeholders(build=str(copy.out), root=str(copy.tree), project=str(self.root)),
+            placeholders(build=str(seen.out), root=str(seen.tree), project=str(self.root)),
         )
         full_env = {**self._env(copy), **(env or {})}
         if not self.sandboxed:
@@ -690,8 +731,9 @@ class Harness:
             )
         wrapped = isolation.wrap(
             argv,
-            cwd=copy.tree,
+            cwd=seen.tree,
             writable=copy.path,
+            at=copy.seen,
             hidden=self._hidden,
             network=self.target.network,
             readable=[*self._readable, *(readable or [])],
@@ -708,13 +750,14 @@ class Harness:
     def _env(self, copy: _Copy) -> dict[str, str]:
         env = scrub_env(os.environ, self._secret_names)
         env.update(self.target.env)
-        tmp = str(copy.home / "tmp")
-        env.update(HOME=str(copy.home), TMPDIR=tmp, TMP=tmp, TEMP=tmp)
+        home = copy.inside.home
+        tmp = str(home / "tmp")
+        env.update(HOME=str(home), TMPDIR=tmp, TMP=tmp, TEMP=tmp)
         return env
 
     async def _copy(self, vid: str, overrides: Mapping[str, str]) -> _Copy:
         assert self._files is not None
-        copy = _Copy(vid, self.run_dir / vid)
+        copy = _Copy(vid, self.run_dir / vid, self._fixed)
 
         if not self._claimed:
             self._claimed = True
@@ -731,6 +774,53 @@ class Harness:
 
         await asyncio.to_thread(make)
         return copy
+
+    def _keep_build(self, copy: _Copy) -> list[str]:
+        """Keep the original's `reuse_build` folders, as its build left them, for the variants;
+        returns those the build did not make (the variants build them from scratch)."""
+        newest = 0
+        missing = []
+        for rel in self._reuse:
+            source = copy.out / rel
+            if not source.is_dir():
+                missing.append(rel)
+                continue
+            try:
+                shutil.copytree(source, self._built / rel, symlinks=True)
+            except (OSError, shutil.Error) as exc:
+                raise state_problem(
+                    exc,
+                    self._built,
+                    "keep the original's build folder",
+                ) from exc
+            for folder, _dirs, names in os.walk(self._built / rel):
+                for name in names:
+                    with contextlib.suppress(OSError):
+                        newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime_ns)
+        self._built_ns = newest
+        return missing
+
+    def _start_from_original(self, copy: _Copy, files: Mapping[str, str]) -> None:
+        """Give the variant's {build} the original's built folders, modification times kept,
+        and make the files the variant changes newer than anything in them: make and ninja
+        then rebuild exactly what depends on those files (headers too, by the compilers'
+        depfiles). Why the touch: the copy was written before the original was built, so
+        without it the changed header would look older than the original's objects, and the
+        variant would be tested against the original's code."""
+        for rel in self._reuse:
+            source = self._built / rel
+            if source.is_dir():
+                try:
+                    shutil.copytree(source, copy.out / rel, symlinks=True)
+                except (OSError, shutil.Error) as exc:
+                    raise state_problem(
+                        exc,
+                        copy.out,
+                        "copy the original's build folder",
+                    ) from exc
+        stamp = max(time.time_ns(), self._built_ns + _NEWER_NS)
+        for rel in files:
+            os.utime(copy.tree / rel, ns=(stamp, stamp), follow_symlinks=False)
 
     def _claim(self) -> None:
         StateDir(self.root).ensure()
@@ -796,19 +886,23 @@ def _clean(text: str, copy: _Copy) -> str:
     """Build-directory paths replaced by project-relative ones: shorter, and what the user and
     the lesson prompt understand. Terminal colour codes removed: a tool that colours its output
     even into a pipe would otherwise put `[0m[94m` into reports and prompts."""
-    return (
-        _ANSI.sub("", text)
-        .replace(str(copy.tree) + "/", "")
-        .replace(str(copy.out), "{build}")
-        .replace(str(copy.path), "<build>")
-        .strip()
-    )
+    text = _ANSI.sub("", text)
+    for where in dict.fromkeys((copy.inside, copy)):
+        text = (
+            text.replace(str(where.tree) + "/", "")
+            .replace(str(where.out), "{build}")
+            .replace(str(where.path), "<build>")
+        )
+    return text.strip()
 
 
 # ANSI escape sequences (CSI: colours, cursor moves) as a coloured tool writes them.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # The line LessonL's automatic target prints for a variant that fails (lessonl/auto/runner).
 MISMATCH_MARK = "LESSONL_MISMATCH:"
+# How much newer than the original's build outputs a variant's changed file is made (more than
+# any filesystem's timestamp granularity: make and ninja compare them).
+_NEWER_NS = 10_000_000
 
 
 def _compiler_errors(text: str) -> str:

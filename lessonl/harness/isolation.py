@@ -294,6 +294,7 @@ def wrap(
     bwrap: str | None = None,
     env_path: str | None = None,
     readable: Sequence[Path] = (),
+    at: Path | None = None,
 ) -> list[str]:
     """`argv` as a bwrap command line with the policy of the module docstring.
 
@@ -302,14 +303,23 @@ def wrap(
     bwrap: the covers first (outer ones first), then the read-only re-exposures, then the
     writable folder, then the covers are made read-only (so they cannot be used as a scratch
     disk that fills memory). `env_path` is the PATH to re-expose (default: ours); `readable`
-    more paths to re-expose read-only (a target's `readable`, see `interpreter_paths`)."""
+    more paths to re-expose read-only (a target's `readable`, see `interpreter_paths`).
+
+    `at`, when given, is where the writable folder appears inside the sandbox instead of its
+    own path (`cwd` is then a path under `at`): the same path for every variant, so a build
+    folder configured by the original, which holds absolute paths, serves each variant's copy
+    (the harness's `reuse_build`). It must lie inside a hidden folder, whose tmpfs lets bwrap
+    create the mount point; each command's namespace has its own mount there."""
     tool = bwrap or probe().bwrap or shutil.which("bwrap") or "bwrap"
     writable = Path(os.path.realpath(writable))
+    dest = Path(os.path.realpath(at)) if at is not None else writable
     covers = sorted(
         {Path(os.path.realpath(h)) for h in hidden if Path(h).is_dir()},
         key=lambda p: len(p.parts),
     )
-    covers = [c for c in covers if c != Path("/") and not _inside(c, writable)]
+    covers = [
+        c for c in covers if c != Path("/") and not _inside(c, writable) and not _inside(c, dest)
+    ]
     out = [tool, *_BASE]
     if not network:
         out.append("--unshare-net")
@@ -318,9 +328,9 @@ def wrap(
         out += ["--tmpfs", str(cover)]
     extra = [Path(os.path.realpath(p)) for p in readable if Path(p).exists()]
     for path in [*exposed(covers, env_path), *extra]:
-        if not _inside(writable, path) and not _inside(path, writable):
+        if not _inside(dest, path) and not _inside(path, dest):
             out += ["--ro-bind", str(path), str(path)]
-    out += ["--bind", str(writable), str(writable)]
+    out += ["--bind", str(writable), str(dest)]
     for cover in covers:
         out += ["--remount-ro", str(cover)]
     out += ["--chdir", str(Path(os.path.realpath(cwd))), "--", *INIT, *argv]

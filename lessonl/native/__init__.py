@@ -138,6 +138,11 @@ async def prepare(
     new_config = dataclasses.replace(config, targets=(*config.targets, target))
     made = verification(rel, info.qualified_name, build, driver, gate, why)
     made["notes"] += notes
+    if gate is not None:
+        from lessonl.harness import isolation
+
+        sandboxed = config.run.sandbox != "off" and isolation.probe().ok
+        made["notes"] += tests.build_notes(gate, sandboxed=sandboxed)
     return NativeTarget(new_config, target, build, driver, gate, made)
 
 

@@ -5,9 +5,11 @@ as the project builds (the timed build) and `check` with the sanitizers; and, wh
 project has tests, builds the project in the copy. The three are independent, so they run at
 once (`parallel`): with free cores the build takes its longest step's time, not the sum. `test`
 runs the sanitized driver through `lessonl.native.check` (its output against the original's),
-then the project's tests. `bench` runs the driver's timing mode. The harness runs them like
-any hand-written target's commands, in the sandbox, so copies, limits, interleaving and the
-noise margin apply unchanged.
+then the project's tests. With the sandbox on, the project's build folder is configured and
+built once, by the original, and each variant rebuilds only what its change reaches
+(`reuse_build`, lessonl/native/tests.py). `bench` runs the driver's timing mode. The
+harness runs them like any hand-written target's commands, in the sandbox, so copies, limits,
+interleaving and the noise margin apply unchanged.
 
 Without a driver, the project's test run is the timed workload and the project's tests alone
 judge correctness (the run says so).
@@ -103,6 +105,7 @@ def native_target(
         readable=(StateDir(root).path.joinpath("native", "drivers").relative_to(root).as_posix(),)
         if driver is not None
         else (),
+        reuse_build=gate.reuse if gate is not None else (),
     )
 
 
@@ -192,4 +195,6 @@ def to_toml(target: TargetConfig, made_verification: dict[str, Any]) -> str:
     ]
     if target.readable:
         lines.append(f"readable = [{', '.join(q(p) for p in target.readable)}]")
+    if target.reuse_build:
+        lines.append(f"reuse_build = [{', '.join(q(p) for p in target.reuse_build)}]")
     return "\n".join(lines) + "\n"

@@ -1,16 +1,26 @@
 """The project's own tests as a gate every variant must pass.
 
-CMake: the tests `ctest` lists in the configured folder; each variant's copy is configured and
-built in its own `{build}/project` folder (CMake's build folders hold absolute source paths, so
-the private discovery folder cannot serve a copy), then `ctest` runs. Meson: the tests `meson
-test --list` lists, the same way. A Makefile: `make test` or `make check`, whichever target it
-has. None of them can tell which tests reach the function's file, so all of them run, within
-the target's timeout.
+CMake: the tests `ctest` lists in the configured folder. The project is configured (with
+Ninja where installed) and built in `{build}/project` (CMake's build folders hold absolute
+source paths, so the private discovery folder cannot serve a copy), then `ctest` runs. Meson:
+the tests `meson test --list` lists, the same way. The original does this once; with the
+sandbox on, every variant's `{build}/project` then starts as the original's copy,
+modification times kept (the target's `reuse_build`, see the harness), and since each
+variant's commands see its copy at the same fixed path, the configure step is skipped (the
+folder is already configured: `CMakeCache.txt`, `build.ninja`) and make or ninja rebuild only
+the translation units the variant's change reaches, headers included. With the sandbox off
+each variant configures and builds its own folder from scratch, as the command does when the
+folder is missing. A Makefile: `make test` or `make check`, whichever target it has, after
+`make` in the copy, from scratch: its outputs live in the tree, and a hand-written Makefile
+often lists no header dependencies, so the original's objects could pass for a variant's.
+None of them can tell which tests reach the function's file, so all of them run, within the
+target's timeout.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +35,7 @@ class Gate:
     build: str  # the command that builds the project in a variant's copy
     test: str  # the command that runs its tests there
     how: str  # one line: which tests, and that all of them run
+    reuse: tuple[str, ...] = ()  # folders under {build} the variants take from the original
 
 
 def find(
@@ -46,14 +57,20 @@ def find(
     if cmake_dir is not None:
         count = _ctest_count(cmake_dir)
         if count:
+            # Ninja where installed: it finds what a variant's change reaches in milliseconds
+            # where CMake's Makefiles take a few tenths of a second even on a small project,
+            # and builds the translation units a header reaches in parallel.
+            ninja = " -G Ninja" if shutil.which("ninja") else ""
             return Gate(
                 build=(
-                    "cmake -S {root} -B {build}/project -DCMAKE_BUILD_TYPE=Release "
-                    "> {build}/configure.log && cmake --build {build}/project"
+                    "{ [ -f {build}/project/CMakeCache.txt ] || cmake -S {root} -B "
+                    f"{{build}}/project{ninja} -DCMAKE_BUILD_TYPE=Release > "
+                    "{build}/configure.log; } && cmake --build {build}/project"
                 ),
                 test="ctest --test-dir {build}/project --output-on-failure",
                 how=f"the project's {count} ctest test{'s' if count != 1 else ''} (all of "
                 "them: ctest cannot tell which reach the function)",
+                reuse=("project",),
             )
         return None
     if meson_dir is not None:
@@ -61,12 +78,14 @@ def find(
         if count:
             return Gate(
                 build=(
-                    "meson setup {build}/project {root} --buildtype=release > "
-                    "{build}/configure.log && meson compile -C {build}/project"
+                    "{ [ -f {build}/project/build.ninja ] || meson setup {build}/project {root} "
+                    "--buildtype=release > {build}/configure.log; } && meson compile -C "
+                    "{build}/project"
                 ),
                 test="meson test -C {build}/project --print-errorlogs",
                 how=f"the project's {count} Meson test{'s' if count != 1 else ''} (all of "
                 "them: meson cannot tell which reach the function)",
+                reuse=("project",),
             )
         return None
     for name in ("Makefile", "makefile"):
@@ -82,6 +101,23 @@ def find(
                         "tests reach the function)",
                     )
     return None
+
+
+def build_notes(gate: Gate, *, sandboxed: bool) -> list[str]:
+    """What the verification says about how each variant's project build is made: from the
+    original's build (only what the change reaches), or from scratch without the sandbox."""
+    if not gate.reuse:
+        return []
+    if sandboxed:
+        return [
+            "the project is configured and built once, by the original; each variant starts "
+            "from a copy of that build folder and rebuilds only what its change reaches"
+        ]
+    return [
+        "each variant configures and builds the whole project in its own folder: the sandbox "
+        "is off, and reusing the original's build folder needs every variant at the same "
+        "path, which only the sandbox gives"
+    ]
 
 
 def _ctest_count(folder: Path) -> int:
