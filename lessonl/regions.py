@@ -343,7 +343,16 @@ def _match(found: list[_Found], name: str) -> list[_Found]:
     return [f for f in found if f.info.name == _short(name.split(".")[-1])]
 
 
+def cpp_name(name: str, language: str) -> str:
+    """A C/C++ member named as Python names one (`Polygon.area`) in C++'s own spelling
+    (`Polygon::area`): both are accepted, so a name copied from either world finds it."""
+    if language != "python" and "." in name and "::" not in name:
+        return name.replace(".", "::")
+    return name
+
+
 def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found]:
+    name = cpp_name(name, language)
     data, root = _parse(source, language)
     found = _found(root, language)
     hits = _match(found, name)
@@ -363,6 +372,77 @@ def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found
 def find_function(source: str, language: str, name: str) -> FunctionInfo:
     """The definition of `name` (qualified or short); UsageError if absent or ambiguous."""
     return _find(source, language, name)[2].info
+
+
+@dataclass(frozen=True)
+class CClass:
+    """A C++ class (or struct, union) definition: what a program outside it may call, for the
+    automatic C/C++ target's driver (lessonl/native/reach.py)."""
+
+    qualified_name: str
+    text: str  # the definition, its `template <...>` line included
+    template: bool  # a class template: a driver must instantiate it
+    access: dict[str, str]  # member function name -> "public" | "protected" | "private"
+
+
+def _iter_c_classes(node: ts.Node, scope: list[str], template: bool) -> Iterator[CClass]:
+    for child in node.named_children:
+        t = child.type
+        if t == "template_declaration":
+            yield from _iter_c_classes(child, scope, True)
+            continue
+        specs = [child] if t in _C_CLASSES else []
+        if t in ("declaration", "type_definition", "field_declaration"):
+            specs = [c for c in child.named_children if c.type in _C_CLASSES]
+        for spec in specs:
+            name = spec.child_by_field_name("name")
+            body = spec.child_by_field_name("body")
+            if name is None or body is None:
+                continue
+            qualified = [*scope, _text(name)]
+            outer = node if template else spec
+            yield CClass("::".join(qualified), _text(outer), template, _member_access(spec, body))
+            yield from _iter_c_classes(body, qualified, False)
+        if t == "namespace_definition":
+            name = child.child_by_field_name("name")
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_c_classes(body, [*scope, _text(name)] if name else scope, False)
+        elif t in _C_SCOPES and t not in _C_CLASSES and t != "template_declaration":
+            yield from _iter_c_classes(child, scope, False)
+
+
+def _member_access(spec: ts.Node, body: ts.Node) -> dict[str, str]:
+    """Each member function's access: `class` members start private, `struct`/`union` public."""
+    access = "private" if spec.type == "class_specifier" else "public"
+    out: dict[str, str] = {}
+    for child in body.named_children:
+        if child.type == "access_specifier":
+            access = _text(child).strip()
+            continue
+        decl = child
+        if decl.type == "template_declaration":
+            decl = next(
+                (
+                    c
+                    for c in decl.named_children
+                    if "declaration" in c.type or c.type == "function_definition"
+                ),
+                decl,
+            )
+        if decl.type in ("function_definition", "field_declaration", "declaration"):
+            name = _c_declarator_name(decl)
+            if name is not None:
+                out.setdefault(_short("".join(_text(name).split())), access)
+    return out
+
+
+def c_classes(source: str, language: str) -> list[CClass]:
+    """Every class, struct and union definition of a C/C++ `source` (nested ones too)."""
+    if language == "python":
+        return []
+    _, root = _parse(source, language)
+    return list(_iter_c_classes(root, [], False))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from lessonl.llm import Agent, SampleId
 from lessonl.llm.types import Usage
 from lessonl.native import check
 from lessonl.native.build import Build, private_folder
+from lessonl.native.reach import Reach
 from lessonl.state import StateDir
 
 HEADER = Path(__file__).resolve().parent / "lessonl_driver.h"
@@ -48,6 +49,9 @@ UNBOUNDED_MB = 1 << 26
 MEMORY_MB = 4096
 
 _probed: dict[str, bool] = {}
+#: The flags that decide which language the driver must be written in (`-std=c89 -pedantic`
+#: rejects C99's `for (int i ...)`): the driver prompt names them.
+_STANDARD_FLAGS = ("-std=", "-ansi", "-pedantic")
 
 
 class DriverFailed(Exception):
@@ -294,6 +298,7 @@ async def obtain(
     function: str,
     *,
     text: str,
+    reached: Reach | None = None,
     agent: Agent | None,
     max_tokens: int,
     usage: Usage,
@@ -331,12 +336,19 @@ async def obtain(
         if agent is None:
             return DriverFailed("; ".join(dropped) or "no agent to write a driver")
         code_text = regions.prompt_context(text, language, function).code
+        facts = prompts.DriverFacts(
+            template=bool(reached and reached.template),
+            owner=reached.cls.qualified_name if reached and reached.cls else None,
+            owner_text=reached.cls.text if reached and reached.cls else None,
+            method=bool(reached and reached.info.kind == "method") or bool(reached and reached.cls),
+            flags=" ".join(f for f in build.flags if f.startswith(_STANDARD_FLAGS)),
+        )
         error: str | None = None
         for attempt in (1, 2):
             say(f"asking {agent.name} for a differential driver (attempt {attempt} of 2)")
             reply = await grading.ask(
                 agent,
-                prompts.native_driver_prompt(code_text, function, language, lead, error),
+                prompts.native_driver_prompt(code_text, function, language, lead, error, facts),
                 usage,
                 temperature=0.0,
                 max_tokens=max_tokens,
