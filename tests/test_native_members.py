@@ -1,0 +1,167 @@
+"""The automatic C/C++ target on what is not a plain free function (issue 28, point 5): a
+function template the driver instantiates, a public method defined out of line, and the one
+line that refuses what a driver cannot call (constructors, destructors, operators, private
+members, lambdas). Real g++ and sanitizers, the driver written by the scripted model through the
+fake server, variants judged by the real harness in the sandbox (tests/data/native_shapes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fakes import FakeLLM
+from fakes.strategies import is_driver_request, native_replies
+from native_project import (
+    AREA_DRIVER,
+    AREA_NO_MODULO,
+    AREA_SIGNED,
+    DOT_TEMPLATE_FAST,
+    DOT_TEMPLATE_NO_TAIL,
+    SHAPES_HEADER,
+    SHAPES_UNIT,
+    TEMPLATE_DRIVER,
+    agent_config,
+    make_project,
+)
+
+from lessonl import native, run
+from lessonl.config import load_config
+from lessonl.errors import UsageError
+from lessonl.harness import Harness, Outcome, Project
+from lessonl.llm import build_team
+from lessonl.report import Usage
+
+
+async def _prepare(
+    root: Path, fake: FakeLLM, driver: str, file: str, function: str
+) -> native.NativeTarget:
+    fake.script_fn(native_replies([driver], lambda prompt: "no code"))
+    config = load_config(root)
+    team = await build_team(config, cache=False, env={"NO_KEY_NEEDED": "x"})
+    try:
+        return await native.prepare(
+            config, root / file, function, generator_agent=team.agents[0], usage=Usage()
+        )
+    finally:
+        await team.aclose()
+
+
+def _with_dot(header: str, template: str) -> str:
+    start = header.index("// Slow on purpose")
+    end = header.index("}  // namespace geo")
+    return header[:start] + template + "\n" + header[end:]
+
+
+def _with_area(unit: str, method: str) -> str:
+    return unit[: unit.index("double geo::Polygon::area")] + method
+
+
+async def test_a_function_template_is_instantiated_by_the_driver_and_judged(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, TEMPLATE_DRIVER, SHAPES_HEADER, "dot")
+    asked = next(r for r in fake_llm.requests if is_driver_request(r))
+    assert "`geo::dot` is a template: the program instantiates it explicitly" in asked.prompt
+    assert "The program is compiled with the project's flags, -std=c++17" in asked.prompt
+    assert made.verification["function"] == "geo::dot"
+    assert made.driver is not None and made.driver.lines == 11
+    original = (root / SHAPES_HEADER).read_text(encoding="utf-8")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
+        ev = await harness.evaluate(
+            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_NO_TAIL)}, label="no-tail"
+        )
+        assert ev.outcome == Outcome.INCORRECT
+        assert "the driver's output differs from the original's at line 2" in (ev.detail or "")
+        ev = await harness.evaluate(
+            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_FAST)}, label="fast"
+        )
+        assert ev.outcome == Outcome.CORRECT, ev.detail
+        assert ev.speedup is not None and ev.speedup > 2
+
+
+async def test_a_method_defined_out_of_line_is_called_on_objects_the_driver_builds(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """`Polygon.area` (Python's spelling) names `geo::Polygon::area`, defined in the .cpp; the
+    driver's writer is shown the class from the header the .cpp includes."""
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, AREA_DRIVER, SHAPES_UNIT, "Polygon.area")
+    asked = next(r for r in fake_llm.requests if is_driver_request(r))
+    assert "`geo::Polygon::area` is a member function: the program constructs" in asked.prompt
+    assert "explicit Polygon(std::vector<Point> points)" in asked.prompt  # the class, shown
+    assert made.verification["function"] == "geo::Polygon::area"
+    original = (root / SHAPES_UNIT).read_text(encoding="utf-8")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
+        ev = await harness.evaluate(
+            {SHAPES_UNIT: _with_area(original, AREA_SIGNED)}, label="signed"
+        )
+        assert ev.outcome == Outcome.INCORRECT
+        assert "the driver's output differs from the original's" in (ev.detail or "")
+        ev = await harness.evaluate(
+            {SHAPES_UNIT: _with_area(original, AREA_NO_MODULO)}, label="no-modulo"
+        )
+        assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (f"{SHAPES_HEADER}:Polygon::Polygon", "geo::Polygon::Polygon is a constructor: "),
+        (f"{SHAPES_HEADER}:Polygon::~Polygon", "geo::Polygon::~Polygon is a destructor: "),
+        (f"{SHAPES_HEADER}:Polygon::operator==", "geo::Polygon::operator== is an operator: "),
+        (f"{SHAPES_HEADER}:Polygon.cross", "geo::Polygon::cross is a private member of "),
+        (f"{SHAPES_UNIT}:squared", "squared is a lambda: "),
+    ],
+)
+def test_what_a_driver_cannot_call_is_refused_in_one_line_before_any_model_call(
+    tmp_path: Path, fake_llm: FakeLLM, spec: str, reason: str
+) -> None:
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url))
+    file, function = spec.split(":", 1)
+    with pytest.raises(UsageError) as caught:
+        run.plan(run.RunRequest(file=root / file, function=function))
+    message = str(caught.value)
+    assert message.startswith(reason) and "\n" not in message
+    assert fake_llm.requests == []
+    assert not (root / ".lessonl").exists()  # nothing configured, nothing built
+
+
+def test_optimize_names_a_method_file_colon_namespace_class_method(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """The CLI splits FILE:FUNCTION at the last single colon: `geo::Polygon::area` stays whole."""
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url, "rounds = 1"))
+    original = (root / SHAPES_UNIT).read_text(encoding="utf-8")
+    fake_llm.script_fn(native_replies([AREA_DRIVER], lambda prompt: f"```cpp\n{AREA_SIGNED}```"))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lessonl",
+            "optimize",
+            f"{SHAPES_UNIT}:geo::Polygon::area",
+            "--json",
+        ],
+        cwd=root,
+        text=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "NO_KEY_NEEDED": "x"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["function"] == "geo::Polygon::area"
+    assert report["verification"]["kind"] == "native"
+    variants = [v for r in report["rounds"] for v in r["variants"]]
+    assert variants and all(v["outcome"] == "incorrect" for v in variants)
+    assert report["best"] is None
+    assert (root / SHAPES_UNIT).read_text(encoding="utf-8") == original
