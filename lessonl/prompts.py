@@ -569,18 +569,30 @@ DRIVER_MARK = "differential driver"
 @dataclass(frozen=True)
 class DriverFacts:
     """What the driver's writer must know beyond the function's code (lessonl/native/reach.py):
-    that it is a template to instantiate, or a method of `owner` (whose definition it is shown),
-    and the language-standard flags the driver is compiled with."""
+    the rest of its file (the types its parameters use), that it is a template to instantiate
+    or a method of `owner` (whose definition, when in another file, it is shown), and the
+    language-standard flags the driver is compiled with."""
 
-    template: bool = False
+    context: str = ""  # the rest of the function's file, as the optimize prompt shows it
+    template: bool = False  # a function template
     method: bool = False
     owner: str | None = None
-    owner_text: str | None = None
+    owner_template: bool = False  # the owner is a class template
+    owner_text: str | None = None  # the owner's definition, when not in the function's file
     flags: str = ""
+
+
+#: The most of a method's class shown to the driver's writer (its own file is shown in full).
+_OWNER_CHARS = 6000
 
 
 def _driver_facts(qualname: str, language: str, facts: DriverFacts) -> str:
     out = []
+    if facts.context.strip():
+        out.append(
+            "The rest of its file, for the types and helpers it uses (read-only):\n\n"
+            + _block(facts.context, language)
+        )
     if facts.method:
         owner = facts.owner or qualname.rsplit("::", 1)[0]
         out.append(
@@ -591,16 +603,16 @@ def _driver_facts(qualname: str, language: str, facts: DriverFacts) -> str:
         )
         if facts.owner_text:
             shown = facts.owner_text
-            if len(shown) > 6000:
-                shown = shown[:6000] + "\n// ... (rest of the class omitted)"
-            out.append(f"The class (read-only):\n\n{_block(shown, language)}")
-    if facts.template:
-        what = "a class template's member" if facts.method and not qualname.endswith(">") else ""
+            if len(shown) > _OWNER_CHARS:
+                shown = shown[:_OWNER_CHARS] + "\n// ... (rest of the class omitted)"
+            out.append(f"The class, from another file (read-only):\n\n{_block(shown, language)}")
+    if facts.template or facts.owner_template:
+        what = "a template" if facts.template else "a member of a class template"
         out.append(
-            f"`{qualname}` is {what or 'a template'}: the program instantiates it explicitly "
-            "with the concrete types the project would use (for a numeric template, a "
-            "floating-point type and an integer type, e.g. `f<double>(...)` and `f<int>(...)`), "
-            "and checks and times each instantiation."
+            f"`{qualname}` is {what}: the program instantiates it explicitly with the "
+            "concrete types the project would use (for a numeric template, a floating-point "
+            "type and an integer type, e.g. `f<double>(...)` and `f<long long>(...)`), and "
+            "checks and times each instantiation."
         )
     if facts.flags:
         out.append(

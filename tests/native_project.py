@@ -337,7 +337,10 @@ static double next_coordinate() {
 
 static geo::Polygon make(std::size_t n) {
     std::vector<geo::Point> points(n);
-    for (std::size_t i = 0; i < n; ++i) points[i] = geo::Point{next_coordinate(), next_coordinate()};
+    for (std::size_t i = 0; i < n; ++i) {
+        double x = next_coordinate();
+        points[i] = geo::Point{x, next_coordinate()};
+    }
     return geo::Polygon(points);
 }
 
@@ -382,4 +385,33 @@ AREA_NO_MODULO = """double geo::Polygon::area() const {
     twice += cross(n - 1, 0);
     return std::fabs(twice) / 2.0;
 }
+"""
+
+#: Calls the inline `perimeter` on polygons it builds.
+PERIMETER_DRIVER = AREA_DRIVER.replace('#include "src/shapes.cpp"', '#include "include/shapes.hpp"')
+PERIMETER_DRIVER = PERIMETER_DRIVER.replace("area()", "perimeter()")
+
+#: Forgets the closing edge.
+PERIMETER_OPEN = """double perimeter() const {
+        double total = 0.0;
+        for (std::size_t i = 0; i + 1 < points_.size(); ++i) {
+            const Point& a = points_[i];
+            const Point& b = points_[i + 1];
+            total += std::sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
+        }
+        return total;
+    }
+"""
+
+#: std::hypot and no modulo: the same within the check's tolerance.
+PERIMETER_HYPOT = """double perimeter() const {
+        const std::size_t n = points_.size();
+        double total = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Point& a = points_[i];
+            const Point& b = points_[i + 1 == n ? 0 : i + 1];
+            total += std::hypot(b.x - a.x, b.y - a.y);
+        }
+        return total;
+    }
 """

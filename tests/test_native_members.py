@@ -22,6 +22,9 @@ from native_project import (
     AREA_SIGNED,
     DOT_TEMPLATE_FAST,
     DOT_TEMPLATE_NO_TAIL,
+    PERIMETER_DRIVER,
+    PERIMETER_HYPOT,
+    PERIMETER_OPEN,
     SHAPES_HEADER,
     SHAPES_UNIT,
     TEMPLATE_DRIVER,
@@ -29,7 +32,7 @@ from native_project import (
     make_project,
 )
 
-from lessonl import native, run
+from lessonl import native, regions, run
 from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome, Project
@@ -69,6 +72,7 @@ async def test_a_function_template_is_instantiated_by_the_driver_and_judged(
     asked = next(r for r in fake_llm.requests if is_driver_request(r))
     assert "`geo::dot` is a template: the program instantiates it explicitly" in asked.prompt
     assert "The program is compiled with the project's flags, -std=c++17" in asked.prompt
+    assert "The rest of its file, for the types and helpers it uses" in asked.prompt
     assert made.verification["function"] == "geo::dot"
     assert made.driver is not None and made.driver.lines == 11
     original = (root / SHAPES_HEADER).read_text(encoding="utf-8")
@@ -95,7 +99,8 @@ async def test_a_method_defined_out_of_line_is_called_on_objects_the_driver_buil
     made = await _prepare(root, fake_llm, AREA_DRIVER, SHAPES_UNIT, "Polygon.area")
     asked = next(r for r in fake_llm.requests if is_driver_request(r))
     assert "`geo::Polygon::area` is a member function: the program constructs" in asked.prompt
-    assert "explicit Polygon(std::vector<Point> points)" in asked.prompt  # the class, shown
+    assert "The class, from another file (read-only)" in asked.prompt
+    assert "explicit Polygon(std::vector<Point> points)" in asked.prompt
     assert made.verification["function"] == "geo::Polygon::area"
     original = (root / SHAPES_UNIT).read_text(encoding="utf-8")
     target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
@@ -109,6 +114,24 @@ async def test_a_method_defined_out_of_line_is_called_on_objects_the_driver_buil
             {SHAPES_UNIT: _with_area(original, AREA_NO_MODULO)}, label="no-modulo"
         )
         assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+async def test_a_method_inline_in_its_class_is_checked_and_its_rewrite_spliced_in_place(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url))
+    made = await _prepare(root, fake_llm, PERIMETER_DRIVER, SHAPES_HEADER, "Polygon::perimeter")
+    asked = next(r for r in fake_llm.requests if is_driver_request(r))
+    assert "`geo::Polygon::perimeter` is a member function" in asked.prompt
+    assert "The class, from another file" not in asked.prompt  # it is in the file, shown
+    original = (root / SHAPES_HEADER).read_text(encoding="utf-8")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
+        for answer, outcome in [(PERIMETER_OPEN, Outcome.INCORRECT), (PERIMETER_HYPOT, None)]:
+            text = regions.splice(original, "cpp", "geo::Polygon::perimeter", answer)
+            assert text.count("double perimeter() const") == 1
+            ev = await harness.evaluate({SHAPES_HEADER: text}, label="v")
+            assert ev.outcome == (outcome or Outcome.CORRECT), ev.detail
 
 
 @pytest.mark.parametrize(

@@ -291,6 +291,20 @@ async def validate(
     return outputs[0], lines
 
 
+def driver_facts(context: str, reached: Reach | None, build: Build) -> prompts.DriverFacts:
+    """What the driver prompt says beyond the function's code (see `prompts.DriverFacts`)."""
+    cls = reached.cls if reached is not None else None
+    return prompts.DriverFacts(
+        context=context,
+        template=bool(reached and reached.template),
+        method=cls is not None or bool(reached and reached.info.kind == "method"),
+        owner=cls.qualified_name if cls is not None else None,
+        owner_template=bool(cls and cls.template),
+        owner_text=cls.text if cls is not None and reached and reached.cls_elsewhere else None,
+        flags=" ".join(f for f in build.flags if f.startswith(_STANDARD_FLAGS)),
+    )
+
+
 async def obtain(
     build: Build,
     root: Path,
@@ -335,20 +349,14 @@ async def obtain(
                 say(f"the saved driver no longer serves ({exc}): asking for a new one")
         if agent is None:
             return DriverFailed("; ".join(dropped) or "no agent to write a driver")
-        code_text = regions.prompt_context(text, language, function).code
-        facts = prompts.DriverFacts(
-            template=bool(reached and reached.template),
-            owner=reached.cls.qualified_name if reached and reached.cls else None,
-            owner_text=reached.cls.text if reached and reached.cls else None,
-            method=bool(reached and reached.info.kind == "method") or bool(reached and reached.cls),
-            flags=" ".join(f for f in build.flags if f.startswith(_STANDARD_FLAGS)),
-        )
+        shown = regions.prompt_context(text, language, function)
+        facts = driver_facts(shown.context, reached, build)
         error: str | None = None
         for attempt in (1, 2):
             say(f"asking {agent.name} for a differential driver (attempt {attempt} of 2)")
             reply = await grading.ask(
                 agent,
-                prompts.native_driver_prompt(code_text, function, language, lead, error, facts),
+                prompts.native_driver_prompt(shown.code, function, language, lead, error, facts),
                 usage,
                 temperature=0.0,
                 max_tokens=max_tokens,

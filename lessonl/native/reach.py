@@ -37,8 +37,9 @@ class Reach:
     """The function as the driver's writer sees it."""
 
     info: regions.FunctionInfo
-    template: bool  # a function template, or a method of a class template
+    template: bool  # a function template (a class template's method: `cls.template`)
     cls: regions.CClass | None  # a method's class, when its definition was found
+    cls_elsewhere: bool = False  # found in a header the file includes, not in the file
 
 
 def check(
@@ -86,7 +87,7 @@ def check(
             f"{qualified} is a {what}: the automatic C/C++ target does not optimize "
             f"constructors or destructors (a driver calls functions by name); {_TARGETS}"
         )
-    cls = _find_class(owner, source, language, file, include_dirs)
+    cls, elsewhere = _find_class(owner, source, language, file, include_dirs)
     if cls is None:
         # A namespace function (`geo::area`), or a class we could not see: the driver's
         # compile says whether it can call it.
@@ -98,7 +99,7 @@ def check(
             "class cannot call it; optimize the public method that calls it, or "
             f"{_TARGETS}"
         )
-    return Reach(info, info.kind == "template" or cls.template, cls)
+    return Reach(info, info.kind == "template", cls, elsewhere)
 
 
 def _matches(cls: str, owner: str) -> bool:
@@ -107,11 +108,12 @@ def _matches(cls: str, owner: str) -> bool:
 
 def _find_class(
     owner: str, source: str, language: str, file: Path, include_dirs: Iterable[Path]
-) -> regions.CClass | None:
-    """`owner`'s definition in `source`, else in the headers it includes (one level)."""
+) -> tuple[regions.CClass | None, bool]:
+    """`owner`'s definition in `source`, else in the headers it includes (one level); and
+    whether it came from a header."""
     found = [c for c in regions.c_classes(source, language) if _matches(c.qualified_name, owner)]
     if found:
-        return found[0]
+        return found[0], False
     folders = [file.parent, *include_dirs]
     for name in _INCLUDE.findall(source):
         header = next((d / name for d in folders if (d / name).is_file()), None)
@@ -123,8 +125,8 @@ def _find_class(
             continue
         hits = [c for c in regions.c_classes(text, "cpp") if _matches(c.qualified_name, owner)]
         if hits:
-            return hits[0]
-    return None
+            return hits[0], True
+    return None, False
 
 
 def include_dirs(flags: Iterable[str]) -> list[Path]:
