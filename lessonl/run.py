@@ -288,7 +288,13 @@ def _require_reachable(root: Path, file: Path, function: str | None, source: str
     except OSError:
         return  # prepare reads it again and says why
     reach.check(
-        text, "cpp", function, file=file, include_dirs=[root, root / "include"], missing_ok=True
+        text,
+        "cpp",
+        function,
+        file=file,
+        include_dirs=[root, root / "include"],
+        root=root,
+        missing_ok=True,
     )
 
 

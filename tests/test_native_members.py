@@ -188,3 +188,16 @@ def test_optimize_names_a_method_file_colon_namespace_class_method(
     assert variants and all(v["outcome"] == "incorrect" for v in variants)
     assert report["best"] is None
     assert (root / SHAPES_UNIT).read_text(encoding="utf-8") == original
+
+
+def test_a_method_declared_in_the_header_names_the_file_that_defines_it(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    root = make_project(tmp_path, "native_shapes", agent_config(fake_llm.base_url))
+    with pytest.raises(UsageError) as caught:
+        run.plan(run.RunRequest(file=root / SHAPES_HEADER, function="Polygon::area"))
+    assert str(caught.value) == (
+        f"geo::Polygon::area is declared in {SHAPES_HEADER} and defined in {SHAPES_UNIT}: "
+        f"optimize {SHAPES_UNIT}:geo::Polygon::area"
+    )
+    assert fake_llm.requests == []

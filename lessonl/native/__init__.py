@@ -113,7 +113,12 @@ async def prepare(
     if language == "c" and build.unit.suffix != ".c":
         language = "cpp"  # a `.h` header of a C++ project
     reached = reach.check(
-        text, language, function, file=file, include_dirs=reach.include_dirs(build.flags)
+        text,
+        language,
+        function,
+        file=file,
+        include_dirs=reach.include_dirs(build.flags),
+        root=root,
     )
     assert reached is not None  # missing_ok is off: a missing function raised
     info = reached.info

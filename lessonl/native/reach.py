@@ -49,6 +49,7 @@ def check(
     *,
     file: Path,
     include_dirs: Iterable[Path] = (),
+    root: Path | None = None,
     missing_ok: bool = False,
 ) -> Reach | None:
     """The function `function` of `source` (the text of `file`) if a driver can call it, else
@@ -66,6 +67,9 @@ def check(
                 "and does not optimize lambdas; make it a function, or optimize the function "
                 "that holds it"
             ) from None
+        declared = _declared_only(source, language, function, file, root)
+        if declared is not None:
+            raise UsageError(declared) from None
         if missing_ok:
             return None
         raise
@@ -100,6 +104,66 @@ def check(
             f"{_TARGETS}"
         )
     return Reach(info, info.kind == "template", cls, elsewhere)
+
+
+#: Where a method declared in a header is looked for (its definition in a source file).
+_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")
+_SKIP = {".lessonl", ".git", "build", "node_modules", ".venv"}
+_MAX_FILES = 5000
+
+
+def _declared_only(
+    source: str, language: str, function: str, file: Path, root: Path | None
+) -> str | None:
+    """The one line for a method its class declares in this file but defines elsewhere (the
+    usual header and .cpp split): where its definition is, as the FILE:FUNCTION to give."""
+    owner, _, member = regions.cpp_name(function, language).rpartition("::")
+    if not owner or root is None:
+        return None
+    classes = regions.c_classes(source, "cpp" if language == "c" else language)
+    cls = next(
+        (c for c in classes if _matches(c.qualified_name, owner) and member in c.access), None
+    )
+    if cls is None:
+        return None
+    name = f"{cls.qualified_name}::{member}"
+    here = _relative(file, root)
+    pattern = re.compile(
+        rf"\b{re.escape(cls.qualified_name.split('::')[-1])}\s*::\s*"
+        rf"{re.escape(member)}\s*\("
+    )
+    for path in _project_sources(root):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if pattern.search(text):
+            there = _relative(path, root)
+            return f"{name} is declared in {here} and defined in {there}: optimize {there}:{name}"
+    return (
+        f"{name} is declared in {here} but defined in none of the project's C/C++ sources; "
+        "give the file that defines it (FILE:FUNCTION)"
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _project_sources(root: Path) -> Iterable[Path]:
+    seen = 0
+    for path in sorted(root.rglob("*")):
+        if seen >= _MAX_FILES:
+            return
+        parts = path.relative_to(root).parts
+        if any(p in _SKIP for p in parts[:-1]):
+            continue
+        if path.suffix in _SOURCES and path.is_file():
+            seen += 1
+            yield path
 
 
 def _matches(cls: str, owner: str) -> bool:
