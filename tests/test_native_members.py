@@ -37,6 +37,7 @@ from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome, Project
 from lessonl.llm import build_team
+from lessonl.native_hotspots import why_not
 from lessonl.report import Usage
 
 
@@ -201,3 +202,13 @@ def test_a_method_declared_in_the_header_names_the_file_that_defines_it(
         f"optimize {SHAPES_UNIT}:geo::Polygon::area"
     )
     assert fake_llm.requests == []
+
+
+def test_a_hotspot_the_automatic_target_would_refuse_is_not_optimizable(tmp_path: Path) -> None:
+    """The hotspot listing says "optimizable" only where `lessonl optimize` would run."""
+    root = make_project(tmp_path, "native_shapes")
+    config = load_config(root)
+    assert why_not(config, SHAPES_UNIT, "geo::Polygon::area") is None
+    assert why_not(config, SHAPES_HEADER, "geo::dot") is None
+    why = why_not(config, SHAPES_HEADER, "geo::Polygon::Polygon")
+    assert why is not None and why.startswith("geo::Polygon::Polygon is a constructor: ")
