@@ -301,7 +301,7 @@ def _refused(root: Path, rel: str, function: str) -> str | None:
         text = (root / rel).read_text(encoding="utf-8", errors="replace")
         reach.check(
             text,
-            "cpp",
+            "c" if rel.endswith(".c") else "cpp",
             function,
             file=root / rel,
             include_dirs=[root, root / "include"],

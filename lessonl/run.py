@@ -289,7 +289,7 @@ def _require_reachable(root: Path, file: Path, function: str | None, source: str
         return  # prepare reads it again and says why
     reach.check(
         text,
-        "cpp",
+        "c" if file.suffix == ".c" else "cpp",  # a `.h` may be either: C++ reads both
         function,
         file=file,
         include_dirs=[root, root / "include"],

@@ -32,11 +32,14 @@ from native_project import (
     make_project,
 )
 
-from lessonl import native, regions, run
+from lessonl import native, prompts, regions, run
 from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome, Project
 from lessonl.llm import build_team
+from lessonl.native import reach
+from lessonl.native.build import Build
+from lessonl.native.driver import driver_facts
 from lessonl.native_hotspots import why_not
 from lessonl.report import Usage
 
@@ -212,3 +215,38 @@ def test_a_hotspot_the_automatic_target_would_refuse_is_not_optimizable(tmp_path
     assert why_not(config, SHAPES_HEADER, "geo::dot") is None
     why = why_not(config, SHAPES_HEADER, "geo::Polygon::Polygon")
     assert why is not None and why.startswith("geo::Polygon::Polygon is a constructor: ")
+
+
+BOX = """template <class T>
+class Box {
+public:
+    explicit Box(std::vector<T> v) : v_(v) {}
+    T total() const;
+private:
+    std::vector<T> v_;
+};
+
+template <class T>
+T Box<T>::total() const {
+    T sum = T();
+    for (const T& x : v_) sum += x;
+    return sum;
+}
+
+template <class T>
+Box<T>::Box(int n) : v_(n) {}
+"""
+
+
+def test_a_class_template_s_member_is_to_be_instantiated_and_its_constructor_refused(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "box.hpp"
+    reached = reach.check(BOX, "cpp", "Box.total", file=file)
+    assert reached is not None and reached.cls is not None and reached.cls.template
+    build = Build("compile_commands.json", "g++", ("-std=c++17",), file, "the flags")
+    facts = driver_facts("", reached, build)
+    prompt = prompts.native_driver_prompt("...", "Box<T>::total", "cpp", "", None, facts)
+    assert "`Box<T>::total` is a member of a class template: the program instantiates" in prompt
+    with pytest.raises(UsageError, match=r"^Box<T>::Box is a constructor: "):
+        reach.check(BOX, "cpp", "Box<T>::Box", file=file)

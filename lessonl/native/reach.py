@@ -83,7 +83,7 @@ def check(
         )
     if "::" not in qualified:
         return Reach(info, info.kind == "template", None)
-    owner = qualified.rsplit("::", 1)[0]
+    owner = _plain(qualified.rsplit("::", 1)[0])  # `Box<T>::get` defined out of line
     owner_short = owner.split("::")[-1]
     if short.startswith("~") or short == owner_short:
         what = "destructor" if short.startswith("~") else "constructor"
@@ -103,7 +103,9 @@ def check(
             "class cannot call it; optimize the public method that calls it, or "
             f"{_TARGETS}"
         )
-    return Reach(info, info.kind == "template", cls, elsewhere)
+    # `template <class T> T Box<T>::get()` is the class template's member, not a template of
+    # its own: the prompt says the class is to be instantiated.
+    return Reach(info, info.kind == "template" and not cls.template, cls, elsewhere)
 
 
 #: Where a method declared in a header is looked for (its definition in a source file).
@@ -164,6 +166,15 @@ def _project_sources(root: Path) -> Iterable[Path]:
         if path.suffix in _SOURCES and path.is_file():
             seen += 1
             yield path
+
+
+def _plain(name: str) -> str:
+    """`ns::Box<T>` without its template arguments: `ns::Box`."""
+    while True:
+        shorter = re.sub(r"<[^<>]*>", "", name)
+        if shorter == name:
+            return name
+        name = shorter
 
 
 def _matches(cls: str, owner: str) -> bool:
