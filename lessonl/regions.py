@@ -481,15 +481,17 @@ def _identifiers(node: ts.Node) -> set[str]:
     return names
 
 
-def prompt_context(source: str, language: str, name: str | None) -> PromptContext:
+def prompt_context(
+    source: str, language: str, name: str | None, *, limit: int = CONTEXT_LIMIT_CHARS
+) -> PromptContext:
     """The code to rewrite plus the read-only context a model needs to rewrite it well.
 
     Whole-file mode (`name` None): the code is the whole file and there is no extra context.
     Otherwise the context is the rest of the file with the target replaced by a one-line marker.
-    When that is longer than CONTEXT_LIMIT_CHARS, the bodies of the other functions are elided
-    (their signatures, the types, globals and includes stay: that is what a model needs to call
-    them correctly); if still too long, items the target does not mention are dropped, and as a
-    last resort the context is cut with a note.
+    When that is longer than `limit` (CONTEXT_LIMIT_CHARS), the bodies of the other functions
+    are elided (their signatures, the types, globals and includes stay: that is what a model
+    needs to call them correctly); if still too long, items the target does not mention are
+    dropped, and as a last resort the context is cut with a note.
     """
     if name is None:
         return PromptContext(code=source, context="", name=None)
@@ -501,7 +503,7 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
     indent = data[start : info.start_byte]
     target_edit = (start, info.end_byte, indent + marker.encode())
     context = _apply(data, [target_edit])
-    if len(context) > CONTEXT_LIMIT_CHARS:
+    if len(context) > limit:
         used = _identifiers(hit.func)
 
         def inside(a: ts.Node, b: ts.Node) -> bool:
@@ -527,11 +529,11 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
                 o = other.outer
                 drop.append((_line_start(data, o.start_byte), o.end_byte, b""))
         context = _apply(data, elide)
-        if len(context) > CONTEXT_LIMIT_CHARS:
+        if len(context) > limit:
             context = _apply(data, drop)
-        if len(context) > CONTEXT_LIMIT_CHARS:
+        if len(context) > limit:
             note = _comment(language, "... (rest of the file omitted) ...").encode()
-            context = context[:CONTEXT_LIMIT_CHARS] + b"\n" + note + b"\n"
+            context = context[:limit] + b"\n" + note + b"\n"
     owned, _ = _own_helpers(root, language, hit)
     return PromptContext(
         code=code,

@@ -39,7 +39,7 @@ from lessonl.harness import Harness, Outcome, Project
 from lessonl.llm import build_team
 from lessonl.native import reach
 from lessonl.native.build import Build
-from lessonl.native.driver import driver_facts
+from lessonl.native.driver import DRIVER_CONTEXT_CHARS, driver_facts
 from lessonl.native_hotspots import why_not
 from lessonl.report import Usage
 
@@ -250,3 +250,21 @@ def test_a_class_template_s_member_is_to_be_instantiated_and_its_constructor_ref
     assert "`Box<T>::total` is a member of a class template: the program instantiates" in prompt
     with pytest.raises(UsageError, match=r"^Box<T>::Box is a constructor: "):
         reach.check(BOX, "cpp", "Box<T>::Box", file=file)
+
+
+def test_the_driver_prompt_s_context_is_bounded_and_keeps_the_types(tmp_path: Path) -> None:
+    """A long file (a real project's, like cJSON.c) is shown with other functions' bodies
+    elided, within DRIVER_CONTEXT_CHARS: the types the inputs are made of stay."""
+    helpers = "".join(
+        f"static int helper_{i}(int x) {{\n    return x * {i} + {i} - (x >> 1) + (x << 2);\n}}\n"
+        for i in range(300)
+    )
+    source = (
+        "typedef struct { unsigned char *buffer; unsigned long length; } outbuf;\n"
+        + helpers
+        + "static int put(outbuf *o, int v) { o->buffer[0] = (unsigned char)v; return 1; }\n"
+    )
+    shown = regions.prompt_context(source, "c", "put", limit=DRIVER_CONTEXT_CHARS)
+    assert len(shown.context) <= DRIVER_CONTEXT_CHARS + 100
+    assert "} outbuf;" in shown.context
+    assert len(source) > 4 * DRIVER_CONTEXT_CHARS

@@ -52,6 +52,10 @@ _probed: dict[str, bool] = {}
 #: The flags that decide which language the driver must be written in (`-std=c89 -pedantic`
 #: rejects C99's `for (int i ...)`): the driver prompt names them.
 _STANDARD_FLAGS = ("-std=", "-ansi", "-pedantic")
+#: The most of the function's file the driver prompt shows (other functions' bodies elided
+#: first): a driver needs the types its inputs are made of, not the rest of the code, and a
+#: small local model's window (4096 tokens) must still hold the prompt and the driver.
+DRIVER_CONTEXT_CHARS = 6000
 
 
 class DriverFailed(Exception):
@@ -349,7 +353,7 @@ async def obtain(
                 say(f"the saved driver no longer serves ({exc}): asking for a new one")
         if agent is None:
             return DriverFailed("; ".join(dropped) or "no agent to write a driver")
-        shown = regions.prompt_context(text, language, function)
+        shown = regions.prompt_context(text, language, function, limit=DRIVER_CONTEXT_CHARS)
         facts = driver_facts(shown.context, reached, build)
         error: str | None = None
         for attempt in (1, 2):
