@@ -268,3 +268,17 @@ def test_the_driver_prompt_s_context_is_bounded_and_keeps_the_types(tmp_path: Pa
     assert len(shown.context) <= DRIVER_CONTEXT_CHARS + 100
     assert "} outbuf;" in shown.context
     assert len(source) > 4 * DRIVER_CONTEXT_CHARS
+
+
+def test_a_c_function_declared_in_its_header_names_the_file_that_defines_it(
+    tmp_path: Path,
+) -> None:
+    """`lessonl optimize cJSON.h:cJSON_Minify` (the public header) points at cJSON.c."""
+    root = make_project(tmp_path, "native_make")
+    (root / "src" / "prog.h").write_text("long sum_squares(const int *v, int n);\n")
+    with pytest.raises(UsageError) as caught:
+        run.plan(run.RunRequest(file=root / "src" / "prog.h", function="sum_squares"))
+    assert str(caught.value) == (
+        "sum_squares is declared in src/prog.h and defined in src/prog.c: optimize "
+        "src/prog.c:sum_squares"
+    )

@@ -108,7 +108,7 @@ def check(
     return Reach(info, info.kind == "template" and not cls.template, cls, elsewhere)
 
 
-#: Where a method declared in a header is looked for (its definition in a source file).
+#: Where a function declared in a header is looked for (its definition in a source file).
 _SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")
 _SKIP = {".lessonl", ".git", "build", "node_modules", ".venv"}
 _MAX_FILES = 5000
@@ -117,34 +117,48 @@ _MAX_FILES = 5000
 def _declared_only(
     source: str, language: str, function: str, file: Path, root: Path | None
 ) -> str | None:
-    """The one line for a method its class declares in this file but defines elsewhere (the
-    usual header and .cpp split): where its definition is, as the FILE:FUNCTION to give."""
-    owner, _, member = regions.cpp_name(function, language).rpartition("::")
-    if not owner or root is None:
+    """The one line for a function this file declares but defines elsewhere (the usual
+    header and source split): where its definition is, as the FILE:FUNCTION to give. A method
+    its class here declares but no source defines says so too."""
+    if root is None:
         return None
-    classes = regions.c_classes(source, "cpp" if language == "c" else language)
-    cls = next(
-        (c for c in classes if _matches(c.qualified_name, owner) and member in c.access), None
-    )
-    if cls is None:
+    wanted = regions.cpp_name(function, language)
+    owner, _, member = wanted.rpartition("::")
+    grammar = "cpp" if language == "c" else language
+    cls = None
+    if owner:
+        classes = regions.c_classes(source, grammar)
+        cls = next(
+            (c for c in classes if _matches(c.qualified_name, owner) and member in c.access), None
+        )
+    elif not re.search(rf"\b{re.escape(member)}\s*\(", source):
+        return None  # not declared here either: the usual "no function" error
+    if owner and cls is None:
         return None
-    name = f"{cls.qualified_name}::{member}"
     here = _relative(file, root)
-    pattern = re.compile(
-        rf"\b{re.escape(cls.qualified_name.split('::')[-1])}\s*::\s*"
-        rf"{re.escape(member)}\s*\("
-    )
     for path in _project_sources(root):
+        if path.resolve() == file.resolve():
+            continue
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if pattern.search(text):
-            there = _relative(path, root)
-            return f"{name} is declared in {here} and defined in {there}: optimize {there}:{name}"
+        if member not in text:
+            continue
+        try:
+            info = regions.find_function(text, "c" if path.suffix == ".c" else "cpp", wanted)
+        except UsageError:
+            continue
+        there = _relative(path, root)
+        return (
+            f"{info.qualified_name} is declared in {here} and defined in {there}: optimize "
+            f"{there}:{info.qualified_name}"
+        )
+    if cls is None:
+        return None
     return (
-        f"{name} is declared in {here} but defined in none of the project's C/C++ sources; "
-        "give the file that defines it (FILE:FUNCTION)"
+        f"{cls.qualified_name}::{member} is declared in {here} but defined in none of the "
+        "project's C/C++ sources; give the file that defines it (FILE:FUNCTION)"
     )
 
 
