@@ -351,14 +351,25 @@ def cpp_name(name: str, language: str) -> str:
     return name
 
 
+#: How many of a file's function names the "no function" error lists (cJSON.c has 116).
+_LISTED = 20
+
+
+def _listed(found: list[_Found]) -> str:
+    names = sorted({f.info.qualified_name for f in found})
+    if not names:
+        return "none"
+    more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return ", ".join(names[:_LISTED]) + more
+
+
 def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found]:
     name = cpp_name(name, language)
     data, root = _parse(source, language)
     found = _found(root, language)
     hits = _match(found, name)
     if not hits:
-        known = ", ".join(sorted({f.info.qualified_name for f in found})) or "none"
-        raise UsageError(f"no function {name!r} in this file (functions: {known})")
+        raise UsageError(f"no function {name!r} in this file (functions: {_listed(found)})")
     names = {h.info.qualified_name for h in hits}
     if len(names) > 1:
         raise UsageError(

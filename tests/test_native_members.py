@@ -282,3 +282,34 @@ def test_a_c_function_declared_in_its_header_names_the_file_that_defines_it(
         "sum_squares is declared in src/prog.h and defined in src/prog.c: optimize "
         "src/prog.c:sum_squares"
     )
+
+
+def test_what_a_driver_can_call_in_its_translation_unit_is_not_refused(tmp_path: Path) -> None:
+    source = """namespace {
+int hidden(int x) { return x * 2; }
+}
+namespace scale {
+int scale(int x) { return x * 3; }
+struct Pair {
+    int a, b;
+    int sum() const { return a + b; }
+};
+}
+"""
+    file = tmp_path / "unit.cpp"
+    for name, qualified in [
+        ("hidden", "hidden"),
+        ("scale::scale", "scale::scale"),
+        ("scale.Pair.sum", "scale::Pair::sum"),
+    ]:
+        reached = reach.check(source, "cpp", name, file=file)
+        assert reached is not None and reached.info.qualified_name == qualified
+
+
+def test_the_no_function_error_lists_twenty_names_and_counts_the_rest() -> None:
+    source = "".join(f"int f{i:03d}(void) {{ return {i}; }}\n" for i in range(116))
+    with pytest.raises(UsageError) as caught:
+        regions.find_function(source, "c", "nope")
+    message = str(caught.value)
+    assert message.startswith("no function 'nope' in this file (functions: f000, f001,")
+    assert message.endswith("f019, and 96 more)")

@@ -84,14 +84,18 @@ def check(
     if "::" not in qualified:
         return Reach(info, info.kind == "template", None)
     owner = _plain(qualified.rsplit("::", 1)[0])  # `Box<T>::get` defined out of line
-    owner_short = owner.split("::")[-1]
-    if short.startswith("~") or short == owner_short:
+    cls, elsewhere = _find_class(owner, source, language, file, include_dirs)
+    # `namespace geo { int geo(); }` is a function: a constructor is a class's (or, out of
+    # line, `A::A`, whose class may be out of sight).
+    named_for_owner = short == owner.split("::")[-1] and (
+        cls is not None or info.kind != "function"
+    )
+    if short.startswith("~") or named_for_owner:
         what = "destructor" if short.startswith("~") else "constructor"
         raise UsageError(
             f"{qualified} is a {what}: the automatic C/C++ target does not optimize "
             f"constructors or destructors (a driver calls functions by name); {_TARGETS}"
         )
-    cls, elsewhere = _find_class(owner, source, language, file, include_dirs)
     if cls is None:
         # A namespace function (`geo::area`), or a class we could not see: the driver's
         # compile says whether it can call it.
