@@ -20,6 +20,7 @@ build one does not compile and is dropped with the compiler's reason.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -174,16 +175,17 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _project_sources(root: Path) -> Iterable[Path]:
+    """The project's C/C++ source files, in a stable order, skipping build and state folders
+    without walking into them (a big checkout's `build/` can hold more than the sources)."""
     seen = 0
-    for path in sorted(root.rglob("*")):
-        if seen >= _MAX_FILES:
-            return
-        parts = path.relative_to(root).parts
-        if any(p in _SKIP for p in parts[:-1]):
-            continue
-        if path.suffix in _SOURCES and path.is_file():
-            seen += 1
-            yield path
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
+        for name in sorted(files):
+            if Path(name).suffix in _SOURCES:
+                seen += 1
+                if seen > _MAX_FILES:
+                    return
+                yield Path(folder) / name
 
 
 def _plain(name: str) -> str:
