@@ -206,3 +206,15 @@ def test_file_colon_function_splits_at_the_last_single_colon(tmp_path: Path) -> 
     assert parse_spec(f"{spec}:geo::Polygon::area") == (Path(spec), "geo::Polygon::area")
     assert parse_spec(f"{spec}:f") == (Path(spec), "f")
     assert parse_spec(spec) == (Path(spec), None)
+
+
+def test_the_whitespace_inside_a_line_is_compared_exactly() -> None:
+    """A minifier's rewrite that collapses two spaces inside a string, or keeps a `\\r` it
+    should drop, prints the same tokens: it must still differ."""
+    assert first_difference('3 ["a  b"]\n', '3 ["a b"]\n') == (
+        "line 1: the whitespace differs: expected '3 [\"a  b\"]', got '3 [\"a b\"]'"
+    )
+    assert first_difference("2 [\r]\n", "2 []\n") == (
+        "line 1, token 2: expected '[', got '[]' (the original printed '2 [ ]')"
+    )
+    assert first_difference("1.0 2\r\n", "1.0000000001 2\n") is None  # CRLF, tolerance

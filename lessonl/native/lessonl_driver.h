@@ -8,6 +8,7 @@
  *                               LESSONL_TIME_S=<wall s> LESSONL_CPU_S=<process CPU s>
  *   lessonl_sink_*(x)           keeps a result alive so the compiler cannot drop the call
  *   lessonl_print_double(x)     a double in the canonical form LessonL compares (%.17g)
+ *   lessonl_u64                 a 64-bit unsigned integer, also under -std=c89 -pedantic
  */
 #ifndef LESSONL_DRIVER_H
 #define LESSONL_DRIVER_H
