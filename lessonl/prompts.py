@@ -579,6 +579,7 @@ class DriverFacts:
     owner: str | None = None
     owner_template: bool = False  # the owner is a class template
     owner_text: str | None = None  # the owner's definition, when not in the function's file
+    static: bool = False  # a static member function: called as `Owner::f(...)`, no object
     flags: str = ""
 
 
@@ -593,7 +594,12 @@ def _driver_facts(qualname: str, language: str, facts: DriverFacts) -> str:
             "The rest of its file, for the types and helpers it uses (read-only):\n\n"
             + _block(facts.context, language)
         )
-    if facts.method:
+    if facts.method and facts.static:
+        out.append(
+            f"`{qualname}` is a static member function: the program calls it as "
+            f"`{qualname}(...)`, no object needed."
+        )
+    elif facts.method:
         owner = facts.owner or qualname.rsplit("::", 1)[0]
         out.append(
             f"`{qualname}` is a member function: the program constructs `{owner}` objects "

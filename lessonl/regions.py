@@ -394,6 +394,7 @@ class CClass:
     text: str  # the definition, its `template <...>` line included
     template: bool  # a class template: a driver must instantiate it
     access: dict[str, str]  # member function name -> "public" | "protected" | "private"
+    statics: frozenset[str] = frozenset()  # the `static` member functions (no object needed)
 
 
 def _iter_c_classes(node: ts.Node, scope: list[str], template: bool) -> Iterator[CClass]:
@@ -412,7 +413,8 @@ def _iter_c_classes(node: ts.Node, scope: list[str], template: bool) -> Iterator
                 continue
             qualified = [*scope, _text(name)]
             outer = node if template else spec
-            yield CClass("::".join(qualified), _text(outer), template, _member_access(spec, body))
+            access, statics = _member_access(spec, body)
+            yield CClass("::".join(qualified), _text(outer), template, access, statics)
             yield from _iter_c_classes(body, qualified, False)
         if t == "namespace_definition":
             name = child.child_by_field_name("name")
@@ -423,10 +425,12 @@ def _iter_c_classes(node: ts.Node, scope: list[str], template: bool) -> Iterator
             yield from _iter_c_classes(child, scope, False)
 
 
-def _member_access(spec: ts.Node, body: ts.Node) -> dict[str, str]:
-    """Each member function's access: `class` members start private, `struct`/`union` public."""
+def _member_access(spec: ts.Node, body: ts.Node) -> tuple[dict[str, str], frozenset[str]]:
+    """Each member function's access (`class` members start private, `struct`/`union`
+    public), and which are `static`."""
     access = "private" if spec.type == "class_specifier" else "public"
     out: dict[str, str] = {}
+    statics: set[str] = set()
     for child in body.named_children:
         if child.type == "access_specifier":
             access = _text(child).strip()
@@ -444,8 +448,12 @@ def _member_access(spec: ts.Node, body: ts.Node) -> dict[str, str]:
         if decl.type in ("function_definition", "field_declaration", "declaration"):
             name = _c_declarator_name(decl)
             if name is not None:
-                out.setdefault(_short("".join(_text(name).split())), access)
-    return out
+                member = _short("".join(_text(name).split()))
+                out.setdefault(member, access)
+                storage = [c for c in decl.named_children if c.type == "storage_class_specifier"]
+                if any(_text(c) == "static" for c in storage):
+                    statics.add(member)
+    return out, frozenset(statics)
 
 
 def c_classes(source: str, language: str) -> list[CClass]:

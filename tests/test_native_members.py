@@ -313,3 +313,18 @@ def test_the_no_function_error_lists_twenty_names_and_counts_the_rest() -> None:
     message = str(caught.value)
     assert message.startswith("no function 'nope' in this file (functions: f000, f001,")
     assert message.endswith("f019, and 96 more)")
+
+
+def test_a_static_member_function_is_called_without_an_object(tmp_path: Path) -> None:
+    source = "struct Stats {\n    static double mean(const double* v, int n);\n};\n"
+    source += "double Stats::mean(const double* v, int n) {\n    double s = 0;\n"
+    source += "    for (int i = 0; i < n; ++i) s += v[i];\n    return n ? s / n : 0;\n}\n"
+    file = tmp_path / "stats.cpp"
+    reached = reach.check(source, "cpp", "Stats.mean", file=file)
+    assert reached is not None
+    build = Build("compile_commands.json", "g++", (), file, "the flags")
+    prompt = prompts.native_driver_prompt(
+        "...", "Stats::mean", "cpp", "", None, driver_facts("", reached, build)
+    )
+    assert "`Stats::mean` is a static member function: the program calls it as" in prompt
+    assert "constructs" not in prompt

@@ -304,6 +304,7 @@ def driver_facts(context: str, reached: Reach | None, build: Build) -> prompts.D
         method=cls is not None or bool(reached and reached.info.kind == "method"),
         owner=cls.qualified_name if cls is not None else None,
         owner_template=bool(cls and cls.template),
+        static=bool(cls and reached and reached.info.name in cls.statics),
         owner_text=cls.text if cls is not None and reached and reached.cls_elsewhere else None,
         flags=" ".join(f for f in build.flags if f.startswith(_STANDARD_FLAGS)),
     )
