@@ -436,7 +436,7 @@ def _ranked_native(config: Config, sampled: list[native.Sampled], total: float) 
     """perf's project functions as hotspots, hottest first; `why_not` is the target rule's."""
     hotspots = []
     for s in sampled:
-        why = native.why_not(config, s.file)
+        why = native.why_not(config, s.file, s.function.split(":", 1)[1])
         hotspots.append(
             Hotspot(
                 function=s.function,

@@ -269,9 +269,10 @@ async def map_to_source(
     return found, undebugged
 
 
-def why_not(config: Config, rel: str) -> str | None:
+def why_not(config: Config, rel: str, function: str | None = None) -> str | None:
     """None when a `[[targets]]` entry covers the file (optimize can use it), else what to
-    write."""
+    write. With `function` (its qualified name), also what the automatic target refuses
+    (a constructor, an operator, a private method: lessonl/native/reach.py)."""
     from lessonl.run import native_preparer
 
     if config.targets_for(config.root / rel):
@@ -280,7 +281,7 @@ def why_not(config: Config, rel: str) -> str | None:
         from lessonl.native.build import recognized
 
         if recognized(config.root):
-            return None  # the automatic C/C++ target reads the project's build
+            return None if function is None else _refused(config.root, rel, function)
         return (
             "no build system found (compile_commands.json, CMakeLists.txt, meson.build or a "
             f"Makefile) and no [[targets]] entry: add one to lessonl.toml whose files include "
@@ -290,6 +291,28 @@ def why_not(config: Config, rel: str) -> str | None:
         f"C/C++ needs a [[targets]] entry: add one to lessonl.toml whose files include {rel} "
         "(with its build, test and bench commands)"
     )
+
+
+def _refused(root: Path, rel: str, function: str) -> str | None:
+    """Why `lessonl optimize` would refuse the function (one line), or None."""
+    from lessonl.native import reach
+
+    try:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        reach.check(
+            text,
+            "c" if rel.endswith(".c") else "cpp",
+            function,
+            file=root / rel,
+            include_dirs=[root, root / "include"],
+            root=root,
+            missing_ok=True,
+        )
+    except UsageError as exc:
+        return str(exc)
+    except OSError:
+        return None  # the run reads it again and says why
+    return None
 
 
 async def record(

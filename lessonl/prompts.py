@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from lessonl.fences import fenced
@@ -565,8 +566,76 @@ def parse_plans(reply: str) -> list[tuple[str, int]]:
 DRIVER_MARK = "differential driver"
 
 
+@dataclass(frozen=True)
+class DriverFacts:
+    """What the driver's writer must know beyond the function's code (lessonl/native/reach.py):
+    the rest of its file (the types its parameters use), that it is a template to instantiate
+    or a method of `owner` (whose definition, when in another file, it is shown), and the
+    language-standard flags the driver is compiled with."""
+
+    context: str = ""  # the rest of the function's file, as the optimize prompt shows it
+    template: bool = False  # a function template
+    method: bool = False
+    owner: str | None = None
+    owner_template: bool = False  # the owner is a class template
+    owner_text: str | None = None  # the owner's definition, when not in the function's file
+    static: bool = False  # a static member function: called as `Owner::f(...)`, no object
+    flags: str = ""
+
+
+#: The most of a method's class shown to the driver's writer (its own file is shown in full).
+_OWNER_CHARS = 6000
+
+
+def _driver_facts(qualname: str, language: str, facts: DriverFacts) -> str:
+    out = []
+    if facts.context.strip():
+        out.append(
+            "The rest of its file, for the types and helpers it uses (read-only):\n\n"
+            + _block(facts.context, language)
+        )
+    if facts.method and facts.static:
+        out.append(
+            f"`{qualname}` is a static member function: the program calls it as "
+            f"`{qualname}(...)`, no object needed."
+        )
+    elif facts.method:
+        owner = facts.owner or qualname.rsplit("::", 1)[0]
+        out.append(
+            f"`{qualname}` is a member function: the program constructs `{owner}` objects "
+            "through their public constructors (varied contents, as for any input) and calls "
+            "the method on them; print what it returns and, for a non-const method, the "
+            "object's observable state after the call."
+        )
+        if facts.owner_text:
+            shown = facts.owner_text
+            if len(shown) > _OWNER_CHARS:
+                shown = shown[:_OWNER_CHARS] + "\n// ... (rest of the class omitted)"
+            out.append(f"The class, from another file (read-only):\n\n{_block(shown, language)}")
+    if facts.template or facts.owner_template:
+        what = "a template" if facts.template else "a member of a class template"
+        out.append(
+            f"`{qualname}` is {what}: the program instantiates it explicitly with the "
+            "concrete types the project would use (for a numeric template, a floating-point "
+            "type and an integer type, e.g. `f<double>(...)` and `f<long long>(...)`), and "
+            "checks and times each instantiation."
+        )
+    if facts.flags:
+        out.append(
+            f"The program is compiled with the project's flags, {facts.flags}: write it in "
+            "that language standard (e.g. under -std=c89, declarations at the top of blocks, "
+            "no `//` comments, no `for (int i ...)`, and `lessonl_u64` for 64-bit integers)."
+        )
+    return "".join(f"\n{x}\n" for x in out)
+
+
 def native_driver_prompt(
-    code: str, qualname: str, language: str, preamble: str, error: str | None = None
+    code: str,
+    qualname: str,
+    language: str,
+    preamble: str,
+    error: str | None = None,
+    facts: DriverFacts | None = None,
 ) -> str:
     """Ask for the program that checks and times a C/C++ function without a hand-written
     harness (lessonl/native/driver.py). `error` is why the previous attempt was dropped: the
@@ -574,12 +643,13 @@ def native_driver_prompt(
     again = (
         f"\nYour previous driver was dropped: {error}\nWrite a corrected one.\n" if error else ""
     )
+    about = _driver_facts(qualname, language, facts or DriverFacts())
     return f"""Write a {DRIVER_MARK} for the {_lang(language)} function `{qualname}` below: a
 small program that calls it on many inputs, so that faster rewrites of it can be checked
 against the original's output and timed.
 
 {_block(code, language)}
-
+{about}
 The program must start with exactly these lines (they make `{qualname}` and LessonL's helpers
 visible; do not copy the function):
 

@@ -343,13 +343,33 @@ def _match(found: list[_Found], name: str) -> list[_Found]:
     return [f for f in found if f.info.name == _short(name.split(".")[-1])]
 
 
+def cpp_name(name: str, language: str) -> str:
+    """A C/C++ member named as Python names one (`Polygon.area`) in C++'s own spelling
+    (`Polygon::area`): both are accepted, so a name copied from either world finds it."""
+    if language != "python" and "." in name and "::" not in name:
+        return name.replace(".", "::")
+    return name
+
+
+#: How many of a file's function names the "no function" error lists (cJSON.c has 116).
+_LISTED = 20
+
+
+def _listed(found: list[_Found]) -> str:
+    names = sorted({f.info.qualified_name for f in found})
+    if not names:
+        return "none"
+    more = f", and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return ", ".join(names[:_LISTED]) + more
+
+
 def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found]:
+    name = cpp_name(name, language)
     data, root = _parse(source, language)
     found = _found(root, language)
     hits = _match(found, name)
     if not hits:
-        known = ", ".join(sorted({f.info.qualified_name for f in found})) or "none"
-        raise UsageError(f"no function {name!r} in this file (functions: {known})")
+        raise UsageError(f"no function {name!r} in this file (functions: {_listed(found)})")
     names = {h.info.qualified_name for h in hits}
     if len(names) > 1:
         raise UsageError(
@@ -363,6 +383,85 @@ def _find(source: str, language: str, name: str) -> tuple[bytes, ts.Node, _Found
 def find_function(source: str, language: str, name: str) -> FunctionInfo:
     """The definition of `name` (qualified or short); UsageError if absent or ambiguous."""
     return _find(source, language, name)[2].info
+
+
+@dataclass(frozen=True)
+class CClass:
+    """A C++ class (or struct, union) definition: what a program outside it may call, for the
+    automatic C/C++ target's driver (lessonl/native/reach.py)."""
+
+    qualified_name: str
+    text: str  # the definition, its `template <...>` line included
+    template: bool  # a class template: a driver must instantiate it
+    access: dict[str, str]  # member function name -> "public" | "protected" | "private"
+    statics: frozenset[str] = frozenset()  # the `static` member functions (no object needed)
+
+
+def _iter_c_classes(node: ts.Node, scope: list[str], template: bool) -> Iterator[CClass]:
+    for child in node.named_children:
+        t = child.type
+        if t == "template_declaration":
+            yield from _iter_c_classes(child, scope, True)
+            continue
+        specs = [child] if t in _C_CLASSES else []
+        if t in ("declaration", "type_definition", "field_declaration"):
+            specs = [c for c in child.named_children if c.type in _C_CLASSES]
+        for spec in specs:
+            name = spec.child_by_field_name("name")
+            body = spec.child_by_field_name("body")
+            if name is None or body is None:
+                continue
+            qualified = [*scope, _text(name)]
+            outer = node if template else spec
+            access, statics = _member_access(spec, body)
+            yield CClass("::".join(qualified), _text(outer), template, access, statics)
+            yield from _iter_c_classes(body, qualified, False)
+        if t == "namespace_definition":
+            name = child.child_by_field_name("name")
+            body = child.child_by_field_name("body")
+            if body is not None:
+                yield from _iter_c_classes(body, [*scope, _text(name)] if name else scope, False)
+        elif t in _C_SCOPES and t not in _C_CLASSES and t != "template_declaration":
+            yield from _iter_c_classes(child, scope, False)
+
+
+def _member_access(spec: ts.Node, body: ts.Node) -> tuple[dict[str, str], frozenset[str]]:
+    """Each member function's access (`class` members start private, `struct`/`union`
+    public), and which are `static`."""
+    access = "private" if spec.type == "class_specifier" else "public"
+    out: dict[str, str] = {}
+    statics: set[str] = set()
+    for child in body.named_children:
+        if child.type == "access_specifier":
+            access = _text(child).strip()
+            continue
+        decl = child
+        if decl.type == "template_declaration":
+            decl = next(
+                (
+                    c
+                    for c in decl.named_children
+                    if "declaration" in c.type or c.type == "function_definition"
+                ),
+                decl,
+            )
+        if decl.type in ("function_definition", "field_declaration", "declaration"):
+            name = _c_declarator_name(decl)
+            if name is not None:
+                member = _short("".join(_text(name).split()))
+                out.setdefault(member, access)
+                storage = [c for c in decl.named_children if c.type == "storage_class_specifier"]
+                if any(_text(c) == "static" for c in storage):
+                    statics.add(member)
+    return out, frozenset(statics)
+
+
+def c_classes(source: str, language: str) -> list[CClass]:
+    """Every class, struct and union definition of a C/C++ `source` (nested ones too)."""
+    if language == "python":
+        return []
+    _, root = _parse(source, language)
+    return list(_iter_c_classes(root, [], False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,15 +500,17 @@ def _identifiers(node: ts.Node) -> set[str]:
     return names
 
 
-def prompt_context(source: str, language: str, name: str | None) -> PromptContext:
+def prompt_context(
+    source: str, language: str, name: str | None, *, limit: int = CONTEXT_LIMIT_CHARS
+) -> PromptContext:
     """The code to rewrite plus the read-only context a model needs to rewrite it well.
 
     Whole-file mode (`name` None): the code is the whole file and there is no extra context.
     Otherwise the context is the rest of the file with the target replaced by a one-line marker.
-    When that is longer than CONTEXT_LIMIT_CHARS, the bodies of the other functions are elided
-    (their signatures, the types, globals and includes stay: that is what a model needs to call
-    them correctly); if still too long, items the target does not mention are dropped, and as a
-    last resort the context is cut with a note.
+    When that is longer than `limit` (CONTEXT_LIMIT_CHARS), the bodies of the other functions
+    are elided (their signatures, the types, globals and includes stay: that is what a model
+    needs to call them correctly); if still too long, items the target does not mention are
+    dropped, and as a last resort the context is cut with a note.
     """
     if name is None:
         return PromptContext(code=source, context="", name=None)
@@ -421,7 +522,7 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
     indent = data[start : info.start_byte]
     target_edit = (start, info.end_byte, indent + marker.encode())
     context = _apply(data, [target_edit])
-    if len(context) > CONTEXT_LIMIT_CHARS:
+    if len(context) > limit:
         used = _identifiers(hit.func)
 
         def inside(a: ts.Node, b: ts.Node) -> bool:
@@ -447,11 +548,11 @@ def prompt_context(source: str, language: str, name: str | None) -> PromptContex
                 o = other.outer
                 drop.append((_line_start(data, o.start_byte), o.end_byte, b""))
         context = _apply(data, elide)
-        if len(context) > CONTEXT_LIMIT_CHARS:
+        if len(context) > limit:
             context = _apply(data, drop)
-        if len(context) > CONTEXT_LIMIT_CHARS:
+        if len(context) > limit:
             note = _comment(language, "... (rest of the file omitted) ...").encode()
-            context = context[:CONTEXT_LIMIT_CHARS] + b"\n" + note + b"\n"
+            context = context[:limit] + b"\n" + note + b"\n"
     owned, _ = _own_helpers(root, language, hit)
     return PromptContext(
         code=code,

@@ -209,7 +209,9 @@ def plan(request: RunRequest) -> Plan:
     config = request.config if request.config is not None else project_config(file, language)
     run = request.overrides.apply(config.run)
     config = dataclasses.replace(config, run=run)
-    kind, target = choose_target(config, file, language, request.target, request.function)
+    kind, target = choose_target(
+        config, file, language, request.target, request.function, source=request.source
+    )
     return Plan(
         request=request,
         config=config,
@@ -223,7 +225,13 @@ def plan(request: RunRequest) -> Plan:
 
 
 def choose_target(
-    config: Config, file: Path, language: str | None, name: str | None, function: str | None
+    config: Config,
+    file: Path,
+    language: str | None,
+    name: str | None,
+    function: str | None,
+    *,
+    source: str | None = None,
 ) -> tuple[Kind, TargetConfig | None]:
     """The one rule: a named `[[targets]]` entry, else the entry covering the file (several:
     `AmbiguousTarget`), else the automatic target of the file's language, else an error.
@@ -261,9 +269,33 @@ def choose_target(
         if not recognized(config.root):
             raise no_build_system(config.root, rel)
         _require_function(file, function)
+        _require_reachable(config.root, file, function, source)
         return "auto-native", None
     config.target(None, file=file)  # raises today's error: no [[targets]], or none lists it
     raise AssertionError(f"{rel}: a covering target was not found above")  # pragma: no cover
+
+
+def _require_reachable(root: Path, file: Path, function: str | None, source: str | None) -> None:
+    """What a C/C++ driver cannot call (a constructor, an operator, a private method, a
+    lambda: lessonl/native/reach.py) is refused here, before a build is configured or a model
+    asked. A name not found is left to `prepare`, which knows the project's flags."""
+    from lessonl.native import reach
+
+    if function is None:
+        return
+    try:
+        text = source if source is not None else file.read_text(encoding="utf-8")
+    except OSError:
+        return  # prepare reads it again and says why
+    reach.check(
+        text,
+        "c" if file.suffix == ".c" else "cpp",  # a `.h` may be either: C++ reads both
+        function,
+        file=file,
+        include_dirs=[root, root / "include"],
+        root=root,
+        missing_ok=True,
+    )
 
 
 def _require_function(file: Path, function: str | None) -> None:

@@ -245,3 +245,173 @@ int main() {
     return 0;
 }
 """
+
+
+#: tests/data/native_shapes: only a compile_commands.json; include/shapes.hpp holds the class
+#: `geo::Polygon` (a constructor, a destructor, an out-of-line `area` defined in
+#: src/shapes.cpp, an inline `perimeter`, an operator, a private `cross`) and the function
+#: template `geo::dot`, slow on purpose (a list node per product). src/shapes.cpp also holds a
+#: lambda.
+SHAPES_HEADER = "include/shapes.hpp"
+SHAPES_UNIT = "src/shapes.cpp"
+
+#: Instantiates `dot` for double and for long long, as the driver prompt asks of a template.
+TEMPLATE_DRIVER = r"""#include "lessonl_driver.h"
+#include "include/shapes.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+static std::uint64_t state = 11;
+static std::uint64_t next_bits() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 11;
+}
+
+int main(int argc, char **argv) {
+    if (lessonl_timing(argc, argv)) {
+        std::vector<double> a(1 << 16), b(1 << 16);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            a[i] = (double)(next_bits() % 1000) / 7.0;
+            b[i] = (double)(next_bits() % 1000) / 3.0;
+        }
+        for (int rep = 0; rep < 5; ++rep) {
+            LESSONL_TIMED(for (int k = 0; k < 10; ++k) lessonl_sink_double(geo::dot(a, b)));
+        }
+        return 0;
+    }
+    const std::size_t sizes[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 100, 1001};
+    for (std::size_t n : sizes) {
+        std::vector<double> a(n), b(n);
+        std::vector<long long> x(n), y(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            a[i] = (double)(next_bits() % 2001) / 10.0 - 100.0;
+            b[i] = (double)(next_bits() % 2001) / 10.0 - 100.0;
+            x[i] = (long long)(next_bits() % 20001) - 10000;
+            y[i] = (long long)(next_bits() % 20001) - 10000;
+        }
+        lessonl_print_double(geo::dot<double>(a, b));
+        std::printf(" %lld\n", geo::dot<long long>(x, y));
+    }
+    return 0;
+}
+"""
+
+#: One pass, four accumulators, no allocation: the same up to rounding, much faster.
+DOT_TEMPLATE_FAST = """template <class T>
+T dot(const std::vector<T>& a, const std::vector<T>& b) {
+    T s0 = T(), s1 = T(), s2 = T(), s3 = T();
+    std::size_t n = a.size(), i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) {
+        s0 += a[i] * b[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+"""
+
+#: Forgets the tail: wrong whenever the size is not a multiple of 4.
+DOT_TEMPLATE_NO_TAIL = DOT_TEMPLATE_FAST.replace(
+    "    for (; i < n; ++i) {\n        s0 += a[i] * b[i];\n    }\n", ""
+)
+
+#: Builds polygons through the public constructor, calls the out-of-line method.
+AREA_DRIVER = r"""#include "lessonl_driver.h"
+#include "src/shapes.cpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+static std::uint64_t state = 5;
+static double next_coordinate() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)((state >> 33) % 2001) / 10.0 - 100.0;
+}
+
+static geo::Polygon make(std::size_t n) {
+    std::vector<geo::Point> points(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        double x = next_coordinate();
+        points[i] = geo::Point{x, next_coordinate()};
+    }
+    return geo::Polygon(points);
+}
+
+int main(int argc, char **argv) {
+    if (lessonl_timing(argc, argv)) {
+        geo::Polygon big = make(1 << 16);
+        for (int rep = 0; rep < 5; ++rep) {
+            LESSONL_TIMED(for (int k = 0; k < 20; ++k) lessonl_sink_double(big.area()));
+        }
+        return 0;
+    }
+    const std::size_t sizes[] = {0, 1, 2, 3, 4, 5, 17, 1000};
+    for (std::size_t n : sizes) {
+        geo::Polygon p = make(n);
+        lessonl_print_double(p.area());
+        std::printf("\n");
+    }
+    return 0;
+}
+"""
+
+#: The signed area: wrong for every clockwise polygon.
+AREA_SIGNED = """double geo::Polygon::area() const {
+    double twice = 0.0;
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+        twice += cross(i, (i + 1) % points_.size());
+    }
+    return twice / 2.0;
+}
+"""
+
+#: No modulo in the loop: the closing edge handled after it. The same result.
+AREA_NO_MODULO = """double geo::Polygon::area() const {
+    std::size_t n = points_.size();
+    if (n == 0) {
+        return 0.0;
+    }
+    double twice = 0.0;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        twice += cross(i, i + 1);
+    }
+    twice += cross(n - 1, 0);
+    return std::fabs(twice) / 2.0;
+}
+"""
+
+#: Calls the inline `perimeter` on polygons it builds.
+PERIMETER_DRIVER = AREA_DRIVER.replace('#include "src/shapes.cpp"', '#include "include/shapes.hpp"')
+PERIMETER_DRIVER = PERIMETER_DRIVER.replace("area()", "perimeter()")
+
+#: Forgets the closing edge.
+PERIMETER_OPEN = """double perimeter() const {
+        double total = 0.0;
+        for (std::size_t i = 0; i + 1 < points_.size(); ++i) {
+            const Point& a = points_[i];
+            const Point& b = points_[i + 1];
+            total += std::sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
+        }
+        return total;
+    }
+"""
+
+#: std::hypot and no modulo: the same within the check's tolerance.
+PERIMETER_HYPOT = """double perimeter() const {
+        const std::size_t n = points_.size();
+        double total = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Point& a = points_[i];
+            const Point& b = points_[i + 1 == n ? 0 : i + 1];
+            total += std::hypot(b.x - a.x, b.y - a.y);
+        }
+        return total;
+    }
+"""

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from lessonl.commands.optimize import parse_spec
 from lessonl.native.build import discover, split_command
 from lessonl.native.check import first_difference, sanitizer_line, tokens_match, verdict
-from lessonl.native.driver import link_problem
+from lessonl.native.driver import HEADER, link_problem
 from lessonl.native.target import parallel
 
 
@@ -154,3 +155,66 @@ def test_the_parallel_build_runs_its_steps_at_once(tmp_path: Path) -> None:
         parallel([f"{waits}; [ -f {{build}}/made ]", "true", "touch {build}/made"]), tmp_path
     )
     assert done.returncode == 0, done.stderr
+
+
+C89_DRIVER = r"""#include "lessonl_driver.h"
+#include <stdio.h>
+
+int main(int argc, char **argv) {
+    int i;
+    double x = 0.0;
+    lessonl_u64 bits = 0;
+    if (lessonl_timing(argc, argv)) {
+        LESSONL_TIMED(for (i = 0; i < 1000; ++i) x += i * 0.5);
+        lessonl_sink_double(x);
+        return 0;
+    }
+    for (i = 0; i < 3; ++i) bits += (lessonl_u64)i;
+    lessonl_sink_u64(bits);
+    printf("%d\n", (int)bits);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("standard", ["-std=c89", "-std=c99", "-std=gnu11"])
+def test_the_driver_header_builds_under_a_strict_iso_c_standard(
+    tmp_path: Path, standard: str
+) -> None:
+    """cJSON compiles with `-std=c89 -pedantic`, which hides POSIX's clock_gettime from
+    <time.h> and rejects `long long`: the header must still build and time there."""
+    (tmp_path / "driver.c").write_text(C89_DRIVER, encoding="utf-8")
+    built = subprocess.run(
+        ["cc", standard, "-pedantic-errors", "-I", str(HEADER.parent), "driver.c", "-o", "d"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    timed = subprocess.run(
+        [str(tmp_path / "d"), "--time"], capture_output=True, text=True, check=True
+    )
+    assert timed.stdout.startswith("LESSONL_TIME_S=") and " LESSONL_CPU_S=" in timed.stdout
+    wall = float(timed.stdout.split()[0].split("=")[1])
+    assert 0 < wall < 10
+
+
+def test_file_colon_function_splits_at_the_last_single_colon(tmp_path: Path) -> None:
+    (tmp_path / "a.hpp").write_text("int f();\n", encoding="utf-8")
+    spec = str(tmp_path / "a.hpp")
+    assert parse_spec(f"{spec}:geo::Polygon::area") == (Path(spec), "geo::Polygon::area")
+    assert parse_spec(f"{spec}:f") == (Path(spec), "f")
+    assert parse_spec(spec) == (Path(spec), None)
+
+
+def test_the_whitespace_inside_a_line_is_compared_exactly() -> None:
+    """A minifier's rewrite that collapses two spaces inside a string, or keeps a `\\r` it
+    should drop, prints the same tokens: it must still differ."""
+    assert first_difference('3 ["a  b"]\n', '3 ["a b"]\n') == (
+        "line 1: the whitespace differs: expected '3 [\"a  b\"]', got '3 [\"a b\"]'"
+    )
+    assert first_difference("2 [\r]\n", "2 []\n") == (
+        "line 1, token 2: expected '[', got '[]' (the original printed '2 [ ]')"
+    )
+    assert first_difference("1.0 2\r\n", "1.0000000001 2\n") is None  # CRLF, tolerance

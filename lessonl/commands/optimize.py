@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,18 @@ from lessonl.report import RunReport
 from lessonl.run import Overrides
 from lessonl.state import StateDir
 
+#: The colon that ends FILE in FILE:FUNCTION: the last one that is not half of a C++ `::`
+#: (`src/shapes.hpp:geo::Polygon::area`).
+_SPEC_COLON = re.compile(r"(?<!:):(?!:)")
+
 
 def parse_spec(spec: str) -> tuple[Path, str | None]:
     """Split FILE[:FUNCTION]; a path that exists as given wins over a colon split."""
-    if Path(spec).exists() or ":" not in spec:
+    colons = [m.start() for m in _SPEC_COLON.finditer(spec)]
+    if Path(spec).exists() or not colons:
         path, function = Path(spec), None
     else:
-        head, _, tail = spec.rpartition(":")
+        head, tail = spec[: colons[-1]], spec[colons[-1] + 1 :]
         path, function = Path(head), (tail or None)
     if path.is_dir():
         raise UsageError(f"{path} is a directory; give a source file (FILE or FILE:FUNCTION)")

@@ -8,14 +8,18 @@ has the team's first agent write a differential driver and checks it on the orig
   (bear in a private copy, else a dry run);
 - `tests`: the project's tests as a gate (ctest, `meson test`, `make test`/`make check`);
 - `driver`: the model-written program that checks (sanitized) and times the function;
+- `reach`: whether a driver can call the function (what is refused, and why);
 - `check`: the target's check, run in the sandbox (output vs the original's, sanitizer lines);
 - `target`: the `[[targets]]` entry, the report's `verification` object, its TOML form;
 - `skeptic`: attacks a would-be winner with a program of inputs a model chose (`make_skeptic`).
 
 Supported: functions in headers (inline functions, templates the driver instantiates) and in
-`.c`/`.cpp` files, `static` ones included (the driver `#include`s the translation unit).
-Not supported: a function whose translation unit calls code defined in other ones (the driver
-links the one unit only), functions that need a running object graph or I/O the driver
+`.c`/`.cpp` files, `static` ones included (the driver `#include`s the translation unit), and
+public member functions (`Class::method` or `Class.method`, inline in the class or defined
+out of line) of a class the driver can construct. Not supported, refused in one line before
+any model call (`reach`): constructors, destructors, operators, private and protected
+members, lambdas. Nor a function whose translation unit calls code defined in other ones (the
+driver links the one unit only), or one that needs a running object graph or I/O the driver
 cannot set up; for those, write a `[[targets]]` entry.
 """
 
@@ -83,10 +87,9 @@ async def prepare(
     (its calls counted in `usage`, the run's); `interpreter` is unused (the Python target's)."""
     import asyncio
 
-    from lessonl import regions
     from lessonl.llm.types import Usage
     from lessonl.native import build as builds
-    from lessonl.native import tests
+    from lessonl.native import reach, tests
     from lessonl.native.driver import Driver, DriverFailed, obtain
     from lessonl.native.target import native_target, verification
 
@@ -109,7 +112,16 @@ async def prepare(
     build = await asyncio.to_thread(builds.discover, root, rel, tell)
     if language == "c" and build.unit.suffix != ".c":
         language = "cpp"  # a `.h` header of a C++ project
-    info = regions.find_function(text, language, function)
+    reached = reach.check(
+        text,
+        language,
+        function,
+        file=file,
+        include_dirs=reach.include_dirs(build.flags),
+        root=root,
+    )
+    assert reached is not None  # missing_ok is off: a missing function raised
+    info = reached.info
     tell(f"compiling with {build.how}")
     notes: list[str] = []
     gate = await asyncio.to_thread(tests.find, root, build, notes, tell)
@@ -119,6 +131,7 @@ async def prepare(
         rel,
         info.qualified_name,
         text=text,
+        reached=reached,
         agent=generator_agent,
         max_tokens=config.run.code_max_tokens,
         usage=usage if usage is not None else Usage(),

@@ -12,7 +12,9 @@ target's `test` command. Exit 0 when the output matches; otherwise one `LESSONL_
 Tolerance: tokens are compared exactly, except when both parse as numbers and one of them is
 not an integer; then `|a - b| <= 1e-9 + 1e-6 * max(|a|, |b|)` (NaN equals NaN, infinities must
 match). That admits a rewrite that sums in another order, and nothing that changes a digit a
-user would read in a result printed with `%.6g`.
+user would read in a result printed with `%.6g`. The whitespace between tokens is compared
+exactly (lines split at `\n` only), so text a function builds cannot lose or gain a space or
+a `\r` unseen; blank lines are ignored.
 
 Stdlib only and no other lessonl import: it runs in every check of every variant.
 """
@@ -41,6 +43,7 @@ SANITIZER_ENV = {
     "UBSAN_OPTIONS": "print_stacktrace=0:halt_on_error=1",
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_WHITESPACE = re.compile(r"\s+")
 _REPORT = re.compile(
     r"(ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer.*|.*runtime error:.*)"
 )
@@ -75,13 +78,21 @@ def tokens_match(a: str, b: str) -> bool:
     return abs(x - y) <= ABS_TOL + REL_TOL * max(abs(x), abs(y))
 
 
+def _lines(text: str) -> list[str]:
+    """Non-blank lines, split at newlines only: a `\r` or a form feed the function printed
+    is part of its line, compared like any other whitespace."""
+    return [line.removesuffix("\r") for line in text.split("\n") if line.strip()]
+
+
 def first_difference(expected: str, got: str) -> str | None:
-    """'line 3, token 2: expected '10', got '11'' or None when equal within the tolerance."""
-    a = [line.split() for line in expected.splitlines() if line.strip()]
-    b = [line.split() for line in got.splitlines() if line.strip()]
+    """'line 3, token 2: expected '10', got '11'' or None when equal within the tolerance.
+    The whitespace between tokens must be the same too: a rewrite of a function that prints
+    or builds text (a JSON minifier) may differ from the original only there."""
+    a = _lines(expected)
+    b = _lines(got)
     for i in range(max(len(a), len(b))):
-        left = a[i] if i < len(a) else None
-        right = b[i] if i < len(b) else None
+        left = a[i].split() if i < len(a) else None
+        right = b[i].split() if i < len(b) else None
         if left is None or right is None:
             shown = " ".join(right or left or [])[:160]
             what = "more output" if left is None else "missing output"
@@ -94,6 +105,11 @@ def first_difference(expected: str, got: str) -> str | None:
                     f"line {i + 1}, token {j + 1}: expected {x[:80]!r}, got {y[:80]!r} "
                     f"(the original printed {' '.join(left)[:120]!r})"
                 )
+        if _WHITESPACE.findall(a[i].strip()) != _WHITESPACE.findall(b[i].strip()):
+            return (
+                f"line {i + 1}: the whitespace differs: expected {a[i].strip()[:120]!r}, got "
+                f"{b[i].strip()[:120]!r}"
+            )
     return None
 
 

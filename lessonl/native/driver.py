@@ -35,6 +35,7 @@ from lessonl.llm import Agent, SampleId
 from lessonl.llm.types import Usage
 from lessonl.native import check
 from lessonl.native.build import Build, private_folder
+from lessonl.native.reach import Reach
 from lessonl.state import StateDir
 
 HEADER = Path(__file__).resolve().parent / "lessonl_driver.h"
@@ -48,6 +49,13 @@ UNBOUNDED_MB = 1 << 26
 MEMORY_MB = 4096
 
 _probed: dict[str, bool] = {}
+#: The flags that decide which language the driver must be written in (`-std=c89 -pedantic`
+#: rejects C99's `for (int i ...)`): the driver prompt names them.
+_STANDARD_FLAGS = ("-std=", "-ansi", "-pedantic")
+#: The most of the function's file the driver prompt shows (other functions' bodies elided
+#: first): a driver needs the types its inputs are made of, not the rest of the code, and a
+#: small local model's window (4096 tokens) must still hold the prompt and the driver.
+DRIVER_CONTEXT_CHARS = 6000
 
 
 class DriverFailed(Exception):
@@ -287,6 +295,21 @@ async def validate(
     return outputs[0], lines
 
 
+def driver_facts(context: str, reached: Reach | None, build: Build) -> prompts.DriverFacts:
+    """What the driver prompt says beyond the function's code (see `prompts.DriverFacts`)."""
+    cls = reached.cls if reached is not None else None
+    return prompts.DriverFacts(
+        context=context,
+        template=bool(reached and reached.template),
+        method=cls is not None or bool(reached and reached.info.kind == "method"),
+        owner=cls.qualified_name if cls is not None else None,
+        owner_template=bool(cls and cls.template),
+        static=bool(cls and reached and reached.info.name in cls.statics),
+        owner_text=cls.text if cls is not None and reached and reached.cls_elsewhere else None,
+        flags=" ".join(f for f in build.flags if f.startswith(_STANDARD_FLAGS)),
+    )
+
+
 async def obtain(
     build: Build,
     root: Path,
@@ -294,6 +317,7 @@ async def obtain(
     function: str,
     *,
     text: str,
+    reached: Reach | None = None,
     agent: Agent | None,
     max_tokens: int,
     usage: Usage,
@@ -330,13 +354,14 @@ async def obtain(
                 say(f"the saved driver no longer serves ({exc}): asking for a new one")
         if agent is None:
             return DriverFailed("; ".join(dropped) or "no agent to write a driver")
-        code_text = regions.prompt_context(text, language, function).code
+        shown = regions.prompt_context(text, language, function, limit=DRIVER_CONTEXT_CHARS)
+        facts = driver_facts(shown.context, reached, build)
         error: str | None = None
         for attempt in (1, 2):
             say(f"asking {agent.name} for a differential driver (attempt {attempt} of 2)")
             reply = await grading.ask(
                 agent,
-                prompts.native_driver_prompt(code_text, function, language, lead, error),
+                prompts.native_driver_prompt(shown.code, function, language, lead, error, facts),
                 usage,
                 temperature=0.0,
                 max_tokens=max_tokens,
