@@ -41,8 +41,18 @@ from lessonl.state import StateDir
 HEADER = Path(__file__).resolve().parent / "lessonl_driver.h"
 DRIVER_TIMEOUT_S = 30.0
 COMPILE_TIMEOUT_S = 120.0
-#: The sanitizers LessonL asks for, and that a sanitizer failure is never recovered from.
-SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+#: The sanitizers LessonL asks for, and that a sanitizer failure is never recovered from. The
+#: check's build only judges correctness (the timed build keeps the project's flags), so it is
+#: compiled at -O1, the level AddressSanitizer's documentation recommends, after the project's
+#: own -O flag so that it wins: at the project's -O3 the sanitized compile took 2.3x the CPU of
+#: the plain one (0.51 s against 0.22 s), at -O1 0.31 s. The sanitizers' checks are inserted
+#: whatever the level.
+SANITIZE = (
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+    "-O1",
+)
 #: ASan reserves terabytes of address space: commands running sanitized code get this
 #: address-space limit (in MiB) and the sanitizer's own RSS limit instead (check.RSS_LIMIT_MB).
 UNBOUNDED_MB = 1 << 26
