@@ -86,9 +86,9 @@ def _team(tmp: Path, fake: FakeLLM) -> Path:
 
 
 def _sweep(root: Path, team: Path, *extra: str) -> tuple[int, str, str]:
+    argv = [sys.executable, "-m", "lessonl", "sweep", "--top", "1", "--rounds", "1"]
     proc = subprocess.run(
-        [sys.executable, "-m", "lessonl", "sweep", "--top", "1", "--rounds", "1"]
-        + ["--team", str(team), "--json", *extra, "--", *WORKLOAD],
+        [*argv, "--team", str(team), "--json", *extra, "--", *WORKLOAD],
         cwd=root,
         text=True,
         capture_output=True,
