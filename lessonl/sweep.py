@@ -184,6 +184,12 @@ class EndToEnd:
             "note": self.note,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EndToEnd:
+        ci = data.get("ci95")
+        fields = {k: v for k, v in data.items() if k != "ci95"}
+        return cls(**fields, ci95=(float(ci[0]), float(ci[1])) if ci else None)
+
     @property
     def line(self) -> str:
         if self.speedup is None:
@@ -258,6 +264,7 @@ class SweepReport:
     originals: dict[str, str]  # file -> its text at the start (what --apply checks)
     texts: dict[str, str]  # file -> text with every winner (only files that changed)
     stopped: str = "done"  # or "budget:max_tokens", ...
+    started: str = ""  # UTC, ISO 8601: when the sweep began (its first session)
 
     @property
     def kept_as(self) -> str:
@@ -272,6 +279,7 @@ class SweepReport:
             "end_to_end": self.end_to_end.to_json(),
             "diff": self.diff,
             "stopped": self.stopped,
+            "started": self.started,
         }
 
 
@@ -601,6 +609,7 @@ async def run_sweep(
         originals=state.originals,
         texts=changed_texts,
         stopped=stopped,
+        started=state.started,
     )
     if stopped == "done":
         try:
