@@ -26,7 +26,8 @@ Why it is built this way:
   A C/C++ workload (`-- ./build/bench ...`) is the same check once each copy is built with the
   project's own build and its program mapped into the copy (lessonl.sweep_native); a program
   that cannot be mapped (outside the project, on PATH, in no build folder) skips the check,
-  and the note says why.
+  and the note says why. Every command of the check runs in the sandbox (`[run] sandbox`):
+  the winners are model-written code, however well verified.
 * Resumable: the plan, each finished function and the files' texts so far are kept in
   `.lessonl/sweep/state.json`, rewritten atomically after every function. Re-running the
   same sweep (same workload) after a Ctrl-C skips the finished functions; if a file of the
@@ -66,8 +67,9 @@ from lessonl.bank import LessonBank
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import LessonLError
 from lessonl.events import Event
+from lessonl.harness import isolation
 from lessonl.harness.measure import Sample
-from lessonl.harness.sandbox import Limits, expand, run_command
+from lessonl.harness.sandbox import CommandResult, Limits, expand, run_command
 from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
 from lessonl.harness.workspace import populate, project_files
 from lessonl.hotspots import TESTS, Hotspot, Profile, Workload, profile, profile_native
@@ -669,9 +671,10 @@ async def end_to_end_check(
     shown = request.workload.shown
     if not texts:
         return EndToEnd(shown, note="no function was made faster: nothing to check")
-    clock = _Deadline(request.timeout_s, wall_left)
     root = request.config.root
     work = sweep_folder(root) / "work"
+    python = request.interpreter.path if request.interpreter is not None else None
+    clock = _Check(request, work, wall_left, python)
     await asyncio.to_thread(shutil.rmtree, work, True)
     try:
         if request.workload.kind == "native":
@@ -679,16 +682,12 @@ async def end_to_end_check(
         assert request.interpreter is not None
         base, cand = work / "original", work / "winners"
         await asyncio.to_thread(_copies, root, work, originals, texts, ())
-        env = private_env(work, request.secret_names)
         argv = _workload_argv(request.workload, request.interpreter)
-        outcome = await _time(shown, (argv, base), (argv, cand), env, clock)
-        limits = clock.limits()
-        if limits is None:
+        outcome = await _time(shown, (argv, base), (argv, cand), clock)
+        result = await clock.run([request.interpreter.path, *TESTS], cand)
+        if result is None:
             outcome.note = _joined(outcome.note, clock.spent_note("the tests"))
             return outcome
-        result = await run_command(
-            [request.interpreter.path, *TESTS], cwd=cand, env=env, limits=limits
-        )
         outcome.tests_passed, outcome.tests_failed = pytest_counts(result.stdout)
         if result.returncode not in (0, 5) and not outcome.tests_failed:
             outcome.tests_failed = 1  # the suite failed without a summary (a crash, a timeout)
@@ -701,13 +700,36 @@ class _OutOfTime(Exception):
     """The sweep's `max_wall_s` ran out during the end-to-end check's timing."""
 
 
-class _Deadline:
-    """The end-to-end check's time: each command's timeout, cut to what the sweep's
-    `max_wall_s` leaves."""
+class _Check:
+    """How the end-to-end check runs a command: in the sandbox as `[run] sandbox` says (only
+    the check's folder writable, HOME and the project hidden, no network: the winners are
+    model-written code), in the private environment, with each command's timeout cut to what
+    the sweep's `max_wall_s` leaves."""
 
-    def __init__(self, timeout_s: float, wall_left: float | None) -> None:
-        self.timeout_s = timeout_s
+    def __init__(
+        self, request: SweepRequest, work: Path, wall_left: float | None, python: str | None
+    ) -> None:
+        self.timeout_s = request.timeout_s
         self.end = None if wall_left is None else time.monotonic() + wall_left
+        self.root, self.work = request.config.root, work
+        self.env = private_env(work, request.secret_names)
+        self.boxed = isolation.enabled(request.config.run.sandbox, where="[run]")
+        self.readable = isolation.interpreter_paths(python) if python else []
+
+    async def run(self, argv: list[str], cwd: Path) -> CommandResult | None:
+        """The command's result; None when the budget is spent before it starts."""
+        limits = self.limits()
+        if limits is None:
+            return None
+        if self.boxed:
+            argv = isolation.wrap(
+                argv,
+                cwd=cwd,
+                writable=self.work,
+                hidden=[*isolation.real_homes(), self.root],
+                readable=self.readable,
+            )
+        return await run_command(argv, cwd=cwd, env=self.env, limits=limits)
 
     def left(self) -> float:
         return self.timeout_s if self.end is None else self.end - time.monotonic()
@@ -744,8 +766,7 @@ async def _time(
     shown: str,
     baseline: tuple[list[str], Path],
     candidate: tuple[list[str], Path],
-    env: dict[str, str],
-    clock: _Deadline,
+    clock: _Check,
 ) -> EndToEnd:
     """The workload timed in both copies with the harness's interleaved pairs and interval
     (argv and working folder of each)."""
@@ -756,10 +777,9 @@ async def _time(
 
     def runner(argv: list[str], tree: Path, which: str) -> Callable[[], Any]:
         async def once() -> Sample:
-            limits = clock.limits()
-            if limits is None:
+            result = await clock.run(argv, tree)
+            if result is None:
                 raise _OutOfTime
-            result = await run_command(argv, cwd=tree, env=env, limits=limits)
             if result.returncode != 0:
                 if clock.left() <= 0:
                     raise _OutOfTime  # cut short by the budget, not a failure of the workload
@@ -798,7 +818,7 @@ async def _native_check(
     originals: dict[str, str],
     texts: dict[str, str],
     work: Path,
-    clock: _Deadline,
+    clock: _Check,
 ) -> EndToEnd:
     """A C/C++ workload's check (lessonl.sweep_native): both copies built with the project's
     build, its program mapped into each, timed as a Python workload, then the project's tests
@@ -812,17 +832,15 @@ async def _native_check(
     except sweep_native.Unmappable as exc:
         return EndToEnd(shown, note=f"end-to-end check skipped: {exc}")
     await asyncio.to_thread(_copies, root, work, originals, texts, how.exclude)
-    env = private_env(work, request.secret_names)
     trees = {"original": work / "original", "winners": work / "winners"}
     argv: dict[str, list[str]] = {}
     for name, tree in trees.items():
         out = work / f"{name}-build"
         out.mkdir()
         where = {"root": str(tree), "build": str(out)}
-        limits = clock.limits()
-        if limits is None:
+        built = await clock.run(expand(how.build, where), tree)
+        if built is None:
             return EndToEnd(shown, note=clock.spent_note(f"building the {name} copy"))
-        built = await run_command(expand(how.build, where), cwd=tree, env=env, limits=limits)
         if built.returncode != 0:
             what = "the winners together do not" if name == "winners" else "the project does not"
             outcome = EndToEnd(shown, note=f"{what} build in a copy: {_last_line(built)}")
@@ -841,20 +859,16 @@ async def _native_check(
         shown,
         (argv["original"], trees["original"]),
         (argv["winners"], trees["winners"]),
-        env,
         clock,
     )
     if how.test is None:
         outcome.note = _joined(outcome.note, f"tests not run: {how.tests_note}")
         return outcome
-    limits = clock.limits()
-    if limits is None:
+    where = {"root": str(trees["winners"]), "build": str(work / "winners-build")}
+    result = await clock.run(expand(how.test, where), trees["winners"])
+    if result is None:
         outcome.note = _joined(outcome.note, clock.spent_note("the tests"))
         return outcome
-    where = {"root": str(trees["winners"]), "build": str(work / "winners-build")}
-    result = await run_command(
-        expand(how.test, where), cwd=trees["winners"], env=env, limits=limits
-    )
     passed, failed, note = sweep_native.test_counts(
         how.kind, result.stdout + "\n" + result.stderr, result.returncode
     )
@@ -863,7 +877,7 @@ async def _native_check(
     return outcome
 
 
-def _last_line(result: Any) -> str:
+def _last_line(result: CommandResult) -> str:
     """The build's last complaint, on one line."""
     lines = [ln.strip() for ln in (result.stderr + "\n" + result.stdout).splitlines() if ln.strip()]
     errors = [ln for ln in lines if "error" in ln.lower()]
