@@ -830,7 +830,7 @@ async def _native_check(
             sweep_native.plan, root, request.workload.target, sorted(texts)[0], lambda _l: None
         )
     except sweep_native.Unmappable as exc:
-        return EndToEnd(shown, note=f"end-to-end check skipped: {exc}")
+        return EndToEnd(shown, note=f"skipped: {exc}")
     await asyncio.to_thread(_copies, root, work, originals, texts, how.exclude)
     trees = {"original": work / "original", "winners": work / "winners"}
     argv: dict[str, list[str]] = {}
@@ -851,7 +851,7 @@ async def _native_check(
         if not Path(program).is_file():
             return EndToEnd(
                 shown,
-                note="end-to-end check skipped: the copy's build made no "
+                note="skipped: the copy's build made no "
                 f"`{request.workload.target}` (looked for {Path(program).relative_to(work)})",
             )
         argv[name] = [program, *request.workload.args]

@@ -171,3 +171,39 @@ def test_test_counts_from_ctest_meson_and_make() -> None:
     assert sweep_native.test_counts("make", "", 0)[:2] == (1, 0)
     assert sweep_native.test_counts("make", "", 2)[:2] == (0, 1)
     assert sweep_native.test_counts("cmake", "Segmentation fault", None)[:2] == (0, 1)
+
+
+def test_a_makefile_project_builds_the_program_in_the_copys_tree(tmp_path: Path) -> None:
+    root = tmp_path / "made"
+    (root / "src").mkdir(parents=True)
+    for name in ("pairs.cpp", "pairs.hpp", "main.cpp"):
+        shutil.copy(DATA / "src" / name, root / "src" / name)
+    (root / "Makefile").write_text(
+        "bench: src/main.cpp src/pairs.cpp\n\tg++ -O2 -Isrc -o bench src/main.cpp src/pairs.cpp\n"
+        "test: bench\n\t./bench 10\n",
+        encoding="utf-8",
+    )
+    how = sweep_native.plan(root, "./bench", "src/pairs.cpp", lambda _l: None)
+    assert (how.kind, how.program, how.exclude) == ("make", "{root}/bench", ())
+    assert (how.build, how.test) == ("make", "make test")
+
+
+async def test_an_unmappable_program_skips_the_check_and_says_why(tmp_path: Path) -> None:
+    """The whole check, not only the mapping: nothing is built or timed, and the note (the
+    end-to-end line) names the program and why."""
+    from lessonl.config import load_config
+    from lessonl.hotspots import workload_for
+    from lessonl.sweep import SweepRequest, end_to_end_check
+
+    root = tmp_path / "sweep_cpp"
+    shutil.copytree(DATA, root)
+    request = SweepRequest(
+        config=load_config(root), workload=workload_for(["/usr/bin/true", "1"]), interpreter=None
+    )
+    rel = "src/pairs.cpp"
+    original = (root / rel).read_text()
+    e2e = await end_to_end_check(request, {rel: original}, {rel: original + "// faster\n"})
+    assert e2e.speedup is None and e2e.tests_passed is None
+    assert e2e.line.startswith(
+        "end to end: skipped: the workload's program `/usr/bin/true` is outside the project"
+    ), e2e.line
