@@ -23,6 +23,11 @@ Why it is built this way:
   (lessonl.harness.timing.time_pairs, the same stopping rule and statistics as a variant's
   timing), then the project's tests run in the copy with the winners. Per-function ratios do
   not add up to a workload's speedup (shares overlap, and rewrites can interact); this does.
+  A C/C++ workload (`-- ./build/bench ...`) is the same check once each copy is built with the
+  project's own build and its program mapped into the copy (lessonl.sweep_native); a program
+  that cannot be mapped (outside the project, on PATH, in no build folder) skips the check,
+  and the note says why. Every command of the check runs in the sandbox (`[run] sandbox`):
+  the winners are model-written code, however well verified.
 * Resumable: the plan, each finished function and the files' texts so far are kept in
   `.lessonl/sweep/state.json`, rewritten atomically after every function. Re-running the
   same sweep (same workload) after a Ctrl-C skips the finished functions; if a file of the
@@ -31,6 +36,10 @@ Why it is built this way:
   as `.lessonl/sweep/<sweep_id>.json` and the state file removed.
 * Budgets (`max_wall_s`, `max_tokens`, `max_cost_usd`) are for the whole sweep, across
   resumed sessions: each run gets what is left, and no function starts once one is spent.
+  `max_wall_s` covers the profile (its time is the first spent) and the end-to-end check: a
+  check the budget does not reach is skipped with the reason, and one it reaches has every
+  command's timeout cut to what is left (the timing stops there, said in the note) rather
+  than overrunning.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lessonl import sweep_native
 from lessonl.atomic import write_text
 from lessonl.auto.project import Interpreter
 from lessonl.auto.recording import private_env
@@ -57,8 +67,9 @@ from lessonl.bank import LessonBank
 from lessonl.config import Config, TargetConfig
 from lessonl.errors import LessonLError
 from lessonl.events import Event
+from lessonl.harness import isolation
 from lessonl.harness.measure import Sample
-from lessonl.harness.sandbox import Limits, run_command
+from lessonl.harness.sandbox import CommandResult, Limits, expand, run_command
 from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
 from lessonl.harness.workspace import populate, project_files
 from lessonl.hotspots import TESTS, Hotspot, Profile, Workload, profile, profile_native
@@ -175,6 +186,12 @@ class EndToEnd:
             "note": self.note,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EndToEnd:
+        ci = data.get("ci95")
+        fields = {k: v for k, v in data.items() if k != "ci95"}
+        return cls(**fields, ci95=(float(ci[0]), float(ci[1])) if ci else None)
+
     @property
     def line(self) -> str:
         if self.speedup is None:
@@ -249,6 +266,7 @@ class SweepReport:
     originals: dict[str, str]  # file -> its text at the start (what --apply checks)
     texts: dict[str, str]  # file -> text with every winner (only files that changed)
     stopped: str = "done"  # or "budget:max_tokens", ...
+    started: str = ""  # UTC, ISO 8601: when the sweep began (its first session)
 
     @property
     def kept_as(self) -> str:
@@ -263,6 +281,7 @@ class SweepReport:
             "end_to_end": self.end_to_end.to_json(),
             "diff": self.diff,
             "stopped": self.stopped,
+            "started": self.started,
         }
 
 
@@ -323,6 +342,7 @@ def changed_since(root: Path, originals: dict[str, str]) -> list[str]:
 async def _new_state(request: SweepRequest, say: Callable[[str], None]) -> SweepState:
     """Profile the workload and plan the sweep."""
     root = request.config.root
+    t0 = time.monotonic()
     if request.workload.kind == "native":
         result: Profile = await profile_native(
             request.config, request.workload, secret_names=request.secret_names
@@ -356,6 +376,8 @@ async def _new_state(request: SweepRequest, say: Callable[[str], None]) -> Sweep
         plan=[{"function": h.function, "file": h.file, "share": h.share} for h in chosen],
         originals=texts,
         texts=dict(texts),
+        # The profile is the sweep's first spending: `max_wall_s` covers it.
+        spent_wall_s=time.monotonic() - t0,
     )
 
 
@@ -566,9 +588,20 @@ async def run_sweep(
         _save_state(folder, state)
     originals = state.originals
     changed_texts = {rel: text for rel, text in state.texts.items() if text != originals[rel]}
-    if on_end_to_end is not None:
-        on_end_to_end()
-    end_to_end = await end_to_end_check(request, originals, changed_texts)
+    wall_left = None
+    if request.budgets.max_wall_s is not None:
+        wall_left = request.budgets.max_wall_s - state.spent_wall_s - (time.monotonic() - started)
+    if wall_left is not None and wall_left <= 0:
+        end_to_end = EndToEnd(
+            state.workload,
+            note="skipped: the sweep's wall-clock budget (max_wall_s) was spent before the "
+            "end-to-end check; raise --max-wall-s to have the winners checked together",
+        )
+        say(end_to_end.line)
+    else:
+        if on_end_to_end is not None:
+            on_end_to_end()
+        end_to_end = await end_to_end_check(request, originals, changed_texts, wall_left)
     swept = SweepReport(
         sweep_id=state.sweep_id,
         workload=state.workload,
@@ -578,6 +611,7 @@ async def run_sweep(
         originals=state.originals,
         texts=changed_texts,
         stopped=stopped,
+        started=state.started,
     )
     if stopped == "done":
         try:
@@ -626,71 +660,225 @@ def pytest_counts(output: str) -> tuple[int, int]:
 
 
 async def end_to_end_check(
-    request: SweepRequest, originals: dict[str, str], texts: dict[str, str]
+    request: SweepRequest,
+    originals: dict[str, str],
+    texts: dict[str, str],
+    wall_left: float | None = None,
 ) -> EndToEnd:
     """Time the workload with every winner against the original, then run the tests with
-    the winners (module docstring)."""
+    the winners (module docstring). `wall_left`: what the sweep's `max_wall_s` leaves; every
+    step's timeout is cut to it, and a step it does not reach is skipped and said."""
     shown = request.workload.shown
     if not texts:
         return EndToEnd(shown, note="no function was made faster: nothing to check")
-    if request.workload.kind == "native" or request.interpreter is None:
-        return EndToEnd(
-            shown,
-            note="the end-to-end check of a native (C/C++) workload is not done yet: build "
-            "and time the combined diff yourself",
-        )
     root = request.config.root
     work = sweep_folder(root) / "work"
-    base, cand = work / "original", work / "winners"
+    python = request.interpreter.path if request.interpreter is not None else None
+    clock = _Check(request, work, wall_left, python)
     await asyncio.to_thread(shutil.rmtree, work, True)
-
-    def copies() -> None:
-        files = project_files(root)
-        populate(root, base, files, overrides=originals)
-        populate(root, cand, files, overrides=texts)
-        (work / "home" / "tmp").mkdir(parents=True, exist_ok=True)
-
     try:
-        await asyncio.to_thread(copies)
-        env = private_env(work, request.secret_names)
-        limits = Limits(
-            wall_s=request.timeout_s, cpu_s=request.timeout_s, memory_mb=4096, file_size_mb=512
-        )
+        if request.workload.kind == "native":
+            return await _native_check(request, originals, texts, work, clock)
+        assert request.interpreter is not None
+        base, cand = work / "original", work / "winners"
+        await asyncio.to_thread(_copies, root, work, originals, texts, ())
         argv = _workload_argv(request.workload, request.interpreter)
-
-        def runner(tree: Path, which: str) -> Callable[[], Any]:
-            async def once() -> Sample:
-                result = await run_command(argv, cwd=tree, env=env, limits=limits)
-                if result.returncode != 0:
-                    raise BenchFailed(which, result)
-                return Sample(result.wall_s, result.wall_s, result.cpu_s)
-
-            return once
-
-        outcome = EndToEnd(shown)
-        try:
-            timed = await time_pairs(
-                runner(base, "baseline"),
-                runner(cand, "candidate"),
-                lock=TimingLock(),
-                min_pairs=TargetConfig.min_pairs,
-                max_pairs=TargetConfig.max_pairs,
-                budget_s=TargetConfig.timing_budget_s,
-                ci_target=TargetConfig.ci_target,
-            )
-        except BenchFailed as exc:
-            where = "with the winners" if exc.which == "candidate" else "on the original"
-            outcome.note = f"the workload fails {where}: no speedup to report"
-        else:
-            outcome.speedup, outcome.ci95 = timed.speedup, timed.ci95
-            outcome.pairs, outcome.clock = timed.pairs, timed.estimate.clock
-            if timed.speedup is None:
-                outcome.note = timed.estimate.note
-        tests = [request.interpreter.path, *TESTS]
-        result = await run_command(tests, cwd=cand, env=env, limits=limits)
+        outcome = await _time(shown, (argv, base), (argv, cand), clock)
+        result = await clock.run([request.interpreter.path, *TESTS], cand)
+        if result is None:
+            outcome.note = _joined(outcome.note, clock.spent_note("the tests"))
+            return outcome
         outcome.tests_passed, outcome.tests_failed = pytest_counts(result.stdout)
         if result.returncode not in (0, 5) and not outcome.tests_failed:
             outcome.tests_failed = 1  # the suite failed without a summary (a crash, a timeout)
         return outcome
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
+
+
+class _OutOfTime(Exception):
+    """The sweep's `max_wall_s` ran out during the end-to-end check's timing."""
+
+
+class _Check:
+    """How the end-to-end check runs a command: in the sandbox as `[run] sandbox` says (only
+    the check's folder writable, HOME and the project hidden, no network: the winners are
+    model-written code), in the private environment, with each command's timeout cut to what
+    the sweep's `max_wall_s` leaves."""
+
+    def __init__(
+        self, request: SweepRequest, work: Path, wall_left: float | None, python: str | None
+    ) -> None:
+        self.timeout_s = request.timeout_s
+        self.end = None if wall_left is None else time.monotonic() + wall_left
+        self.root, self.work = request.config.root, work
+        self.env = private_env(work, request.secret_names)
+        self.boxed = isolation.enabled(request.config.run.sandbox, where="[run]")
+        self.readable = isolation.interpreter_paths(python) if python else []
+
+    async def run(self, argv: list[str], cwd: Path) -> CommandResult | None:
+        """The command's result; None when the budget is spent before it starts."""
+        limits = self.limits()
+        if limits is None:
+            return None
+        if self.boxed:
+            argv = isolation.wrap(
+                argv,
+                cwd=cwd,
+                writable=self.work,
+                hidden=[*isolation.real_homes(), self.root],
+                readable=self.readable,
+            )
+        return await run_command(argv, cwd=cwd, env=self.env, limits=limits)
+
+    def left(self) -> float:
+        return self.timeout_s if self.end is None else self.end - time.monotonic()
+
+    def limits(self) -> Limits | None:
+        """The sandbox's limits for the next command; None when the budget is spent."""
+        wall = min(self.timeout_s, self.left())
+        if wall <= 0:
+            return None
+        return Limits(wall_s=wall, cpu_s=wall, memory_mb=4096, file_size_mb=512)
+
+    def spent_note(self, what: str) -> str:
+        return (
+            f"{what} skipped: the sweep's wall-clock budget (max_wall_s) is spent; raise "
+            "--max-wall-s to have the winners checked together"
+        )
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _copies(
+    root: Path, work: Path, originals: dict[str, str], texts: dict[str, str], exclude: Sequence[str]
+) -> None:
+    """The two private copies: `original` (the files as the sweep began) and `winners`."""
+    files = project_files(root, exclude)
+    populate(root, work / "original", files, overrides=originals)
+    populate(root, work / "winners", files, overrides=texts)
+    (work / "home" / "tmp").mkdir(parents=True, exist_ok=True)
+
+
+async def _time(
+    shown: str,
+    baseline: tuple[list[str], Path],
+    candidate: tuple[list[str], Path],
+    clock: _Check,
+) -> EndToEnd:
+    """The workload timed in both copies with the harness's interleaved pairs and interval
+    (argv and working folder of each)."""
+    outcome = EndToEnd(shown)
+    if clock.left() <= 0:
+        outcome.note = clock.spent_note("the timing")
+        return outcome
+
+    def runner(argv: list[str], tree: Path, which: str) -> Callable[[], Any]:
+        async def once() -> Sample:
+            result = await clock.run(argv, tree)
+            if result is None:
+                raise _OutOfTime
+            if result.returncode != 0:
+                if clock.left() <= 0:
+                    raise _OutOfTime  # cut short by the budget, not a failure of the workload
+                raise BenchFailed(which, result)
+            return Sample(result.wall_s, result.wall_s, result.cpu_s)
+
+        return once
+
+    # The timing stops by half of what is left, so that the tests still get their turn.
+    budget = min(TargetConfig.timing_budget_s, clock.left() / 2)
+    try:
+        timed = await time_pairs(
+            runner(*baseline, "baseline"),
+            runner(*candidate, "candidate"),
+            lock=TimingLock(),
+            min_pairs=TargetConfig.min_pairs,
+            max_pairs=TargetConfig.max_pairs,
+            budget_s=budget,
+            ci_target=TargetConfig.ci_target,
+        )
+    except BenchFailed as exc:
+        where = "with the winners" if exc.which == "candidate" else "on the original"
+        outcome.note = f"the workload fails {where}: no speedup to report"
+    except _OutOfTime:
+        outcome.note = clock.spent_note("the timing")
+    else:
+        outcome.speedup, outcome.ci95 = timed.speedup, timed.ci95
+        outcome.pairs, outcome.clock = timed.pairs, timed.estimate.clock
+        if timed.speedup is None:
+            outcome.note = timed.estimate.note
+    return outcome
+
+
+async def _native_check(
+    request: SweepRequest,
+    originals: dict[str, str],
+    texts: dict[str, str],
+    work: Path,
+    clock: _Check,
+) -> EndToEnd:
+    """A C/C++ workload's check (lessonl.sweep_native): both copies built with the project's
+    build, its program mapped into each, timed as a Python workload, then the project's tests
+    in the copy with the winners."""
+    shown = request.workload.shown
+    root = request.config.root
+    try:
+        how = await asyncio.to_thread(
+            sweep_native.plan, root, request.workload.target, sorted(texts)[0], lambda _l: None
+        )
+    except sweep_native.Unmappable as exc:
+        return EndToEnd(shown, note=f"skipped: {exc}")
+    await asyncio.to_thread(_copies, root, work, originals, texts, how.exclude)
+    trees = {"original": work / "original", "winners": work / "winners"}
+    argv: dict[str, list[str]] = {}
+    for name, tree in trees.items():
+        out = work / f"{name}-build"
+        out.mkdir()
+        where = {"root": str(tree), "build": str(out)}
+        built = await clock.run(expand(how.build, where), tree)
+        if built is None:
+            return EndToEnd(shown, note=clock.spent_note(f"building the {name} copy"))
+        if built.returncode != 0:
+            what = "the winners together do not" if name == "winners" else "the project does not"
+            outcome = EndToEnd(shown, note=f"{what} build in a copy: {_last_line(built)}")
+            if name == "winners":
+                outcome.tests_passed, outcome.tests_failed = 0, 1
+            return outcome
+        program = how.program.replace("{root}", str(tree)).replace("{build}", str(out))
+        if not Path(program).is_file():
+            return EndToEnd(
+                shown,
+                note="skipped: the copy's build made no "
+                f"`{request.workload.target}` (looked for {Path(program).relative_to(work)})",
+            )
+        argv[name] = [program, *request.workload.args]
+    outcome = await _time(
+        shown,
+        (argv["original"], trees["original"]),
+        (argv["winners"], trees["winners"]),
+        clock,
+    )
+    if how.test is None:
+        outcome.note = _joined(outcome.note, f"tests not run: {how.tests_note}")
+        return outcome
+    where = {"root": str(trees["winners"]), "build": str(work / "winners-build")}
+    result = await clock.run(expand(how.test, where), trees["winners"])
+    if result is None:
+        outcome.note = _joined(outcome.note, clock.spent_note("the tests"))
+        return outcome
+    passed, failed, note = sweep_native.test_counts(
+        how.kind, result.stdout + "\n" + result.stderr, result.returncode
+    )
+    outcome.tests_passed, outcome.tests_failed = passed, failed
+    outcome.note = _joined(outcome.note, note)
+    return outcome
+
+
+def _last_line(result: CommandResult) -> str:
+    """The build's last complaint, on one line."""
+    lines = [ln.strip() for ln in (result.stderr + "\n" + result.stdout).splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    return (errors or lines or [f"exit status {result.returncode}"])[0][:300]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes import FakeLLM
-from lessonl_server.features.sweep import CMD_SWEEP, SWEEP_PROPOSAL
+from lessonl_server.features.sweep import CMD_SWEEP, SWEEP_PROPOSAL, SWEEP_SUMMARY, SWEEPS
 from test_server_features import InProcess
 from test_sweep import _project, _reply
 
@@ -96,10 +96,26 @@ async def test_the_sweep_command_answers_like_sweep_json_and_each_function_reope
     assert fast in proposal["newText"] and proposal["edits"]
     assert proposal["report"]["best"]["speedup"] == functions[1]["best"]["speedup"]
     assert proposal["proposalId"] in client.server.jobs.proposals  # feedback is counted
-    # Once the file moved on, the stored proposal no longer fits it: refused, in one line.
+    assert all(f["stale"] is None for f in functions)
+
+    # The past sweep reopens: listed, and its summary is the command's answer.
+    listed = (await client.request(SWEEPS, {"uri": root.as_uri()}))["result"]
+    assert [e["sweepId"] for e in listed] == [result["sweepId"]]
+    assert listed[0]["functions"] == 2 and listed[0]["faster"] == 2
+    assert listed[0]["endToEnd"].startswith("workload `python bench.py`")
+    again = {"sweepId": result["sweepId"], "uri": root.as_uri()}
+    summary = (await client.request(SWEEP_SUMMARY, again))["result"]
+    assert summary == result
+
+    # Once the file moved on, the stored proposal no longer fits it: refused, in one line,
+    # and the summary says so for that function only.
     client.open(root / rel, before[rel] + "\n# edited\n", version=3)
     answer = await client.request(SWEEP_PROPOSAL, params)
     assert "changed since the sweep began" in answer["error"]["message"]
+    summary = (await client.request(SWEEP_SUMMARY, again))["result"]
+    stale = {f["function"]: f["stale"] for f in summary["functions"]}
+    assert stale[second] == answer["error"]["message"].removeprefix("LessonL: "), stale
+    assert stale[names[0]] is None
     unknown = {**params, "function": "listkit/nope.py:nope"}
     answer = await client.request(SWEEP_PROPOSAL, unknown)
     assert answer["error"]["message"].endswith("did not optimize listkit/nope.py:nope")
@@ -189,3 +205,53 @@ async def test_a_later_function_of_the_same_file_says_it_carries_the_earlier_win
     assert first_only["result"]["summary"] == "r1: 2.00x faster"
     gone = await client.request(SWEEP_PROPOSAL, {**params, "sweepId": "s0"})
     assert "sweep s0 is not kept" in gone["error"]["message"]
+
+
+async def test_past_sweeps_are_listed_newest_first_and_a_changed_file_is_stale(
+    tmp_path: Path,
+) -> None:
+    """Kept sweeps written as a finished sweep writes them: listed newest first (the unfinished
+    and the set-aside ones are not past sweeps; an unreadable one is listed with its error);
+    the summary marks a function stale once its file changed on disk."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    folder = tmp_path / ".lessonl" / "sweep"
+    folder.mkdir(parents=True)
+    e2e = {"workload": "python b.py", "speedup": 1.5, "ci95": [1.4, 1.6], "pairs": 6}
+    e2e |= {"clock": "wall", "tests_passed": 3, "tests_failed": 0, "note": ""}
+    entry = {"function": "m.py:f", "file": "m.py", "share": 0.5, "best": {"speedup": 2.0}}
+    for sweep_id in ("20261201T000000-aaaaaa", "20261203T000000-bbbbbb"):
+        kept = {
+            "sweep_id": sweep_id,
+            "workload": "python b.py",
+            "functions": [{**entry, "run_id": sweep_id}],
+            "end_to_end": e2e,
+            "diff": "",
+            "stopped": "done",
+            "originals": {"m.py": "def f():\n    return 1\n"},
+            "texts": {"m.py": "def f():\n    return 2\n"},
+        }
+        (folder / f"{sweep_id}.json").write_text(json.dumps(kept), encoding="utf-8")
+    (folder / "20261204T000000-cccccc-abandoned.json").write_text("{}", encoding="utf-8")
+    (folder / "state.json").write_text(json.dumps({"sweep_id": "x", "done": []}), "utf-8")
+    (folder / "20261202T000000-dddddd.json").write_text("{not json", encoding="utf-8")
+    client = await _client()
+    listed = (await client.request(SWEEPS, {"uri": tmp_path.as_uri()}))["result"]
+    assert [e["sweepId"] for e in listed] == [
+        "20261203T000000-bbbbbb",
+        "20261202T000000-dddddd",
+        "20261201T000000-aaaaaa",
+    ]
+    assert "cannot read the kept sweep" in listed[1]["error"]
+    assert listed[0]["endToEnd"] == (
+        "workload `python b.py` 1.50x faster (95% CI 1.40-1.60), all 3 tests pass"
+    )
+    params = {"sweepId": "20261203T000000-bbbbbb", "uri": tmp_path.as_uri()}
+    summary = (await client.request(SWEEP_SUMMARY, params))["result"]
+    assert "originals" not in summary and "texts" not in summary
+    assert summary["sweepId"] == params["sweepId"] and summary["functions"][0]["stale"] is None
+    (tmp_path / "m.py").write_text("def f():\n    return 3\n", encoding="utf-8")
+    summary = (await client.request(SWEEP_SUMMARY, params))["result"]
+    assert summary["functions"][0]["stale"].startswith("m.py changed since the sweep began")
+    unfinished = await client.request(SWEEP_SUMMARY, {**params, "sweepId": "x"})
+    assert "sweep x is unfinished" in unfinished["error"]["message"]

@@ -246,3 +246,46 @@ def test_only_optimizable_functions_with_enough_share_are_chosen() -> None:
     spots = [h("a", 0.9, False), h("b", 0.5), h("c", 0.2), h("d", 0.01)]
     assert [x.function for x in choose(spots, 5, 0.05)] == ["b", "c"]
     assert [x.function for x in choose(spots, 1, 0.05)] == ["b"]
+
+
+def test_the_wall_clock_budget_covers_the_profile_and_the_end_to_end_check(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """`--max-wall-s` is the whole sweep's: a budget the profile alone spends leaves no
+    function a run, and the end-to-end check is skipped with the reason, not overrun."""
+    fake_llm.script_fn(_reply)
+    root = _project(tmp_path)
+    code, out, err = _sweep(root, _team(tmp_path, fake_llm), "--max-wall-s", "0.1", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["functions"] == [] and result["stopped"] == "budget:max_wall_s", result
+    assert "sweep stopped before" in err and "budget:max_wall_s" in err
+    assert not fake_llm.requests
+    e2e = result["end_to_end"]
+    assert e2e["speedup"] is None and "budget (max_wall_s)" in e2e["note"], e2e
+    state = json.loads((root / ".lessonl/sweep/state.json").read_text())
+    assert state["spent_wall_s"] > 0.1  # the profile's time, kept for a resumed sweep
+
+
+async def test_the_end_to_end_check_stops_where_the_budget_ends(tmp_path: Path) -> None:
+    """With winners to check but no time left, neither the timing nor the tests run (the
+    combination is then untested, so `--apply` refuses it)."""
+    from lessonl.auto.project import choose_interpreter
+    from lessonl.config import load_config
+    from lessonl.hotspots import workload_for
+    from lessonl.sweep import SweepRequest, end_to_end_check
+
+    root = _project(tmp_path)
+    config = load_config(root, required=False)
+    request = SweepRequest(
+        config=config,
+        workload=workload_for(["python", "bench.py"]),
+        interpreter=choose_interpreter(root, None, setting_name="--interpreter"),
+    )
+    rel = "listkit/dedupe.py"
+    original = (root / rel).read_text()
+    fast = original.replace("def dedupe", "def dedupe_unused")  # any change: a winner to check
+    e2e = await end_to_end_check(request, {rel: original}, {rel: fast}, wall_left=0.0)
+    assert e2e.speedup is None and e2e.tests_passed is None
+    assert e2e.note.startswith("the timing skipped: the sweep's wall-clock budget"), e2e.note
+    assert "the tests skipped" in e2e.note

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 CMD_SWEEP = "lessonl.sweep"
 SWEEP_PROPOSAL = "lessonl/sweepProposal"
+SWEEPS = "lessonl/sweeps"
+SWEEP_SUMMARY = "lessonl/sweepSummary"
 
 
 @attrs.define
@@ -66,6 +68,19 @@ class SweepProposalParams:
 
     sweep_id: str
     function: str
+    uri: str | None = None
+
+
+@attrs.define
+class SweepsParams:
+    """`uri` (a file or folder) picks the project, as for `lessonl.sweep`."""
+
+    uri: str | None = None
+
+
+@attrs.define
+class SweepSummaryParams:
+    sweep_id: str
     uri: str | None = None
 
 
@@ -167,12 +182,113 @@ async def sweep(ls: LessonLServer, args: SweepArgs) -> dict[str, Any] | None:
     finally:
         job.reporter.end(end)
     ls.show(types.MessageType.Info, f"LessonL: sweep done: {report.end_to_end.line}")
-    return {**report.to_json(), "sweepId": report.sweep_id}
+    answer = {**report.to_json(), "sweepId": report.sweep_id}
+    await _mark_stale(ls, root, answer["functions"], report.originals)
+    return answer
+
+
+async def _current_text(ls: LessonLServer, root: Path, rel: str) -> tuple[str | None, Any]:
+    """A file's text as the user has it (the open document, else the disk; None when it is
+    gone or unreadable) and the open document, if any."""
+    doc = ls.workspace.text_documents.get((root / rel).as_uri())
+    if doc is not None:
+        return doc.source, doc
+    try:
+        return await asyncio.to_thread((root / rel).read_text, encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError):
+        return None, None
+
+
+def _stale_line(rel: str, function: str) -> str:
+    return (
+        f"{rel} changed since the sweep began, so its proposal for {function} no longer "
+        "fits; sweep again (or optimize the function) on the new text"
+    )
+
+
+async def _mark_stale(
+    ls: LessonLServer, root: Path, functions: list[dict[str, Any]], originals: dict[str, str]
+) -> None:
+    """Each function's `stale`: why its proposal no longer fits its file (the file changed
+    since the sweep began), else null. A front end offers no stale proposal as applicable."""
+    texts: dict[str, str | None] = {}
+    for entry in functions:
+        rel = str(entry.get("file", ""))
+        if rel not in texts:
+            texts[rel] = (await _current_text(ls, root, rel))[0]
+        fits = rel in originals and texts[rel] == originals[rel]
+        entry["stale"] = None if fits else _stale_line(rel, str(entry.get("function")))
+
+
+def _folder(root: Path) -> Path:
+    return StateDir(root).path / "sweep"
+
+
+def _listed(root: Path) -> list[dict[str, Any]]:
+    """The finished sweeps kept under `.lessonl/sweep/`, newest first (a sweep's id starts
+    with its UTC start time). The unfinished sweep (`state.json`) and the ones set aside
+    (`-abandoned`, `state-unreadable-`) are not listed: only finished sweeps have a summary.
+    An unreadable file is listed with its `error`, not skipped in silence."""
+    from lessonl.sweep import EndToEnd
+
+    out = []
+    folder = _folder(root)
+    names = sorted(folder.glob("*.json"), key=lambda p: p.name, reverse=True)
+    for path in names:
+        if path.name == "state.json" or path.stem.endswith("-abandoned"):
+            continue
+        if path.name.startswith("state-unreadable-"):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("sweep_id") != path.stem:
+                raise ValueError("not a finished sweep")
+            functions = data["functions"]
+            entry = {
+                "sweepId": path.stem,
+                "started": data.get("started"),
+                "workload": data["workload"],
+                "stopped": data.get("stopped", "done"),
+                "functions": len(functions),
+                "faster": sum(1 for f in functions if f.get("best")),
+                "endToEnd": EndToEnd.from_json(data["end_to_end"]).line,
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            entry = {"sweepId": path.stem, "error": f"{path}: cannot read the kept sweep ({exc})"}
+        out.append(entry)
+    return out
+
+
+async def sweeps(ls: LessonLServer, params: Any) -> list[dict[str, Any]]:
+    """`lessonl/sweeps`: the project's finished sweeps, newest first."""
+    p = wire.parse(SweepsParams, params or {}, SWEEPS)
+    start = actions.require_path(p.uri) if p.uri else await ls.project_root(None)
+    root, _config = await asyncio.to_thread(project_for, start)
+    return await asyncio.to_thread(_listed, root)
+
+
+async def sweep_summary(ls: LessonLServer, params: Any) -> dict[str, Any]:
+    """`lessonl/sweepSummary`: a finished sweep's summary, as `lessonl.sweep` answered it, with
+    each function's `stale` against the files as they are now."""
+    p = wire.parse(SweepSummaryParams, params, SWEEP_SUMMARY)
+    start = actions.require_path(p.uri) if p.uri else await ls.project_root(None)
+    root, _config = await asyncio.to_thread(project_for, start)
+    kept = await asyncio.to_thread(_load_kept, root, p.sweep_id)
+    if "functions" not in kept:
+        raise UsageError(
+            f"sweep {p.sweep_id} is unfinished (it has no summary yet); run the sweep again to "
+            "resume it"
+        )
+    originals = kept.get("originals", {})
+    answer = {k: v for k, v in kept.items() if k not in ("originals", "texts")}
+    answer["sweepId"] = p.sweep_id
+    await _mark_stale(ls, root, answer["functions"], originals)
+    return answer
 
 
 def _load_kept(root: Path, sweep_id: str) -> dict[str, Any]:
     """The finished sweep's JSON, else the unfinished one's state (same id)."""
-    folder = StateDir(root).path / "sweep"
+    folder = _folder(root)
     for name in (f"{Path(sweep_id).name}.json", "state.json"):
         try:
             data = json.loads((folder / name).read_text(encoding="utf-8"))
@@ -218,17 +334,9 @@ async def sweep_proposal(ls: LessonLServer, params: Any) -> dict[str, Any]:
     root, _config = await asyncio.to_thread(project_for, start)
     report, original, earlier = await asyncio.to_thread(_stored, root, p)
     uri = (root / rel).as_uri()
-    doc = ls.workspace.text_documents.get(uri)
-    current = (
-        doc.source
-        if doc is not None
-        else await asyncio.to_thread((root / rel).read_text, encoding="utf-8")
-    )
-    if current != original:
-        raise UsageError(
-            f"{rel} changed since the sweep began, so its proposal for {p.function} no longer "
-            "fits; sweep again (or optimize the function) on the new text"
-        )
+    current, doc = await _current_text(ls, root, rel)
+    if current is None or current != original:
+        raise UsageError(_stale_line(rel, p.function))
     best = report["best"]
     summary = str(report.get("summary", ""))
     if earlier:
@@ -261,3 +369,13 @@ def register(server: LessonLServer) -> None:
     @wire.reports_errors(SWEEP_PROPOSAL)
     async def sweep_proposal_request(ls: LessonLServer, params: Any) -> dict[str, Any]:
         return await sweep_proposal(ls, params)
+
+    @server.feature(SWEEPS)
+    @wire.reports_errors(SWEEPS)
+    async def sweeps_request(ls: LessonLServer, params: Any) -> list[dict[str, Any]]:
+        return await sweeps(ls, params)
+
+    @server.feature(SWEEP_SUMMARY)
+    @wire.reports_errors(SWEEP_SUMMARY)
+    async def sweep_summary_request(ls: LessonLServer, params: Any) -> dict[str, Any]:
+        return await sweep_summary(ls, params)

@@ -27,7 +27,7 @@ import { RunStatus } from './progress';
 import type { LessonRecord, OptimizeArgument, SweepArgument } from './protocol';
 import { ProposalReview } from './proposals';
 import { ApiKeyStore, promptAndStoreApiKey } from './secrets';
-import { runSweep } from './sweep';
+import { runSweep, showPastSweep } from './sweep';
 import { type LaunchSpec, type LspClient, ServerManager } from './server';
 import { interpreterSetting, readServerSettings } from './settings';
 
@@ -152,6 +152,9 @@ export function activateWith(
     ),
     command(Commands.sweepHotspots, (arg) =>
       runSweep({ client: async () => server.current ?? (await server.restart()), review, log }, arg as SweepArgument | undefined),
+    ),
+    command(Commands.showPastSweep, (arg) =>
+      showPastSweep({ client: async () => server.current ?? (await server.restart()), review, log }, arg as SweepArgument | undefined),
     ),
     command(Commands.acceptProposal, (target) => review.accept(target)),
     command(Commands.acceptChange, (target) => review.acceptChange(target)),

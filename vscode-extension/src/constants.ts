@@ -25,6 +25,8 @@ export const Commands = {
   optimizeWithReview: 'lessonl.optimizeWithReview',
   /** Client command: runs the server's `lessonl.sweep` with progress, then the summary (sweep.ts). */
   sweepHotspots: 'lessonl.sweepHotspots',
+  /** Client command: a quick pick of the project's past sweeps (`lessonl/sweeps`), then the chosen one's summary (sweep.ts). */
+  showPastSweep: 'lessonl.showPastSweep',
   acceptProposal: 'lessonl.acceptProposal',
   acceptChange: 'lessonl.acceptChange',
   rejectProposal: 'lessonl.rejectProposal',
@@ -46,6 +48,8 @@ export const Methods = {
   lessons: 'lessonl/lessons',
   forget: 'lessonl/forget',
   sweepProposal: 'lessonl/sweepProposal',
+  sweeps: 'lessonl/sweeps',
+  sweepSummary: 'lessonl/sweepSummary',
 } as const;
 
 /** Server command behind "LessonL: Sweep Hotspots", sent by sweep.ts as `workspace/executeCommand`. */

@@ -55,6 +55,8 @@ export interface SweepFunction {
   tokens: number;
   stopped: string;
   error: string | null;
+  /** Why its proposal no longer fits its file (the file changed since the sweep began); null when it fits. */
+  stale?: string | null;
 }
 
 /** The answer of `lessonl.sweep`: `lessonl sweep --json`'s object plus `sweepId`. */
@@ -72,6 +74,21 @@ export interface SweepResult {
   };
   diff: string;
   stopped: string;
+  /** When the sweep began (UTC, ISO 8601); absent in sweeps kept before it was recorded. */
+  started?: string;
+}
+
+/** One entry of `lessonl/sweeps`: a finished sweep kept under `.lessonl/sweep/`, newest first. */
+export interface PastSweep {
+  sweepId: string;
+  started?: string | null;
+  workload?: string;
+  stopped?: string;
+  functions?: number;
+  faster?: number;
+  endToEnd?: string;
+  /** Set instead of the rest when the kept file cannot be read. */
+  error?: string;
 }
 
 /** Argument of the server's code action command `lessonl.optimize`. */

@@ -6,8 +6,12 @@
  *
  * The sweep applies nothing. A finished function's proposal is fetched again with
  * `lessonl/sweepProposal` (the server rebuilds it from the kept sweep, and refuses once the
- * file changed since the sweep began); the review itself is the usual one. The summary is
- * shown once, after the sweep: there is no command yet to show a past sweep's summary again.
+ * file changed since the sweep began); the review itself is the usual one.
+ *
+ * "LessonL: Show Past Sweep" reopens the same summary for a finished sweep the project keeps
+ * (`lessonl/sweeps`, newest first, then `lessonl/sweepSummary`). A function whose file changed
+ * since that sweep is marked stale by the server: its entry says so and opens no review, since
+ * its proposal was made against a text the file no longer has.
  *
  * The command goes as `workspace/executeCommand` with our own progress token: progress the
  * server creates is shown by the language client in the status bar, where it cannot be
@@ -15,9 +19,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { Methods, SERVER_SWEEP } from './constants';
+import { Commands, Methods, SERVER_SWEEP } from './constants';
 import { PROGRESS_CANCEL, projectUri } from './hotspots';
-import type { OptimizeResult, SweepArgument, SweepFunction, SweepResult } from './protocol';
+import type { OptimizeResult, PastSweep, SweepArgument, SweepFunction, SweepResult } from './protocol';
 import type { ProposalReview } from './proposals';
 import type { LspClient } from './server';
 
@@ -42,12 +46,15 @@ export function summaryItem(f: SweepFunction): SweepPick {
   const speed = best?.speedup ? `${best.speedup.toFixed(2)}x` : 'not faster';
   const ci = best?.ci95 ? ` [${best.ci95[0].toFixed(2)}-${best.ci95[1].toFixed(2)}]` : '';
   const earlier = f.lessons_from_earlier === 1 ? '1 lesson' : `${f.lessons_from_earlier} lessons`;
+  const stale = best && f.stale;
   return {
-    label: `${best ? '$(check)' : '$(circle-slash)'} ${f.function}`,
+    label: `${stale ? '$(warning)' : best ? '$(check)' : '$(circle-slash)'} ${f.function}`,
     description: `${percent(f.share)} of the workload · ${speed}${ci}`,
     detail: f.error
       ? `not optimized: ${f.error}`
-      : `${f.verification || 'verification not recorded'} · ${earlier} from earlier functions${best ? '' : ' · nothing to review'}`,
+      : stale
+        ? `stale: ${f.stale}`
+        : `${f.verification || 'verification not recorded'} · ${earlier} from earlier functions${best ? '' : ' · nothing to review'}`,
     entry: f,
   };
 }
@@ -101,6 +108,11 @@ async function runWithProgress(client: LspClient, argument: SweepArgument): Prom
 export async function reviewFunction(deps: SweepDeps, client: LspClient, result: SweepResult, uri: string | undefined, f: SweepFunction): Promise<boolean> {
   if (!f.best) {
     void vscode.window.showInformationMessage(`LessonL: the sweep found nothing faster for \`${f.function}\`, so there is nothing to review.`);
+    return false;
+  }
+  if (f.stale) {
+    // Never offered as applicable: the proposal was made against a text the file no longer has.
+    void vscode.window.showWarningMessage(`LessonL: ${f.stale}`);
     return false;
   }
   try {
@@ -163,4 +175,58 @@ export async function runSweep(deps: SweepDeps, arg?: SweepArgument): Promise<Sw
     await showSummary(deps, client, result, uri);
   }
   return result;
+}
+
+interface PastPick extends vscode.QuickPickItem {
+  sweep: PastSweep;
+}
+
+function pastItem(sweep: PastSweep, newest: boolean): PastPick {
+  if (sweep.error) {
+    return { label: `$(error) ${sweep.sweepId}`, detail: sweep.error, sweep };
+  }
+  const when = sweep.started ? sweep.started.replace('T', ' ').replace(/\+00:00$/, ' UTC') : sweep.sweepId;
+  const stopped = sweep.stopped && sweep.stopped !== 'done' ? ` · stopped early (${sweep.stopped})` : '';
+  return {
+    label: `${newest ? '$(history) latest · ' : ''}${when} · \`${sweep.workload}\``,
+    description: `${sweep.faster ?? 0} of ${sweep.functions ?? 0} functions faster${stopped}`,
+    detail: sweep.endToEnd,
+    sweep,
+  };
+}
+
+/** "LessonL: Show Past Sweep": the project's finished sweeps, newest first; the chosen one's summary as after a sweep. */
+export async function showPastSweep(deps: SweepDeps, arg?: SweepArgument): Promise<SweepResult | undefined> {
+  const client = await deps.client();
+  if (!client) {
+    void vscode.window.showErrorMessage('LessonL: the server is not running; fix the problem it reported, then run "LessonL: Restart Server".');
+    return undefined;
+  }
+  const uri = projectUri(arg);
+  const where = uri ? { uri } : {};
+  try {
+    const past = await client.sendRequest<PastSweep[]>(Methods.sweeps, where);
+    if (past.length === 0) {
+      void vscode.window.showInformationMessage('LessonL: this project keeps no finished sweep; run "LessonL: Sweep Hotspots" first.');
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      past.map((p, i) => pastItem(p, i === 0)),
+      { title: 'LessonL: past sweeps (newest first)', placeHolder: 'Choose a sweep to show its summary' },
+    );
+    if (!pick) {
+      return undefined;
+    }
+    if (pick.sweep.error) {
+      throw new Error(pick.sweep.error);
+    }
+    const result = await client.sendRequest<SweepResult>(Methods.sweepSummary, { sweepId: pick.sweep.sweepId, ...where });
+    await showSummary(deps, client, result, uri);
+    return result;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    deps.log.error(`${Commands.showPastSweep} failed: ${message}`);
+    void vscode.window.showErrorMessage(message.startsWith('LessonL:') ? message : `LessonL: ${message}`);
+    return undefined;
+  }
 }

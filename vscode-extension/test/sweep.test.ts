@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Methods, SERVER_SWEEP } from '../src/constants';
 import { PROGRESS_CANCEL } from '../src/hotspots';
 import { ProposalReview } from '../src/proposals';
-import type { SweepFunction, SweepResult } from '../src/protocol';
-import { runSweep, type SweepDeps } from '../src/sweep';
+import type { PastSweep, SweepFunction, SweepResult } from '../src/protocol';
+import { runSweep, showPastSweep, type SweepDeps } from '../src/sweep';
 import { FakeClient, gate } from './fakeClient';
 import { optimizeResult } from './helpers';
 import { ProgressLocation, stub, Uri, window } from './vscode-stub';
@@ -131,5 +131,63 @@ describe('LessonL: Sweep Hotspots', () => {
     expect(ctx.client.requests.at(-1)?.method).toBe(Methods.sweepProposal);
     expect(stub.state.messages.at(-1)).toMatchObject({ level: 'error', text: 'LessonL: b.py changed since the sweep began, so its proposal for b.py:g no longer fits; sweep again' });
     expect(ctx.deps.review.pending).toEqual([]);
+  });
+});
+
+describe('LessonL: Show Past Sweep', () => {
+  let ctx: ReturnType<typeof setup>;
+  beforeEach(() => {
+    ctx = setup();
+  });
+
+  const past: PastSweep[] = [
+    { sweepId: 's-2', started: '2026-12-07T07:00:00+00:00', workload: 'python bench.py', stopped: 'done', functions: 2, faster: 2, endToEnd: 'workload `python bench.py` 2.10x faster (95% CI 1.90-2.30), all 12 tests pass' },
+    { sweepId: 's-1', error: '/p/.lessonl/sweep/s-1.json: cannot read the kept sweep (not a finished sweep)' },
+  ];
+
+  it('lists the past sweeps newest first and opens the chosen one\'s summary, a stale function opening no review', async () => {
+    const kept = {
+      ...result([fn('listkit/dedupe.py:dedupe'), fn('listkit/common.py:common', { run_id: 'r2', stale: 'listkit/common.py changed since the sweep began, so its proposal for listkit/common.py:common no longer fits; sweep again' })]),
+      sweepId: 's-2',
+    };
+    ctx.client.handlers.set(Methods.sweeps, () => past);
+    ctx.client.handlers.set(Methods.sweepSummary, () => kept);
+    stub.state.answers.push(0, 1); // the newest sweep, then its stale function
+    expect(await showPastSweep(ctx.deps)).toEqual(kept);
+
+    expect(ctx.client.requests.map((r) => [r.method, r.params])).toEqual([
+      [Methods.sweeps, { uri: FOLDER.toString() }],
+      [Methods.sweepSummary, { sweepId: 's-2', uri: FOLDER.toString() }],
+    ]);
+    const [list, summary] = stub.state.quickPicks as { items: any[]; options: any }[];
+    expect(list.items.map((i) => i.label)).toEqual(['$(history) latest · 2026-12-07 07:00:00 UTC · `python bench.py`', '$(error) s-1']);
+    expect(list.items[0].description).toBe('2 of 2 functions faster');
+    expect(summary.options.title).toBe('LessonL sweep: workload `python bench.py` 2.10x faster (95% CI 1.90-2.30), all 12 tests pass');
+    expect(summary.items[1].label).toBe('$(warning) listkit/common.py:common');
+    expect(summary.items[1].detail).toBe(`stale: ${kept.functions[1].stale}`);
+    // The stale proposal is not offered: no sweepProposal request, one line saying why.
+    expect(stub.state.messages.at(-1)).toMatchObject({ level: 'warning', text: `LessonL: ${kept.functions[1].stale}` });
+    expect(ctx.deps.review.pending).toEqual([]);
+  });
+
+  it('a fresh function of a past sweep opens its review; no kept sweep, or an unreadable one, is one line', async () => {
+    ctx.client.handlers.set(Methods.sweeps, () => past);
+    ctx.client.handlers.set(Methods.sweepSummary, () => ({ ...result([fn('listkit/common.py:common', { run_id: 'r2', stale: null })]), sweepId: 's-2' }));
+    stub.openDocument('/p/listkit/common.py', 'def common(a, b):\n    pass\n', 'python');
+    ctx.client.handlers.set(Methods.sweepProposal, () =>
+      optimizeResult({ proposalId: 'r2', uri: Uri.file('/p/listkit/common.py').toString(), baseVersion: 1 }),
+    );
+    stub.state.answers.push(0, 0);
+    await showPastSweep(ctx.deps);
+    expect(ctx.client.requests.at(-1)?.params).toEqual({ sweepId: 's-2', function: 'listkit/common.py:common', uri: FOLDER.toString() });
+    expect(ctx.deps.review.pending.map((p) => p.result.proposalId)).toEqual(['r2']);
+
+    stub.state.answers.push(1);
+    expect(await showPastSweep(ctx.deps)).toBeUndefined();
+    expect(stub.state.messages.at(-1)).toMatchObject({ level: 'error', text: `LessonL: ${past[1].error}` });
+
+    ctx.client.handlers.set(Methods.sweeps, () => []);
+    expect(await showPastSweep(ctx.deps)).toBeUndefined();
+    expect(stub.state.messages.at(-1)?.text).toContain('keeps no finished sweep');
   });
 });
