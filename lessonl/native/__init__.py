@@ -72,6 +72,24 @@ def wants_native(config: Config, file: Path, target_name: str | None) -> bool:
     )
 
 
+def _located(config: Config, file: Path, function: str | None) -> tuple[Path, str, str, str]:
+    """The file (absolute), its language, its path in the project, and the function; a
+    one-line `UsageError` when one of them cannot be an automatic C/C++ target."""
+    file = Path(file).resolve()
+    language = language_for_path(file)
+    if language not in ("c", "cpp"):
+        raise UsageError(f"{file.name}: not a C or C++ file")
+    if function is None:
+        raise UsageError(
+            f"{file.name}: name the function to optimize (FILE:FUNCTION); the automatic "
+            "target checks one function with a driver"
+        )
+    rel = config.relative(file)
+    if Path(rel).is_absolute():
+        raise UsageError(f"{file} is outside the project root {config.root}")
+    return file, language, rel, function
+
+
 async def prepare(
     config: Config,
     file: Path,
@@ -95,18 +113,7 @@ async def prepare(
 
     del interpreter
     tell = say or log.info
-    file = Path(file).resolve()
-    language = language_for_path(file)
-    if language not in ("c", "cpp"):
-        raise UsageError(f"{file.name}: not a C or C++ file")
-    if function is None:
-        raise UsageError(
-            f"{file.name}: name the function to optimize (FILE:FUNCTION); the automatic "
-            "target checks one function with a driver"
-        )
-    rel = config.relative(file)
-    if Path(rel).is_absolute():
-        raise UsageError(f"{file} is outside the project root {config.root}")
+    file, language, rel, function = _located(config, file, function)
     text = source if source is not None else file.read_text(encoding="utf-8")
     root = config.root
     build = await asyncio.to_thread(builds.discover, root, rel, tell)
