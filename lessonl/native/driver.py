@@ -43,15 +43,19 @@ DRIVER_TIMEOUT_S = 30.0
 COMPILE_TIMEOUT_S = 120.0
 #: The sanitizers LessonL asks for, and that a sanitizer failure is never recovered from. The
 #: check's build only judges correctness (the timed build keeps the project's flags), so it is
-#: compiled at -O1, the level AddressSanitizer's documentation recommends, after the project's
-#: own -O flag so that it wins: at the project's -O3 the sanitized compile took 2.3x the CPU of
-#: the plain one (0.51 s against 0.22 s), at -O1 0.31 s. The sanitizers' checks are inserted
-#: whatever the level.
+#: compiled at -O0, after the project's own -O flag so that it wins. The sanitizers' checks are
+#: inserted at any level, and without optimization no access the source makes is optimized
+#: away before they see it. What it buys: the sanitized compile was most of a variant's extra
+#: cost over a hand-written target. A real driver (cJSON's print_number, gcc -std=c89) compiled
+#: with the sanitizers in 1.72 s at the project's -O3, 0.59 s at -O1, 0.34 s at -O0 (plain -O3:
+#: 0.57 s); benchmarks/native_target.py measured the automatic target at 1.22x a hand-written
+#: one with the project's tests at -O0, 1.73x at -O1 in the same conditions. The check runs
+#: slower unoptimized; the driver's time bound is checked on the original built the same way.
 SANITIZE = (
     "-fsanitize=address,undefined",
     "-fno-sanitize-recover=all",
     "-fno-omit-frame-pointer",
-    "-O1",
+    "-O0",
 )
 #: ASan reserves terabytes of address space: commands running sanitized code get this
 #: address-space limit (in MiB) and the sanitizer's own RSS limit instead (check.RSS_LIMIT_MB).
