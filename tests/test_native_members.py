@@ -36,6 +36,7 @@ from lessonl import native, prompts, regions, run
 from lessonl.config import load_config
 from lessonl.errors import UsageError
 from lessonl.harness import Harness, Outcome, Project
+from lessonl.harness.outcomes import Evaluation
 from lessonl.llm import build_team
 from lessonl.native import reach
 from lessonl.native.build import Build
@@ -56,6 +57,13 @@ async def _prepare(
         )
     finally:
         await team.aclose()
+
+
+async def _judge(made: native.NativeTarget, variants: list[dict[str, str]]) -> list[Evaluation]:
+    """Each variant's files evaluated in one harness, with a short timing (a few pairs)."""
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
+        return [await harness.evaluate(files, label=f"v{i}") for i, files in enumerate(variants)]
 
 
 def _with_dot(header: str, template: str) -> str:
@@ -80,18 +88,17 @@ async def test_a_function_template_is_instantiated_by_the_driver_and_judged(
     assert made.verification["function"] == "geo::dot"
     assert made.driver is not None and made.driver.lines == 11
     original = (root / SHAPES_HEADER).read_text(encoding="utf-8")
-    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(Project.of(made.config), target, run_id="t") as harness:
-        ev = await harness.evaluate(
-            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_NO_TAIL)}, label="no-tail"
-        )
-        assert ev.outcome == Outcome.INCORRECT
-        assert "the driver's output differs from the original's at line 2" in (ev.detail or "")
-        ev = await harness.evaluate(
-            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_FAST)}, label="fast"
-        )
-        assert ev.outcome == Outcome.CORRECT, ev.detail
-        assert ev.speedup is not None and ev.speedup > 2
+    no_tail, fast = await _judge(
+        made,
+        [
+            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_NO_TAIL)},
+            {SHAPES_HEADER: _with_dot(original, DOT_TEMPLATE_FAST)},
+        ],
+    )
+    assert no_tail.outcome == Outcome.INCORRECT
+    assert "the driver's output differs from the original's at line 2" in (no_tail.detail or "")
+    assert fast.outcome == Outcome.CORRECT, fast.detail
+    assert fast.speedup is not None and fast.speedup > 2
 
 
 async def test_a_method_defined_out_of_line_is_called_on_objects_the_driver_builds(
@@ -107,17 +114,16 @@ async def test_a_method_defined_out_of_line_is_called_on_objects_the_driver_buil
     assert "explicit Polygon(std::vector<Point> points)" in asked.prompt
     assert made.verification["function"] == "geo::Polygon::area"
     original = (root / SHAPES_UNIT).read_text(encoding="utf-8")
-    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(Project.of(made.config), target, run_id="t") as harness:
-        ev = await harness.evaluate(
-            {SHAPES_UNIT: _with_area(original, AREA_SIGNED)}, label="signed"
-        )
-        assert ev.outcome == Outcome.INCORRECT
-        assert "the driver's output differs from the original's" in (ev.detail or "")
-        ev = await harness.evaluate(
-            {SHAPES_UNIT: _with_area(original, AREA_NO_MODULO)}, label="no-modulo"
-        )
-        assert ev.outcome == Outcome.CORRECT, ev.detail
+    signed, no_modulo = await _judge(
+        made,
+        [
+            {SHAPES_UNIT: _with_area(original, AREA_SIGNED)},
+            {SHAPES_UNIT: _with_area(original, AREA_NO_MODULO)},
+        ],
+    )
+    assert signed.outcome == Outcome.INCORRECT
+    assert "the driver's output differs from the original's" in (signed.detail or "")
+    assert no_modulo.outcome == Outcome.CORRECT, no_modulo.detail
 
 
 async def test_a_method_inline_in_its_class_is_checked_and_its_rewrite_spliced_in_place(
@@ -129,13 +135,14 @@ async def test_a_method_inline_in_its_class_is_checked_and_its_rewrite_spliced_i
     assert "`geo::Polygon::perimeter` is a member function" in asked.prompt
     assert "The class, from another file" not in asked.prompt  # it is in the file, shown
     original = (root / SHAPES_HEADER).read_text(encoding="utf-8")
-    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
-    async with Harness(Project.of(made.config), target, run_id="t") as harness:
-        for answer, outcome in [(PERIMETER_OPEN, Outcome.INCORRECT), (PERIMETER_HYPOT, None)]:
-            text = regions.splice(original, "cpp", "geo::Polygon::perimeter", answer)
-            assert text.count("double perimeter() const") == 1
-            ev = await harness.evaluate({SHAPES_HEADER: text}, label="v")
-            assert ev.outcome == (outcome or Outcome.CORRECT), ev.detail
+    texts = [
+        regions.splice(original, "cpp", "geo::Polygon::perimeter", answer)
+        for answer in (PERIMETER_OPEN, PERIMETER_HYPOT)
+    ]
+    assert all(text.count("double perimeter() const") == 1 for text in texts)
+    opened, hypot = await _judge(made, [{SHAPES_HEADER: text} for text in texts])
+    assert opened.outcome == Outcome.INCORRECT
+    assert hypot.outcome == Outcome.CORRECT, hypot.detail
 
 
 @pytest.mark.parametrize(

@@ -785,14 +785,7 @@ class Harness:
             if not source.is_dir():
                 missing.append(rel)
                 continue
-            try:
-                shutil.copytree(source, self._built / rel, symlinks=True)
-            except (OSError, shutil.Error) as exc:
-                raise state_problem(
-                    exc,
-                    self._built,
-                    "keep the original's build folder",
-                ) from exc
+            _copy_folder(source, self._built / rel, "keep the original's build folder")
             for folder, _dirs, names in os.walk(self._built / rel):
                 for name in names:
                     with contextlib.suppress(OSError):
@@ -810,14 +803,7 @@ class Harness:
         for rel in self._reuse:
             source = self._built / rel
             if source.is_dir():
-                try:
-                    shutil.copytree(source, copy.out / rel, symlinks=True)
-                except (OSError, shutil.Error) as exc:
-                    raise state_problem(
-                        exc,
-                        copy.out,
-                        "copy the original's build folder",
-                    ) from exc
+                _copy_folder(source, copy.out / rel, "copy the original's build folder")
         stamp = max(time.time_ns(), self._built_ns + _NEWER_NS)
         for rel in files:
             os.utime(copy.tree / rel, ns=(stamp, stamp), follow_symlinks=False)
@@ -954,3 +940,12 @@ def _tail(text: str, lines: int) -> str:
 
 def _bound(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
+
+
+def _copy_folder(source: Path, dest: Path, doing: str) -> None:
+    """A build folder copied with its symlinks and modification times (make and ninja decide
+    what to rebuild by them); a failure is a state-folder problem, said as one line."""
+    try:
+        shutil.copytree(source, dest, symlinks=True)
+    except (OSError, shutil.Error) as exc:
+        raise state_problem(exc, dest.parent, doing) from exc
