@@ -61,7 +61,8 @@ def _project(tmp: Path) -> Path:
     return root
 
 
-def _team(tmp: Path, fake: FakeLLM) -> Path:
+def team_file(tmp: Path, fake: FakeLLM) -> Path:
+    """A team of one agent on the scripted fake (also used by tests/test_sweep_native.py)."""
     path = tmp / "team.toml"
     path.write_text(
         "[[agents]]\n"
@@ -107,7 +108,7 @@ def test_a_sweep_optimizes_both_functions_and_the_lesson_carries_over(
     fake_llm.script_fn(_reply)
     root = _project(tmp_path)
     before = {p: (root / p).read_text() for p in ("listkit/dedupe.py", "listkit/common.py")}
-    code, out, err = _sweep(root, _team(tmp_path, fake_llm), "--json")
+    code, out, err = _sweep(root, team_file(tmp_path, fake_llm), "--json")
     assert code == 0, err
     result = json.loads(out)
     functions = result["functions"]
@@ -152,7 +153,7 @@ def test_apply_refuses_when_a_file_changed_during_the_sweep(
         return _reply(req)
 
     fake_llm.script_fn(reply)
-    code, _out, err = _sweep(root, _team(tmp_path, fake_llm), "--apply")
+    code, _out, err = _sweep(root, team_file(tmp_path, fake_llm), "--apply")
     assert code == 1, err
     assert err.splitlines()[-1] == (
         "lessonl: listkit/dedupe.py changed since the sweep began; nothing applied (the "
@@ -169,7 +170,7 @@ def test_apply_writes_every_winner_and_a_budget_stop_resumes(
 ) -> None:
     fake_llm.script_fn(_reply)
     root = _project(tmp_path)
-    team = _team(tmp_path, fake_llm)
+    team = team_file(tmp_path, fake_llm)
     # A token budget the first function's run spends: the sweep stops before the second,
     # keeps its state, and says so.
     code, out, err = _sweep(root, team, "--max-tokens", "50")
@@ -196,7 +197,7 @@ def test_ctrl_c_keeps_the_finished_function_and_running_again_resumes(
 ) -> None:
     fake_llm.script_fn(_reply)
     root = _project(tmp_path)
-    team = _team(tmp_path, fake_llm)
+    team = team_file(tmp_path, fake_llm)
     argv = [sys.executable, "-m", "lessonl", "sweep", "--top", "2", "--rounds", "1"]
     argv += ["--team", str(team), "--", "python", "bench.py"]
     proc = subprocess.Popen(
@@ -255,7 +256,7 @@ def test_the_wall_clock_budget_covers_the_profile_and_the_end_to_end_check(
     function a run, and the end-to-end check is skipped with the reason, not overrun."""
     fake_llm.script_fn(_reply)
     root = _project(tmp_path)
-    code, out, err = _sweep(root, _team(tmp_path, fake_llm), "--max-wall-s", "0.1", "--json")
+    code, out, err = _sweep(root, team_file(tmp_path, fake_llm), "--max-wall-s", "0.1", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["functions"] == [] and result["stopped"] == "budget:max_wall_s", result

@@ -22,6 +22,7 @@ from fakes import FakeLLM, FakeRequest
 from fakes.strategies import NO_DOUBT, is_skeptic_request
 from loop_project import is_lesson_request
 from test_hotspots_native import needs_perf
+from test_sweep import team_file
 
 from lessonl import sweep_native
 
@@ -74,17 +75,6 @@ def _project(tmp: Path, build: str = "build") -> Path:
     return root
 
 
-def _team(tmp: Path, fake: FakeLLM) -> Path:
-    path = tmp / "team.toml"
-    path.write_text(
-        "[[agents]]\n"
-        'name = "alpha"\nprovider = "openai"\nmodel = "alpha"\n'
-        f'base_url = "{fake.base_url}"\nmax_retries = 0\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 def _sweep(root: Path, team: Path, *extra: str) -> tuple[int, str, str]:
     argv = [sys.executable, "-m", "lessonl", "sweep", "--top", "1", "--rounds", "1"]
     proc = subprocess.run(
@@ -105,7 +95,7 @@ def test_a_cpp_sweep_rebuilds_the_winner_times_the_workload_and_runs_ctest(
     fake_llm.script_fn(_reply(FAST))
     root = _project(tmp_path)
     before = (root / "src/pairs.cpp").read_text()
-    code, out, err = _sweep(root, _team(tmp_path, fake_llm))
+    code, out, err = _sweep(root, team_file(tmp_path, fake_llm))
     assert code == 0, err
     result = json.loads(out)
     (function,) = result["functions"]
@@ -129,7 +119,7 @@ def test_winners_that_break_a_ctest_test_are_reported_and_never_applied(
     fake_llm.script_fn(_reply(WRONG_ON_REPEATS))
     root = _project(tmp_path)
     before = (root / "src/pairs.cpp").read_text()
-    code, out, err = _sweep(root, _team(tmp_path, fake_llm), "--apply")
+    code, out, err = _sweep(root, team_file(tmp_path, fake_llm), "--apply")
     assert code == 1, err
     e2e = json.loads(out)["end_to_end"]
     assert (e2e["tests_passed"], e2e["tests_failed"]) == (1, 1), e2e
