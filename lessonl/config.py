@@ -79,6 +79,11 @@ class RunConfig:
     # one. Generous: on a loaded 2-core machine the 0.5B model wrote 1-1.5 tokens/s and read a
     # 1,700-token prompt in 80 s, so a 600-token answer takes some 8-10 minutes.
     local_timeout_s: float = 900.0
+    # Extra arguments for the configure step of the automatic C/C++ target (`cmake -S ... -B
+    # ...` or `meson setup ...`), e.g. ["-DWITH_TESTS=ON"], for a project that does not
+    # configure without options. Part of the private folder's name, so changing them
+    # configures afresh.
+    configure_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -436,6 +441,10 @@ def _run_range(key: str, value: Any) -> str | None:
     ranges of `[run]` are written down; `check_run_value` applies them to editor settings)."""
     if value is None:
         return None
+    if key == "configure_args":
+        # They become words of the gate's build command, whose {placeholders} the harness fills.
+        bad = [a for a in value if not a or "{" in a or "}" in a]
+        return f"expected non-empty arguments without braces, got {bad[0]!r}" if bad else None
     if key == "rounds" or key in ("lesson_max_tokens", "code_max_tokens"):
         return None if value >= 1 else f"expected an integer >= 1, got {value}"
     if key == "lessons_per_prompt":

@@ -827,7 +827,12 @@ async def _native_check(
     root = request.config.root
     try:
         how = await asyncio.to_thread(
-            sweep_native.plan, root, request.workload.target, sorted(texts)[0], lambda _l: None
+            sweep_native.plan,
+            root,
+            request.workload.target,
+            sorted(texts)[0],
+            lambda _l: None,
+            request.config.run.configure_args,
         )
     except sweep_native.Unmappable as exc:
         return EndToEnd(shown, note=f"skipped: {exc}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,13 @@ def _build_folder(root: Path, rel: str, marker: str) -> str | None:
     return None
 
 
-def plan(root: Path, program: str, swept_file: str, say: Callable[[str], None]) -> NativePlan:
+def plan(
+    root: Path,
+    program: str,
+    swept_file: str,
+    say: Callable[[str], None],
+    configure_args: tuple[str, ...] = (),
+) -> NativePlan:
     """How to build a copy and run the workload's program in it, or `Unmappable` (blocking:
     it configures the project's private build folder to list its tests)."""
     rel = program_in_project(root, program)
@@ -123,15 +130,19 @@ def plan(root: Path, program: str, swept_file: str, say: Callable[[str], None]) 
         exclude = (folder,)
         where = "{build}/project/" + Path(rel).relative_to(folder).as_posix()
     try:
-        found = builds.discover(root, swept_file, say)
+        found = builds.discover(root, swept_file, say, configure_args=configure_args)
     except UsageError as exc:
         raise Unmappable(f"the project's build cannot be read ({exc})") from None
     notes: list[str] = []
-    gate = tests.find(root, found, notes, say)
+    gate = tests.find(root, found, notes, say, configure_args)
     if gate is not None:
         return NativePlan(kind, gate.build, where, gate.test, exclude, "")
     why = notes[0] if notes else "the project has no tests lessonl can run (ctest, meson, make)"
-    return NativePlan(kind, _BUILD_ONLY[kind], where, None, exclude, why)
+    extra = "".join(" " + shlex.quote(a) for a in configure_args)
+    build = _BUILD_ONLY[kind].replace(
+        " > {build}/configure.log", f"{extra} > {{build}}/configure.log"
+    )
+    return NativePlan(kind, build, where, None, exclude, why)
 
 
 #: A copy's build when the project has no tests (the gate's build, which exists only with

@@ -419,6 +419,48 @@ async def test_a_configure_that_fails_leaves_the_driver_to_judge_and_says_why(
     assert "CMake's configure step failed" in note and "DOT_BACKEND" in note
 
 
+NEEDS_OPTION = (
+    "if(NOT PAIRS_MODE)\n"
+    '  message(FATAL_ERROR "configure with -DPAIRS_MODE=fast or -DPAIRS_MODE=safe")\n'
+    "endif()\n"
+)
+
+
+async def test_a_project_that_configures_only_with_options_takes_run_configure_args(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """Issue 28: a configure step that needs options says how to pass them, and with
+    `[run] configure_args` the private folder, the driver and every variant's project build
+    (the test gate's own configure, in the sandbox) use them."""
+    root = make_project(tmp_path, config=agent_config(fake_llm.base_url))
+    lists = root / "CMakeLists.txt"
+    lists.write_text(lists.read_text(encoding="utf-8") + NEEDS_OPTION, encoding="utf-8")
+    with pytest.raises(UsageError) as refused:
+        await _prepare(root, fake_llm, [DRIVER])
+    assert "PAIRS_MODE" in str(refused.value)
+    assert '`[run] configure_args = ["-DOPTION=VALUE"]`' in str(refused.value)
+
+    (root / "lessonl.toml").write_text(
+        agent_config(fake_llm.base_url, 'configure_args = ["-DPAIRS_MODE=fast"]'),
+        encoding="utf-8",
+    )
+    made = await _prepare(root, fake_llm, [DRIVER])
+    assert made.gate is not None and "-DPAIRS_MODE=fast" in made.gate.build
+    original = (root / FILE).read_text(encoding="utf-8")
+    target = dataclasses.replace(made.target, min_pairs=2, max_pairs=3, timing_budget_s=3.0)
+    async with Harness(Project.of(made.config), target, run_id="t") as harness:
+        ev = await harness.evaluate({FILE: original}, label="same")
+    assert ev.outcome == Outcome.CORRECT, ev.detail
+
+
+def test_configure_args_are_words_of_a_command_so_braces_are_refused(tmp_path: Path) -> None:
+    from lessonl.errors import ConfigError
+
+    (tmp_path / "lessonl.toml").write_text('[run]\nconfigure_args = ["-DX={root}"]\n')
+    with pytest.raises(ConfigError, match=r"run\.configure_args: expected non-empty arguments"):
+        load_config(tmp_path)
+
+
 async def test_an_unsaved_buffer_is_the_original_the_driver_s_output_comes_from(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:

@@ -104,6 +104,7 @@ async def prepare(
     """Build the automatic target of a C/C++ function. `generator_agent` writes the driver
     (its calls counted in `usage`, the run's); `interpreter` is unused (the Python target's)."""
     import asyncio
+    import functools
 
     from lessonl.llm.types import Usage
     from lessonl.native import build as builds
@@ -116,7 +117,10 @@ async def prepare(
     file, language, rel, function = _located(config, file, function)
     text = source if source is not None else file.read_text(encoding="utf-8")
     root = config.root
-    build = await asyncio.to_thread(builds.discover, root, rel, tell)
+    args = config.run.configure_args
+    build = await asyncio.to_thread(
+        functools.partial(builds.discover, root, rel, tell, configure_args=args)
+    )
     if language == "c" and build.unit.suffix != ".c":
         language = "cpp"  # a `.h` header of a C++ project
     reached = reach.check(
@@ -131,7 +135,7 @@ async def prepare(
     info = reached.info
     tell(f"compiling with {build.how}")
     notes: list[str] = []
-    gate = await asyncio.to_thread(tests.find, root, build, notes, tell)
+    gate = await asyncio.to_thread(tests.find, root, build, notes, tell, args)
     got = await obtain(
         build,
         root,

@@ -76,18 +76,23 @@ def recognized(root: Path) -> bool:
 
 
 def discover(
-    root: Path, rel: str, say: Callable[[str], None] | None = None, *, bear: bool | None = None
+    root: Path,
+    rel: str,
+    say: Callable[[str], None] | None = None,
+    *,
+    bear: bool | None = None,
+    configure_args: tuple[str, ...] = (),
 ) -> Build:
     """The project's compile of `rel` (a source or header file), or `UsageError` naming what
     was looked for and the `[[targets]]` entry to write instead. `bear`: whether to use bear
-    for a Makefile (default: when installed)."""
+    for a Makefile (default: when installed); `configure_args`: `[run] configure_args`."""
     tell = say or (lambda _line: None)
     found = _compile_commands(root)
     if found is not None:
         path, entries = found
         return _choose(root, rel, entries, "compile_commands.json", f"{_rel(path, root)}")
     if (root / "CMakeLists.txt").is_file():
-        folder = configure_cmake(root, tell)
+        folder = configure_cmake(root, tell, configure_args)
         path = folder / "compile_commands.json"
         if not path.is_file():
             raise UsageError(
@@ -98,7 +103,7 @@ def discover(
         build = _choose(root, rel, entries, "cmake", "CMake (configured in a private folder)")
         return dataclasses.replace(build, cmake_dir=folder)
     if (root / "meson.build").is_file():
-        folder = configure_meson(root, tell)
+        folder = configure_meson(root, tell, configure_args)
         entries = _read_entries(folder / "compile_commands.json")
         build = _choose(root, rel, entries, "meson", "Meson (set up in a private folder)")
         return dataclasses.replace(build, meson_dir=folder)
@@ -167,17 +172,28 @@ def _read_entries(path: Path) -> list[_Entry]:
     return out
 
 
-def private_folder(root: Path, kind: str) -> Path:
-    """`.lessonl/native/<kind>-<hash of the root>/`: one per project, reused between runs."""
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
+def private_folder(root: Path, kind: str, args: tuple[str, ...] = ()) -> Path:
+    """`.lessonl/native/<kind>-<hash of the root and the configure arguments>/`: one per
+    project and `[run] configure_args`, reused between runs."""
+    key = "\0".join([str(root.resolve()), *args])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return StateDir(root).path / "native" / f"{kind}-{digest}"
 
 
-def configure_cmake(root: Path, tell: Callable[[str], None]) -> Path:
-    """Configure (or re-configure: cheap when nothing changed) the private CMake folder."""
+#: What a failed or slow configure step says to do about it.
+_OPTIONS_HINT = (
+    "if it needs options, give them in lessonl.toml as `[run] configure_args = "
+    '["-DOPTION=VALUE"]`, or configure the project yourself into build/ with '
+    "compile_commands.json (lessonl then reads it)"
+)
+
+
+def configure_cmake(root: Path, tell: Callable[[str], None], args: tuple[str, ...] = ()) -> Path:
+    """Configure (or re-configure: cheap when nothing changed) the private CMake folder, with
+    `[run] configure_args`."""
     if shutil.which("cmake") is None:
         raise UsageError("the project uses CMake but cmake is not installed: apt-get install cmake")
-    folder = private_folder(root, "cmake")
+    folder = private_folder(root, "cmake", args)
     StateDir(root).ensure()
     folder.mkdir(parents=True, exist_ok=True)
     fresh = not (folder / "CMakeCache.txt").is_file()
@@ -190,6 +206,7 @@ def configure_cmake(root: Path, tell: Callable[[str], None]) -> Path:
         str(folder),
         "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
         "-DCMAKE_BUILD_TYPE=Release",
+        *args,
     ]
     try:
         done = subprocess.run(
@@ -203,20 +220,17 @@ def configure_cmake(root: Path, tell: Callable[[str], None]) -> Path:
         ) from None
     if done.returncode != 0:
         raise UsageError(
-            f"CMake's configure step failed: {_first_error(_output(done))}; if it "
-            "needs options, configure the project yourself with "
-            "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON into build/ (lessonl then reads "
-            "build/compile_commands.json)"
+            f"CMake's configure step failed: {_first_error(_output(done))}; {_OPTIONS_HINT}"
         )
     return folder
 
 
-def configure_meson(root: Path, tell: Callable[[str], None]) -> Path:
+def configure_meson(root: Path, tell: Callable[[str], None], args: tuple[str, ...] = ()) -> Path:
     """Set up (once; later runs reuse it) a private Meson build folder, which writes
-    compile_commands.json itself."""
+    compile_commands.json itself, with `[run] configure_args`."""
     if shutil.which("meson") is None:
         raise UsageError("the project uses Meson but meson is not installed: apt-get install meson")
-    folder = private_folder(root, "meson")
+    folder = private_folder(root, "meson", args)
     StateDir(root).ensure()
     if (folder / "compile_commands.json").is_file():
         tell(f"reusing Meson's set-up in {_rel(folder, root)}")
@@ -224,7 +238,7 @@ def configure_meson(root: Path, tell: Callable[[str], None]) -> Path:
     if folder.exists():
         shutil.rmtree(folder)  # a set-up that failed half-way
     tell(f"setting up Meson in {_rel(folder, root)}")
-    argv = ["meson", "setup", str(folder), str(root), "--buildtype=release"]
+    argv = ["meson", "setup", str(folder), str(root), "--buildtype=release", *args]
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=CONFIGURE_TIMEOUT_S, check=False
@@ -235,11 +249,7 @@ def configure_meson(root: Path, tell: Callable[[str], None]) -> Path:
             "in build/ (lessonl then reads build/compile_commands.json)"
         ) from None
     if done.returncode != 0:
-        raise UsageError(
-            f"Meson's set-up failed: {_first_error(_output(done))}; if it needs "
-            "options, set the project up yourself in build/ (lessonl then reads "
-            "build/compile_commands.json)"
-        )
+        raise UsageError(f"Meson's set-up failed: {_first_error(_output(done))}; {_OPTIONS_HINT}")
     return folder
 
 

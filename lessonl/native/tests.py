@@ -20,6 +20,7 @@ target's timeout.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -39,7 +40,11 @@ class Gate:
 
 
 def find(
-    root: Path, build: Build, notes: list[str], tell: Callable[[str], None] | None = None
+    root: Path,
+    build: Build,
+    notes: list[str],
+    tell: Callable[[str], None] | None = None,
+    configure_args: tuple[str, ...] = (),
 ) -> Gate | None:
     """The project's test gate, or None when it has no tests we know how to run. When the
     flags came from a compile_commands.json of a CMake or Meson project, the project is still
@@ -48,12 +53,13 @@ def find(
     cmake_dir, meson_dir = build.cmake_dir, build.meson_dir
     try:
         if cmake_dir is None and (root / "CMakeLists.txt").is_file():
-            cmake_dir = configure_cmake(root, say)
+            cmake_dir = configure_cmake(root, say, configure_args)
         elif meson_dir is None and cmake_dir is None and (root / "meson.build").is_file():
-            meson_dir = configure_meson(root, say)
+            meson_dir = configure_meson(root, say, configure_args)
     except UsageError as exc:
         notes.append(f"the project's tests are not used: {exc}")
         return None
+    extra = "".join(" " + shlex.quote(a) for a in configure_args)
     if cmake_dir is not None:
         count = _ctest_count(cmake_dir)
         if count:
@@ -64,7 +70,7 @@ def find(
             return Gate(
                 build=(
                     "{ [ -f {build}/project/CMakeCache.txt ] || cmake -S {root} -B "
-                    f"{{build}}/project{ninja} -DCMAKE_BUILD_TYPE=Release > "
+                    f"{{build}}/project{ninja} -DCMAKE_BUILD_TYPE=Release{extra} > "
                     "{build}/configure.log; } && cmake --build {build}/project"
                 ),
                 test="ctest --test-dir {build}/project --output-on-failure",
@@ -79,8 +85,8 @@ def find(
             return Gate(
                 build=(
                     "{ [ -f {build}/project/build.ninja ] || meson setup {build}/project {root} "
-                    "--buildtype=release > {build}/configure.log; } && meson compile -C "
-                    "{build}/project"
+                    f"--buildtype=release{extra} > "
+                    "{build}/configure.log; } && meson compile -C {build}/project"
                 ),
                 test="meson test -C {build}/project --print-errorlogs",
                 how=f"the project's {count} Meson test{'s' if count != 1 else ''} (all of "
