@@ -670,7 +670,12 @@ def test_the_local_model_runs_on_the_node_that_runs_the_pair(
     assert seen, "no model server was started by a Ray worker"
     assert all(title.startswith("ray::") for title in seen.values()), seen  # a worker's child
     assert 1 <= most <= len(nodes), (most, seen)
-    assert len(seen) <= len(nodes), seen  # a node's later pairs use the server its first started
+    # A node's later pairs use the server its first pair started, as long as Ray gives them the
+    # same worker process. Ray may start a fresh worker for a later pair (it did once in three
+    # full runs of the suite here), which then starts its own server: so fewer servers than
+    # pairs, not exactly one per node. Without the worker's keep-alive lease, every pair
+    # starts one (4).
+    assert len(seen) < len(entries), seen
     deadline = time.monotonic() + 30  # the job's workers end with the driver, their servers too
     while _local_servers(cluster.tmp) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -31,9 +31,10 @@ and each task first removes those of dead workers on this machine (a worker kill
 The embedded local model: `runner.run_pair` builds a team per pair, and the team releases its
 server lease when the pair ends, which would stop the server after every pair. Here the first
 pair that needs a local model takes one extra lease for the life of the worker process, so the
-node's server starts lazily with its first pair and later pairs on the node reuse it. Ray runs
-the pairs of a node in one reused worker process (the "timing" resource lets one pair at a time
-in), and the server is registered with that process's `quiet` module, so it is paused while the
+node's server starts lazily with its first pair and later pairs on the node reuse it. Ray
+usually runs the pairs of a node in one reused worker process (the "timing" resource lets one
+pair at a time in); when it starts a fresh worker for a later pair, that worker starts its own
+server. The server is registered with its process's `quiet` module, so it is paused while the
 process times a pair, as in a local run.
 """
 
