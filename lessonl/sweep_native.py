@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,22 +137,8 @@ def plan(
     if gate is not None:
         return NativePlan(kind, gate.build, where, gate.test, exclude, "")
     why = notes[0] if notes else "the project has no tests lessonl can run (ctest, meson, make)"
-    extra = "".join(" " + shlex.quote(a) for a in configure_args)
-    build = _BUILD_ONLY[kind].replace(
-        " > {build}/configure.log", f"{extra} > {{build}}/configure.log"
-    )
+    build = tests.project_build(kind, configure_args)  # the gate's, which needs tests to exist
     return NativePlan(kind, build, where, None, exclude, why)
-
-
-#: A copy's build when the project has no tests (the gate's build, which exists only with
-#: them, is the same command).
-_BUILD_ONLY = {
-    "cmake": "cmake -S {root} -B {build}/project -DCMAKE_BUILD_TYPE=Release > "
-    "{build}/configure.log && cmake --build {build}/project",
-    "meson": "meson setup {build}/project {root} --buildtype=release > {build}/configure.log "
-    "&& meson compile -C {build}/project",
-    "make": "make",
-}
 
 
 def test_counts(kind: str, output: str, returncode: int | None) -> tuple[int, int, str]:

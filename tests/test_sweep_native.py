@@ -163,6 +163,36 @@ def test_test_counts_from_ctest_meson_and_make() -> None:
     assert sweep_native.test_counts("cmake", "Segmentation fault", None)[:2] == (0, 1)
 
 
+def test_a_cmake_project_without_tests_builds_the_program_with_its_configure_args(
+    tmp_path: Path,
+) -> None:
+    """No ctest tests: the copy is still built, by the command the test gate uses, with
+    `[run] configure_args`; run here as the check runs it, it builds the workload's program."""
+    root = _project(tmp_path)
+    lists = root / "CMakeLists.txt"
+    text = lists.read_text(encoding="utf-8")
+    lists.write_text(
+        text[: text.index("enable_testing()")]
+        + 'if(NOT SWEEP_MODE)\n  message(FATAL_ERROR "set -DSWEEP_MODE")\nendif()\n',
+        encoding="utf-8",
+    )
+    shutil.rmtree(root / "build")
+    subprocess.run(
+        ["cmake", "-S", ".", "-B", "build", "-DSWEEP_MODE=on"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(["cmake", "--build", "build"], cwd=root, check=True, capture_output=True)
+    how = sweep_native.plan(root, "./build/bench", "src/pairs.cpp", print, ("-DSWEEP_MODE=on",))
+    assert how.test is None and how.program == "{build}/project/bench"
+    out = tmp_path / "out"
+    out.mkdir()
+    command = how.build.replace("{root}", str(root)).replace("{build}", str(out))
+    subprocess.run(["sh", "-c", command], check=True, capture_output=True)
+    assert (out / "project" / "bench").is_file()
+
+
 def test_a_makefile_project_builds_the_program_in_the_copys_tree(tmp_path: Path) -> None:
     root = tmp_path / "made"
     (root / "src").mkdir(parents=True)

@@ -59,20 +59,11 @@ def find(
     except UsageError as exc:
         notes.append(f"the project's tests are not used: {exc}")
         return None
-    extra = "".join(" " + shlex.quote(a) for a in configure_args)
     if cmake_dir is not None:
         count = _ctest_count(cmake_dir)
         if count:
-            # Ninja where installed: it finds what a variant's change reaches in milliseconds
-            # where CMake's Makefiles take a few tenths of a second even on a small project,
-            # and builds the translation units a header reaches in parallel.
-            ninja = " -G Ninja" if shutil.which("ninja") else ""
             return Gate(
-                build=(
-                    "{ [ -f {build}/project/CMakeCache.txt ] || cmake -S {root} -B "
-                    f"{{build}}/project{ninja} -DCMAKE_BUILD_TYPE=Release{extra} > "
-                    "{build}/configure.log; } && cmake --build {build}/project"
-                ),
+                build=project_build("cmake", configure_args),
                 test="ctest --test-dir {build}/project --output-on-failure",
                 how=f"the project's {count} ctest test{'s' if count != 1 else ''} (all of "
                 "them: ctest cannot tell which reach the function)",
@@ -83,11 +74,7 @@ def find(
         count = _meson_count(meson_dir)
         if count:
             return Gate(
-                build=(
-                    "{ [ -f {build}/project/build.ninja ] || meson setup {build}/project {root} "
-                    f"--buildtype=release{extra} > "
-                    "{build}/configure.log; } && meson compile -C {build}/project"
-                ),
+                build=project_build("meson", configure_args),
                 test="meson test -C {build}/project --print-errorlogs",
                 how=f"the project's {count} Meson test{'s' if count != 1 else ''} (all of "
                 "them: meson cannot tell which reach the function)",
@@ -101,12 +88,37 @@ def find(
             for goal in ("test", "check"):
                 if re.search(rf"^{goal}\s*:", text, re.M):
                     return Gate(
-                        build="make",
+                        build=project_build("make"),
                         test=f"make {goal}",
                         how=f"the Makefile's `make {goal}` (all of it: make cannot tell which "
                         "tests reach the function)",
                     )
     return None
+
+
+def project_build(kind: str, configure_args: tuple[str, ...] = ()) -> str:
+    """The command that builds the project in a copy (`kind`: "cmake", "meson" or "make"):
+    the test gate's, and the sweep's end-to-end copies' (lessonl.sweep_native). CMake and
+    Meson configure `{build}/project` unless it already is (a variant that starts from the
+    original's folder), with `[run] configure_args`; a Makefile builds in the tree."""
+    extra = "".join(" " + shlex.quote(a) for a in configure_args)
+    if kind == "cmake":
+        # Ninja where installed: it finds what a variant's change reaches in milliseconds
+        # where CMake's Makefiles take a few tenths of a second even on a small project, and
+        # builds the translation units a header reaches in parallel.
+        ninja = " -G Ninja" if shutil.which("ninja") else ""
+        return (
+            "{ [ -f {build}/project/CMakeCache.txt ] || cmake -S {root} -B "
+            f"{{build}}/project{ninja} -DCMAKE_BUILD_TYPE=Release{extra} > "
+            "{build}/configure.log; } && cmake --build {build}/project"
+        )
+    if kind == "meson":
+        return (
+            "{ [ -f {build}/project/build.ninja ] || meson setup {build}/project {root} "
+            f"--buildtype=release{extra} > "
+            "{build}/configure.log; } && meson compile -C {build}/project"
+        )
+    return "make"
 
 
 def build_notes(gate: Gate, *, sandboxed: bool) -> list[str]:
