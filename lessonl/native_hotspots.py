@@ -298,20 +298,9 @@ def _refused(root: Path, rel: str, function: str) -> str | None:
     from lessonl.native import reach
 
     try:
-        text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        reach.check(
-            text,
-            "c" if rel.endswith(".c") else "cpp",
-            function,
-            file=root / rel,
-            include_dirs=[root, root / "include"],
-            root=root,
-            missing_ok=True,
-        )
+        reach.check_early(root, root / rel, function)
     except UsageError as exc:
         return str(exc)
-    except OSError:
-        return None  # the run reads it again and says why
     return None
 
 

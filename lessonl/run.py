@@ -281,21 +281,8 @@ def _require_reachable(root: Path, file: Path, function: str | None, source: str
     asked. A name not found is left to `prepare`, which knows the project's flags."""
     from lessonl.native import reach
 
-    if function is None:
-        return
-    try:
-        text = source if source is not None else file.read_text(encoding="utf-8")
-    except OSError:
-        return  # prepare reads it again and says why
-    reach.check(
-        text,
-        "c" if file.suffix == ".c" else "cpp",  # a `.h` may be either: C++ reads both
-        function,
-        file=file,
-        include_dirs=[root, root / "include"],
-        root=root,
-        missing_ok=True,
-    )
+    if function is not None:
+        reach.check_early(root, file, function, source)
 
 
 def _require_function(file: Path, function: str | None) -> None:

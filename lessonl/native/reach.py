@@ -119,6 +119,26 @@ _SKIP = {".lessonl", ".git", "build", "node_modules", ".venv"}
 _MAX_FILES = 5000
 
 
+def check_early(root: Path, file: Path, function: str, source: str | None = None) -> None:
+    """`check` before the project's flags are known (plan time, the hotspot list): the file's
+    text (`source`, an editor's unsaved buffer, else read), its language from its suffix (a
+    `.h` may be either: C++ reads both), the usual include folders; a name not found is left
+    to `prepare`, and an unreadable file to whoever reads it next and says why."""
+    try:
+        text = source if source is not None else file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    check(
+        text,
+        "c" if file.suffix == ".c" else "cpp",
+        function,
+        file=file,
+        include_dirs=[root, root / "include"],
+        root=root,
+        missing_ok=True,
+    )
+
+
 def _declared_only(
     source: str, language: str, function: str, file: Path, root: Path | None
 ) -> str | None:
