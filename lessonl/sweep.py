@@ -74,6 +74,7 @@ from lessonl.harness.timing import BenchFailed, TimingLock, time_pairs
 from lessonl.harness.workspace import populate, project_files
 from lessonl.hotspots import TESTS, Hotspot, Profile, Workload, profile, profile_native
 from lessonl.llm.team import Team
+from lessonl.native.build import first_error_line
 from lessonl.report import RunReport
 from lessonl.run import Override, Overrides, RunRequest, execute, plan
 from lessonl.state import StateDir, state_problem
@@ -848,7 +849,9 @@ async def _native_check(
             return EndToEnd(shown, note=clock.spent_note(f"building the {name} copy"))
         if built.returncode != 0:
             what = "the winners together do not" if name == "winners" else "the project does not"
-            outcome = EndToEnd(shown, note=f"{what} build in a copy: {_last_line(built)}")
+            said = (built.stderr + "\n" + built.stdout).strip()
+            why = first_error_line(said) if said else f"exit status {built.returncode}"
+            outcome = EndToEnd(shown, note=f"{what} build in a copy: {why}")
             if name == "winners":
                 outcome.tests_passed, outcome.tests_failed = 0, 1
             return outcome
@@ -880,10 +883,3 @@ async def _native_check(
     outcome.tests_passed, outcome.tests_failed = passed, failed
     outcome.note = _joined(outcome.note, note)
     return outcome
-
-
-def _last_line(result: CommandResult) -> str:
-    """The build's last complaint, on one line."""
-    lines = [ln.strip() for ln in (result.stderr + "\n" + result.stdout).splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "error" in ln.lower()]
-    return (errors or lines or [f"exit status {result.returncode}"])[0][:300]

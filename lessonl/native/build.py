@@ -220,7 +220,7 @@ def configure_cmake(root: Path, tell: Callable[[str], None], args: tuple[str, ..
         ) from None
     if done.returncode != 0:
         raise UsageError(
-            f"CMake's configure step failed: {_first_error(_output(done))}; {_OPTIONS_HINT}"
+            f"CMake's configure step failed: {first_error_line(_output(done))}; {_OPTIONS_HINT}"
         )
     return folder
 
@@ -249,7 +249,9 @@ def configure_meson(root: Path, tell: Callable[[str], None], args: tuple[str, ..
             "in build/ (lessonl then reads build/compile_commands.json)"
         ) from None
     if done.returncode != 0:
-        raise UsageError(f"Meson's set-up failed: {_first_error(_output(done))}; {_OPTIONS_HINT}")
+        raise UsageError(
+            f"Meson's set-up failed: {first_error_line(_output(done))}; {_OPTIONS_HINT}"
+        )
     return folder
 
 
@@ -258,7 +260,9 @@ def _output(done: subprocess.CompletedProcess[str]) -> str:
     return done.stderr + "\n" + done.stdout
 
 
-def _first_error(text: str) -> str:
+def first_error_line(text: str) -> str:
+    """A tool's first error on one line (with the line after it, where compilers put the
+    detail), else its last line: what a one-line message quotes."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for i, line in enumerate(lines):
         if "error" in line.lower():
@@ -289,7 +293,7 @@ def _bear(root: Path, tell: Callable[[str], None]) -> list[_Entry] | str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bear could not build the project: {exc}"
     if done.returncode != 0 or not out.is_file():
-        return f"the build under bear failed: {_first_error(_output(done))}"
+        return f"the build under bear failed: {first_error_line(_output(done))}"
     text = out.read_text(encoding="utf-8").replace(str(tree.resolve()), str(root.resolve()))
     out.write_text(text.replace(str(tree), str(root.resolve())), encoding="utf-8")
     shutil.rmtree(tree, ignore_errors=True)
@@ -313,7 +317,7 @@ def _make_dry_run(root: Path) -> list[_Entry]:
     except subprocess.TimeoutExpired:
         raise UsageError("`make -n -B` did not finish within 60 s") from None
     if done.returncode != 0:
-        raise UsageError(f"`make -n -B` failed: {_first_error(_output(done))}")
+        raise UsageError(f"`make -n -B` failed: {first_error_line(_output(done))}")
     entries = []
     folders = [root]  # `-w` prints where each (recursive) make runs: paths are relative to it
     for line in done.stdout.splitlines():
