@@ -305,6 +305,40 @@ def sweep_folder(root: Path) -> Path:
     return folder
 
 
+def finished_sweeps(root: Path) -> list[dict[str, Any]]:
+    """The finished sweeps kept under `.lessonl/sweep/`, newest first (a sweep's id starts
+    with its UTC start time). The unfinished sweep (`state.json`) and the ones set aside
+    (`-abandoned`, `state-unreadable-`) are not listed: only finished sweeps have a summary.
+    An unreadable file is listed with its `error`, not skipped in silence. What the editor's
+    `lessonl/sweeps` answers; here, beside the names the sweep gives its files."""
+    out = []
+    folder = StateDir(root).path / "sweep"  # read only: nothing is created
+    names = sorted(folder.glob("*.json"), key=lambda p: p.name, reverse=True)
+    for path in names:
+        if path.name == "state.json" or path.stem.endswith("-abandoned"):
+            continue
+        if path.name.startswith("state-unreadable-"):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("sweep_id") != path.stem:
+                raise ValueError("not a finished sweep")
+            functions = data["functions"]
+            entry = {
+                "sweepId": path.stem,
+                "started": data.get("started"),
+                "workload": data["workload"],
+                "stopped": data.get("stopped", "done"),
+                "functions": len(functions),
+                "faster": sum(1 for f in functions if f.get("best")),
+                "endToEnd": EndToEnd.from_json(data["end_to_end"]).line,
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            entry = {"sweepId": path.stem, "error": f"{path}: cannot read the kept sweep ({exc})"}
+        out.append(entry)
+    return out
+
+
 def _load_state(folder: Path) -> SweepState | None:
     path = folder / "state.json"
     try:

@@ -224,47 +224,14 @@ def _folder(root: Path) -> Path:
     return StateDir(root).path / "sweep"
 
 
-def _listed(root: Path) -> list[dict[str, Any]]:
-    """The finished sweeps kept under `.lessonl/sweep/`, newest first (a sweep's id starts
-    with its UTC start time). The unfinished sweep (`state.json`) and the ones set aside
-    (`-abandoned`, `state-unreadable-`) are not listed: only finished sweeps have a summary.
-    An unreadable file is listed with its `error`, not skipped in silence."""
-    from lessonl.sweep import EndToEnd
-
-    out = []
-    folder = _folder(root)
-    names = sorted(folder.glob("*.json"), key=lambda p: p.name, reverse=True)
-    for path in names:
-        if path.name == "state.json" or path.stem.endswith("-abandoned"):
-            continue
-        if path.name.startswith("state-unreadable-"):
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("sweep_id") != path.stem:
-                raise ValueError("not a finished sweep")
-            functions = data["functions"]
-            entry = {
-                "sweepId": path.stem,
-                "started": data.get("started"),
-                "workload": data["workload"],
-                "stopped": data.get("stopped", "done"),
-                "functions": len(functions),
-                "faster": sum(1 for f in functions if f.get("best")),
-                "endToEnd": EndToEnd.from_json(data["end_to_end"]).line,
-            }
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            entry = {"sweepId": path.stem, "error": f"{path}: cannot read the kept sweep ({exc})"}
-        out.append(entry)
-    return out
-
-
 async def sweeps(ls: LessonLServer, params: Any) -> list[dict[str, Any]]:
     """`lessonl/sweeps`: the project's finished sweeps, newest first."""
     p = wire.parse(SweepsParams, params or {}, SWEEPS)
     start = actions.require_path(p.uri) if p.uri else await ls.project_root(None)
     root, _config = await asyncio.to_thread(project_for, start)
-    return await asyncio.to_thread(_listed, root)
+    from lessonl.sweep import finished_sweeps
+
+    return await asyncio.to_thread(finished_sweeps, root)
 
 
 async def sweep_summary(ls: LessonLServer, params: Any) -> dict[str, Any]:
