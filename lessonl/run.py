@@ -257,8 +257,9 @@ def choose_target(
         if not has_tests(config.root):
             raise UsageError(
                 f"no [[targets]] entry covers {rel}, and {config.root} has no tests to record "
-                f"the calls of {function or 'the function'} from (a tests/ folder or "
-                f"test_*.py files); add a test that calls it, or {OWN_TARGET}",
+                f"the calls of {function or 'the function'} from (a tests/ folder, or "
+                "test_*.py files up to four folders deep); add a test that calls it, or "
+                f"{OWN_TARGET}",
                 data={"file": rel, "needs": "tests-or-target"},
             )
         _require_function(file, function)

@@ -86,6 +86,26 @@ def test_a_python_file_without_tests_gets_the_plans_answer(
     assert not (root / ".lessonl").exists()  # nothing was recorded, nothing was kept
 
 
+def test_tests_kept_inside_the_package_count_and_an_environments_do_not(tmp_path: Path) -> None:
+    """toolz keeps its tests in toolz/tests/ and src-layout projects in src/pkg/tests/: pytest
+    collects them, so the plan must not refuse the project for having "no tests" (it did, as
+    it looked only at the root and one folder down). Test files inside a virtual environment
+    or a hidden folder are not the project's and still do not count."""
+    root = _python_project(tmp_path / "proj", tests=False)
+    (root / ".venv" / "lib" / "site-packages" / "dep").mkdir(parents=True)
+    (root / ".venv" / "lib" / "site-packages" / "dep" / "test_dep.py").write_text("")
+    (root / "node_modules" / "x").mkdir(parents=True)
+    (root / "node_modules" / "x" / "test_x.py").write_text("")
+    with pytest.raises(UsageError, match="has no tests"):
+        runs.plan(runs.RunRequest(root / "m.py", "double"))
+    inner = root / "src" / "m_pkg" / "tests"
+    inner.mkdir(parents=True)
+    (inner / "test_m.py").write_text("def test_nothing():\n    pass\n")
+    assert runs.plan(runs.RunRequest(root / "m.py", "double")).kind == "auto-python"
+    (inner / "test_m.py").rename(inner / "m_test.py")  # pytest's other default name
+    assert runs.plan(runs.RunRequest(root / "m.py", "double")).kind == "auto-python"
+
+
 def test_the_rule_for_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Named entry, else the covering entry, else automatic Python (with tests), else the
     error of a C/C++ file without an entry (as long as no automatic C/C++ target is there)."""

@@ -33,12 +33,37 @@ def python_root(file: Path) -> Path:
     return start
 
 
+# Folders never searched for tests: environments, caches, build output and our own state.
+_NOT_TESTS = frozenset(
+    {"node_modules", "site-packages", "build", "dist", "__pycache__", "venv", "env"}
+)
+_TESTS_DEPTH = 4  # pkg/tests/test_x.py and src/pkg/tests/test_x.py sit at depth 2 and 3
+_TESTS_FOLDERS = 2000  # a bound on the walk, so a huge tree costs milliseconds, not seconds
+
+
 def has_tests(root: Path) -> bool:
     """Whether the project looks like it has pytest tests (cheap: no collection), which is
-    what an automatic target needs; the editor offers "Optimize" on that basis."""
+    what an automatic target needs; the editor offers "Optimize" on that basis.
+
+    Looks for pytest's default file names (test_*.py, *_test.py) down to a few folders deep:
+    many projects keep their tests inside the package (toolz/tests/, src/pkg/tests/), which
+    a look at the root alone missed, refusing a project whose tests pytest collects fine."""
     if (root / "tests").is_dir() or (root / "test").is_dir():
         return True
-    return any(root.glob("test_*.py")) or any(root.glob("*/test_*.py"))
+    for seen, (folder, dirs, files) in enumerate(os.walk(root), start=1):
+        if any(
+            f.endswith(".py") and (f.startswith("test_") or f.endswith("_test.py")) for f in files
+        ):
+            return True
+        depth = len(Path(folder).relative_to(root).parts)
+        dirs[:] = [
+            d
+            for d in dirs
+            if depth < _TESTS_DEPTH and not d.startswith(".") and d not in _NOT_TESTS
+        ]
+        if seen >= _TESTS_FOLDERS:
+            return False
+    return False
 
 
 @dataclass(frozen=True)
