@@ -852,10 +852,19 @@ class Harness:
         if step == "test":
             # LessonL's own runner (lessonl/auto/runner) names the mismatch in one line: that
             # line leads, so the one-line summary is the assertion, not pytest's decoration.
-            marked = [x for x in text.splitlines() if x.startswith(MISMATCH_MARK)]
-            lead = marked[-1][len(MISMATCH_MARK) :].strip() + "\n" if marked else ""
+            # Its marked lines leave the tail, which would otherwise repeat the lead verbatim
+            # (the runner prints nothing else), protocol mark and all.
+            lines = text.splitlines()
+            marked = [x for x in lines if x.startswith(MISMATCH_MARK)]
+            if not marked:
+                return Outcome.INCORRECT, (
+                    f"test failed (exit status {result.returncode}): {_tail(text, 20)}"
+                )
+            lead = marked[-1][len(MISMATCH_MARK) :].strip()
+            rest = "\n".join(x for x in lines if not x.startswith(MISMATCH_MARK))
+            more = "\n" + _tail(rest, 20) if rest.strip() else ""
             return Outcome.INCORRECT, (
-                f"test failed (exit status {result.returncode}): {lead}{_tail(text, 20)}"
+                f"test failed (exit status {result.returncode}): {lead}{more}"
             )
         tail = _tail(_clean(result.stderr, copy), 5)
         return Outcome.CRASHED, f"{step} exited with status {result.returncode}: {tail}"
