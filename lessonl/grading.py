@@ -165,12 +165,34 @@ async def grade(
         parts = regions.splice_parts(subject.source, subject.language, subject.function, code)
     except regions.SpliceError as exc:  # a model defect: graded, never raised to the user
         return Graded(code=code, parts=None, evaluation=NotBuilt(str(exc)))
-    for part in parts.ignored:
-        log.warning(
-            "%s: part of the answer not used: %s (%s)", who or label, part.name, part.reason
-        )
+    _warn_unused(parts.ignored, who or label)
     evaluation = await harness.evaluate({subject.file: parts.text}, label=label)
     return Graded(code=code, parts=parts, evaluation=evaluation)
+
+
+_NAMES_SHOWN = 5  # an unused-parts warning names this many, then counts the rest
+
+
+def _warn_unused(ignored: Sequence[regions.AnswerPart], who: str) -> None:
+    """One warning per distinct reason, naming the parts: a small model that echoes the whole
+    file of a real project (toolz's itertoolz.py) gave eighteen identical lines otherwise."""
+    by_reason: dict[str, list[str]] = {}
+    for part in ignored:
+        by_reason.setdefault(part.reason, []).append(part.name)
+    for reason, names in by_reason.items():
+        if len(names) == 1:
+            log.warning("%s: part of the answer not used: %s (%s)", who, names[0], reason)
+            continue
+        shown = ", ".join(names[:_NAMES_SHOWN])
+        more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+        log.warning(
+            "%s: %d parts of the answer not used: %s%s (%s)",
+            who,
+            len(names),
+            shown,
+            more,
+            reason,
+        )
 
 
 # --------------------------------------------------------------------------- asking a model

@@ -151,3 +151,24 @@ def test_every_strategy_answers_by_re_measurement_and_counts_usage_once(
     calls = fake_llm.requests
     assert result.input_tokens == sum(_words(r.prompt) for r in calls)
     assert result.output_tokens == sum(_words(_reply(r)) for r in calls)
+
+
+def test_parts_not_used_for_one_reason_are_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """A small model echoing a whole file of a real project gave one warning per echoed
+    function (eighteen identical lines on toolz); parts left out for the same reason are now
+    one line naming them, and a part with a reason of its own keeps its own line."""
+    subject = _subject()
+    echoed = [f"def extra_{i}(x):\n    return x + {i}\n" for i in range(7)]
+    source = subject.source + "\n\n" + "\n\n".join(echoed)
+    subject = grading.Subject(source, "python", "unique_count", subject.file)
+    rewritten = "\n\n".join(e.replace("+", "-") for e in echoed)
+    reply = f"```python\ndef unique_count(items):\n    return len(set(items))\n\n\n{rewritten}```"
+    with caplog.at_level("WARNING", logger="lessonl.grading"):
+        graded = asyncio.run(grading.grade(FakeHarness(_grades), subject, reply, label="r0-a"))
+    assert graded.parts is not None and len(graded.parts.ignored) == 7
+    lines = [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        "r0-a: 7 parts of the answer not used: extra_0, extra_1, extra_2, extra_3, extra_4 "
+        "and 2 more (not rewritten: "
+    ), lines[0]
