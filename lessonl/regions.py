@@ -29,7 +29,10 @@ Design choices worth knowing:
   target's build and test judge that. References are matched by name (a local variable of
   another function named like a helper keeps that helper from being the target's own).
 * Other code in the answer is used only when it is *new* (a helper, a type, an include the
-  file lacks): repeating existing types or globals would risk redefinition errors.
+  file lacks): repeating existing types or globals would risk redefinition errors. A Python
+  import that would rebind a name the file already binds (its own `groupby`, an import, a
+  name set in a top-level `try`) is left out, or a `from` import cut down to its new names:
+  rebinding would change code the user did not ask us to touch.
   New includes/imports go after the file's last include/import, new helpers just before the
   first top-level item that holds the target or a rewritten helper, new class members just
   before the target method. A `main` the model adds as a demo is dropped: the target's own
@@ -771,6 +774,95 @@ def _include_nodes(root: ts.Node, language: str) -> list[ts.Node]:
     return found
 
 
+def _import_names(node: ts.Node) -> list[tuple[str, ts.Node]]:
+    """The module-level names a Python import binds, each with the node that binds it
+    (`import a.b` binds `a`; `from m import x as y` binds `y`; a `*` import binds none we
+    can name)."""
+    out: list[tuple[str, ts.Node]] = []
+    for i, child in enumerate(node.named_children):
+        if node.field_name_for_named_child(i) != "name":
+            continue
+        if child.type == "aliased_import":
+            alias = child.child_by_field_name("alias")
+            if alias is not None:
+                out.append((_text(alias), child))
+        elif node.type == "import_statement":
+            out.append((_text(child).split(".")[0].strip(), child))
+        else:
+            out.append((_text(child).strip(), child))
+    return out
+
+
+_PY_BLOCKS = {
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "try_statement",
+    "except_clause",
+    "finally_clause",
+    "with_statement",
+    "block",
+}
+
+
+def _python_bound(root: ts.Node) -> set[str]:
+    """Names a Python file binds at module level: its functions, classes, assigned names and
+    imports, including those inside a top-level `if`/`try`/`with` (the usual optional-import
+    and TYPE_CHECKING blocks), never a function's or class's own."""
+    bound: set[str] = set()
+
+    def targets(node: ts.Node) -> None:
+        if node.type == "identifier":
+            bound.add(_text(node))
+        elif node.type in ("pattern_list", "tuple_pattern", "list_pattern"):
+            for c in node.named_children:
+                targets(c)
+
+    def walk(node: ts.Node) -> None:
+        for c in node.named_children:
+            item = c.child_by_field_name("definition") if c.type == "decorated_definition" else c
+            if item is None:
+                continue
+            if item.type in ("function_definition", "class_definition"):
+                name = item.child_by_field_name("name")
+                if name is not None:
+                    bound.add(_text(name))
+            elif item.type in ("import_statement", "import_from_statement"):
+                bound.update(name for name, _ in _import_names(item))
+            elif item.type == "expression_statement":
+                for e in item.named_children:
+                    if e.type in ("assignment", "augmented_assignment"):
+                        left = e.child_by_field_name("left")
+                        if left is not None:
+                            targets(left)
+            elif item.type in _PY_BLOCKS:
+                walk(item)
+
+    walk(root)
+    return bound
+
+
+def _python_import(item: ts.Node, bound: set[str]) -> tuple[str | None, list[str]]:
+    """A new import of the answer as it may be added: (its text, or that of a `from` import
+    cut down to the names the file does not bind yet, or None; the names it would rebind).
+
+    An import binding a name the file already binds would change code the user did not ask us
+    to touch: the local model added `from itertools import groupby` to toolz's itertoolz.py,
+    which defines its own `groupby`. Added after the file's other imports, it happened to be
+    overridden by that definition; in a file that imports below its definitions it would
+    replace them for every caller."""
+    names = _import_names(item)
+    clash = [name for name, _ in names if name in bound]
+    if not clash:
+        return _norm(_text(item)), []
+    fresh = [node for name, node in names if name not in bound]
+    module = item.child_by_field_name("module_name")
+    if item.type == "import_from_statement" and fresh and module is not None:
+        kept = ", ".join(_text(node) for node in fresh)
+        return f"from {_text(module)} import {kept}", clash
+    return None, clash
+
+
 def _item_key(node: ts.Node, language: str) -> str | None:
     """What identifies a top-level item, to tell a new helper from one the file already has.
 
@@ -1069,6 +1161,7 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
     helpers: list[str] = []
     answer_container = _container(mine.outer, language)
     answer_includes = _include_nodes(aroot, language)
+    py_bound = _python_bound(root) if language == "python" else set()
     for item in _items_around(aroot, mine.outer, language):
         if item in answer_includes or item.type in (
             "preproc_include",
@@ -1077,10 +1170,26 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
             "import_from_statement",
             "future_import_statement",
         ):
-            text = _norm(_text(item))
-            if text not in have_incl and text not in new_incl:
-                new_incl.append(text)
-                used.append(AnswerPart("include", text))
+            whole = _norm(_text(item))
+            line: str | None = whole
+            if whole not in have_incl and whole not in new_incl and language == "python":
+                line, clash = _python_import(item, py_bound)
+                if clash:
+                    names = ", ".join(f"`{n}`" for n in clash)
+                    ignored.append(
+                        AnswerPart(
+                            "include",
+                            whole,
+                            f"it would rebind {names}, which the file already binds and other "
+                            "code of the file may use; "
+                            + (f"`{line}` was added instead" if line else "it was not added"),
+                        )
+                    )
+                if line is not None:
+                    py_bound.update(name for name, _ in _import_names(item))
+            if line is not None and line not in have_incl and line not in new_incl:
+                new_incl.append(line)
+                used.append(AnswerPart("include", line))
             continue
         func = next((f for f in afound if f.outer == item), None)
         if func is not None:

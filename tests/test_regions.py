@@ -600,3 +600,53 @@ def test_extract_code_a_reply_cut_inside_a_string_reads_as_before() -> None:
     # An unbalanced quote: the lexer believes the rest is a string; the first fence still closes.
     reply = '```python\ndef f():\n    """never closed\n    return 1\n```\nprose\n'
     assert extract_code(reply, "python") == 'def f():\n    """never closed\n    return 1\n'
+
+
+def test_a_new_import_never_rebinds_a_name_the_file_binds() -> None:
+    """The local model's answer for toolz's `frequencies` added `from itertools import
+    groupby, filterfalse` to a file that defines its own `groupby`. An import binding a name
+    the file already binds (a function, an import, a name set in a top-level `try`) would
+    change code nobody asked us to touch: a `from` import is cut down to the names that are
+    new, any other is left out, and each says why. The result must still run: exec it."""
+    source = (
+        "import collections\n"
+        "from itertools import filterfalse\n"
+        "try:\n"
+        "    import numpy as np\n"
+        "except ImportError:\n"
+        "    np = None\n"
+        "\n\n"
+        "def frequencies(seq):\n"
+        "    d = collections.defaultdict(int)\n"
+        "    for item in seq:\n"
+        "        d[item] += 1\n"
+        "    return dict(d)\n"
+        "\n\n"
+        "def groupby(key, seq):\n"
+        "    return 'toolz groupby'\n"
+    )
+    answer = (
+        "from itertools import groupby, filterfalse, chain as ch\n"
+        "import numpy as np\n"
+        "import collections\n"
+        "from collections import Counter\n"
+        "\n\n"
+        "def frequencies(seq):\n"
+        "    return dict(Counter(ch(seq)))\n"
+    )
+    result = splice_parts(source, "python", "frequencies", answer)
+    reasons = {p.name: p.reason for p in result.ignored}
+    assert set(reasons) == {
+        "from itertools import groupby, filterfalse, chain as ch",
+        "import numpy as np",
+    }, reasons
+    cut = reasons["from itertools import groupby, filterfalse, chain as ch"]
+    assert cut.startswith("it would rebind `groupby`, `filterfalse`, which the file already")
+    assert cut.endswith("`from itertools import chain as ch` was added instead")
+    assert reasons["import numpy as np"].endswith("it was not added")
+    used = {p.name for p in result.used if p.kind == "include"}
+    assert used == {"from itertools import chain as ch", "from collections import Counter"}
+    namespace: dict[str, object] = {}
+    exec(compile(result.text, "spliced.py", "exec"), namespace)
+    assert namespace["frequencies"](["a", "b", "a"]) == {"a": 2, "b": 1}  # type: ignore[operator]
+    assert namespace["groupby"](None, []) == "toolz groupby"  # type: ignore[operator]
