@@ -262,7 +262,18 @@ def test_a_skeptic_answering_garbage_is_dropped_and_the_winner_still_wins(
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     fake_llm.script_fn(by_agent({"beta": EVENS_RIGHT}, skeptic=lambda req: "```python\n1/0(\n```"))
-    report = _optimize_evens(tmp_path, fake_llm, ("beta",))
+    root = _project(tmp_path, "auto_skeptic")
+    team = _team(tmp_path, fake_llm, ("beta",))
+    args = ("optimize", "evens/count.py:count_even", "--rounds", "1", "--team", str(team))
+    code, out, err = _lessonl(*args, cwd=root)
+    assert code == 0, err
+    # The winner the skeptic could not attack says so beside it, not only in the report.
+    assert (
+        "skeptic: it could not attack this variant, which rests on the tests' evidence above "
+        "alone (beta answered without a generate_inputs() function"
+    ) in out, out
+    (path,) = re.findall(r"^report: (.+)$", out, re.M)
+    report = json.loads((root / path).read_text(encoding="utf-8"))
     (variant,) = _variants(report)
     assert variant["outcome"] == "correct"
     assert variant["skeptic"]["status"] == "dropped"

@@ -146,6 +146,33 @@ def judged_by(verification: dict[str, Any] | None) -> str:
     return f"judged by the target's test: {verification.get('test', '')}"
 
 
+def skeptic_line(report: RunReport) -> str:
+    """What the skeptic made of the winner, in one line ('' when it had no say: a hand-written
+    target, or `[run] skeptic` off). A winner the skeptic could not attack is proposed on the
+    tests' evidence alone, and the user must see that beside it, not only in the report's
+    notes: on toolz the local model's input generator failed for every would-be winner."""
+    best = report.best
+    if best is None:
+        return ""
+    for record in report.rounds:
+        for variant in record.variants:
+            if variant.round != best.round or variant.agent != best.agent:
+                continue
+            verdict = variant.skeptic or {}
+            if verdict.get("status") == "passed":
+                return (
+                    f"skeptic: it matched the original on all {verdict.get('inputs', 0)} "
+                    "inputs the skeptic chose to tell them apart"
+                )
+            if verdict.get("status") == "dropped":
+                why = str(verdict.get("detail", "")).removeprefix("skeptic dropped: ")
+                return (
+                    "skeptic: it could not attack this variant, which rests on the tests' "
+                    f"evidence above alone ({why})"
+                )
+    return ""
+
+
 def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, str]) -> None:
     """The winner, its diff and its lessons. On a terminal the diff is highlighted and long
     lines wrap; in a pipe or a file every line is printed whole and unwrapped (rich would crop
@@ -156,6 +183,8 @@ def _print_result(report: RunReport, console: Console, lesson_texts: dict[str, s
         console.print(Text(judged_by(report.verification)), soft_wrap=plain)
     if report.best is not None and report.best.chosen_because:
         console.print(Text(f"chosen: {report.best.chosen_because}"), soft_wrap=plain)
+    if skeptic := skeptic_line(report):
+        console.print(Text(skeptic), soft_wrap=plain)
     if report.best is not None:
         if plain:
             console.print(Text(report.best.diff.rstrip("\n")), soft_wrap=True)
