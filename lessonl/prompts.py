@@ -369,13 +369,26 @@ COT_EMPHASIS = (
 SKEPTIC_INPUTS = 30
 
 
-def skeptic_prompt(original: str, candidate: str, qualname: str, samples: Sequence[str]) -> str:
+def skeptic_prompt(
+    original: str,
+    candidate: str,
+    qualname: str,
+    samples: Sequence[str],
+    error: str | None = None,
+) -> str:
     """The skeptic (docs/method.md, "The skeptic"): the original and a would-be winner side by
     side, and a request for inputs on which they may behave differently, as the same
     `generate_inputs()` the input generator writes, so the runner's generator path runs them.
     It names the classes of inputs tests tend to miss, because a rewrite that passes every
-    recorded call is wrong, when it is, exactly where the tests never looked."""
+    recorded call is wrong, when it is, exactly where the tests never looked. `error` is why
+    the previous answer gave no usable inputs: the one second attempt shows it to the model."""
     shown = "\n".join(f"    {s}" for s in samples) or "    (none were recorded)"
+    again = (
+        f"\nYour previous generate_inputs() gave no usable inputs: {error}\nWrite a corrected "
+        "one: complete, runnable code with concrete values (no `...` placeholders).\n"
+        if error
+        else ""
+    )
     return f"""Your job is to find inputs on which the two Python functions below behave \
 differently. The candidate is a faster rewrite of the original `{qualname}`; it already gives the
 same results on every call recorded from the project's tests, so look where those tests do not:
@@ -401,7 +414,9 @@ each a pair `(args, kwargs)`: `args` a tuple of positional arguments (for a meth
 instance first), `kwargs` a dict; favour inputs on which you suspect a difference. It must be
 deterministic (use `random.Random(1234)`, never the global random or the clock), do no I/O,
 and finish within a second. You may import the standard library and the function's own
-module. Reply with one ```python fenced block containing only that code."""
+module.
+{again}
+Reply with one ```python fenced block containing only that code."""
 
 
 def outcome_text(evaluation: EvaluationLike, language: str) -> str:

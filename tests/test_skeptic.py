@@ -67,10 +67,13 @@ async def test_a_skeptic_s_bad_answers_are_dropped_its_good_ones_judge(
             max_tokens=512,
         )
 
-        async def attack(answer: str, candidate_code: str) -> tuple[str, int, str]:
-            answers.append(answer)
+        async def attack(answer: str | list[str], candidate_code: str) -> tuple[str, int, str]:
+            """One attack, asking the skeptic exactly the answers given, in order (a
+            generator whose inputs are unusable is asked again, shown why)."""
+            answers[:] = [answer] if isinstance(answer, str) else answer
             candidate = original.replace(original[original.index("def count_even") :], "")
             verdict = await skeptic.attack(candidate + candidate_code, Usage(), run_id="t", round=0)
+            assert not answers, f"the skeptic was asked fewer times: {verdict}"
             return verdict.status, verdict.inputs, verdict.detail
 
         floats = skeptic_inputs("(([4.0, 4.5, 3],), {})", "(([2, 3],), {})")
@@ -85,15 +88,25 @@ async def test_a_skeptic_s_bad_answers_are_dropped_its_good_ones_judge(
         status, _, detail = await attack("no code at all", WRONG)
         assert status == DROPPED and "without a generate_inputs() function" in detail
         status, _, detail = await attack(
-            "```python\ndef generate_inputs():\n    return 1 / 0\n```", WRONG
+            ["```python\ndef generate_inputs():\n    return 1 / 0\n```"] * 2, WRONG
         )
         assert status == DROPPED and "ZeroDivisionError" in detail
-        status, _, detail = await attack(NOT_DETERMINISTIC, WRONG)
+        status, _, detail = await attack([NOT_DETERMINISTIC] * 2, WRONG)
         assert status == DROPPED and "not deterministic" in detail
-        status, _, detail = await attack(skeptic_inputs("((None,), {})", "((3,), {})"), WRONG)
+        status, _, detail = await attack([skeptic_inputs("((None,), {})", "((3,), {})")] * 2, WRONG)
         assert status == DROPPED and "none of its inputs is usable" in detail
-        status, _, detail = await attack("```python\ngenerate_inputs = 3\n```", WRONG)
+        status, _, detail = await attack(["```python\ngenerate_inputs = 3\n```"] * 2, WRONG)
         assert status == DROPPED and "the input generator failed" in detail
+        assert detail.endswith("(asked 2 times)")
+        # A first answer with placeholders (what the local model wrote on toolz) is asked
+        # again with its error, and the second answer's inputs judge.
+        placeholder = "```python\ndef generate_inputs():\n    return [x for x in ...]\n```"
+        asked = len(fake_llm.requests)
+        status, inputs, detail = await attack([placeholder, floats], WRONG)
+        assert (status, inputs) == (REFUTED, 2), detail
+        first, second = fake_llm.requests[asked:]
+        assert "previous generate_inputs() gave no usable inputs" not in first.prompt
+        assert "'ellipsis' object is not iterable" in second.prompt
     finally:
         await team.aclose()
     assert not (made.recording.folder.parent / "skeptic").exists() or not any(

@@ -23,8 +23,9 @@ as the recording, and in bubblewrap like the harness's commands when `[run] sand
 (the generator and the candidate are model-written code): only the attack's own folder is
 writable, HOME and the project are hidden, there is no network.
 
-A skeptic that fails, loops, answers without a generator, or whose inputs are
-non-deterministic or all crash the original is *dropped* with a note: the run goes on and the
+A generator that fails, loops, or whose inputs are non-deterministic or all crash the original
+is shown why and asked once more (`ATTEMPTS`). A skeptic that answers without a generator, or
+whose second generator fails too, is *dropped* with a note: the run goes on and the
 check is never weaker than without the skeptic (the candidate keeps its verdict from the
 recorded calls). A candidate that fails the check on the skeptic's inputs in any other way
 (it hangs, or cannot even be loaded there) is refuted: when in doubt, not correct.
@@ -80,6 +81,13 @@ class Verdict:
         return data
 
 
+#: Answers asked of the skeptic per attack: a second one, shown why the first's generator gave
+#: no usable inputs (it raised, or its inputs crash the original or are not deterministic). On
+#: toolz the local model's generator failed on every would-be winner (`...` placeholders),
+#: which left each one unattacked.
+ATTEMPTS = 2
+
+
 def _dropped(why: str) -> Verdict:
     return Verdict(DROPPED, 0, f"skeptic dropped: {why}")
 
@@ -109,25 +117,41 @@ class Skeptic:
             candidate_code = regions.prompt_context(candidate, "python", self.function).code
         except LessonLError as exc:
             return _dropped(f"the candidate cannot be shown ({exc})")
-        prompt = prompts.skeptic_prompt(
-            original_code, candidate_code, self.qualname, self.recording.meta.get("samples", [])
-        )
-        try:
-            reply = await grading.ask(
-                self.agent,
-                prompt,
-                usage,
-                temperature=0.0,
-                max_tokens=self.max_tokens,
-                sample=SampleId(
-                    run_id=run_id, round=round, agent=self.agent.name, purpose="skeptic"
-                ),
+        samples = self.recording.meta.get("samples", [])
+        problem: str | None = None
+        for attempt in range(ATTEMPTS):
+            prompt = prompts.skeptic_prompt(
+                original_code, candidate_code, self.qualname, samples, error=problem
             )
-        except LessonLError as exc:
-            return _dropped(f"the model call failed ({exc})")
-        code = regions.extract_code(reply, "python")
-        if not code or "generate_inputs" not in code:
-            return _dropped(f"{self.agent.name} answered without a generate_inputs() function")
+            try:
+                reply = await grading.ask(
+                    self.agent,
+                    prompt,
+                    usage,
+                    temperature=0.0,
+                    max_tokens=self.max_tokens,
+                    sample=SampleId(
+                        run_id=run_id,
+                        round=round,
+                        agent=self.agent.name,
+                        purpose="skeptic" if attempt == 0 else f"skeptic-{attempt + 1}",
+                    ),
+                )
+            except LessonLError as exc:
+                return _dropped(f"the model call failed ({exc})")
+            code = regions.extract_code(reply, "python")
+            if not code or "generate_inputs" not in code:
+                # Not asked again: "I see no input on which they differ" is an answer.
+                return _dropped(f"{self.agent.name} answered without a generate_inputs() function")
+            verdict = await self._attack_with(code, candidate)
+            if isinstance(verdict, Verdict):
+                return verdict
+            problem = verdict
+        return _dropped(f"{problem} (asked {ATTEMPTS} times)")
+
+    async def _attack_with(self, code: str, candidate: str) -> Verdict | str:
+        """The attack with one generator: a verdict, or (a plain string) why its inputs were
+        unusable, which a second attempt may fix. Our own step failing is a final verdict."""
         digest = hashlib.sha256((candidate + code).encode()).hexdigest()[:10]
         work = self.recording.folder.parent / "skeptic" / digest
         try:
@@ -140,7 +164,8 @@ class Skeptic:
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
 
-    async def _run(self, work: Path, generator: str, candidate: str) -> Verdict:
+    async def _run(self, work: Path, generator: str, candidate: str) -> Verdict | str:
+        """The runner's steps; a plain string says why the generator's inputs are unusable."""
         tree, folder = work / "tree", work / "recording"
         await asyncio.to_thread(self._prepare, work, tree, folder, generator)
         env = private_env(work, self.secret_names)
@@ -168,15 +193,15 @@ class Skeptic:
         made = await runner("generate", "--generator", str(work / "generator.py"), "--drop-raising")
         problem = _failure(made, "its inputs")
         if problem:
-            return _dropped(problem)
+            return problem
         verified = await runner("verify")
         problem = _failure(verified, "replaying its inputs on the original")
         if problem:
-            return _dropped(problem)
+            return problem
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         kept = int(meta.get("kept", 0))
         if kept == 0:
-            return _dropped(
+            return (
                 "none of its inputs is usable (each one makes the original raise, or gives "
                 "another result when run again)"
             )
