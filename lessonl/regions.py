@@ -30,9 +30,9 @@ Design choices worth knowing:
   another function named like a helper keeps that helper from being the target's own).
 * Other code in the answer is used only when it is *new* (a helper, a type, an include the
   file lacks): repeating existing types or globals would risk redefinition errors. A Python
-  import that would rebind a name the file already binds (its own `groupby`, an import, a
-  name set in a top-level `try`) is left out, or a `from` import cut down to its new names:
-  rebinding would change code the user did not ask us to touch.
+  import that would rebind a name the file already binds to something else (its own
+  `groupby`, an optional import made in a top-level `try`) is left out, or a `from` import cut
+  down to its other names: rebinding would change code the user did not ask us to touch.
   New includes/imports go after the file's last include/import, new helpers just before the
   first top-level item that holds the target or a rewritten helper, new class members just
   before the target method. A `main` the model adds as a demo is dropped: the target's own
@@ -774,22 +774,28 @@ def _include_nodes(root: ts.Node, language: str) -> list[ts.Node]:
     return found
 
 
-def _import_names(node: ts.Node) -> list[tuple[str, ts.Node]]:
-    """The module-level names a Python import binds, each with the node that binds it
-    (`import a.b` binds `a`; `from m import x as y` binds `y`; a `*` import binds none we
-    can name)."""
-    out: list[tuple[str, ts.Node]] = []
+def _import_names(node: ts.Node) -> list[tuple[str, str, ts.Node]]:
+    """What a Python import binds at module level: (name, what it binds it to, the node).
+    `import a.b` binds `a` to the package `a`; `from m import x as y` binds `y` to `m`'s `x`;
+    a `*` import binds none we can name."""
+    module = node.child_by_field_name("module_name")
+    source = _text(module).strip() if module is not None else ""
+    out: list[tuple[str, str, ts.Node]] = []
     for i, child in enumerate(node.named_children):
         if node.field_name_for_named_child(i) != "name":
             continue
         if child.type == "aliased_import":
             alias = child.child_by_field_name("alias")
-            if alias is not None:
-                out.append((_text(alias), child))
-        elif node.type == "import_statement":
-            out.append((_text(child).split(".")[0].strip(), child))
+            real = child.child_by_field_name("name")
+            if alias is None or real is None:
+                continue
+            name, what = _text(alias), _text(real).strip()
         else:
-            out.append((_text(child).strip(), child))
+            what = _text(child).strip()
+            name = what.split(".")[0].strip() if node.type == "import_statement" else what
+            what = name if node.type == "import_statement" else what
+        target = f"import {what}" if node.type == "import_statement" else f"from {source}: {what}"
+        out.append((name, target, child))
     return out
 
 
@@ -805,15 +811,16 @@ _PY_BLOCKS = {
 }
 
 
-def _python_bound(root: ts.Node) -> set[str]:
-    """Names a Python file binds at module level: its functions, classes, assigned names and
-    imports, including those inside a top-level `if`/`try`/`with` (the usual optional-import
-    and TYPE_CHECKING blocks), never a function's or class's own."""
-    bound: set[str] = set()
+def _python_bound(root: ts.Node) -> dict[str, set[str]]:
+    """Names a Python file binds at module level, each with what it binds them to (an import's
+    source, or "" for a function, class or assignment): its own, including those inside a
+    top-level `if`/`try`/`with` (the usual optional-import and TYPE_CHECKING blocks), never a
+    function's or class's."""
+    bound: dict[str, set[str]] = {}
 
     def targets(node: ts.Node) -> None:
         if node.type == "identifier":
-            bound.add(_text(node))
+            bound.setdefault(_text(node), set()).add("")
         elif node.type in ("pattern_list", "tuple_pattern", "list_pattern"):
             for c in node.named_children:
                 targets(c)
@@ -824,11 +831,12 @@ def _python_bound(root: ts.Node) -> set[str]:
             if item is None:
                 continue
             if item.type in ("function_definition", "class_definition"):
-                name = item.child_by_field_name("name")
-                if name is not None:
-                    bound.add(_text(name))
+                defined = item.child_by_field_name("name")
+                if defined is not None:
+                    bound.setdefault(_text(defined), set()).add("")
             elif item.type in ("import_statement", "import_from_statement"):
-                bound.update(name for name, _ in _import_names(item))
+                for name, what, _ in _import_names(item):
+                    bound.setdefault(name, set()).add(what)
             elif item.type == "expression_statement":
                 for e in item.named_children:
                     if e.type in ("assignment", "augmented_assignment"):
@@ -842,20 +850,27 @@ def _python_bound(root: ts.Node) -> set[str]:
     return bound
 
 
-def _python_import(item: ts.Node, bound: set[str]) -> tuple[str | None, list[str]]:
+def _python_import(item: ts.Node, bound: dict[str, set[str]]) -> tuple[str | None, list[str]]:
     """A new import of the answer as it may be added: (its text, or that of a `from` import
-    cut down to the names the file does not bind yet, or None; the names it would rebind).
+    cut down to the names it may bind, or None; the names it would rebind).
 
-    An import binding a name the file already binds would change code the user did not ask us
-    to touch: the local model added `from itertools import groupby` to toolz's itertoolz.py,
-    which defines its own `groupby`. Added after the file's other imports, it happened to be
-    overridden by that definition; in a file that imports below its definitions it would
-    replace them for every caller."""
+    An import binding a name the file already binds to something else would change code the
+    user did not ask us to touch: the local model added `from itertools import groupby` to
+    toolz's itertoolz.py, which defines its own `groupby`. Added after the file's other
+    imports, it happened to be overridden by that definition; in a file that imports below its
+    definitions it would replace them for every caller. Binding a name to what every one of
+    the file's bindings of it already is (`import os.path` beside `import os`, which loads a
+    submodule the new code may need) changes nothing and is allowed; an import the file only
+    makes inside a `try` (an optional dependency) is not repeated outside it."""
     names = _import_names(item)
-    clash = [name for name, _ in names if name in bound]
+
+    def rebinds(name: str, what: str) -> bool:
+        return name in bound and bound[name] != {what}
+
+    clash = [name for name, what, _ in names if rebinds(name, what)]
     if not clash:
         return _norm(_text(item)), []
-    fresh = [node for name, node in names if name not in bound]
+    fresh = [node for name, what, node in names if not rebinds(name, what)]
     module = item.child_by_field_name("module_name")
     if item.type == "import_from_statement" and fresh and module is not None:
         kept = ", ".join(_text(node) for node in fresh)
@@ -1161,7 +1176,7 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
     helpers: list[str] = []
     answer_container = _container(mine.outer, language)
     answer_includes = _include_nodes(aroot, language)
-    py_bound = _python_bound(root) if language == "python" else set()
+    py_bound = _python_bound(root) if language == "python" else {}
     for item in _items_around(aroot, mine.outer, language):
         if item in answer_includes or item.type in (
             "preproc_include",
@@ -1185,8 +1200,9 @@ def splice_parts(source: str, language: str, name: str | None, answer: str) -> S
                             + (f"`{line}` was added instead" if line else "it was not added"),
                         )
                     )
-                if line is not None:
-                    py_bound.update(name for name, _ in _import_names(item))
+                for name, what, _ in _import_names(item) if line is not None else []:
+                    if name not in clash:  # what the added import binds from now on
+                        py_bound.setdefault(name, set()).add(what)
             if line is not None and line not in have_incl and line not in new_incl:
                 new_incl.append(line)
                 used.append(AnswerPart("include", line))

@@ -605,11 +605,14 @@ def test_extract_code_a_reply_cut_inside_a_string_reads_as_before() -> None:
 def test_a_new_import_never_rebinds_a_name_the_file_binds() -> None:
     """The local model's answer for toolz's `frequencies` added `from itertools import
     groupby, filterfalse` to a file that defines its own `groupby`. An import binding a name
-    the file already binds (a function, an import, a name set in a top-level `try`) would
-    change code nobody asked us to touch: a `from` import is cut down to the names that are
-    new, any other is left out, and each says why. The result must still run: exec it."""
+    the file already binds to something else (its own function, an optional import set in a
+    top-level `try`) would change code nobody asked us to touch: a `from` import is cut down to
+    the other names, any other import is left out, and each says why. Binding a name to what
+    the file already binds it to (`filterfalse`, `os` by `import os.path`) is harmless. The
+    result must still run: exec it."""
     source = (
         "import collections\n"
+        "import os\n"
         "from itertools import filterfalse\n"
         "try:\n"
         "    import numpy as np\n"
@@ -629,6 +632,7 @@ def test_a_new_import_never_rebinds_a_name_the_file_binds() -> None:
         "from itertools import groupby, filterfalse, chain as ch\n"
         "import numpy as np\n"
         "import collections\n"
+        "import os.path\n"
         "from collections import Counter\n"
         "\n\n"
         "def frequencies(seq):\n"
@@ -641,11 +645,16 @@ def test_a_new_import_never_rebinds_a_name_the_file_binds() -> None:
         "import numpy as np",
     }, reasons
     cut = reasons["from itertools import groupby, filterfalse, chain as ch"]
-    assert cut.startswith("it would rebind `groupby`, `filterfalse`, which the file already")
-    assert cut.endswith("`from itertools import chain as ch` was added instead")
+    assert cut.startswith("it would rebind `groupby`, which the file already binds")
+    assert cut.endswith("`from itertools import filterfalse, chain as ch` was added instead")
+    assert reasons["import numpy as np"].startswith("it would rebind `np`")
     assert reasons["import numpy as np"].endswith("it was not added")
     used = {p.name for p in result.used if p.kind == "include"}
-    assert used == {"from itertools import chain as ch", "from collections import Counter"}
+    assert used == {
+        "from itertools import filterfalse, chain as ch",
+        "import os.path",
+        "from collections import Counter",
+    }
     namespace: dict[str, object] = {}
     exec(compile(result.text, "spliced.py", "exec"), namespace)
     assert namespace["frequencies"](["a", "b", "a"]) == {"a": 2, "b": 1}  # type: ignore[operator]
