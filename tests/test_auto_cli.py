@@ -397,6 +397,44 @@ def test_tests_failing_on_the_original_stop_the_run(tmp_path: Path, fake_llm: Fa
     assert fake_llm.requests == []  # nothing was asked of the model
 
 
+SAME_MEAN = "```python\ndef mean(values):\n    return sum(values) / len(values)\n```"
+
+
+def test_failing_tests_that_never_call_the_function_are_left_out_with_a_note(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """boltons 24.1.0 was refused because one of its tests, about files and path-dependent,
+    fails in LessonL's copy of the project. A failing test that never calls the function
+    judges no variant: it is left out and the report says so; one that calls it still stops
+    the run (the test above)."""
+    fake_llm.script_fn(by_agent({"alpha": SAME_MEAN}))
+    root = _project(tmp_path, "auto_failing")
+    (root / "tests" / "test_mathy.py").write_text(
+        "from mathy import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n\n\n"
+        "def test_sorting_fails():\n    assert sorted([2, 1]) == [2, 1]\n",
+        encoding="utf-8",
+    )
+    code, out, err = _lessonl(
+        "optimize",
+        "mathy.py:mean",
+        "--rounds",
+        "1",
+        "--json",
+        "--team",
+        str(_team(tmp_path, fake_llm)),
+        cwd=root,
+    )
+    assert code == 0, err
+    notes = json.loads(out)["verification"]["notes"]
+    (note,) = [n for n in notes if "tests/test_mathy.py::test_sorting_fails" in n]
+    assert note.startswith(
+        "1 of the project's tests fail on the original code in LessonL's copy of the project "
+        "(tests/test_mathy.py::test_sorting_fails; first error: "
+    ), note
+    assert "none of them calls mean, so they judge no variant and were left out" in note
+    assert not any(n.startswith("test_failure:") for n in notes), notes
+
+
 @pytest.mark.parametrize("where", ["mathy.py", "tests/test_mathy.py"])
 def test_a_project_not_installed_where_its_tests_run_is_named_as_such(
     tmp_path: Path, fake_llm: FakeLLM, where: str

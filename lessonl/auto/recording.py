@@ -63,6 +63,7 @@ class Recording:
     # (and time) variants instead: says so, with the true reason, for `verification.notes`.
     fallback: str | None = None
     strength_error: str | None = None  # why coverage / property-based inputs are missing
+    tests_left_out: str | None = None  # failing tests that do not call the function (a note)
 
 
 #: Why `verify` dropped a recorded call, in the user's words (the runner's `dropped_why` keys).
@@ -205,7 +206,7 @@ async def record(
         wall = time.monotonic() - started
         _raise_for(result, "recording")
         meta = _meta(recording)
-        _judge_tests(meta)
+        tests_left_out = _judge_tests(meta, qualname)
         support_dir, strength_error = await _strengthen(
             run_confined,
             interpreter,
@@ -280,6 +281,7 @@ async def record(
         generator_error=generator_error,
         fallback=fallback,
         strength_error=strength_error,
+        tests_left_out=tests_left_out,
     )
 
 
@@ -388,14 +390,28 @@ def _listed(names: list[str], limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _judge_tests(meta: dict[str, Any]) -> None:
-    """Refuse to go on when the tests fail on the original: nothing to trust."""
+def _judge_tests(meta: dict[str, Any], qualname: str) -> str | None:
+    """Refuse to go on when a test that calls the function fails on the original: nothing to
+    trust. Failing tests that never call it judge no variant (a variant's check reruns only
+    the tests that call it), so they are left out, and the returned note says so and why
+    they may fail here only: boltons 24.1.0's test_iter_find_files strips its folder's path
+    with `str.lstrip`, which fails in any copy whose path holds the file name's letters."""
     broken = meta["errors"] + meta["failed"]
     if not broken:
-        return
+        return None
     first = meta.get("examples", {}).get("test_failure", "")
+    calling = set(meta.get("tests", []))
+    judging = [t for t in broken if t in calling]
+    installed = "No module named" in first or "PackageNotFoundError" in first
+    if not judging and not installed and meta.get("tests"):
+        return (
+            f"{len(broken)} of the project's tests fail on the original code in LessonL's "
+            f"copy of the project ({_listed(broken)}{f'; first error: {first}' if first else ''})"
+            f"; none of them calls {qualname}, so they judge no variant and were left out "
+            "(a test that depends on where the project lives can fail in the copy only)"
+        )
     hint = "fix them first: LessonL judges variants by them"
-    if "No module named" in first or "PackageNotFoundError" in first:  # not installed there
+    if installed:  # not installed there
         hint = (
             "is the project installed in the interpreter its tests run with? (install it there, "
             "e.g. `pip install -e .`, or set [run] interpreter)"

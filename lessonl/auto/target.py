@@ -78,6 +78,8 @@ def verification(recording: Recording) -> dict[str, Any]:
     meta = recording.meta
     left_out = {k: v for k, v in meta.get("left_out", {}).items() if v}
     examples = dict(meta.get("examples", {}))
+    if recording.tests_left_out:  # its note quotes the first failure in words
+        examples.pop("test_failure", None)
     notes = [f"{reason}: {text}" for reason, text in examples.items() if text and ":" not in reason]
     for why, count in dropped_on_replay(meta).items():
         left_out[DROPPED[why]] = count
@@ -85,6 +87,8 @@ def verification(recording: Recording) -> dict[str, Any]:
             notes.append(f"{count} calls left out, e.g. {examples[f'dropped:{why}']}")
     if recording.fallback:
         notes.append(recording.fallback)
+    if recording.tests_left_out:
+        notes.append(recording.tests_left_out)
     if recording.generator_error:
         notes.append(f"generated inputs were wanted but not used: {recording.generator_error}")
     if meta["kept"] < FEW_CALLS:
