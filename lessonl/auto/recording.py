@@ -403,7 +403,7 @@ def _judge_tests(meta: dict[str, Any], qualname: str) -> str | None:
     calling = set(meta.get("tests", []))
     judging = [t for t in broken if t in calling]
     installed = "No module named" in first or "PackageNotFoundError" in first
-    if not judging and not installed and meta.get("tests"):
+    if not judging and not installed:
         return (
             f"{len(broken)} of the project's tests fail on the original code in LessonL's "
             f"copy of the project ({_listed(broken)}{f'; first error: {first}' if first else ''})"
