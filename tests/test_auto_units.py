@@ -15,8 +15,10 @@ import pytest
 
 from lessonl.auto.errors import UnsupportedFunction
 from lessonl.auto.project import check_supported, module_location
+from lessonl.auto.runner import strength
 from lessonl.auto.runner.compare import difference
 from lessonl.auto.runner.record import Recorder
+from lessonl.auto.runner.replay import replay
 from lessonl.auto.runner.store import Meta
 from lessonl.auto.runner.timing import Memo
 from lessonl.config import Config, parse_config
@@ -66,6 +68,126 @@ def test_kept_calls_are_diverse_not_the_first_n() -> None:
     shapes = {c.shape for c in kept}
     assert "list~2^-1" in shapes and "dict~2^0" in shapes
     assert meta.seen == 52 and meta.left_out["similar"] > 0
+
+
+def test_a_rewrite_handing_back_its_argument_is_a_different_behaviour() -> None:
+    """A boltons `lstrip` rewrite returned the caller's own list when there was nothing to strip,
+    where the original always builds a new one: equal values, yet a caller changing the result
+    now changes its input. Which argument a call returns itself is recorded (mutable ones
+    only) and must match on replay, both ways; a recording made before it was kept skips it."""
+
+    def lstrip(items: list[int], value: int = 0) -> list[int]:
+        out = list(items)
+        while out and out[0] == value:
+            out.pop(0)
+        return out
+
+    def handing_back(items: list[int], value: int = 0) -> list[int]:
+        return items if not items or items[0] != value else lstrip(items, value)
+
+    def in_place(items: list[int], value: int = 0) -> list[int]:
+        while items and items[0] == value:
+            items.pop(0)
+        return items
+
+    def copying(items: list[int], value: int = 0) -> list[int]:
+        return list(in_place(items, value))
+
+    meta = Meta(module="m", qualname="lstrip")
+    recorder = Recorder(meta, max_calls=8, per_shape=8, max_call_bytes=1 << 20)
+    fn = recorder.wrap(lstrip)
+    fn([0, 1, 2])
+    fn([1, 2])
+    fn([], value=3)
+    calls = recorder.chosen()
+    assert [c.returned for c in calls] == ["", "", ""]
+    assert list(replay(lstrip, calls, "lstrip")) == []
+    found = sorted(f for _, f in replay(handing_back, calls, "lstrip"))
+    assert found == [
+        "lstrip([1, 2]): returned argument 1 itself, where the original returns a new object "
+        "(a caller changing the result would change its own argument)",
+        "lstrip([], value=3): returned argument 1 itself, where the original returns a new "
+        "object (a caller changing the result would change its own argument)",
+    ]
+    meta = Meta(module="m", qualname="in_place")
+    recorder = Recorder(meta, max_calls=8, per_shape=8, max_call_bytes=1 << 20)
+    recorder.wrap(in_place)([0, 5])
+    calls = recorder.chosen()
+    assert calls[0].returned == "0"
+    assert [f for _, f in replay(copying, calls, "in_place")] == [
+        "in_place([0, 5]): returned a new object, where the original returns argument 1 itself"
+    ]
+    for call in calls:
+        call.returned = "unknown"  # an older recording
+    assert list(replay(copying, calls, "in_place")) == []
+
+
+def test_list_arguments_are_also_passed_as_iterators_where_the_original_takes_them() -> None:
+    """Tests pass lists, so a boltons `lstrip` rewrite using len() and slicing passed every
+    call at 1.48x though the original takes any iterable. Recorded list arguments are made
+    again as iterators (read without being consumed for display, compared by the items left),
+    and the rewrite fails on them; a faithful rewrite passes; a function that itself needs a
+    list keeps no such call."""
+
+    def lstrip(items: object, value: int = 0) -> list[int]:
+        it = iter(items)  # type: ignore[call-overload]
+        out: list[int] = []
+        for x in it:
+            if x != value:
+                out.append(x)
+                break
+        out.extend(it)
+        return out
+
+    def sliced(items: list[int], value: int = 0) -> list[int]:
+        i = 0
+        while i < len(items) and items[i] == value:
+            i += 1
+        return list(items[i:])
+
+    def needs_a_list(items: list[int], value: int = 0) -> list[int]:
+        return sliced(items, value)
+
+    def record(fn: object) -> list[object]:
+        meta = Meta(module="m", qualname="lstrip")
+        recorder = Recorder(meta, max_calls=16, per_shape=16, max_call_bytes=1 << 20)
+        wrapped = recorder.wrap(fn)
+        wrapped([0, 0, 1, 0, 2])
+        wrapped([3], value=3)
+        tests = recorder.chosen()
+        recorder.current_test = "<property>"
+        widened = strength.iterator_inputs(fn, tests, wrapped)  # type: ignore[arg-type]
+        calls = recorder.chosen()
+        assert widened == len(calls) - len(tests)
+        return calls  # type: ignore[return-value]
+
+    calls = record(lstrip)
+    assert len(calls) == 4
+    assert list(replay(lstrip, calls, "lstrip")) == []  # type: ignore[arg-type]
+    found = [f for _, f in replay(sliced, calls, "lstrip")]  # type: ignore[arg-type]
+    assert found[0] == (
+        "lstrip(iter([0, 0, 1, 0, ...])): raised TypeError: object of type 'list_iterator' "
+        "has no len(), expected [1, 0, 2]"
+    ), found
+
+    def first(items: object) -> object:
+        return next(iter(items))  # type: ignore[call-overload]
+
+    def first_of_all(items: object) -> object:
+        whole = list(items)  # type: ignore[call-overload]
+        return whole[0]
+
+    meta = Meta(module="m", qualname="first")
+    recorder = Recorder(meta, max_calls=8, per_shape=8, max_call_bytes=1 << 20)
+    recorder.wrap(first)([5, 6, 7])
+    recorder.current_test = "<property>"
+    strength.iterator_inputs(first, recorder.chosen(), recorder.wrap(first))
+    calls = recorder.chosen()
+    assert [f for _, f in replay(first_of_all, calls, "first")] == [  # type: ignore[arg-type]
+        "first(iter([5, 6, 7])): left argument 1 different from the original (in what the "
+        "iterator has left, 0 items instead of 2)"
+    ]
+    assert len(record(needs_a_list)) == 2  # its original raises on iterators: none kept
 
 
 def test_unpicklable_and_huge_values_are_left_out_with_a_reason() -> None:

@@ -234,13 +234,17 @@ def cmd_strengthen(args: argparse.Namespace) -> int:
     before, why = _coverage(fn, calls)
     low = before is not None and strength.headline(before) < strength.THRESHOLD
     examples, keep = strength.LARGE_BUDGET if low else strength.SMALL_BUDGET
-    recorder = Recorder(meta, max_calls=keep, per_shape=keep, max_call_bytes=1 << 20)
+    recorder = Recorder(
+        meta, max_calls=keep + strength.WIDENED_CALLS, per_shape=keep, max_call_bytes=1 << 20
+    )
     recorder.digests.update(hashlib.sha1(c.args).digest() for c in calls)
     recorder.current_test = store.PROPERTY
     seen, left_out = meta.seen, dict(meta.left_out)
     started = time.monotonic()
-    ran = strength.property_inputs(fn, calls, recorder.wrap(fn), examples=examples)
-    added = [c for c in recorder.chosen() if c.raised is None][: max(0, keep)]
+    wrapped = recorder.wrap(fn)
+    ran = strength.property_inputs(fn, calls, wrapped, examples=examples)
+    widened = strength.iterator_inputs(fn, calls, wrapped)
+    added = [c for c in recorder.chosen() if c.raised is None][: max(0, keep + widened)]
     meta.seen, meta.left_out = seen, left_out  # those counts stay the tests'
     meta.kept = len(calls) + len(added)
     meta.strength = {
@@ -249,6 +253,7 @@ def cmd_strengthen(args: argparse.Namespace) -> int:
         "low": low,
         "examples": examples,
         "ran": ran,
+        "iterators": widened,
         "added": len(added),
         "seconds": round(time.monotonic() - started, 3),
         **({"coverage_error": why} if why else {}),

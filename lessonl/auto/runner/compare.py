@@ -4,8 +4,8 @@ Exact for ints, strings, bytes and containers (dict key order included: it is ob
 close for floats and complex numbers (relative 1e-9, absolute 1e-12; NaN equals NaN), and for
 numpy arrays the same shape and dtype with `allclose` for inexact dtypes. Objects that define
 their own `__eq__` are compared with it; other objects by type and attributes, since two
-unpickled copies of a plain object are never `==`. Types must match exactly: a tuple where a
-list was returned is a difference.
+unpickled copies of a plain object are never `==`. A list or tuple iterator is compared by the
+items it has left. Types must match exactly: a tuple where a list was returned is a difference.
 """
 
 from __future__ import annotations
@@ -25,8 +25,25 @@ _short.maxstring = _short.maxother = 40
 _short.maxlevel = 3
 
 
+_ITERATORS: tuple[type, ...] = (type(iter([])), type(iter(())))
+
+
+def remaining(value: Any) -> list[Any] | tuple[Any, ...] | None:
+    """The items a list or tuple iterator has left, read without consuming it (its pickling
+    state), or None for anything else."""
+    if not isinstance(value, _ITERATORS):
+        return None
+    reduced = value.__reduce__()
+    seq = reduced[1][0] if isinstance(reduced, tuple) and len(reduced) > 1 else ()
+    start = reduced[2] if isinstance(reduced, tuple) and len(reduced) > 2 else 0
+    return seq[start:]
+
+
 def short(value: Any) -> str:
-    """A bounded one-line repr: `['hat', 'cat', ...]`."""
+    """A bounded one-line repr: `['hat', 'cat', ...]`, and `iter([1, 2])` for an iterator."""
+    left = remaining(value)
+    if left is not None:
+        return f"iter({short(left)})"
     try:
         return " ".join(_short.repr(value).split())
     except Exception as exc:  # a broken __repr__ must not hide the difference
@@ -86,6 +103,9 @@ def _diff(a: Any, b: Any, where: str, depth: int) -> str | None:
         if a == b:
             return None
         return f"{short(b)} instead of {short(a)}{_at(where)}"
+    if isinstance(a, _ITERATORS):  # what is left to read is what a caller can observe
+        found = _diff(remaining(a), remaining(b), where, depth + 1)
+        return f"in what the iterator has left, {found}" if found else None
     module = type(a).__module__.split(".")[0]
     if module == "numpy" and hasattr(a, "shape") and hasattr(a, "dtype"):
         return _numpy(a, b, where)

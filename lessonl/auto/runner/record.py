@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .store import Call, Meta
+from .store import Call, Meta, returned_argument
 
 
 def _size_bucket(value: Any) -> str:
@@ -109,7 +109,8 @@ class Recorder:
             if before is not None:
                 data = recorder._pickle(result, "the return value")
                 if data is not None:
-                    recorder._keep(before, args, kwargs, data, None, shape)
+                    returned = returned_argument(result, args, kwargs)
+                    recorder._keep(before, args, kwargs, data, None, shape, returned)
             return result
 
         return recorded
@@ -122,6 +123,7 @@ class Recorder:
         result: bytes | None,
         raised: str | None,
         shape: str,
+        returned: str = "",
     ) -> None:
         digest = hashlib.sha1(before).digest()
         if digest in self.digests:
@@ -131,7 +133,7 @@ class Recorder:
         if after is None:
             return
         self.digests.add(digest)
-        call = Call(before, after, result, raised, self.current_test, shape)
+        call = Call(before, after, result, raised, self.current_test, shape, returned)
         self.by_shape.setdefault(shape, []).append(call)
 
     def chosen(self) -> list[Call]:

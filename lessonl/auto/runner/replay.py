@@ -14,7 +14,7 @@ from typing import Any
 
 from .compare import difference, short
 from .record import qualified_type
-from .store import Call
+from .store import Call, returned_argument
 
 
 def call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -85,6 +85,18 @@ def _one(fn: Callable[..., Any], call: Call, name: str) -> str | None:
         found = difference(expected, got)
         if found is not None:
             return f"{shown}: returned {short(got)}, expected {short(expected)} ({found})"
+        mine = returned_argument(got, args, kwargs)
+        if call.returned != "unknown" and mine != call.returned:
+            if mine:
+                return (
+                    f"{shown}: returned {_argument(_where(mine))} itself, where the original "
+                    "returns a new object (a caller changing the result would change its own "
+                    "argument)"
+                )
+            return (
+                f"{shown}: returned a new object, where the original returns "
+                f"{_argument(_where(call.returned))} itself"
+            )
     after = _load(call.after, UNLOADABLE)
     changed = difference(after, (args, kwargs))
     if changed is not None:
@@ -94,6 +106,11 @@ def _one(fn: Callable[..., Any], call: Call, name: str) -> str | None:
             f"({changed.split(' at ')[0]})"
         )
     return None
+
+
+def _where(returned: str) -> str:
+    """`_argument`'s path for an argument `returned_argument` named."""
+    return f"[0][{returned}]" if returned.isdigit() else f"[1][{returned}]"
 
 
 def _name(qualified: str) -> str:

@@ -26,6 +26,30 @@ class Call:
     raised: str | None  # "module.QualName" of the exception raised, or None
     test: str  # the test (pytest node id) that made the call
     shape: str  # what the diversity selection grouped it by
+    # Which argument the call returned as its result itself ("0", "1", ... or a keyword), ""
+    # for none, "unknown" in a recording made before this was kept (replay then skips it).
+    returned: str = "unknown"
+
+
+#: Types whose identity no caller can observe through mutation: returning one's own argument of
+#: these types is not aliasing.
+_IMMUTABLE = (int, float, complex, str, bytes, bool, tuple, frozenset, range, type(None))
+
+
+def returned_argument(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Which argument `result` is itself ("" for none). A function that hands back the
+    caller's own list lets the caller's later change of the result change its input, and one
+    that returns a fresh list does not: the two are different behaviour, which equal values
+    hide (a boltons `lstrip` rewrite returning its argument unchanged passed every call)."""
+    if isinstance(result, _IMMUTABLE):
+        return ""
+    for i, arg in enumerate(args):
+        if result is arg:
+            return str(i)
+    for name, value in kwargs.items():
+        if result is value:
+            return name
+    return ""
 
 
 @dataclass

@@ -353,3 +353,45 @@ def property_inputs(
 
     probe()
     return ok
+
+
+#: How many recorded calls `iterator_inputs` widens.
+WIDENED_CALLS = 8
+
+
+def iterator_inputs(fn: Callable[..., Any], calls: list[Call], wrapped: Callable[..., Any]) -> int:
+    """Each list argument of up to `WIDENED_CALLS` recorded calls passed as an iterator over the
+    same items, run through `wrapped` (the recorder around the original) where the original
+    accepts it; returns how many it accepted. The recorder keeps the calls.
+
+    Tests pass lists, so a rewrite that uses `len()` or slicing passed every recorded and
+    property-based call of boltons' `lstrip` at 1.48x, though the original takes any iterable
+    and the rewrite fails on a generator. An input the original raises on says nothing about a
+    variant and is not kept, so a function that needs a list is not held to iterators."""
+    ok = 0
+    for call in calls[:WIDENED_CALLS]:
+        try:
+            args, kwargs = pickle.loads(call.args)
+        except Exception:
+            continue
+        if not any(isinstance(v, list) for v in (*args, *kwargs.values())):
+            continue
+
+        def widen(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+            return (
+                tuple(iter(v) if isinstance(v, list) else v for v in args),
+                {k: iter(v) if isinstance(v, list) else v for k, v in kwargs.items()},
+            )
+
+        try:
+            wide_args, wide_kwargs = widen(*pickle.loads(call.args))
+            fn(*wide_args, **wide_kwargs)
+        except Exception:
+            continue  # the original needs a list here
+        try:
+            wide_args, wide_kwargs = widen(*pickle.loads(call.args))
+            wrapped(*wide_args, **wide_kwargs)
+            ok += 1
+        except Exception:
+            continue
+    return ok
