@@ -127,7 +127,7 @@ def test_list_arguments_are_also_passed_as_iterators_where_the_original_takes_th
     call at 1.48x though the original takes any iterable. Recorded list arguments are made
     again as iterators (read without being consumed for display, compared by the items left),
     and the rewrite fails on them; a faithful rewrite passes; a function that itself needs a
-    list keeps no such call."""
+    list, or reads one twice (so gives another result for an iterator), keeps no such call."""
 
     def lstrip(items: object, value: int = 0) -> list[int]:
         it = iter(items)  # type: ignore[call-overload]
@@ -188,6 +188,14 @@ def test_list_arguments_are_also_passed_as_iterators_where_the_original_takes_th
         "iterator has left, 0 items instead of 2)"
     ]
     assert len(record(needs_a_list)) == 2  # its original raises on iterators: none kept
+
+    def common(a: list[int], b: list[int]) -> list[int]:
+        return [x for x in a if x in b]  # `in` reads an iterator away: it takes no iterators
+
+    meta = Meta(module="m", qualname="common")
+    recorder = Recorder(meta, max_calls=8, per_shape=8, max_call_bytes=1 << 20)
+    recorder.wrap(common)([1, 2, 3, 2], [2, 3])
+    assert strength.iterator_inputs(common, recorder.chosen(), recorder.wrap(common)) == 0
 
 
 def test_unpicklable_and_huge_values_are_left_out_with_a_reason() -> None:
