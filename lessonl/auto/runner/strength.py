@@ -379,26 +379,28 @@ def iterator_inputs(fn: Callable[..., Any], calls: list[Call], wrapped: Callable
             continue
         if not any(isinstance(v, list) for v in (*args, *kwargs.values())):
             continue
-
-        def widen(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-            return (
-                tuple(iter(v) if isinstance(v, list) else v for v in args),
-                {k: iter(v) if isinstance(v, list) else v for k, v in kwargs.items()},
-            )
-
-        try:
-            list_args, list_kwargs = pickle.loads(call.args)
-            as_lists = fn(*list_args, **list_kwargs)
-            wide_args, wide_kwargs = widen(*pickle.loads(call.args))
+        try:  # each run gets its own copy of the inputs: the original may change them
+            as_lists = fn(*args, **kwargs)
+            wide_args, wide_kwargs = _as_iterators(*pickle.loads(call.args))
             as_iterators = fn(*wide_args, **wide_kwargs)
             if difference(as_lists, as_iterators) is not None:
                 continue  # it reads the argument twice: iterators are not what it takes
         except Exception:
             continue  # the original needs a list here
         try:
-            wide_args, wide_kwargs = widen(*pickle.loads(call.args))
+            wide_args, wide_kwargs = _as_iterators(*pickle.loads(call.args))
             wrapped(*wide_args, **wide_kwargs)
             ok += 1
         except Exception:
             continue
     return ok
+
+
+def _as_iterators(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The call's arguments with every list replaced by an iterator over its items."""
+    return (
+        tuple(iter(v) if isinstance(v, list) else v for v in args),
+        {k: iter(v) if isinstance(v, list) else v for k, v in kwargs.items()},
+    )
